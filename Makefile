@@ -1,0 +1,30 @@
+# dpcetl — see README.md. Two commands matter on a fresh machine: `make demo` and `make test`.
+GO        ?= go
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: demo test bench lint build tools
+
+demo: ## run the whole pipeline on the embedded DPC sandbox; Parquet lands in ./dpcetl-out
+	$(GO) run ./cmd/dpcetl run
+
+test: tools ## every test: unit, conformance, sandbox end-to-end, S3 (versitygw) and the Airflow DAG compile
+	PATH="$(GOBIN):$$PATH" $(GO) test -timeout 30m ./...
+	python3 -m py_compile pipelines/airflow/*.py
+
+bench: ## long benchmarks; writes bench/results.txt
+	mkdir -p bench
+	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./... | tee bench/results.txt
+
+lint:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	@test -x $(GOBIN)/staticcheck || $(GO) install $(STATICCHECK)
+	$(GOBIN)/staticcheck ./...
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+tools: ## the S3-compatible server the load tests run against
+	@test -x $(GOBIN)/versitygw || $(GO) install $(VERSITYGW)

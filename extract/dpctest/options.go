@@ -1,0 +1,119 @@
+package dpctest
+
+import (
+	"time"
+)
+
+// Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	clock          *Clock
+	seed           int64
+	jobDuration    time.Duration
+	tokenLifetime  time.Duration
+	clientTokenMax time.Duration
+	minKeyBits     int
+	fileResources  int
+	batchSize      int
+	rfc7233        bool
+	fhirVersion    string
+	dataDir        string
+	faults         Faults
+	epoch          time.Time
+	jobWorkers     int
+	fileExpiry     time.Duration
+	seedOrg        *SeedOrganization
+}
+
+func defaultConfig() config {
+	return config{
+		seed:           1,
+		jobDuration:    2 * time.Second,
+		tokenLifetime:  300 * time.Second,
+		clientTokenMax: 365 * 24 * time.Hour,
+		minKeyBits:     4096,
+		fileResources:  5000,
+		batchSize:      100,
+		fhirVersion:    "STU3",
+		epoch:          time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		jobWorkers:     2,
+		fileExpiry:     24 * time.Hour,
+	}
+}
+
+// WithClock makes the server read time from c (default: a fresh clock following real time).
+func WithClock(c *Clock) Option { return func(cf *config) { cf.clock = c } }
+
+// WithSeed seeds the synthetic data generator and the fault RNG (default 1).
+func WithSeed(seed int64) Option { return func(cf *config) { cf.seed = seed } }
+
+// WithJobDuration sets the least time an export job takes, measured on the server
+// clock (default 2s). A job is never complete before it has written all its files.
+func WithJobDuration(d time.Duration) Option { return func(cf *config) { cf.jobDuration = d } }
+
+// WithTokenLifetime sets how long access tokens from /Token/auth live (default 300s).
+func WithTokenLifetime(d time.Duration) Option { return func(cf *config) { cf.tokenLifetime = d } }
+
+// WithClientTokenMaxLifetime sets the longest expiration /Token accepts (default 1 year,
+// which is also the default life of a client token).
+func WithClientTokenMaxLifetime(d time.Duration) Option {
+	return func(cf *config) { cf.clientTokenMax = d }
+}
+
+// WithMinKeyBits sets the smallest RSA key /Key accepts (default 4096, as DPC).
+// Tests use 1024 or 2048 so that key generation stays fast.
+func WithMinKeyBits(n int) Option { return func(cf *config) { cf.minKeyBits = n } }
+
+// WithFileResources makes a job start a new file every n resources (default 5000).
+func WithFileResources(n int) Option { return func(cf *config) { cf.fileResources = n } }
+
+// WithBatchSize sets how many patients one job batch holds (default 100).
+func WithBatchSize(n int) Option { return func(cf *config) { cf.batchSize = n } }
+
+// WithRFC7233Ranges serves standard (end-inclusive, uncapped) byte ranges instead of
+// DPC's end-exclusive ranges capped at 1 MiB.
+func WithRFC7233Ranges() Option { return func(cf *config) { cf.rfc7233 = true } }
+
+// WithFHIRVersion selects the served shapes: "STU3" (default, as DPC) or "R4".
+func WithFHIRVersion(v string) Option { return func(cf *config) { cf.fhirVersion = v } }
+
+// WithDataDir makes jobs write their files under dir (default: a temporary
+// directory removed by Close). Files in a given dir are left in place.
+func WithDataDir(dir string) Option { return func(cf *config) { cf.dataDir = dir } }
+
+// WithFaults installs faults from the start (see Faults and Server.SetFaults).
+func WithFaults(f Faults) Option { return func(cf *config) { cf.faults = f } }
+
+// WithEpoch sets the synthetic data epoch: resources are last updated over
+// [epoch-3y, epoch+1y] (default 2026-01-01 UTC).
+func WithEpoch(t time.Time) Option { return func(cf *config) { cf.epoch = t } }
+
+// WithJobWorkers sets how many export jobs run at once (default 2); the others
+// wait QUEUED.
+func WithJobWorkers(n int) Option { return func(cf *config) { cf.jobWorkers = n } }
+
+// WithFileExpiry sets how long finished jobs and their files live (default 24h).
+func WithFileExpiry(d time.Duration) Option { return func(cf *config) { cf.fileExpiry = d } }
+
+// SeedOrganization describes an organization created at start-up through the
+// same store the API uses: Patients patients (MBIs synth.MBI(0..n-1)) spread
+// round-robin over Practitioners practitioners (NPIs synth.NPI(0..)), one
+// attribution group per practitioner, all attributed at server start.
+type SeedOrganization struct {
+	Name          string
+	NPI           string // default: a valid synthetic NPI
+	Patients      int
+	Practitioners int // 0: one per 5000 patients, at least 1, at most 100
+}
+
+// WithSeedOrganization creates an organization with practitioners, patients and
+// groups at start-up (see Server.Seeded for its ids).
+func WithSeedOrganization(o SeedOrganization) Option {
+	return func(cf *config) { cp := o; cf.seedOrg = &cp }
+}
+
+// WithPatients is WithSeedOrganization with n patients and the default rest.
+func WithPatients(n int) Option {
+	return WithSeedOrganization(SeedOrganization{Name: "Sandbox Organization", Patients: n})
+}
