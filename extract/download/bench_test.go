@@ -1,0 +1,178 @@
+package download_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dpcetl/dpcetl/extract/auth"
+	"github.com/dpcetl/dpcetl/extract/download"
+	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/export"
+	"github.com/dpcetl/dpcetl/extract/internal/sandboxtest"
+)
+
+// BenchmarkDownload downloads one large export from the sandbox on loopback,
+// in the same run: plain copies of the same bytes (no verification) and the
+// verified download. Throughput is in decoded MB/s; rss-MB is the peak resident
+// memory of the process during the timed loop. DPCETL_BENCH_MB sets the decoded
+// size of the export (default 256; the report quotes 1024 and 5120).
+func BenchmarkDownload(b *testing.B) {
+	mb := 256
+	if v, err := strconv.Atoi(os.Getenv("DPCETL_BENCH_MB")); err == nil && v > 0 {
+		mb = v
+	}
+	// About 180 KB of decoded NDJSON per synthetic patient (all three types).
+	patients := max(10, mb*1000/180)
+	sb := sandboxtest.Start(b, patients, dpctest.WithJobDuration(10*time.Millisecond))
+	ts := auth.NewTokenSource(sb.Cred)
+	hc := &http.Client{Transport: ts.Transport(&http.Transport{MaxIdleConnsPerHost: 8, DisableCompression: true})}
+	state := b.TempDir()
+	t0 := time.Now()
+	job, err := export.New(sb.Srv.BaseURL(), hc).Run(context.Background(), state, export.Request{GroupID: sb.GroupID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	files := job.Manifest.Files()
+	gen := time.Since(t0)
+	// Learn the decoded size with one verified download.
+	got, err := download.New(hc, filepath.Join(state, "probe")).Download(context.Background(), job.ID, files)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var decoded, gz int64
+	for _, f := range got {
+		decoded += f.Bytes
+	}
+	for _, o := range files {
+		gz += o.FileLength
+	}
+	os.RemoveAll(filepath.Join(state, "probe"))
+	b.Logf("export: %d patients, %d files, %.1f MB decoded, %.1f MB gzip, generated in %s", patients, len(files), float64(decoded)/1e6, float64(gz)/1e6, gen.Round(time.Millisecond))
+
+	run := func(b *testing.B, fn func(dir string) error) {
+		b.SetBytes(decoded)
+		peak := watchRSS()
+		defer func() { b.ReportMetric(peak()/1e6, "rss-MB") }()
+		for i := 0; b.Loop(); i++ {
+			dir := filepath.Join(state, fmt.Sprintf("run-%d", i))
+			if err := fn(dir); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			os.RemoveAll(dir)
+			b.StartTimer()
+		}
+	}
+	b.Run("plain-identity", func(b *testing.B) { // server decodes, client copies: no hash, no gzip
+		run(b, func(dir string) error { return plainCopy(hc, dir, files, false) })
+	})
+	b.Run("plain-gunzip", func(b *testing.B) { // client gunzips and copies: no hash
+		run(b, func(dir string) error { return plainCopy(hc, dir, files, true) })
+	})
+	b.Run("verified", func(b *testing.B) {
+		run(b, func(dir string) error {
+			_, err := download.New(hc, dir).Download(context.Background(), job.ID, files)
+			return err
+		})
+	})
+	b.Run("verified-nosync", func(b *testing.B) {
+		run(b, func(dir string) error {
+			_, err := download.New(hc, dir, download.WithSync(false)).Download(context.Background(), job.ID, files)
+			return err
+		})
+	})
+}
+
+// plainCopy is what a client that does not verify does: GET each file (four
+// at a time, like the downloader) and io.Copy the NDJSON to a file.
+func plainCopy(hc *http.Client, dir string, files []export.Output, gz bool) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	var g errgroup.Group
+	g.SetLimit(4)
+	for i, o := range files {
+		g.Go(func() error {
+			req, _ := http.NewRequest(http.MethodGet, o.URL, nil)
+			if gz {
+				req.Header.Set("Accept-Encoding", "gzip")
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			var src io.Reader = resp.Body
+			if resp.Header.Get("Content-Encoding") == "gzip" {
+				zr, err := gzip.NewReader(resp.Body)
+				if err != nil {
+					return err
+				}
+				src = zr
+			}
+			f, err := os.Create(filepath.Join(dir, strconv.Itoa(i)))
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(f, src)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+// watchRSS samples the process's resident memory every 20ms until the
+// returned function is called, which gives the peak in bytes.
+func watchRSS() func() float64 {
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if r := rss(); r > peak.Load() {
+				peak.Store(r)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() float64 { close(stop); wg.Wait(); return float64(peak.Load()) }
+}
+
+func rss() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

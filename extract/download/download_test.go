@@ -1,0 +1,443 @@
+package download_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/auth"
+	"github.com/dpcetl/dpcetl/extract/download"
+	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/export"
+	"github.com/dpcetl/dpcetl/extract/internal/sandboxtest"
+	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/extract/verify"
+)
+
+var fastRetry = retry.Policy{MaxAttempts: 5, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}
+
+type env struct {
+	sb    *sandboxtest.Sandbox
+	ts    *auth.TokenSource
+	hc    *http.Client
+	dir   string
+	job   *export.Job
+	files []export.Output // outputs and errors
+}
+
+// setup starts a sandbox, runs an export to completion and returns it.
+func setup(t *testing.T, patients int, opts ...dpctest.Option) *env {
+	t.Helper()
+	opts = append([]dpctest.Option{dpctest.WithJobDuration(50 * time.Millisecond), dpctest.WithFileResources(40)}, opts...)
+	sb := sandboxtest.Start(t, patients, opts...)
+	ts := auth.NewTokenSource(sb.Cred, auth.WithClock(sb.Srv.Clock().Now))
+	hc := &http.Client{Transport: ts.Transport(nil)}
+	e := &env{sb: sb, ts: ts, hc: hc, dir: t.TempDir()}
+	e.runExport(t, context.Background())
+	return e
+}
+
+func (e *env) runExport(t *testing.T, ctx context.Context) {
+	t.Helper()
+	c := export.New(e.sb.Srv.BaseURL(), e.hc, export.WithRetry(fastRetry),
+		export.WithPollBackoff(retry.Policy{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond}))
+	job, err := c.Run(ctx, e.dir, export.Request{GroupID: e.sb.GroupID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.job, e.files = job, job.Manifest.Files()
+	if len(e.files) < 3 {
+		t.Fatalf("export has only %d files", len(e.files))
+	}
+}
+
+func (e *env) downloader(opts ...download.Option) *download.Downloader {
+	return download.New(e.hc, e.dir, append([]download.Option{download.WithRetry(fastRetry),
+		download.WithLimiter(retry.NewLimiter(5*time.Millisecond, 50*time.Millisecond))}, opts...)...)
+}
+
+// checkFiles asserts that every returned file is on disk with exactly the
+// bytes the manifest promised, and returns the set of URLs.
+func checkFiles(t *testing.T, e *env, got []extract.File) map[string]bool {
+	t.Helper()
+	byURL := map[string]export.Output{}
+	for _, o := range e.files {
+		byURL[o.URL] = o
+	}
+	urls := map[string]bool{}
+	for _, f := range got {
+		o, ok := byURL[f.URL]
+		if !ok {
+			t.Fatalf("file %s not in manifest", f.URL)
+		}
+		b, err := os.ReadFile(f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.Sum256(b)
+		if sum := hex.EncodeToString(h[:]); "sha256:"+sum != o.Checksum || f.SHA256 != sum {
+			t.Fatalf("%s: disk sha256 %s, File %s, manifest %s", f.URL, sum, f.SHA256, o.Checksum)
+		}
+		if f.Bytes != int64(len(b)) || f.Count != o.Count || f.Lines != int64(o.Count) || f.Type != o.Type || f.JobID != e.job.ID {
+			t.Fatalf("%s: File %+v, %d bytes on disk, manifest %+v", f.URL, f, len(b), o)
+		}
+		if lines := bytes.Count(b, []byte("\n")); lines != o.Count {
+			t.Fatalf("%s: %d lines, manifest count %d", f.URL, lines, o.Count)
+		}
+		urls[f.URL] = true
+	}
+	// Nothing half-done is left where a reader might take it for data.
+	parts, _ := filepath.Glob(filepath.Join(e.dir, "*", "*.part"))
+	if len(parts) != 0 && len(got) == len(e.files) {
+		t.Fatalf("part files left: %v", parts)
+	}
+	return urls
+}
+
+func TestDownloadHappy(t *testing.T) {
+	for _, gz := range []bool{true, false} {
+		t.Run(fmt.Sprintf("gzip=%v", gz), func(t *testing.T) {
+			e := setup(t, 40)
+			var mu sync.Mutex
+			kinds := map[extract.EventKind]int{}
+			var bytesSeen int64
+			d := e.downloader(download.WithGzip(gz), download.WithProgress(func(ev extract.Event) {
+				mu.Lock()
+				defer mu.Unlock()
+				kinds[ev.Kind]++
+				if ev.Kind == extract.EventFileBytes {
+					bytesSeen += ev.Bytes
+				}
+			}))
+			got, err := d.Download(context.Background(), e.job.ID, e.files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if urls := checkFiles(t, e, got); len(urls) != len(e.files) {
+				t.Fatalf("%d of %d files", len(urls), len(e.files))
+			}
+			var total int64
+			for _, f := range got {
+				total += f.Bytes
+			}
+			if kinds[extract.EventFileVerified] != len(e.files) || bytesSeen != total {
+				t.Fatalf("events %v, %d bytes reported of %d", kinds, bytesSeen, total)
+			}
+			if n := e.sb.Srv.Requests("/api/v1/Data/"); n != len(e.files) {
+				t.Fatalf("%d data requests for %d files", n, len(e.files))
+			}
+		})
+	}
+}
+
+// Every fault the sandbox injects on data files: retried ones end verified;
+// the rest fail loudly; no wrong byte is ever returned.
+func TestDownloadFaults(t *testing.T) {
+	tests := []struct {
+		name    string
+		rule    dpctest.Fault
+		advance time.Duration // server clock jump before downloading
+		minTime time.Duration
+		failed  int   // files expected to fail
+		wantErr error // what failed files wrap
+		bad     bool  // failed files keep their bytes in .bad
+	}{
+		{name: "429 with Retry-After", rule: dpctest.Fault{Kind: dpctest.FaultTooManyRequests, Path: "/Data/", Count: 2, RetryAfter: time.Second}, minTime: time.Second},
+		{name: "429 without Retry-After", rule: dpctest.Fault{Kind: dpctest.FaultTooManyRequests, Path: "/Data/", Count: 3}},
+		{name: "500 burst", rule: dpctest.Fault{Kind: dpctest.FaultServerError, Path: "/Data/", Count: 3}},
+		{name: "503 burst", rule: dpctest.Fault{Kind: dpctest.FaultUnavailable, Path: "/Data/", Count: 3}},
+		{name: "reset mid-body", rule: dpctest.Fault{Kind: dpctest.FaultReset, Path: "/Data/", Count: 3}},
+		{name: "truncated body", rule: dpctest.Fault{Kind: dpctest.FaultTruncate, Path: "/Data/", Count: 3}},
+		{name: "reset early", rule: dpctest.Fault{Kind: dpctest.FaultReset, Path: "/Data/", Count: 2, AfterBytes: 10}},
+		{name: "wrong checksum in manifest", rule: dpctest.Fault{Kind: dpctest.FaultBadChecksum, Path: "/Jobs/"}, failed: 1, wantErr: verify.ErrChecksum, bad: true},
+		{name: "expired files", advance: 25 * time.Hour, failed: -1, wantErr: download.ErrFileExpired},
+		{name: "persistent 500", rule: dpctest.Fault{Kind: dpctest.FaultServerError, Path: "/Data/"}, failed: -1, wantErr: extract.ErrRetryable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []dpctest.Option
+			if tc.rule.Kind != "" {
+				opts = append(opts, dpctest.WithFaults(dpctest.Faults{Rules: []dpctest.Fault{tc.rule}}))
+			}
+			e := setup(t, 20, opts...)
+			e.sb.Srv.Clock().Advance(tc.advance)
+			start := time.Now()
+			got, err := e.downloader().Download(context.Background(), e.job.ID, e.files)
+			if el := time.Since(start); el < tc.minTime {
+				t.Fatalf("done in %s, Retry-After %s not honoured", el, tc.minTime)
+			}
+			urls := checkFiles(t, e, got)
+			failed := tc.failed
+			if failed < 0 {
+				failed = len(e.files)
+			}
+			if len(urls) != len(e.files)-failed {
+				t.Fatalf("%d files verified, want %d (err %v)", len(urls), len(e.files)-failed, err)
+			}
+			if failed == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			var fe *download.FileError
+			if !errors.As(err, &fe) || urls[fe.URL] {
+				t.Fatalf("error does not name a failed file: %v", err)
+			}
+			if tc.bad {
+				if fe.Bad == "" {
+					t.Fatal("bad bytes not kept")
+				}
+				if _, serr := os.Stat(fe.Bad); serr != nil || !strings.Contains(err.Error(), fe.Bad) {
+					t.Fatalf("bad file %s: %v", fe.Bad, serr)
+				}
+				final := strings.TrimSuffix(fe.Bad, ".bad")
+				if _, serr := os.Stat(final); serr == nil {
+					t.Fatal("an unverified file is in place")
+				}
+				// Re-downloaded exactly once.
+				if n := e.sb.Srv.Requests("/api/v1/Data/"); n != len(e.files)+1 {
+					t.Fatalf("%d data requests, want %d (one re-download)", n, len(e.files)+1)
+				}
+			}
+		})
+	}
+}
+
+// An access token that lives one second, on downloads that take several:
+// every file verifies. With a true clock the token is replaced ahead of
+// expiry; with a clock that stands still the server's 401 is what triggers
+// the refresh (and the one retry).
+func TestTokenExpiryMidDownload(t *testing.T) {
+	for _, frozen := range []bool{false, true} {
+		t.Run(fmt.Sprintf("frozen=%v", frozen), func(t *testing.T) {
+			e := setup(t, 10, dpctest.WithTokenLifetime(time.Second),
+				dpctest.WithFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultSlowBody, Path: "/Data/", ChunkSize: 2 << 10, Delay: 35 * time.Millisecond}}}))
+			if frozen {
+				at := time.Now()
+				e.ts = auth.NewTokenSource(e.sb.Cred, auth.WithClock(func() time.Time { return at }))
+				e.hc = &http.Client{Transport: e.ts.Transport(nil)}
+			}
+			start := time.Now()
+			got, err := e.downloader(download.WithConcurrency(1)).Download(context.Background(), e.job.ID, e.files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if el := time.Since(start); el < 2500*time.Millisecond {
+				t.Fatalf("download took only %s: the test needs several token lifetimes", el)
+			}
+			if len(checkFiles(t, e, got)) != len(e.files) {
+				t.Fatal("files missing")
+			}
+			if e.ts.Fetches() < 2 {
+				t.Fatalf("token fetched %d times over a multi-second download with 1 s tokens", e.ts.Fetches())
+			}
+			if n := e.sb.Srv.Requests("/api/v1/Data/"); frozen && n <= len(e.files) {
+				t.Fatalf("%d data requests for %d files: no 401 was retried", n, len(e.files))
+			}
+		})
+	}
+}
+
+// A body cut mid-way resumes with a Range request from the bytes already
+// saved: the bytes written over all attempts add up to the file exactly once.
+func TestResumeWithRange(t *testing.T) {
+	for _, rfc := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rfc7233=%v", rfc), func(t *testing.T) {
+			opts := []dpctest.Option{dpctest.WithFileResources(5000),
+				dpctest.WithFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultReset, Path: "/Data/", Count: 1, AfterBytes: 64 << 10}}})}
+			if rfc {
+				opts = append(opts, dpctest.WithRFC7233Ranges())
+			}
+			e := setup(t, 30, opts...)
+			// The biggest file gets the reset.
+			big := e.files[0]
+			for _, o := range e.files {
+				if o.FileLength > big.FileLength {
+					big = o
+				}
+			}
+			var mu sync.Mutex
+			var written int64
+			d := e.downloader(download.WithRangeChunk(256<<10), download.WithProgress(func(ev extract.Event) {
+				if ev.Kind == extract.EventFileBytes {
+					mu.Lock()
+					written += ev.Bytes
+					mu.Unlock()
+				}
+			}))
+			f, err := d.Fetch(context.Background(), e.job.ID, big)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkFiles(t, e, []extract.File{f})
+			if f.Bytes < 512<<10 {
+				t.Fatalf("file too small (%d) for the test", f.Bytes)
+			}
+			if written != f.Bytes {
+				t.Fatalf("%d bytes written for a %d-byte file: not resumed", written, f.Bytes)
+			}
+			if n := e.sb.Srv.Requests("/api/v1/Data/"); n < 3 {
+				t.Fatalf("%d data requests: no range requests", n)
+			}
+		})
+	}
+}
+
+// Killing a run mid-download and rerunning joins the same job and fetches only
+// the files not verified yet.
+func TestKillAndRerun(t *testing.T) {
+	e := setup(t, 30, dpctest.WithFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultSlowBody, Path: "/Data/", ChunkSize: 16 << 10, Delay: 5 * time.Millisecond}}}))
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	verified := 0
+	d := e.downloader(download.WithConcurrency(1), download.WithProgress(func(ev extract.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ev.Kind == extract.EventFileVerified {
+			if verified++; verified == 2 {
+				cancel()
+			}
+		}
+	}))
+	got, err := d.Download(ctx, e.job.ID, e.files)
+	if !errors.Is(err, context.Canceled) || len(got) != 2 {
+		t.Fatalf("first run: %d files, err %v", len(got), err)
+	}
+	checkFiles(t, e, got)
+	dataBefore := e.sb.Srv.Requests("/api/v1/Data/")
+
+	// The rerun: same state dir, fresh clients.
+	e.ts = auth.NewTokenSource(e.sb.Cred, auth.WithClock(e.sb.Srv.Clock().Now))
+	e.hc = &http.Client{Transport: e.ts.Transport(nil)}
+	oldJob := e.job.URL
+	e.runExport(t, context.Background())
+	if !e.job.Rejoined || e.job.URL != oldJob {
+		t.Fatalf("rerun started job %s, want to join %s", e.job.URL, oldJob)
+	}
+	if n := e.sb.Srv.Requests("/api/v1/Group/"); n != 1 {
+		t.Fatalf("%d kick-offs", n)
+	}
+	skipped := 0
+	d2 := e.downloader(download.WithProgress(func(ev extract.Event) {
+		if ev.Kind == extract.EventFileSkipped {
+			mu.Lock()
+			skipped++
+			mu.Unlock()
+		}
+	}))
+	got2, err := d2.Download(context.Background(), e.job.ID, e.files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(checkFiles(t, e, got2)) != len(e.files) || skipped != 2 {
+		t.Fatalf("rerun: %d files, %d skipped", len(got2), skipped)
+	}
+	if n := e.sb.Srv.Requests("/api/v1/Data/") - dataBefore; n != len(e.files)-2 {
+		t.Fatalf("rerun fetched %d files, want %d (only those not verified)", n, len(e.files)-2)
+	}
+}
+
+// A file on another host is fetched without the bearer.
+func TestNoBearerToOtherHost(t *testing.T) {
+	e := setup(t, 3)
+	body := []byte(`{"resourceType":"Patient","id":"x"}` + "\n")
+	var auths []string
+	var mu sync.Mutex
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auths = append(auths, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Write(body)
+	}))
+	defer other.Close()
+	h := sha256.Sum256(body)
+	o := export.Output{Type: "Patient", URL: other.URL + "/f/x.ndjson", Count: 1, Checksum: "sha256:" + hex.EncodeToString(h[:]), FileLength: int64(len(body))}
+	f, err := e.downloader().Fetch(context.Background(), e.job.ID, o)
+	if err != nil || f.Bytes != int64(len(body)) {
+		t.Fatalf("%+v %v", f, err)
+	}
+	if len(auths) != 1 || auths[0] != "" {
+		t.Fatalf("other host saw Authorization %q", auths)
+	}
+}
+
+func TestParseOutcomes(t *testing.T) {
+	f, err := os.Open("../../testdata/extract/outcomes.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := download.ParseOutcomes(f, "outcomes.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []download.Outcome{
+		{"outcomes.ndjson", 1, "error", "exception", "Unable to retrieve patient data due to internal error", "-19990000000122"},
+		{"outcomes.ndjson", 2, "error", "suppressed", "Data not available for opted out patient", "1S00E00AA01"},
+		{"outcomes.ndjson", 4, "warning", "exception", "two issues", "777"},
+		{"outcomes.ndjson", 4, "error", "exception", "no location", ""},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got  %+v\nwant %+v", got, want)
+	}
+	_, err = download.ParseOutcomes(strings.NewReader(`{"resourceType":"Patient"}`), "p.ndjson")
+	if err == nil || !strings.Contains(err.Error(), "p.ndjson:1") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// Error files from the sandbox are downloaded, verified and parse into one
+// record per line with a patient id.
+func TestErrorFilesFromSandbox(t *testing.T) {
+	e := setup(t, 200)
+	if len(e.job.Manifest.Error) == 0 {
+		t.Fatal("sandbox export of 200 patients has no error file (no opted-out patient?)")
+	}
+	got, err := e.downloader().Download(context.Background(), e.job.ID, e.job.Manifest.Error)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range got {
+		fh, err := os.Open(f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := download.ParseOutcomes(bufio.NewReader(fh), filepath.Base(f.Path))
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) < f.Count {
+			t.Fatalf("%s: %d records for %d outcomes", f.Path, len(recs), f.Count)
+		}
+		for _, r := range recs {
+			if r.Severity == "" || r.Code == "" || r.PatientID == "" {
+				t.Fatalf("incomplete record %+v", r)
+			}
+		}
+	}
+}
+
+func ExampleParseOutcomes() {
+	line := `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"suppressed","details":{"text":"opted out"},"location":["Patient","id","42"]}]}`
+	recs, _ := download.ParseOutcomes(strings.NewReader(line), "1.operationoutcome.ndjson")
+	fmt.Printf("%s %s %q patient=%s\n", recs[0].Severity, recs[0].Code, recs[0].Text, recs[0].PatientID)
+	// Output: error suppressed "opted out" patient=42
+}

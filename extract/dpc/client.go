@@ -1,0 +1,244 @@
+// Package dpc is the typed client for DPC's administrative API: organization, keys, client tokens,
+// practitioners, patients, attestation and attribution groups, plus sandbox provisioning.
+package dpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dpcetl/dpcetl/extract"
+)
+
+// Client talks to one DPC API base URL (e.g. https://sandbox.dpc.cms.gov/api/v1). It adds no
+// credentials itself: the http.Client it is given does (usually auth.TokenSource.Transport).
+type Client struct {
+	base     *url.URL
+	hc       *http.Client
+	pageSize int
+	now      func() time.Time
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithPageSize sets the _count used when listing patients and practitioners (default 100).
+func WithPageSize(n int) Option {
+	return func(c *Client) {
+		if n > 0 {
+			c.pageSize = n
+		}
+	}
+}
+
+// WithNow sets the clock used for attestation timestamps (default time.Now).
+func WithNow(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
+// New returns a client for baseURL. A nil httpClient means http.DefaultClient, which only
+// works for the unauthenticated endpoints (/Token/validate).
+func New(baseURL string, httpClient *http.Client, opts ...Option) *Client {
+	if httpClient == nil {
+		httpClient = http.DefaultClient
+	}
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		// Keep New infallible (as the contract has it); every request then fails with this error.
+		u = &url.URL{Scheme: "invalid", Opaque: baseURL}
+	}
+	c := &Client{base: u, hc: httpClient, pageSize: 100, now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// BaseURL is the API base the client was created with.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+type request struct {
+	method  string
+	path    string // relative to base, starting with "/"; or an absolute URL on the same host
+	query   url.Values
+	body    any    // JSON-encoded when not nil
+	rawBody []byte // sent as-is when not nil
+	ctype   string
+	accept  string
+	header  http.Header
+}
+
+// do sends r and decodes a 2xx JSON answer into out (when out is not nil).
+func (c *Client) do(ctx context.Context, r request, out any) error {
+	if c.base.Scheme == "invalid" {
+		return fmt.Errorf("dpc: invalid base URL %q: %w", c.base.Opaque, ErrInvalid)
+	}
+	var u *url.URL
+	if strings.HasPrefix(r.path, "http://") || strings.HasPrefix(r.path, "https://") {
+		nu, err := url.Parse(r.path)
+		if err != nil {
+			return fmt.Errorf("dpc: bad link %q: %w", r.path, err)
+		}
+		// A next link on another host would carry our bearer token somewhere else.
+		if nu.Host != c.base.Host || nu.Scheme != c.base.Scheme {
+			return fmt.Errorf("dpc: server sent a link to another host %q: %w", nu.Host, ErrInvalid)
+		}
+		u = nu
+	} else {
+		nu := *c.base
+		nu.Path = c.base.Path + r.path
+		nu.RawPath = ""
+		if len(r.query) > 0 {
+			nu.RawQuery = r.query.Encode()
+		}
+		u = &nu
+	}
+	var body io.Reader
+	ctype := r.ctype
+	switch {
+	case r.rawBody != nil:
+		body = bytes.NewReader(r.rawBody)
+	case r.body != nil:
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return fmt.Errorf("dpc: encode %s body: %w", r.path, err)
+		}
+		body = bytes.NewReader(b)
+		if ctype == "" {
+			ctype = "application/fhir+json"
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+	if err != nil {
+		return fmt.Errorf("dpc: %s %s: %w", r.method, u.Path, err)
+	}
+	for k, vs := range r.header {
+		req.Header[k] = vs
+	}
+	accept := r.accept
+	if accept == "" {
+		accept = "application/fhir+json"
+	}
+	req.Header.Set("Accept", accept)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return transportError(ctx, r.method, u.Path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return transportError(ctx, r.method, u.Path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &APIError{Method: r.method, Path: u.Path, Status: resp.StatusCode, Message: serverMessage(data)}
+	}
+	if out == nil || len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("dpc: %s %s: decode %d answer: %w", r.method, u.Path, resp.StatusCode, err)
+	}
+	return nil
+}
+
+// transportError classifies a failure to get any answer: cancellation stays as is, auth
+// failures (from the token source) keep extract.ErrAuth, network trouble is retryable.
+// url.Error carries only our URL, which never holds a secret.
+func transportError(ctx context.Context, method, path string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("dpc: %s %s: %w", method, path, ctx.Err())
+	}
+	if errors.Is(err, extract.ErrAuth) || errors.Is(err, extract.ErrRetryable) {
+		return fmt.Errorf("dpc: %s %s: %w", method, path, err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("dpc: %s %s: %w: %w", method, path, extract.ErrRetryable, err)
+	}
+	return fmt.Errorf("dpc: %s %s: %w", method, path, err)
+}
+
+// searchAll follows a searchset's next links and returns every entry's resource decoded as T.
+// A page that repeats or a loop of links stops with an error rather than spinning forever.
+func searchAll[T any](ctx context.Context, c *Client, path string, q url.Values) ([]T, error) {
+	var out []T
+	next := path
+	seen := map[string]bool{}
+	first := true
+	for next != "" {
+		var b bundle
+		r := request{method: http.MethodGet, path: next}
+		if first {
+			r.query = q
+			first = false
+		}
+		if err := c.do(ctx, r, &b); err != nil {
+			return out, err
+		}
+		if b.ResourceType != "" && b.ResourceType != "Bundle" {
+			return out, fmt.Errorf("dpc: GET %s: expected a Bundle, got %s", path, b.ResourceType)
+		}
+		for _, e := range b.Entry {
+			var v T
+			if err := json.Unmarshal(e.Resource, &v); err != nil {
+				return out, fmt.Errorf("dpc: GET %s: decode entry: %w", path, err)
+			}
+			out = append(out, v)
+		}
+		n := b.next()
+		if n != "" && (seen[n] || len(b.Entry) == 0) {
+			break // a server that keeps offering the same or an empty page is done
+		}
+		seen[n] = true
+		next = n
+	}
+	return out, nil
+}
+
+func (c *Client) pageQuery(extra url.Values) url.Values {
+	q := url.Values{"_count": {strconv.Itoa(c.pageSize)}}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return q
+}
+
+// Organization returns the caller's organization.
+func (c *Client) Organization(ctx context.Context) (Organization, error) {
+	// DPC answers GET /Organization with a Bundle of one; tolerate a bare resource too.
+	var raw json.RawMessage
+	if err := c.do(ctx, request{method: http.MethodGet, path: "/Organization"}, &raw); err != nil {
+		return Organization{}, err
+	}
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	_ = json.Unmarshal(raw, &head)
+	if head.ResourceType == "Organization" {
+		var o Organization
+		err := json.Unmarshal(raw, &o)
+		return o, err
+	}
+	var b bundle
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return Organization{}, fmt.Errorf("dpc: GET /Organization: %w", err)
+	}
+	if len(b.Entry) == 0 {
+		return Organization{}, fmt.Errorf("dpc: GET /Organization: no organization: %w", ErrNotFound)
+	}
+	var o Organization
+	if err := json.Unmarshal(b.Entry[0].Resource, &o); err != nil {
+		return Organization{}, fmt.Errorf("dpc: GET /Organization: %w", err)
+	}
+	return o, nil
+}

@@ -1,0 +1,74 @@
+package dpc_test
+
+import (
+	"context"
+	"crypto/rsa"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dpcetl/dpcetl/extract/dpc"
+	"github.com/dpcetl/dpcetl/extract/dpctest"
+)
+
+// testKey is generated once per test binary: RSA generation dominates test time otherwise.
+var testKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := dpc.GenerateKey(1024)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+func newSandbox(t *testing.T, opts ...dpctest.Option) (*dpctest.Server, *dpc.Sandbox) {
+	t.Helper()
+	srv := dpctest.NewServer(append([]dpctest.Option{dpctest.WithMinKeyBits(1024)}, opts...)...)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sb, err := dpc.ProvisionSandbox(ctx, srv.URL, dpc.SandboxOptions{Key: testKey(), Practitioners: 2, Patients: 6})
+	if err != nil {
+		t.Fatalf("ProvisionSandbox: %v", err)
+	}
+	return srv, sb
+}
+
+func TestProvisionSandbox(t *testing.T) {
+	_, sb := newSandbox(t)
+	if len(sb.NPIs) != 2 || len(sb.MBIs) != 6 || len(sb.GroupIDs) != 2 {
+		t.Fatalf("got %d NPIs, %d MBIs, %d groups", len(sb.NPIs), len(sb.MBIs), len(sb.GroupIDs))
+	}
+	ctx := context.Background()
+	c := sb.Client()
+	org, err := c.Organization(ctx)
+	if err != nil || org.ID != sb.OrgID {
+		t.Fatalf("Organization = %+v, %v; want id %s", org, err, sb.OrgID)
+	}
+	for i, npi := range sb.NPIs {
+		gs, err := c.FindGroupsByNPI(ctx, npi)
+		if err != nil || len(gs) != 1 || gs[0].ID != sb.GroupIDs[i] {
+			t.Fatalf("FindGroupsByNPI(%s) = %+v, %v", npi, gs, err)
+		}
+		if n := len(gs[0].Member); n != 3 {
+			t.Errorf("group %s has %d members, want 3", npi, n)
+		}
+		for _, m := range gs[0].Member {
+			if !m.Active(time.Now()) || m.Period == nil {
+				t.Errorf("member %+v not active with a period", m)
+			}
+		}
+	}
+	pats, err := c.Patients(ctx)
+	if err != nil || len(pats) != 6 {
+		t.Fatalf("Patients = %d, %v", len(pats), err)
+	}
+}
+
+func TestProvisionSandboxDefaultKeySizeRefusedBelowMinimum(t *testing.T) {
+	srv := dpctest.NewServer(dpctest.WithMinKeyBits(2048))
+	defer srv.Close()
+	_, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{Key: testKey()})
+	if err == nil {
+		t.Fatal("a 1024-bit key was accepted by a server requiring 2048")
+	}
+}

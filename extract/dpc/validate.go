@@ -1,0 +1,100 @@
+package dpc
+
+import (
+	"fmt"
+	"time"
+)
+
+// ValidateNPI checks a National Provider Identifier: 10 digits whose last is the Luhn check
+// digit computed over the 80840 prefix and the first nine.
+func ValidateNPI(npi string) error {
+	if len(npi) != 10 {
+		return fmt.Errorf("NPI %q: must be 10 digits: %w", npi, ErrInvalid)
+	}
+	for i := 0; i < 10; i++ {
+		if npi[i] < '0' || npi[i] > '9' {
+			return fmt.Errorf("NPI %q: must be 10 digits: %w", npi, ErrInvalid)
+		}
+	}
+	if NPICheckDigit(npi[:9]) != npi[9] {
+		return fmt.Errorf("NPI %q: check digit is wrong (Luhn with prefix 80840): %w", npi, ErrInvalid)
+	}
+	return nil
+}
+
+// NPICheckDigit returns the check digit for the first nine digits of an NPI.
+func NPICheckDigit(nine string) byte {
+	digits := "80840" + nine
+	sum := 0
+	// Luhn: double every second digit from the right of the full number (check digit excluded,
+	// so the rightmost of these is doubled).
+	for i := len(digits) - 1; i >= 0; i-- {
+		d := int(digits[i] - '0')
+		if (len(digits)-1-i)%2 == 0 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return byte('0' + (10-sum%10)%10)
+}
+
+// MBI positions per the CMS MBI format: C A AN N A AN N A A N N, where C is 1-9, N is 0-9,
+// A is a letter other than S L O I B Z, and AN is either.
+const mbiPattern = "CAXNAXNAANN"
+
+func mbiLetter(c byte) bool {
+	if c < 'A' || c > 'Z' {
+		return false
+	}
+	switch c {
+	case 'S', 'L', 'O', 'I', 'B', 'Z':
+		return false
+	}
+	return true
+}
+
+// ValidateMBI checks the format of a Medicare Beneficiary Identifier (11 characters, upper case,
+// no dashes).
+func ValidateMBI(mbi string) error {
+	if len(mbi) != 11 {
+		return fmt.Errorf("MBI %q: must be 11 characters: %w", mbi, ErrInvalid)
+	}
+	for i := 0; i < 11; i++ {
+		c := mbi[i]
+		ok := false
+		switch mbiPattern[i] {
+		case 'C':
+			ok = c >= '1' && c <= '9'
+		case 'N':
+			ok = c >= '0' && c <= '9'
+		case 'A':
+			ok = mbiLetter(c)
+		case 'X':
+			ok = (c >= '0' && c <= '9') || mbiLetter(c)
+		}
+		if !ok {
+			return fmt.Errorf("MBI %q: character %d (%q) is not allowed there: %w", mbi, i+1, c, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// ValidateDate checks a FHIR date (YYYY-MM-DD) that is a real calendar day.
+func ValidateDate(s string) error {
+	if _, err := time.Parse("2006-01-02", s); err != nil {
+		return fmt.Errorf("date %q: must be YYYY-MM-DD: %w", s, ErrInvalid)
+	}
+	return nil
+}
+
+// ValidateGender checks a FHIR administrative gender code.
+func ValidateGender(s string) error {
+	switch s {
+	case "male", "female", "other", "unknown":
+		return nil
+	}
+	return fmt.Errorf("gender %q: must be male, female, other or unknown: %w", s, ErrInvalid)
+}

@@ -1,0 +1,541 @@
+package dpctest
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Snippet is the text whose SHA256withRSA signature proves possession of the
+// private key when a public key is uploaded.
+const Snippet = "This is the snippet used to verify a key pair in DPC."
+
+const (
+	grantClientCredentials = "client_credentials"
+	scopeSystem            = "system/*.*"
+	assertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	maxJWTLife             = 5 * time.Minute
+	maxKeyLabel            = 25
+)
+
+type accessToken struct {
+	orgID   string
+	expires time.Time
+}
+
+// ---- portal ----
+
+func (s *Server) portalCreateOrg(w http.ResponseWriter, r *http.Request) {
+	var body struct{ Name, NPI string }
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, "body must be JSON {\"name\":…,\"npi\":…}")
+		return
+	}
+	if body.Name == "" {
+		writeError(w, http.StatusBadRequest, "name is required")
+		return
+	}
+	if body.NPI != "" && !validNPI(body.NPI) {
+		writeError(w, http.StatusUnprocessableEntity, "npi is not a valid NPI")
+		return
+	}
+	s.mu.Lock()
+	o := newOrg(newUUID(), body.Name, body.NPI, s.clock.Now())
+	s.orgs[o.id] = o
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, "application/json", map[string]string{"id": o.id, "name": o.name, "npi": o.npi})
+}
+
+func (s *Server) portalOrg(w http.ResponseWriter, r *http.Request) *org {
+	s.mu.Lock()
+	o := s.orgs[r.PathValue("org")]
+	s.mu.Unlock()
+	if o == nil {
+		writeError(w, http.StatusNotFound, "organization not found")
+	}
+	return o
+}
+
+func (s *Server) portalCreateToken(w http.ResponseWriter, r *http.Request) {
+	if o := s.portalOrg(w, r); o != nil {
+		s.createToken(w, r, o)
+	}
+}
+
+func (s *Server) portalCreateKey(w http.ResponseWriter, r *http.Request) {
+	if o := s.portalOrg(w, r); o != nil {
+		s.createKey(w, r, o)
+	}
+}
+
+// ---- bearer ----
+
+// authed wraps an API handler with the bearer-token check. The token comes from
+// "Authorization: Bearer …" or, as DPC also allows, from "?token=".
+func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *org)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := ""
+		if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+			tok = strings.TrimSpace(a[7:])
+		} else if q := r.URL.Query().Get("token"); q != "" {
+			tok = q
+		}
+		s.mu.Lock()
+		at, ok := s.accessTokens[tok]
+		var o *org
+		if ok && s.clock.Now().Before(at.expires) {
+			o = s.orgs[at.orgID]
+		}
+		s.mu.Unlock()
+		if o == nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="dpc"`)
+			writeOO(w, http.StatusUnauthorized, "security", "HTTP 401 Unauthorized")
+			return
+		}
+		h(w, r, o)
+	}
+}
+
+// ---- client tokens ----
+
+type tokenJSON struct {
+	ID        string `json:"id"`
+	TokenType string `json:"tokenType"`
+	Label     string `json:"label"`
+	CreatedAt string `json:"createdAt"`
+	ExpiresAt string `json:"expiresAt"`
+	Token     string `json:"token,omitempty"`
+}
+
+func tokenBody(t *clientToken, secret string) tokenJSON {
+	return tokenJSON{ID: t.id, TokenType: "MACAROON", Label: t.label,
+		CreatedAt: fhirTime(t.created), ExpiresAt: fhirTime(t.expires), Token: secret}
+}
+
+// parseISO accepts the ISO date-times users type: with offset, without (UTC) or a date.
+func parseISO(v string) (time.Time, error) {
+	for _, f := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(f, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not an ISO date-time: %q", v)
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, o *org) {
+	now := s.clock.Now()
+	q := r.URL.Query()
+	label := q.Get("label")
+	if label == "" {
+		label = "Token for organization " + o.id + "."
+	}
+	expires := now.Add(s.cfg.clientTokenMax)
+	if e := q.Get("expiration"); e != "" {
+		t, err := parseISO(e)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "Expiration must be an ISO formatted date-time")
+			return
+		}
+		if !t.After(now) {
+			writeError(w, http.StatusBadRequest, "Cannot set expiration time in the past")
+			return
+		}
+		if t.After(now.Add(s.cfg.clientTokenMax)) {
+			writeError(w, http.StatusBadRequest, "Cannot set expiration time longer than "+humanDuration(s.cfg.clientTokenMax))
+			return
+		}
+		expires = t
+	}
+	t := &clientToken{id: newUUID(), label: label, created: now, expires: expires}
+	secret := mintClientToken(s.secret, s.BaseURL(), t.id, o.id, expires)
+	s.mu.Lock()
+	o.tokens[t.id] = t
+	o.tokenOrder = append(o.tokenOrder, t.id)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, "application/json", tokenBody(t, secret))
+}
+
+func humanDuration(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		if d == 365*24*time.Hour {
+			return "1 year"
+		}
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, o *org) {
+	s.mu.Lock()
+	ents := make([]tokenJSON, 0, len(o.tokenOrder))
+	for _, id := range o.tokenOrder {
+		if t, ok := o.tokens[id]; ok {
+			ents = append(ents, tokenBody(t, ""))
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, "application/json", map[string]any{
+		"created_at": fhirTime(s.clock.Now()), "count": len(ents), "entities": ents})
+}
+
+func (s *Server) getToken(w http.ResponseWriter, r *http.Request, o *org) {
+	s.mu.Lock()
+	t, ok := o.tokens[r.PathValue("id")]
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "Cannot find token")
+		return
+	}
+	writeJSON(w, http.StatusOK, "application/json", tokenBody(t, ""))
+}
+
+func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, o *org) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	_, ok := o.tokens[id]
+	delete(o.tokens, id)
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "Cannot find token")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// ---- public keys ----
+
+type keyJSON struct {
+	ID        string `json:"id"`
+	PublicKey string `json:"publicKey"`
+	CreatedAt string `json:"createdAt"`
+	Label     string `json:"label"`
+}
+
+func keyBody(k *publicKey) keyJSON {
+	return keyJSON{ID: k.id, PublicKey: k.pem, CreatedAt: fhirTime(k.created), Label: k.label}
+}
+
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request, o *org) {
+	label := r.URL.Query().Get("label")
+	if len(label) > maxKeyLabel {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("Key label cannot be more than %d characters", maxKeyLabel))
+		return
+	}
+	var body struct{ Key, Signature string }
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || body.Key == "" {
+		writeError(w, http.StatusBadRequest, "Body must be JSON with \"key\" (PEM public key) and \"signature\"")
+		return
+	}
+	block, _ := pem.Decode([]byte(body.Key))
+	if block == nil {
+		writeError(w, http.StatusBadRequest, "Public key could not be parsed")
+		return
+	}
+	var pub any
+	var err error
+	switch block.Type {
+	case "PUBLIC KEY":
+		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
+	case "RSA PUBLIC KEY":
+		pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
+	default:
+		err = fmt.Errorf("unexpected PEM type %q", block.Type)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "Public key could not be parsed")
+		return
+	}
+	var rk *rsa.PublicKey
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		rk = k
+	case *ecdsa.PublicKey, ed25519.PublicKey:
+		writeError(w, http.StatusUnprocessableEntity, "ECC keys are not currently supported")
+		return
+	default:
+		writeError(w, http.StatusUnprocessableEntity, "Unsupported key type")
+		return
+	}
+	if rk.N.BitLen() < s.cfg.minKeyBits {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("Key length must be at least %d bits", s.cfg.minKeyBits))
+		return
+	}
+	sig, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(body.Signature), ""))
+	if err != nil || len(sig) == 0 {
+		writeError(w, http.StatusBadRequest, "Signature must be base64 encoded")
+		return
+	}
+	digest := sha256.Sum256([]byte(Snippet))
+	if rsa.VerifyPKCS1v15(rk, crypto.SHA256, digest[:], sig) != nil {
+		writeError(w, http.StatusBadRequest, "Public key could not be verified")
+		return
+	}
+	norm := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: mustPKIX(rk)})
+	k := &publicKey{id: newUUID(), label: label, pem: string(norm), orgID: o.id, key: rk, created: s.clock.Now()}
+	s.mu.Lock()
+	o.keys[k.id] = k
+	o.keyOrder = append(o.keyOrder, k.id)
+	s.keysByID[k.id] = k
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, "application/json", keyBody(k))
+}
+
+func mustPKIX(k *rsa.PublicKey) []byte {
+	b, err := x509.MarshalPKIXPublicKey(k)
+	if err != nil {
+		panic(err) // an RSA public key always marshals
+	}
+	return b
+}
+
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, o *org) {
+	s.mu.Lock()
+	ents := make([]keyJSON, 0, len(o.keyOrder))
+	for _, id := range o.keyOrder {
+		if k, ok := o.keys[id]; ok {
+			ents = append(ents, keyBody(k))
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, "application/json", map[string]any{
+		"created_at": fhirTime(s.clock.Now()), "count": len(ents), "entities": ents})
+}
+
+func (s *Server) getKey(w http.ResponseWriter, r *http.Request, o *org) {
+	s.mu.Lock()
+	k, ok := o.keys[r.PathValue("id")]
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "Cannot find public key")
+		return
+	}
+	writeJSON(w, http.StatusOK, "application/json", keyBody(k))
+}
+
+func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request, o *org) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	_, ok := o.keys[id]
+	delete(o.keys, id)
+	delete(s.keysByID, id)
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "Cannot find public key")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// ---- /Token/auth ----
+
+// Error messages of /Token/auth; tests compare against them.
+const (
+	msgInvalidJWT   = "Invalid JWT"
+	msgIssSub       = "Issuer and Subject must be identical"
+	msgExpTooFar    = "Token expiration cannot be more than 5 minutes in the future"
+	msgGrantType    = "Grant Type must be 'client_credentials'"
+	msgScope        = "Access Scope must be 'system/*.*'"
+	msgAssertType   = "Client Assertion Type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'"
+	msgUnknownKey   = "Cannot find public key"
+	msgInvalidToken = "Invalid client token"
+)
+
+func (s *Server) tokenAuth(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeValidationErrors(w, http.StatusBadRequest, "body must be application/x-www-form-urlencoded")
+		return
+	}
+	f := r.PostForm
+	var missing []string
+	for _, p := range []string{"grant_type", "scope", "client_assertion_type", "client_assertion"} {
+		if f.Get(p) == "" {
+			missing = append(missing, p+" must not be empty")
+		}
+	}
+	if len(missing) > 0 {
+		writeValidationErrors(w, http.StatusBadRequest, missing...)
+		return
+	}
+	switch {
+	case f.Get("grant_type") != grantClientCredentials:
+		writeError(w, http.StatusBadRequest, msgGrantType)
+		return
+	case f.Get("scope") != scopeSystem:
+		writeError(w, http.StatusBadRequest, msgScope)
+		return
+	case f.Get("client_assertion_type") != assertionTypeJWTBearer:
+		writeError(w, http.StatusBadRequest, msgAssertType)
+		return
+	}
+	assertion := f.Get("client_assertion")
+	now := s.clock.Now()
+
+	unverified, _, err := jwt.NewParser().ParseUnverified(assertion, jwt.MapClaims{})
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, msgInvalidJWT)
+		return
+	}
+	claims := unverified.Claims.(jwt.MapClaims)
+	iss, _ := claims["iss"].(string)
+	sub, _ := claims["sub"].(string)
+	if iss == "" || iss != sub {
+		writeError(w, http.StatusBadRequest, msgIssSub)
+		return
+	}
+	tokID, orgID, _, err := parseClientToken(s.secret, iss, now)
+	kid, _ := unverified.Header["kid"].(string)
+	s.mu.Lock()
+	o := s.orgs[orgID]
+	var tokenOK bool
+	if err == nil && o != nil {
+		_, tokenOK = o.tokens[tokID]
+	}
+	var key *publicKey
+	if tokenOK {
+		key = o.keys[kid]
+	}
+	s.mu.Unlock()
+	if !tokenOK {
+		writeError(w, http.StatusUnauthorized, msgInvalidToken)
+		return
+	}
+	if key == nil {
+		writeError(w, http.StatusUnauthorized, msgUnknownKey)
+		return
+	}
+	parsed, err := jwt.Parse(assertion, func(*jwt.Token) (any, error) { return key.key, nil },
+		jwt.WithValidMethods([]string{"RS256", "RS384", "RS512"}),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(s.clock.Now))
+	if err != nil || !parsed.Valid {
+		writeError(w, http.StatusUnauthorized, msgInvalidJWT)
+		return
+	}
+	if !s.audienceOK(r, claims) {
+		writeError(w, http.StatusUnauthorized, msgInvalidJWT)
+		return
+	}
+	exp, _ := claims.GetExpirationTime()
+	if exp.Time.After(now.Add(maxJWTLife)) {
+		writeError(w, http.StatusUnauthorized, msgExpTooFar)
+		return
+	}
+	jti, _ := claims["jti"].(string)
+	if jti == "" {
+		writeError(w, http.StatusUnauthorized, msgInvalidJWT)
+		return
+	}
+	s.mu.Lock()
+	if until, seen := s.jtis[jti]; seen && now.Before(until) {
+		s.mu.Unlock()
+		writeError(w, http.StatusUnauthorized, msgInvalidJWT)
+		return
+	}
+	s.jtis[jti] = now.Add(maxJWTLife)
+	tok := randomToken()
+	s.accessTokens[tok] = accessToken{orgID: o.id, expires: now.Add(s.cfg.tokenLifetime)}
+	s.pruneLocked(now)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, "application/json", map[string]any{
+		"access_token": tok,
+		"token_type":   "bearer",
+		"expires_in":   int(s.cfg.tokenLifetime / time.Second),
+		"scope":        scopeSystem,
+	})
+}
+
+// audienceOK accepts exactly one audience equal to {base}/Token/auth, where base
+// is the server's BaseURL or the base the client addressed.
+func (s *Server) audienceOK(r *http.Request, c jwt.MapClaims) bool {
+	aud, err := c.GetAudience()
+	if err != nil || len(aud) != 1 {
+		return false
+	}
+	return aud[0] == s.BaseURL()+"/Token/auth" || aud[0] == s.apiBase(r)+"/Token/auth"
+}
+
+// pruneLocked forgets expired jtis and access tokens so long runs stay bounded.
+func (s *Server) pruneLocked(now time.Time) {
+	if len(s.jtis)+len(s.accessTokens) < 1024 {
+		return
+	}
+	for k, t := range s.jtis {
+		if !now.Before(t) {
+			delete(s.jtis, k)
+		}
+	}
+	for k, t := range s.accessTokens {
+		if !now.Before(t.expires) {
+			delete(s.accessTokens, k)
+		}
+	}
+}
+
+func randomToken() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ---- /Token/validate ----
+
+// tokenValidate checks the claims of a JWT without its signature, as DPC does.
+func (s *Server) tokenValidate(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "cannot read body")
+		return
+	}
+	tok, _, err := jwt.NewParser().ParseUnverified(strings.Trim(strings.TrimSpace(string(b)), `"`), jwt.MapClaims{})
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "JWT is not formatted correctly")
+		return
+	}
+	c := tok.Claims.(jwt.MapClaims)
+	now := s.clock.Now()
+	msg := ""
+	kid, _ := tok.Header["kid"].(string)
+	iss, _ := c["iss"].(string)
+	sub, _ := c["sub"].(string)
+	jti, _ := c["jti"].(string)
+	exp, expErr := c.GetExpirationTime()
+	switch {
+	case kid == "":
+		msg = "JWT header must have `kid` value"
+	case iss == "" || sub == "":
+		msg = "Claims must have `iss` and `sub` values"
+	case iss != sub:
+		msg = msgIssSub
+	case !s.audienceOK(r, c):
+		msg = "Audience must be " + s.BaseURL() + "/Token/auth"
+	case expErr != nil || exp == nil:
+		msg = "Claims must have `exp` value"
+	case !exp.Time.After(now):
+		msg = "Token is expired"
+	case exp.Time.After(now.Add(maxJWTLife)):
+		msg = msgExpTooFar
+	case jti == "":
+		msg = "Claims must have `jti` value"
+	}
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, msg)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}

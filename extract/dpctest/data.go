@@ -1,0 +1,169 @@
+package dpctest
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// defaultRangeCap is how much DPC sends for an open-ended range ("bytes=N-").
+const defaultRangeCap = 1 << 20
+
+func acceptsGzip(h string) bool {
+	for _, part := range strings.Split(h, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		if q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
+			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func etagMatches(inm, etag string) bool {
+	for _, t := range strings.Split(inm, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || strings.Trim(t, `"`) == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) getData(w http.ResponseWriter, r *http.Request, o *org) {
+	s.mu.Lock()
+	f := s.files[r.PathValue("file")]
+	s.mu.Unlock()
+	if f == nil || f.orgID != o.id {
+		writeOO(w, http.StatusNotFound, "not-found", "Cannot find file")
+		return
+	}
+	if !s.clock.Now().Before(f.expires) {
+		writeOO(w, http.StatusGone, "not-found", "File has expired")
+		return
+	}
+	h := w.Header()
+	h.Set("ETag", f.sha256)
+	h.Set("Last-Modified", strconv.FormatInt(f.modTime.UnixMilli(), 10))
+	h.Set("Accept-Ranges", "bytes")
+	h.Set("Content-Type", "application/ndjson")
+	h.Set("Vary", "Accept-Encoding")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, f.sha256) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	file, err := os.Open(f.path)
+	if err != nil {
+		writeOO(w, http.StatusInternalServerError, "exception", "cannot open file")
+		return
+	}
+	defer file.Close()
+
+	if rh := r.Header.Get("Range"); rh != "" {
+		s.serveRange(w, r, f, file, rh)
+		return
+	}
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		// The stored bytes, unchanged.
+		h.Set("Content-Encoding", "gzip")
+		h.Set("Content-Length", strconv.FormatInt(f.gzLen, 10))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = io.Copy(w, file)
+		}
+		return
+	}
+	h.Set("Content-Length", strconv.FormatInt(f.plainLen, 10))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	zr, err := gzip.NewReader(file)
+	if err != nil {
+		return // headers are out: the short body tells the client
+	}
+	defer zr.Close()
+	_, _ = io.Copy(w, zr)
+}
+
+// serveRange answers a byte range over the decoded data, never gzipped. DPC's
+// ranges are end-exclusive and an open end means at most 1 MiB; with
+// WithRFC7233Ranges they follow RFC 7233 (end inclusive, suffix ranges, no cap).
+func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, f *fileInfo, file *os.File, rh string) {
+	total := f.plainLen
+	start, stop, ok := parseRange(rh, total, s.cfg.rfc7233)
+	if !ok {
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", total))
+		writeOO(w, http.StatusRequestedRangeNotSatisfiable, "invalid", "Range not satisfiable")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, stop-1, total))
+	h.Set("Content-Length", strconv.FormatInt(stop-start, 10))
+	w.WriteHeader(http.StatusPartialContent)
+	if r.Method == http.MethodHead {
+		return
+	}
+	zr, err := gzip.NewReader(file)
+	if err != nil {
+		return
+	}
+	defer zr.Close()
+	if _, err := io.CopyN(io.Discard, zr, start); err != nil {
+		return
+	}
+	_, _ = io.CopyN(w, zr, stop-start)
+}
+
+// parseRange returns the half-open [start, stop) a Range header asks for.
+func parseRange(h string, total int64, rfc bool) (start, stop int64, ok bool) {
+	spec, found := strings.CutPrefix(strings.TrimSpace(h), "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, 0, false
+	}
+	a, b, found := strings.Cut(spec, "-")
+	if !found {
+		return 0, 0, false
+	}
+	if a == "" { // suffix range: only RFC 7233
+		n, err := strconv.ParseInt(b, 10, 64)
+		if !rfc || err != nil || n <= 0 {
+			return 0, 0, false
+		}
+		return max(0, total-n), total, total > 0
+	}
+	start, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || start < 0 || start >= total {
+		return 0, 0, false
+	}
+	switch {
+	case b == "" && rfc:
+		stop = total
+	case b == "":
+		stop = start + defaultRangeCap
+	default:
+		e, err := strconv.ParseInt(b, 10, 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		if rfc {
+			e++ // inclusive end
+		}
+		stop = e
+	}
+	stop = min(stop, total)
+	if stop <= start {
+		return 0, 0, false
+	}
+	return start, stop, true
+}

@@ -1,0 +1,187 @@
+package synth
+
+// Shared pieces of the ExplanationOfBenefit writers.
+
+var nchTypeDisplay = map[string]string{
+	"71": "Local carrier non-durable medical equipment, prosthetics, orthotics, and supplies (DMEPOS) claim",
+	"82": "DMERC; DMEPOS claim",
+	"60": "Inpatient claim",
+	"40": "Outpatient claim",
+	"20": "Non swing bed Skilled Nursing Facility (SNF) claim",
+	"10": "Home Health Agency (HHA) claim",
+	"50": "Hospice claim",
+}
+
+var facTypeDisplay = map[string]string{"1": "Hospital", "2": "Skilled Nursing Facility (SNF)", "3": "Home Health Agency (HHA)", "8": "Ambulatory Surgery Center (ASC) or other special facility (e.g. hospice)"}
+
+var freqDisplay = map[string]string{"1": "Admit thru discharge claim", "7": "Replacement of prior claim"}
+
+var claimTypeDisplay = map[string]string{"professional": "Professional", "institutional": "Institutional", "pharmacy": "Pharmacy"}
+
+// coveragePart is the Coverage a claim type is paid under.
+func coveragePart(t ClaimType) string {
+	switch t {
+	case Inpatient, SNF, Hospice:
+		return "part-a-"
+	case PDE:
+		return "part-d-"
+	}
+	return "part-b-"
+}
+
+func nearLineCode(t ClaimType) (string, string) {
+	switch t {
+	case Carrier:
+		return "O", "Part B physician/supplier claim record (processed by local carriers; can include DMEPOS services)"
+	case DME:
+		return "M", "Part B DMEPOS claim record (processed by DME Regional Carrier) [incl. DMEPOS]"
+	case Outpatient, HHA:
+		return "W", "Part B institutional claim record (outpatient [HOP], home health agency [HHA])"
+	}
+	return "V", "Part A institutional claim record (inpatient [IP], skilled nursing facility [SNF], hospice [HOS], or home health agency [HHA])"
+}
+
+func srvcClsfctn(t ClaimType) string {
+	switch t {
+	case HHA:
+		return "2"
+	case Outpatient:
+		return "3"
+	}
+	return "1"
+}
+
+func (g *Generator) appendClaim(b []byte, p *Beneficiary, c *Claim, x *claimExtra) []byte {
+	if g.opts.Version == R4 {
+		return g.appendClaimR4(b, p, c, x)
+	}
+	return g.appendClaimSTU3(b, p, c, x)
+}
+
+// ndcDisplay looks up the drug name of an NDC.
+func ndcDisplay(code string) string { return lookup(ndcs, code) }
+
+func icdDisplay(code string) string {
+	if s := lookup(icd10CM, code); s != "" {
+		return s
+	}
+	return lookup(icd10External, code)
+}
+
+var diagTypeDisplay = map[string]string{
+	"principal":      "The single medical diagnosis that is most relevant to the patient's chief complaint or need for treatment.",
+	"admitting":      "The diagnosis given as the reason why the patient was admitted to the hospital.",
+	"other":          "Required when other conditions coexist or develop subsequently during the treatment",
+	"external-first": "The code used to identify the 1st external cause of injury, poisoning, or other adverse effect.",
+}
+
+var poaDisplay = map[string]string{"Y": "Diagnosis was present at the time of admission (POA)", "N": "Diagnosis was not present at the time of admission"}
+
+var roleDisplay = map[string]string{
+	"primary": "Primary provider", "assist": "Assisting Provider", "other": "Other", "supervisor": "Supervising Provider",
+	"attending": "Attending", "operating": "Operating", "otheroperating": "Other Operating", "performing": "Performing provider",
+	"prescribing": "Prescribing provider", "referring": "Referring",
+}
+
+// infoFixed is a supporting-information entry whose value the synthetic
+// data does not vary (codes the claims tables do not read).
+type infoFixed struct{ v, vdisp, code, cdisp string }
+
+var (
+	infoMCO       = infoFixed{"clm_mco_pd_sw", "Claim MCO Paid Switch", "0", "No managed care organization (MCO) payment"}
+	infoPtntStus  = infoFixed{"nch_ptnt_stus_ind_cd", "NCH Patient Status Indicator Code", "A", "Discharged"}
+	infoSrcAdmsn  = infoFixed{"clm_src_ip_admsn_cd", "Claim Source Inpatient Admission Code", "1", ""}
+	infoHHALupa   = infoFixed{"clm_hha_lupa_ind_cd", "Claim HHA Low Utilization Payment Adjustment (LUPA) Indicator Code", "L", "Low utilization payment adjustment (LUPA) claim"}
+	infoHHARfrl   = infoFixed{"clm_hha_rfrl_cd", "Claim HHA Referral Code", "1", "Physician referral"}
+	infoPrmryPyr  = infoFixed{"nch_prmry_pyr_cd", "NCH Primary Payer Code (if not Medicare)", "A", "Employer group health plan (EGHP) insurance for an aged beneficiary"}
+	infoDrugCvrg  = infoFixed{"drug_cvrg_stus_cd", "Drug Coverage Status Code", "C", "Covered"}
+	infoPhrmcySvc = infoFixed{"phrmcy_srvc_type_cd", "Pharmacy service type code", "01", "Community/retail pharmacy"}
+	infoPDE       = []infoFixed{
+		{"dspnsng_stus_cd", "Dispensing Status Code", "P", "Partial fill"},
+		{"adjstmt_dltn_cd", "Adjustment Deletion Code", "A", "Adjustment"},
+		{"nstd_frmt_cd", "Non-Standard Format Code", "X", "X12 837"},
+		{"prcng_excptn_cd", "Pricing Exception Code", "M", "Medicare is a secondary payer (MSP)"},
+		{"ctstrphc_cvrg_cd", "Catastrophic Coverage Code", "C", "Above attachment point"},
+		{"rx_orgn_cd", "Prescription Origination Code", "3", "Electronic"},
+		{"brnd_gnrc_cd", "Brand-Generic Code Reported by Submitting Plan", "G", "Generic Null/missing"},
+		{"ptnt_rsdnc_cd", "Patient Residence Code", "01", "Home"},
+		{"submsn_clr_cd", "Submission clarification code", "08", "Process compound for approved ingredients"},
+	}
+)
+
+// institutionalInfo lists the fixed information entries of a claim type
+// (after the ones carrying Record fields).
+func institutionalInfo(t ClaimType) []infoFixed {
+	switch t {
+	case Inpatient, SNF:
+		return []infoFixed{infoPtntStus, infoSrcAdmsn, infoMCO}
+	case Outpatient:
+		return []infoFixed{infoMCO}
+	case HHA:
+		return []infoFixed{infoHHALupa, infoHHARfrl}
+	case Hospice:
+		return []infoFixed{infoPtntStus}
+	}
+	return nil
+}
+
+var revDisplay = map[string]string{
+	"0001": "Total charge", "0022": "SNF claim paid under PPS submitted as TOB 21X", "0023": "Home Health Prospective Payment System",
+	"0120": "Room & Board - Semi-private two bed (medical or general)", "0191": "Subacute care - level I", "0250": "Pharmacy - general classification",
+	"0260": "IV therapy - general classification", "0270": "Medical/surgical supplies", "0300": "Laboratory - general classification",
+	"0301": "Laboratory - chemistry", "0320": "Radiology diagnostic - general classification", "0360": "Operating room services",
+	"0370": "Anesthesia", "0410": "Respiratory services", "0420": "Physical therapy", "0421": "Physical therapy - visit charge",
+	"0430": "Occupational therapy", "0431": "Occupational therapy - visit charge", "0440": "Speech-language pathology",
+	"0441": "Speech-language pathology - visit charge", "0450": "Emergency room - general classification", "0510": "Clinic - general classification",
+	"0551": "Skilled nursing - visit charge", "0571": "Home health aide - visit charge", "0636": "Drugs requiring detailed coding",
+	"0651": "Hospice - routine home care", "0652": "Hospice - continuous home care", "0655": "Hospice - inpatient respite care",
+	"0656": "Hospice - general inpatient care", "0657": "Hospice - physician services", "0730": "EKG/ECG - general classification",
+	"0762": "Observation room", "0940": "Other therapeutic services",
+}
+
+var orgNames = []string{"GENERAL HOSPITAL", "MEDICAL CENTER", "COMMUNITY HOSPITAL", "REGIONAL HEALTH", "CARE CENTER", "HOME HEALTH SERVICES", "HOSPICE OF THE VALLEY", "PHARMACY"}
+
+type countDef struct{ name, disp string }
+
+// utilCounts lists the benefitBalance usedUnsignedInt entries of a claim type
+// with their values (days of utilization etc.).
+func utilCounts(c *Claim, x *claimExtra, r4 bool) ([]countDef, []int) {
+	util := countDef{"clm_utlztn_day_cnt", "Claim Medicare Utilization Day Count"}
+	coins := countDef{"bene_tot_coinsrnc_days_cnt", "Beneficiary Total Coinsurance Days Count"}
+	non := countDef{"clm_non_utlztn_days_cnt", "Claim Medicare Non Utilization Days Count"}
+	switch c.Type {
+	case Inpatient, SNF:
+		free := 60
+		if c.Type == SNF {
+			free = 20
+		}
+		defs, vals := []countDef{util, coins, non}, []int{x.utilDays, max(0, x.utilDays-free), 0}
+		if r4 && c.Type == Inpatient {
+			defs = append(defs, countDef{"clm_pps_cptl_drg_wt_num", "Claim PPS Capital DRG Weight Number"}, countDef{"bene_lrd_used_cnt", "Beneficiary Medicare Lifetime Reserve Days (LRD) Used Count"})
+			vals = append(vals, 1, 0)
+		}
+		return defs, vals
+	case Hospice:
+		return []countDef{util}, []int{x.utilDays}
+	case HHA:
+		if !r4 {
+			return []countDef{{"clm_hha_tot_visit_cnt", "Claim HHA Total Visit Count"}}, []int{len(c.Items)}
+		}
+	}
+	return nil, nil
+}
+
+func (w *jw) countEntries(defs []countDef, vals []int, lead bool) {
+	for k, d := range defs {
+		if k > 0 || lead {
+			w.raw(`,`)
+		}
+		w.raw(`{"type":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/benefit-balance","code":"https://bluebutton.cms.gov/resources/variables/`)
+		w.raw(d.name)
+		w.raw(`","display":"`)
+		w.raw(d.disp)
+		w.raw(`"}]},"usedUnsignedInt":`)
+		w.int(vals[k])
+		w.raw(`}`)
+	}
+}

@@ -1,0 +1,113 @@
+package export
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Extension URLs DPC puts on every output entry.
+const (
+	ChecksumExtension   = "https://dpc.cms.gov/checksum"
+	FileLengthExtension = "https://dpc.cms.gov/file_length"
+)
+
+// Manifest is the body of a completed job: what to download and how to check it.
+type Manifest struct {
+	TransactionTime     time.Time `json:"transactionTime"`
+	Request             string    `json:"request"`
+	RequiresAccessToken bool      `json:"requiresAccessToken"`
+	Output              []Output  `json:"output"`
+	Error               []Output  `json:"error"`
+}
+
+// Output is one file of a completed job.
+type Output struct {
+	Type       string `json:"type"`
+	URL        string `json:"url"`
+	Count      int    `json:"count,omitempty"`
+	Checksum   string `json:"checksum,omitempty"`    // "sha256:<hex>" of the decoded bytes
+	FileLength int64  `json:"file_length,omitempty"` // size of the gzip body or of the decoded bytes
+}
+
+type wireOutput struct {
+	Type      string      `json:"type"`
+	URL       string      `json:"url"`
+	Count     json.Number `json:"count"`
+	Extension []struct {
+		URL          string      `json:"url"`
+		ValueString  string      `json:"valueString"`
+		ValueDecimal json.Number `json:"valueDecimal"`
+		ValueInteger json.Number `json:"valueInteger"`
+	} `json:"extension"`
+	// Our own state files store the flattened form.
+	Checksum   string      `json:"checksum"`
+	FileLength json.Number `json:"file_length"`
+}
+
+// UnmarshalJSON reads both DPC's extension form and the flattened form this
+// package writes into its state file.
+func (o *Output) UnmarshalJSON(b []byte) error {
+	var w wireOutput
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*o = Output{Type: w.Type, URL: w.URL, Checksum: w.Checksum}
+	var err error
+	if o.Count, err = intOf(w.Count); err != nil {
+		return fmt.Errorf("output %s: count: %w", w.URL, err)
+	}
+	if n, err := int64Of(w.FileLength); err != nil {
+		return fmt.Errorf("output %s: file_length: %w", w.URL, err)
+	} else if n > 0 {
+		o.FileLength = n
+	}
+	for _, e := range w.Extension {
+		switch e.URL {
+		case ChecksumExtension:
+			o.Checksum = e.ValueString
+		case FileLengthExtension:
+			v := e.ValueDecimal
+			if v == "" {
+				v = e.ValueInteger
+			}
+			n, err := int64Of(v)
+			if err != nil {
+				return fmt.Errorf("output %s: file_length: %w", w.URL, err)
+			}
+			o.FileLength = n
+		}
+	}
+	return nil
+}
+
+func intOf(n json.Number) (int, error) {
+	v, err := int64Of(n)
+	return int(v), err
+}
+
+// int64Of accepts integers written as decimals ("2468" or "2468.0").
+func int64Of(n json.Number) (int64, error) {
+	if n == "" {
+		return 0, nil
+	}
+	if v, err := n.Int64(); err == nil {
+		return v, nil
+	}
+	s := string(n)
+	if i := strings.IndexByte(s, '.'); i >= 0 && strings.Trim(s[i+1:], "0") == "" {
+		var v int64
+		_, err := fmt.Sscanf(s[:i], "%d", &v)
+		return v, err
+	}
+	return 0, fmt.Errorf("%q is not a whole number", s)
+}
+
+// Files returns the output and error entries together (error files are
+// verified and downloaded like the others).
+func (m *Manifest) Files() []Output {
+	out := make([]Output, 0, len(m.Output)+len(m.Error))
+	out = append(out, m.Output...)
+	return append(out, m.Error...)
+}

@@ -1,0 +1,462 @@
+package roster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/dpc"
+)
+
+// DefaultRenewWindow is how close to lapsing an attribution must be for sync to renew it.
+const DefaultRenewWindow = 14 * 24 * time.Hour
+
+// Attribution is one patient's membership in one practitioner's group.
+type Attribution struct {
+	Line      int       `json:"row,omitempty"` // roster row, when it came from the roster
+	NPI       string    `json:"npi"`
+	MBI       string    `json:"mbi,omitempty"`
+	GroupID   string    `json:"group_id,omitempty"`
+	PatientID string    `json:"patient_id,omitempty"`
+	Start     time.Time `json:"start,omitzero"`
+	End       time.Time `json:"end,omitzero"` // when the attribution lapses (zero if unknown)
+	Status    string    `json:"status,omitempty"`
+}
+
+// Plan is what Sync will do, computed from the roster and the current DPC state.
+type Plan struct {
+	Now                 time.Time
+	Window              time.Duration
+	CreatePractitioners []Row         // one row per practitioner DPC does not know
+	CreatePatients      []Row         // one row per patient DPC does not know
+	CreateGroups        []string      // NPIs without an attribution group yet
+	Add                 []Attribution // listed but not attributed (new, removed or lapsed)
+	Renew               []Attribution // attributed but lapsing within Window
+	Remove              []Attribution // attributed but no longer listed
+	Unchanged           int
+
+	rows          []Row
+	practitioners map[string]dpc.Practitioner // NPI → existing
+	patients      map[string]dpc.Patient      // MBI → existing
+	groups        map[string]dpc.Group        // NPI → existing group
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool {
+	return len(p.CreatePractitioners)+len(p.CreatePatients)+len(p.CreateGroups)+len(p.Add)+len(p.Renew)+len(p.Remove) == 0
+}
+
+// Options tune planning.
+type Options struct {
+	Now    time.Time     // the server's "now" (default time.Now)
+	Window time.Duration // renew attributions lapsing within this (default DefaultRenewWindow)
+}
+
+func (o *Options) fill() {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.Window == 0 {
+		o.Window = DefaultRenewWindow
+	}
+}
+
+// state is the organization's current practitioners, patients and groups.
+type state struct {
+	practByNPI map[string]dpc.Practitioner
+	patByMBI   map[string]dpc.Patient
+	patByID    map[string]dpc.Patient
+	groupByNPI map[string]dpc.Group
+}
+
+func load(ctx context.Context, c *dpc.Client) (*state, error) {
+	s := &state{practByNPI: map[string]dpc.Practitioner{}, patByMBI: map[string]dpc.Patient{}, patByID: map[string]dpc.Patient{}, groupByNPI: map[string]dpc.Group{}}
+	ps, err := c.Practitioners(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("roster: list practitioners: %w", err)
+	}
+	for _, p := range ps {
+		s.practByNPI[p.NPI()] = p
+	}
+	pats, err := c.Patients(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("roster: list patients: %w", err)
+	}
+	for _, p := range pats {
+		s.patByMBI[p.MBI()] = p
+		s.patByID[p.ID] = p
+	}
+	gs, err := c.AllGroups(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("roster: list groups: %w", err)
+	}
+	for _, g := range gs {
+		if _, dup := s.groupByNPI[g.NPI()]; !dup {
+			s.groupByNPI[g.NPI()] = g
+		}
+	}
+	return s, nil
+}
+
+func memberStatus(m dpc.Member, now time.Time, window time.Duration) string {
+	end := time.Time{}
+	if m.Period != nil {
+		end = m.Period.EndTime()
+	}
+	switch {
+	case m.Inactive != nil && *m.Inactive && !end.IsZero() && !now.Before(end):
+		return "expired"
+	case m.Inactive != nil && *m.Inactive:
+		return "removed"
+	case !end.IsZero() && !now.Before(end):
+		return "expired"
+	case !end.IsZero() && end.Sub(now) <= window:
+		return "expiring"
+	}
+	return "active"
+}
+
+// MakePlan computes the changes that bring DPC in line with ros. It reads but never writes.
+func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Plan, error) {
+	opts.fill()
+	st, err := load(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Now: opts.Now, Window: opts.Window, rows: ros.Rows,
+		practitioners: st.practByNPI, patients: st.patByMBI, groups: st.groupByNPI}
+	seenPract, seenPat := map[string]bool{}, map[string]bool{}
+	listed := map[string]map[string]bool{} // NPI → MBIs
+	var practErrs []error
+	for _, r := range ros.Rows {
+		if _, ok := st.practByNPI[r.NPI]; !ok && !seenPract[r.NPI] {
+			seenPract[r.NPI] = true
+			if r.PractitionerFamily == "" {
+				practErrs = append(practErrs, &RowError{Line: r.Line, Column: ColPractitionerFamily,
+					Err: fmt.Errorf("practitioner %s is not registered in DPC; give practitioner_given and practitioner_family so it can be", r.NPI)})
+			}
+			p.CreatePractitioners = append(p.CreatePractitioners, r)
+		}
+		if _, ok := st.patByMBI[r.MBI]; !ok && !seenPat[r.MBI] {
+			seenPat[r.MBI] = true
+			p.CreatePatients = append(p.CreatePatients, r)
+		}
+		if listed[r.NPI] == nil {
+			listed[r.NPI] = map[string]bool{}
+		}
+		listed[r.NPI][r.MBI] = true
+	}
+	if len(practErrs) > 0 {
+		return nil, fmt.Errorf("roster: %w: %w", errors.Join(practErrs...), dpc.ErrInvalid)
+	}
+	for _, npi := range ros.NPIs() {
+		g, ok := st.groupByNPI[npi]
+		if !ok {
+			p.CreateGroups = append(p.CreateGroups, npi)
+		}
+		byPatient := map[string]dpc.Member{}
+		for _, m := range g.Member {
+			byPatient[m.PatientID()] = m
+		}
+		for _, r := range ros.Rows {
+			if r.NPI != npi {
+				continue
+			}
+			a := Attribution{Line: r.Line, NPI: npi, MBI: r.MBI, GroupID: g.ID}
+			pat, known := st.patByMBI[r.MBI]
+			m, member := byPatient[pat.ID]
+			if !known || !member {
+				a.Status = "new"
+				p.Add = append(p.Add, a)
+				continue
+			}
+			a.PatientID = pat.ID
+			if m.Period != nil {
+				a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+			}
+			switch a.Status = memberStatus(m, opts.Now, opts.Window); a.Status {
+			case "expired", "removed":
+				p.Add = append(p.Add, a)
+			case "expiring":
+				p.Renew = append(p.Renew, a)
+			default:
+				p.Unchanged++
+			}
+		}
+		for _, m := range g.Member {
+			pat := st.patByID[m.PatientID()]
+			if listed[npi][pat.MBI()] && pat.ID != "" {
+				continue
+			}
+			status := memberStatus(m, opts.Now, opts.Window)
+			if status == "expired" || status == "removed" {
+				continue // already out of the exports
+			}
+			a := Attribution{NPI: npi, MBI: pat.MBI(), GroupID: g.ID, PatientID: m.PatientID(), Status: status}
+			if m.Period != nil {
+				a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+			}
+			p.Remove = append(p.Remove, a)
+		}
+	}
+	return p, nil
+}
+
+// Failure is a part of the plan that did not apply.
+type Failure struct {
+	Lines  []int  `json:"rows,omitempty"`
+	NPI    string `json:"npi,omitempty"`
+	MBI    string `json:"mbi,omitempty"`
+	Action string `json:"action"`
+	Error  string `json:"error"`
+
+	err error
+}
+
+// Report is what Apply did.
+type Report struct {
+	DryRun               bool          `json:"dry_run"`
+	CreatedPractitioners []string      `json:"created_practitioners"`
+	CreatedPatients      []string      `json:"created_patients"`
+	CreatedGroups        []string      `json:"created_groups"`
+	Added                []Attribution `json:"added"`
+	Renewed              []Attribution `json:"renewed"`
+	Removed              []Attribution `json:"removed"`
+	Unchanged            int           `json:"unchanged"`
+	Failed               []Failure     `json:"failed"`
+}
+
+// ErrPartial is returned (wrapped) by Apply when some rows did not apply; the Report names them.
+var ErrPartial = errors.New("roster: some changes did not apply")
+
+// Apply carries out the plan with c. Work that fails is recorded in the Report (with the
+// roster rows it concerns) and the rest carries on; the returned error then wraps ErrPartial
+// and, when any failure was retryable or an auth failure, that sentinel too.
+func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
+	rep := &Report{Unchanged: p.Unchanged}
+	fail := func(action, npi, mbi string, lines []int, err error) {
+		rep.Failed = append(rep.Failed, Failure{Lines: lines, NPI: npi, MBI: mbi, Action: action, Error: err.Error(), err: err})
+	}
+	rowsOf := func(pred func(Row) bool) []int {
+		var ls []int
+		for _, r := range p.rows {
+			if pred(r) {
+				ls = append(ls, r.Line)
+			}
+		}
+		return ls
+	}
+	org, err := c.Organization(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("roster: organization: %w", err)
+	}
+
+	practs := p.practitioners
+	if len(p.CreatePractitioners) > 0 {
+		var res []dpc.Practitioner
+		for _, r := range p.CreatePractitioners {
+			res = append(res, dpc.NewPractitioner(r.NPI, r.PractitionerGiven, r.PractitionerFamily))
+		}
+		created, err := c.SubmitPractitioners(ctx, res)
+		if err != nil { // find out which ones: one by one
+			created = nil
+			for i, r := range p.CreatePractitioners {
+				pr, err := c.CreatePractitioner(ctx, res[i])
+				if err != nil {
+					npi := r.NPI
+					fail("create practitioner", npi, "", rowsOf(func(x Row) bool { return x.NPI == npi }), err)
+					continue
+				}
+				created = append(created, pr)
+			}
+		}
+		for _, pr := range created {
+			practs[pr.NPI()] = pr
+			rep.CreatedPractitioners = append(rep.CreatedPractitioners, pr.NPI())
+		}
+	}
+
+	pats := p.patients
+	if len(p.CreatePatients) > 0 {
+		for lo := 0; lo < len(p.CreatePatients); lo += 500 {
+			chunk := p.CreatePatients[lo:min(lo+500, len(p.CreatePatients))]
+			res := make([]dpc.Patient, len(chunk))
+			for i, r := range chunk {
+				res[i] = dpc.NewPatient(r.MBI, r.PatientGiven, r.PatientFamily, r.BirthDate, r.Gender, org.ID)
+			}
+			created, err := c.SubmitPatients(ctx, res)
+			if err != nil {
+				created = nil
+				for i, r := range chunk {
+					pt, err := c.CreatePatient(ctx, res[i])
+					if err != nil {
+						mbi := r.MBI
+						fail("create patient", "", mbi, rowsOf(func(x Row) bool { return x.MBI == mbi }), err)
+						continue
+					}
+					created = append(created, pt)
+				}
+			}
+			for _, pt := range created {
+				pats[pt.MBI()] = pt
+				rep.CreatedPatients = append(rep.CreatedPatients, pt.MBI())
+			}
+		}
+	}
+
+	// Group changes, one practitioner at a time.
+	byNPI := func(list []Attribution) map[string][]Attribution {
+		m := map[string][]Attribution{}
+		for _, a := range list {
+			m[a.NPI] = append(m[a.NPI], a)
+		}
+		return m
+	}
+	adds, renews, removes := byNPI(p.Add), byNPI(p.Renew), byNPI(p.Remove)
+	creating := map[string]bool{}
+	for _, npi := range p.CreateGroups {
+		creating[npi] = true
+	}
+	npis := map[string]bool{}
+	for _, m := range []map[string][]Attribution{adds, renews, removes} {
+		for k := range m {
+			npis[k] = true
+		}
+	}
+	for _, npi := range p.CreateGroups {
+		npis[npi] = true
+	}
+	order := make([]string, 0, len(npis))
+	for k := range npis {
+		order = append(order, k)
+	}
+	sort.Strings(order)
+	for _, npi := range order {
+		pr, ok := practs[npi]
+		if !ok {
+			for _, a := range append(adds[npi], renews[npi]...) {
+				fail("attribute", npi, a.MBI, []int{a.Line}, fmt.Errorf("practitioner %s was not registered", npi))
+			}
+			continue
+		}
+		att := c.Attestation(org.ID, pr.ID)
+		// Members to attribute now: new ones whose patient exists, plus renewals.
+		var ids []string
+		var todo []Attribution
+		for _, a := range append(append([]Attribution{}, adds[npi]...), renews[npi]...) {
+			pt, ok := pats[a.MBI]
+			if !ok {
+				fail("attribute", npi, a.MBI, []int{a.Line}, fmt.Errorf("patient %s was not registered", a.MBI))
+				continue
+			}
+			a.PatientID = pt.ID
+			ids = append(ids, pt.ID)
+			todo = append(todo, a)
+		}
+		var g dpc.Group
+		var err error
+		switch {
+		case creating[npi] && len(ids) == 0:
+			continue // nothing attributable: a group needs at least one member
+		case creating[npi]:
+			g, err = c.CreateGroup(ctx, npi, ids, att)
+			if err == nil {
+				rep.CreatedGroups = append(rep.CreatedGroups, g.ID)
+			}
+		case len(ids) > 0:
+			g, err = c.AddMembers(ctx, p.groups[npi].ID, npi, ids, att)
+		default:
+			g = p.groups[npi]
+		}
+		if err != nil {
+			for _, a := range todo {
+				fail("attribute", npi, a.MBI, []int{a.Line}, err)
+			}
+		} else {
+			ends := map[string]dpc.Member{}
+			for _, m := range g.Member {
+				ends[m.PatientID()] = m
+			}
+			for _, a := range todo {
+				if m, ok := ends[a.PatientID]; ok && m.Period != nil {
+					a.GroupID, a.Start, a.End = g.ID, m.Period.StartTime(), m.Period.EndTime()
+				}
+				a.GroupID = g.ID
+				if a.Status == "expiring" {
+					a.Status = "renewed"
+					rep.Renewed = append(rep.Renewed, a)
+				} else {
+					a.Status = "added"
+					rep.Added = append(rep.Added, a)
+				}
+			}
+		}
+		if rm := removes[npi]; len(rm) > 0 {
+			var rids []string
+			for _, a := range rm {
+				rids = append(rids, a.PatientID)
+			}
+			if _, err := c.RemoveMembers(ctx, p.groups[npi].ID, npi, rids); err != nil {
+				for _, a := range rm {
+					fail("remove", npi, a.MBI, nil, err)
+				}
+			} else {
+				for _, a := range rm {
+					a.Status = "removed"
+					rep.Removed = append(rep.Removed, a)
+				}
+			}
+		}
+	}
+	if len(rep.Failed) > 0 {
+		errs := []error{ErrPartial}
+		var retry, auth bool
+		for _, f := range rep.Failed {
+			retry = retry || errors.Is(f.err, extract.ErrRetryable)
+			auth = auth || errors.Is(f.err, extract.ErrAuth)
+		}
+		if auth {
+			errs = append(errs, extract.ErrAuth)
+		} else if retry {
+			errs = append(errs, extract.ErrRetryable)
+		}
+		return rep, fmt.Errorf("%d of the planned changes failed: %w", len(rep.Failed), errors.Join(errs...))
+	}
+	return rep, nil
+}
+
+// Expiring lists the organization's attributions that lapse within window of now (and, when
+// includeLapsed, those that already lapsed but were never removed).
+func Expiring(ctx context.Context, c *dpc.Client, now time.Time, window time.Duration, includeLapsed bool) ([]Attribution, error) {
+	gs, err := c.AllGroups(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("roster: list groups: %w", err)
+	}
+	pats, err := c.Patients(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("roster: list patients: %w", err)
+	}
+	mbi := map[string]string{}
+	for _, p := range pats {
+		mbi[p.ID] = p.MBI()
+	}
+	var out []Attribution
+	for _, g := range gs {
+		for _, m := range g.Member {
+			st := memberStatus(m, now, window)
+			if st != "expiring" && !(includeLapsed && st == "expired") {
+				continue
+			}
+			a := Attribution{NPI: g.NPI(), MBI: mbi[m.PatientID()], GroupID: g.ID, PatientID: m.PatientID(), Status: st}
+			if m.Period != nil {
+				a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+			}
+			out = append(out, a)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].End.Before(out[j].End) })
+	return out, nil
+}

@@ -1,0 +1,675 @@
+// Package load writes Arrow tables as partitioned Parquet runs that appear atomically on disk or S3.
+// Files are staged, then published with a per-run _manifest.json and _SUCCESS marker; see README.md.
+package load
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/dpcetl/dpcetl/load/parquet"
+	"github.com/dpcetl/dpcetl/load/sink"
+)
+
+// Directory names under the sink root. Both start with "_" so Hive-style readers
+// (Spark, Trino, Athena, DuckDB hive_partitioning) never treat them as tables or partitions.
+const (
+	StagingDir = "_staging" // {StagingDir}/{run id}/... holds files not yet published
+	RunsDir    = "_runs"    // {RunsDir}/{run id}/_manifest.json and _SUCCESS
+)
+
+// File names in a run's directory.
+const (
+	ManifestName   = "_manifest.json"
+	SuccessName    = "_SUCCESS"
+	PublishingName = "_publishing.json" // intent record while files are being published
+)
+
+// Parquet key-value metadata keys written into every file.
+const (
+	MetaSchemaVersion   = "dpcetl.schema_version"
+	MetaVersion         = "dpcetl.version"
+	MetaExportJob       = "dpcetl.export_job_id"
+	MetaTransactionTime = "dpcetl.transaction_time"
+	MetaRunID           = "dpcetl.run_id"
+	MetaTable           = "dpcetl.table"
+	MetaExportDate      = "dpcetl.export_date"
+	MetaGroup           = "dpcetl.group"
+)
+
+// Defaults for RunOptions.
+const (
+	DefaultTargetFileBytes = 256 << 20
+	DefaultStaleAfter      = 24 * time.Hour
+)
+
+// Sentinel errors.
+var (
+	// ErrRunClosed is returned when a run is used after Commit, Abort or a failure.
+	ErrRunClosed = errors.New("load: run already committed, aborted or failed")
+	// ErrSchemaMismatch is returned when a table receives batches with different schemas.
+	ErrSchemaMismatch = errors.New("load: record schema differs from the table's first batch")
+	// ErrInvalidOptions is returned by NewRun for unusable options.
+	ErrInvalidOptions = errors.New("load: invalid run options")
+)
+
+// RunOptions describe one run: one export job's data for one group on one export date.
+type RunOptions struct {
+	RunID           string    // unique per run; [A-Za-z0-9][A-Za-z0-9._-]*; rerunning it replaces its files
+	ExportDate      time.Time // partition date (its UTC calendar date is used)
+	Group           string    // attribution group id (partition value)
+	JobID           string    // DPC export job id
+	TransactionTime time.Time // the export's transactionTime
+	SchemaVersion   string
+	DPCETLVersion   string
+
+	Compression     parquet.Compression // default zstd
+	RowGroupRows    int64               // default parquet.DefaultRowGroupRows
+	RowGroupBytes   int64               // default parquet.DefaultRowGroupBytes
+	TargetFileBytes int64               // roll to a new file at this size (default 256 MiB)
+	Allocator       memory.Allocator    // default memory.DefaultAllocator
+	// StaleAfter: at Commit, staging areas and unfinished publishes of OTHER runs older than
+	// this are removed (default 24h; negative disables). It must exceed the longest run.
+	StaleAfter time.Duration
+	Now        func() time.Time // default time.Now
+}
+
+var (
+	runIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	tableRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+)
+
+func (o *RunOptions) validate() error {
+	if !runIDRe.MatchString(o.RunID) {
+		return fmt.Errorf("%w: run id %q must match %s", ErrInvalidOptions, o.RunID, runIDRe)
+	}
+	if o.ExportDate.IsZero() {
+		return fmt.Errorf("%w: export date is required", ErrInvalidOptions)
+	}
+	if o.Group == "" || strings.ContainsAny(o.Group, "/\\") || o.Group == "." || o.Group == ".." {
+		return fmt.Errorf("%w: group %q must be non-empty without slashes", ErrInvalidOptions, o.Group)
+	}
+	for _, r := range o.Group {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("%w: group %q contains control characters", ErrInvalidOptions, o.Group)
+		}
+	}
+	if _, err := parquet.ParseCompression(string(o.Compression)); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidOptions, err)
+	}
+	if o.TargetFileBytes < 0 || o.RowGroupRows < 0 || o.RowGroupBytes < 0 {
+		return fmt.Errorf("%w: sizes must not be negative", ErrInvalidOptions)
+	}
+	return nil
+}
+
+// Manifest lists every file a run published. It is stored at _runs/{run id}/_manifest.json.
+type Manifest struct {
+	FormatVersion   int            `json:"format_version"`
+	RunID           string         `json:"run_id"`
+	ExportDate      string         `json:"export_date"`
+	Group           string         `json:"group"`
+	JobID           string         `json:"export_job_id"`
+	TransactionTime string         `json:"transaction_time"`
+	SchemaVersion   string         `json:"schema_version"`
+	DPCETLVersion   string         `json:"dpcetl_version"`
+	CommittedAt     string         `json:"committed_at"`
+	Tables          map[string]int `json:"tables"` // table → rows
+	Files           []ManifestFile `json:"files"`
+}
+
+// ManifestFile is one published Parquet file.
+type ManifestFile struct {
+	Table           string `json:"table"`
+	Key             string `json:"key"` // relative to the sink root
+	Rows            int64  `json:"rows"`
+	Bytes           int64  `json:"bytes"`
+	SHA256          string `json:"sha256"`
+	SchemaVersion   string `json:"schema_version"`
+	JobID           string `json:"export_job_id"`
+	TransactionTime string `json:"transaction_time"`
+}
+
+// Run writes one run's tables. Write may be called from several goroutines; calls are serialised.
+type Run struct {
+	sink sink.Sink
+	o    RunOptions
+	date string
+
+	ctx    context.Context // governs staged uploads; cancelled by Abort or a cancelled call
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	state   runState
+	err     error // why the run failed
+	started bool
+	tables  map[string]*tableState
+	files   []ManifestFile
+}
+
+type runState int
+
+const (
+	runOpen runState = iota
+	runDone
+)
+
+type tableState struct {
+	schema *arrow.Schema
+	next   int
+	cur    *openFile
+	rows   int
+}
+
+type openFile struct {
+	key, staged string
+	sw          sink.Writer
+	hw          *hashWriter
+	pw          *parquet.Writer
+}
+
+type hashWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (h *hashWriter) Write(p []byte) (int, error) {
+	n, err := h.w.Write(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	return n, err
+}
+
+// NewRun starts a run on s. Nothing is written until the first Write.
+func NewRun(s sink.Sink, o RunOptions) (*Run, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if o.TargetFileBytes == 0 {
+		o.TargetFileBytes = DefaultTargetFileBytes
+	}
+	if o.StaleAfter == 0 {
+		o.StaleAfter = DefaultStaleAfter
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Allocator == nil {
+		o.Allocator = memory.DefaultAllocator
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Run{
+		sink:   s,
+		o:      o,
+		date:   o.ExportDate.UTC().Format(time.DateOnly),
+		ctx:    ctx,
+		cancel: cancel,
+		tables: map[string]*tableState{},
+	}, nil
+}
+
+// DataKey returns the published key of part n of table for this run.
+func (r *Run) DataKey(table string, n int) string {
+	return fmt.Sprintf("%s/export_date=%s/group=%s/part-%05d-%s.parquet", table, r.date, r.o.Group, n, r.o.RunID)
+}
+
+func (r *Run) stagingPrefix() string { return StagingDir + "/" + r.o.RunID + "/" }
+
+// RunDir returns the directory key of a run's manifest and markers.
+func RunDir(runID string) string { return RunsDir + "/" + runID }
+
+// bind makes cancellation of a caller's ctx during a call abort the run's uploads.
+func (r *Run) bind(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, r.cancel)
+}
+
+// fail records the first failure and discards everything staged; the run is then closed.
+func (r *Run) failLocked(err error) error {
+	if r.err == nil {
+		r.err = err
+	}
+	r.discardLocked()
+	return err
+}
+
+func (r *Run) discardLocked() {
+	r.state = runDone
+	for _, t := range r.tables {
+		if t.cur != nil {
+			t.cur.pw.Abort()
+			_ = t.cur.sw.Abort()
+			t.cur = nil
+		}
+	}
+	r.cancel()
+	if r.started {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = r.sink.DeletePrefix(ctx, r.stagingPrefix())
+	}
+}
+
+// Write appends rec to table (the caller keeps ownership of rec). Files roll over at
+// TargetFileBytes. An error fails the whole run: nothing of it will become visible.
+func (r *Run) Write(ctx context.Context, table string, rec arrow.RecordBatch) error {
+	stop := r.bind(ctx)
+	defer stop()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state != runOpen {
+		return r.closedErr()
+	}
+	if err := ctx.Err(); err != nil {
+		return r.failLocked(fmt.Errorf("load: write %s: %w", table, err))
+	}
+	if !tableRe.MatchString(table) {
+		return fmt.Errorf("load: invalid table name %q: must match %s", table, tableRe)
+	}
+	if !r.started {
+		// Leftovers of a killed attempt of this same run id are ours to remove.
+		if err := r.sink.DeletePrefix(r.ctx, r.stagingPrefix()); err != nil {
+			return r.failLocked(fmt.Errorf("load: clean staging of run %s: %w", r.o.RunID, err))
+		}
+		r.started = true
+	}
+	t := r.tables[table]
+	if t == nil {
+		t = &tableState{schema: rec.Schema()}
+		r.tables[table] = t
+	} else if !t.schema.Equal(rec.Schema()) {
+		return r.failLocked(fmt.Errorf("%w: table %s", ErrSchemaMismatch, table))
+	}
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	if t.cur == nil {
+		f, err := r.openLocked(table, t)
+		if err != nil {
+			return r.failLocked(err)
+		}
+		t.cur = f
+	}
+	if err := t.cur.pw.Write(rec); err != nil {
+		return r.failLocked(r.fileErr(t.cur, err))
+	}
+	t.rows += int(rec.NumRows())
+	if t.cur.pw.EstimatedSize() >= r.o.TargetFileBytes {
+		if err := r.finishLocked(table, t); err != nil {
+			return r.failLocked(err)
+		}
+	}
+	return nil
+}
+
+func (r *Run) closedErr() error {
+	if r.err != nil {
+		return fmt.Errorf("%w: %w", ErrRunClosed, r.err)
+	}
+	return ErrRunClosed
+}
+
+func (r *Run) fileErr(f *openFile, err error) error {
+	return fmt.Errorf("load: %s (staged at %s): %w", r.sink.URL(f.key), r.sink.URL(f.staged), err)
+}
+
+func (r *Run) openLocked(table string, t *tableState) (*openFile, error) {
+	key := r.DataKey(table, t.next)
+	staged := r.stagingPrefix() + key
+	t.next++
+	sw, err := r.sink.NewWriter(r.ctx, staged)
+	if err != nil {
+		return nil, fmt.Errorf("load: %s: %w", r.sink.URL(key), err)
+	}
+	hw := &hashWriter{w: sw, h: sha256.New()}
+	pw, err := parquet.NewWriter(hw, t.schema, parquet.Options{
+		Compression:   r.o.Compression,
+		RowGroupRows:  r.o.RowGroupRows,
+		RowGroupBytes: r.o.RowGroupBytes,
+		Allocator:     r.o.Allocator,
+		Metadata: map[string]string{
+			MetaSchemaVersion:   r.o.SchemaVersion,
+			MetaVersion:         r.o.DPCETLVersion,
+			MetaExportJob:       r.o.JobID,
+			MetaTransactionTime: formatTime(r.o.TransactionTime),
+			MetaRunID:           r.o.RunID,
+			MetaTable:           table,
+			MetaExportDate:      r.date,
+			MetaGroup:           r.o.Group,
+		},
+	})
+	if err != nil {
+		_ = sw.Abort()
+		return nil, fmt.Errorf("load: %s: %w", r.sink.URL(key), err)
+	}
+	return &openFile{key: key, staged: staged, sw: sw, hw: hw, pw: pw}, nil
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// finishLocked closes the table's current file and commits it to staging.
+func (r *Run) finishLocked(table string, t *tableState) error {
+	f := t.cur
+	t.cur = nil
+	if err := f.pw.Close(); err != nil {
+		_ = f.sw.Abort()
+		return r.fileErr(f, err)
+	}
+	if err := f.sw.Commit(); err != nil {
+		return r.fileErr(f, err)
+	}
+	r.files = append(r.files, ManifestFile{
+		Table:           table,
+		Key:             f.key,
+		Rows:            f.pw.Rows(),
+		Bytes:           f.hw.n,
+		SHA256:          hex.EncodeToString(f.hw.h.Sum(nil)),
+		SchemaVersion:   r.o.SchemaVersion,
+		JobID:           r.o.JobID,
+		TransactionTime: formatTime(r.o.TransactionTime),
+	})
+	return nil
+}
+
+// Abort discards everything the run staged. Published runs are not touched. Safe to call
+// after Commit (no-op) and more than once.
+func (r *Run) Abort(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state != runOpen {
+		return nil
+	}
+	r.err = errors.New("aborted")
+	r.state = runDone
+	for _, t := range r.tables {
+		if t.cur != nil {
+			t.cur.pw.Abort()
+			_ = t.cur.sw.Abort()
+			t.cur = nil
+		}
+	}
+	r.cancel()
+	if !r.started {
+		return nil
+	}
+	if err := r.sink.DeletePrefix(ctx, r.stagingPrefix()); err != nil {
+		return fmt.Errorf("load: abort run %s: %w", r.o.RunID, err)
+	}
+	return nil
+}
+
+// Commit publishes the run: staged files move to their partition keys, files of an earlier
+// attempt of the same run id that are not in this manifest are deleted, then _manifest.json
+// and finally _SUCCESS are written. On error the run is rolled back as far as possible.
+func (r *Run) Commit(ctx context.Context) (Manifest, error) {
+	stop := r.bind(ctx)
+	defer stop()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state != runOpen {
+		return Manifest{}, r.closedErr()
+	}
+	if err := ctx.Err(); err != nil {
+		return Manifest{}, r.failLocked(fmt.Errorf("load: commit run %s: %w", r.o.RunID, err))
+	}
+	names := make([]string, 0, len(r.tables))
+	for name := range r.tables {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if t := r.tables[name]; t.cur != nil {
+			if err := r.finishLocked(name, t); err != nil {
+				return Manifest{}, r.failLocked(err)
+			}
+		}
+	}
+	m := Manifest{
+		FormatVersion:   1,
+		RunID:           r.o.RunID,
+		ExportDate:      r.date,
+		Group:           r.o.Group,
+		JobID:           r.o.JobID,
+		TransactionTime: formatTime(r.o.TransactionTime),
+		SchemaVersion:   r.o.SchemaVersion,
+		DPCETLVersion:   r.o.DPCETLVersion,
+		CommittedAt:     formatTime(r.o.Now()),
+		Tables:          map[string]int{},
+		Files:           append([]ManifestFile{}, r.files...),
+	}
+	for _, name := range names {
+		m.Tables[name] = r.tables[name].rows
+	}
+	if r.o.StaleAfter > 0 {
+		// Best effort: a failure to tidy other runs must not fail this one.
+		_ = CleanStale(r.ctx, r.sink, r.o.StaleAfter, r.o.Now(), r.o.RunID)
+	}
+	if err := r.publishLocked(r.ctx, m); err != nil {
+		return Manifest{}, r.failLocked(err)
+	}
+	r.state = runDone
+	r.cancel()
+	return m, nil
+}
+
+func (r *Run) publishLocked(ctx context.Context, m Manifest) error {
+	dir := RunDir(r.o.RunID)
+	// Files a previous attempt of this run id published (or began to) must not survive
+	// unless this attempt rewrites them: that is what keeps reruns free of duplicates.
+	old := map[string]bool{}
+	for _, name := range []string{ManifestName, PublishingName} {
+		pm, err := readManifest(ctx, r.sink, dir+"/"+name)
+		if errors.Is(err, sink.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("load: commit run %s: %w", r.o.RunID, err)
+		}
+		for _, f := range pm.Files {
+			old[f.Key] = true
+		}
+	}
+	// From here until _SUCCESS the run is not committed.
+	if err := r.sink.Delete(ctx, dir+"/"+SuccessName); err != nil {
+		return fmt.Errorf("load: commit run %s: %w", r.o.RunID, err)
+	}
+	body, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := putObject(ctx, r.sink, dir+"/"+PublishingName, body); err != nil {
+		return fmt.Errorf("load: commit run %s: record intent: %w", r.o.RunID, err)
+	}
+	for _, f := range m.Files {
+		if err := r.sink.Rename(ctx, r.stagingPrefix()+f.Key, f.Key); err != nil {
+			return fmt.Errorf("load: publish %s: %w", r.sink.URL(f.Key), err)
+		}
+		delete(old, f.Key)
+	}
+	for _, k := range sortedKeys(old) {
+		if err := r.sink.Delete(ctx, k); err != nil {
+			return fmt.Errorf("load: remove superseded %s: %w", r.sink.URL(k), err)
+		}
+	}
+	if err := putObject(ctx, r.sink, dir+"/"+ManifestName, body); err != nil {
+		return fmt.Errorf("load: write manifest of run %s: %w", r.o.RunID, err)
+	}
+	sum := sha256.Sum256(body)
+	if err := putObject(ctx, r.sink, dir+"/"+SuccessName, []byte("manifest_sha256="+hex.EncodeToString(sum[:])+"\n")); err != nil {
+		return fmt.Errorf("load: write %s: %w", r.sink.URL(dir+"/"+SuccessName), err)
+	}
+	// The run is committed; what follows is tidying.
+	_ = r.sink.Delete(ctx, dir+"/"+PublishingName)
+	_ = r.sink.DeletePrefix(ctx, r.stagingPrefix())
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func putObject(ctx context.Context, s sink.Sink, key string, data []byte) error {
+	w, err := s.NewWriter(ctx, key)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		_ = w.Abort()
+		return err
+	}
+	return w.Commit()
+}
+
+func readManifest(ctx context.Context, s sink.Sink, key string) (Manifest, error) {
+	rc, err := s.Get(ctx, key)
+	if err != nil {
+		return Manifest{}, err
+	}
+	defer rc.Close()
+	var m Manifest
+	dec := json.NewDecoder(rc)
+	if err := dec.Decode(&m); err != nil {
+		return Manifest{}, fmt.Errorf("load: decode %s: %w", s.URL(key), err)
+	}
+	return m, nil
+}
+
+// ReadManifest returns the manifest of a committed run; a run without _SUCCESS gives an
+// error wrapping sink.ErrNotExist.
+func ReadManifest(ctx context.Context, s sink.Sink, runID string) (Manifest, error) {
+	dir := RunDir(runID)
+	rc, err := s.Get(ctx, dir+"/"+SuccessName)
+	if err != nil {
+		return Manifest{}, err
+	}
+	marker, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return Manifest{}, err
+	}
+	rc, err = s.Get(ctx, dir+"/"+ManifestName)
+	if err != nil {
+		return Manifest{}, err
+	}
+	body, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return Manifest{}, err
+	}
+	sum := sha256.Sum256(body)
+	if !bytes.Contains(marker, []byte(hex.EncodeToString(sum[:]))) {
+		return Manifest{}, fmt.Errorf("load: %s does not match its _SUCCESS marker", s.URL(dir+"/"+ManifestName))
+	}
+	var m Manifest
+	if err := json.Unmarshal(body, &m); err != nil {
+		return Manifest{}, fmt.Errorf("load: decode %s: %w", s.URL(dir+"/"+ManifestName), err)
+	}
+	return m, nil
+}
+
+// CommittedRuns lists the run ids that have a _SUCCESS marker, sorted.
+func CommittedRuns(ctx context.Context, s sink.Sink) ([]string, error) {
+	objs, err := s.List(ctx, RunsDir+"/")
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, o := range objs {
+		rest := strings.TrimPrefix(o.Key, RunsDir+"/")
+		if id, name, ok := strings.Cut(rest, "/"); ok && name == SuccessName {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// CleanStale removes what killed runs left behind, other than run id keep: staging areas
+// whose newest object is older than olderThan, and unfinished publishes (a _publishing.json
+// older than olderThan) whose published files are deleted so no half-published run stays visible.
+func CleanStale(ctx context.Context, s sink.Sink, olderThan time.Duration, now time.Time, keep string) error {
+	cutoff := now.Add(-olderThan)
+	objs, err := s.List(ctx, StagingDir+"/")
+	if err != nil {
+		return err
+	}
+	newest := map[string]time.Time{}
+	for _, o := range objs {
+		id, _, _ := strings.Cut(strings.TrimPrefix(o.Key, StagingDir+"/"), "/")
+		if o.ModTime.After(newest[id]) {
+			newest[id] = o.ModTime
+		}
+	}
+	var errs []error
+	for id, t := range newest {
+		if id != keep && t.Before(cutoff) {
+			errs = append(errs, s.DeletePrefix(ctx, StagingDir+"/"+id+"/"))
+		}
+	}
+	runs, err := s.List(ctx, RunsDir+"/")
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, o := range runs {
+		id, name, _ := strings.Cut(strings.TrimPrefix(o.Key, RunsDir+"/"), "/")
+		if name != PublishingName || id == keep || !o.ModTime.Before(cutoff) {
+			continue
+		}
+		errs = append(errs, rollBack(ctx, s, id))
+	}
+	return errors.Join(errs...)
+}
+
+// rollBack unpublishes a run whose publish never finished: its files (from the intent and
+// any earlier manifest) and its manifest are deleted; the intent goes last so a failed
+// rollback is retried by the next cleaner.
+func rollBack(ctx context.Context, s sink.Sink, runID string) error {
+	dir := RunDir(runID)
+	keys := map[string]bool{}
+	for _, name := range []string{PublishingName, ManifestName} {
+		m, err := readManifest(ctx, s, dir+"/"+name)
+		if errors.Is(err, sink.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, f := range m.Files {
+			keys[f.Key] = true
+		}
+	}
+	for _, k := range sortedKeys(keys) {
+		if err := s.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{SuccessName, ManifestName, PublishingName} {
+		if err := s.Delete(ctx, dir+"/"+name); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,664 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+const (
+	// MinPartSize is the smallest part S3 accepts (except the last one).
+	MinPartSize = 5 << 20
+	// DefaultPartSize is the part size used when S3Options.PartSize is zero.
+	DefaultPartSize = 16 << 20
+	// maxCopySize is the largest object a single CopyObject may copy.
+	maxCopySize = 5 << 30
+	// copyPartSize is the range size of each UploadPartCopy for larger objects.
+	copyPartSize = 512 << 20
+	// cleanupTimeout bounds AbortMultipartUpload after the caller's context is gone.
+	cleanupTimeout = 30 * time.Second
+)
+
+// S3Options configure the S3 sink. Credentials come from the standard AWS chain (env,
+// shared config/profile, web identity, ECS/EC2 roles) unless AccessKeyID is set.
+type S3Options struct {
+	Region          string // default: from the AWS config chain, else us-east-1
+	Endpoint        string // custom endpoint for S3-compatible stores, e.g. http://127.0.0.1:7070
+	PathStyle       bool   // path-style addressing (needed by most S3-compatible stores)
+	SSE             string // "", "AES256" or "aws:kms"
+	KMSKeyID        string // with SSE "aws:kms": the key id/ARN (empty = the bucket's default key)
+	PartSize        int64  // multipart part size in bytes (>= 5 MiB); memory per writer ≈ PartSize*(Concurrency+1)
+	Concurrency     int    // parts uploaded in parallel per writer (default 2)
+	MaxAttempts     int    // attempts per request including retries (default 5)
+	AccessKeyID     string // optional static credentials
+	SecretAccessKey string
+	SessionToken    string
+	// CopyThreshold is the object size above which Rename uses multipart copy (default 5 GiB,
+	// the CopyObject limit); tests lower it.
+	CopyThreshold int64
+	// CopyPartSize is the range size of multipart copy parts (default 512 MiB).
+	CopyPartSize int64
+}
+
+func (o S3Options) fromQuery(q url.Values) (S3Options, error) {
+	for k := range q {
+		switch k {
+		case "region", "endpoint", "path_style", "sse", "kms_key_id", "part_size", "concurrency", "max_attempts":
+		default:
+			return o, fmt.Errorf("unknown s3 URL parameter %q", k)
+		}
+	}
+	if v := q.Get("region"); v != "" {
+		o.Region = v
+	}
+	if v := q.Get("endpoint"); v != "" {
+		o.Endpoint = v
+	}
+	if v := q.Get("path_style"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return o, fmt.Errorf("path_style: %w", err)
+		}
+		o.PathStyle = b
+	}
+	if v := q.Get("sse"); v != "" {
+		o.SSE = v
+	}
+	if v := q.Get("kms_key_id"); v != "" {
+		o.KMSKeyID = v
+	}
+	for name, dst := range map[string]*int64{"part_size": &o.PartSize} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return o, fmt.Errorf("%s: %w", name, err)
+			}
+			*dst = n
+		}
+	}
+	for name, dst := range map[string]*int{"concurrency": &o.Concurrency, "max_attempts": &o.MaxAttempts} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return o, fmt.Errorf("%s: %w", name, err)
+			}
+			*dst = n
+		}
+	}
+	return o, nil
+}
+
+// S3 is a Sink on an S3 bucket (or an S3-compatible store) under a key prefix.
+// Writers stream multipart uploads with memory bounded by the part size; the upload is
+// completed only in Commit and aborted on Abort, error or cancellation.
+type S3 struct {
+	client *s3.Client
+	bucket string
+	prefix string // "" or ends without slash
+	opts   S3Options
+}
+
+// NewS3 returns a sink for s3://bucket/prefix.
+func NewS3(ctx context.Context, bucket, prefix string, o S3Options) (*S3, error) {
+	if bucket == "" {
+		return nil, errors.New("sink: s3 URL needs a bucket (s3://bucket/prefix)")
+	}
+	if prefix != "" {
+		if err := ValidateKey(prefix); err != nil {
+			return nil, fmt.Errorf("sink: s3 prefix: %w", err)
+		}
+	}
+	switch o.SSE {
+	case "", string(types.ServerSideEncryptionAes256), string(types.ServerSideEncryptionAwsKms):
+	default:
+		return nil, fmt.Errorf("sink: sse %q: want AES256 or aws:kms", o.SSE)
+	}
+	if o.KMSKeyID != "" && o.SSE != string(types.ServerSideEncryptionAwsKms) {
+		return nil, errors.New("sink: kms_key_id needs sse=aws:kms")
+	}
+	if o.PartSize == 0 {
+		o.PartSize = DefaultPartSize
+	}
+	if o.PartSize < MinPartSize {
+		return nil, fmt.Errorf("sink: part size %d is below the S3 minimum %d", o.PartSize, MinPartSize)
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 2
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.CopyThreshold <= 0 {
+		o.CopyThreshold = maxCopySize
+	}
+	if o.CopyPartSize <= 0 {
+		o.CopyPartSize = copyPartSize
+	}
+	loadOpts := []func(*config.LoadOptions) error{config.WithRetryMaxAttempts(o.MaxAttempts)}
+	if o.Region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(o.Region))
+	}
+	if o.AccessKeyID != "" {
+		loadOpts = append(loadOpts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, o.SessionToken)))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("sink: load AWS config: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+		if o.Endpoint != "" {
+			so.BaseEndpoint = aws.String(o.Endpoint)
+		}
+		so.UsePathStyle = o.PathStyle
+		// Multipart objects have no whole-object checksum to validate; the SDK would log a warning per Get.
+		so.DisableLogOutputChecksumValidationSkipped = true
+	})
+	return &S3{client: client, bucket: bucket, prefix: prefix, opts: o}, nil
+}
+
+// Client returns the underlying S3 client (e.g. to create buckets in tests).
+func (s *S3) Client() *s3.Client { return s.client }
+
+func (s *S3) full(key string) string {
+	if s.prefix == "" {
+		return key
+	}
+	return s.prefix + "/" + key
+}
+
+func (s *S3) rel(full string) string {
+	if s.prefix == "" {
+		return full
+	}
+	return strings.TrimPrefix(full, s.prefix+"/")
+}
+
+// URL implements Sink.
+func (s *S3) URL(key string) string { return "s3://" + s.bucket + "/" + s.full(key) }
+
+// Close implements Sink.
+func (s *S3) Close() error { return nil }
+
+func isNotFound(err error) bool {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "NoSuchKey", "NotFound":
+			return true
+		}
+	}
+	var re *awshttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound
+}
+
+// NewWriter implements Sink.
+func (s *S3) NewWriter(ctx context.Context, key string) (Writer, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("write %s: %w", s.URL(key), err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	w := &s3Writer{
+		s:      s,
+		key:    s.full(key),
+		url:    s.URL(key),
+		parent: ctx,
+		ctx:    wctx,
+		cancel: cancel,
+		sem:    make(chan struct{}, s.opts.Concurrency),
+		free:   make(chan []byte, s.opts.Concurrency+1),
+	}
+	w.stop = context.AfterFunc(ctx, func() { w.abortCause(context.Cause(ctx)) })
+	return w, nil
+}
+
+type s3Writer struct {
+	s      *S3
+	key    string // full S3 key
+	url    string
+	parent context.Context // the caller's context: cancellation means abort
+	ctx    context.Context // parent + our own cancel for stopping in-flight parts
+	cancel context.CancelFunc
+	stop   func() bool
+
+	mu       sync.Mutex // serialises Write, Commit and Abort
+	buf      []byte
+	uploadID string
+	nextPart int32
+	done     bool
+	cause    error // why the writer was aborted by its context
+
+	sem  chan struct{} // limits parts in flight
+	free chan []byte   // recycled part buffers: at most Concurrency+1 exist
+	wg   sync.WaitGroup
+
+	pmu   sync.Mutex
+	parts []types.CompletedPart
+	perr  error // first part upload error
+}
+
+func (w *s3Writer) partErr() error {
+	w.pmu.Lock()
+	defer w.pmu.Unlock()
+	return w.perr
+}
+
+func (w *s3Writer) getBuf() []byte {
+	select {
+	case b := <-w.free:
+		return b[:0]
+	default:
+		return make([]byte, 0, w.s.opts.PartSize)
+	}
+}
+
+func (w *s3Writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return 0, fmt.Errorf("write %s: %w", w.url, ErrClosed)
+	}
+	if err := w.ctx.Err(); err != nil {
+		return 0, fmt.Errorf("write %s: %w", w.url, err)
+	}
+	n := 0
+	for len(p) > 0 {
+		if w.buf == nil {
+			w.buf = w.getBuf()
+		}
+		room := int(w.s.opts.PartSize) - len(w.buf)
+		c := min(room, len(p))
+		w.buf = append(w.buf, p[:c]...)
+		p = p[c:]
+		n += c
+		if len(w.buf) == int(w.s.opts.PartSize) {
+			if err := w.flushLocked(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// flushLocked sends the current buffer as the next part, starting the multipart upload if needed.
+func (w *s3Writer) flushLocked() error {
+	if err := w.partErr(); err != nil {
+		return err
+	}
+	if w.uploadID == "" {
+		in := &s3.CreateMultipartUploadInput{
+			Bucket:            aws.String(w.s.bucket),
+			Key:               aws.String(w.key),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+		}
+		w.s.applySSE(&in.ServerSideEncryption, &in.SSEKMSKeyId)
+		out, err := w.s.client.CreateMultipartUpload(w.ctx, in)
+		if err != nil {
+			return fmt.Errorf("write %s: start multipart upload: %w", w.url, err)
+		}
+		w.uploadID = aws.ToString(out.UploadId)
+	}
+	select {
+	case w.sem <- struct{}{}:
+	case <-w.ctx.Done():
+		return fmt.Errorf("write %s: %w", w.url, w.ctx.Err())
+	}
+	w.nextPart++
+	num, data := w.nextPart, w.buf
+	w.buf = nil
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer func() { <-w.sem }()
+		out, err := w.s.client.UploadPart(w.ctx, &s3.UploadPartInput{
+			Bucket:            aws.String(w.s.bucket),
+			Key:               aws.String(w.key),
+			UploadId:          aws.String(w.uploadID),
+			PartNumber:        aws.Int32(num),
+			Body:              bytes.NewReader(data),
+			ContentLength:     aws.Int64(int64(len(data))),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+		})
+		select {
+		case w.free <- data:
+		default:
+		}
+		w.pmu.Lock()
+		defer w.pmu.Unlock()
+		if err != nil {
+			if w.perr == nil {
+				w.perr = fmt.Errorf("write %s: upload part %d: %w", w.url, num, err)
+				w.cancel() // stop the other parts: the object is doomed
+			}
+			return
+		}
+		w.parts = append(w.parts, types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.ETag, ChecksumCRC32C: out.ChecksumCRC32C})
+	}()
+	return nil
+}
+
+func (s *S3) applySSE(sse *types.ServerSideEncryption, kms **string) {
+	if s.opts.SSE != "" {
+		*sse = types.ServerSideEncryption(s.opts.SSE)
+	}
+	if s.opts.KMSKeyID != "" {
+		*kms = aws.String(s.opts.KMSKeyID)
+	}
+}
+
+func (w *s3Writer) Commit() error {
+	w.stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		if w.cause != nil {
+			return fmt.Errorf("commit %s: aborted: %w", w.url, w.cause)
+		}
+		return fmt.Errorf("commit %s: %w", w.url, ErrClosed)
+	}
+	if err := w.commitLocked(); err != nil {
+		w.abortLocked()
+		return err
+	}
+	w.done = true
+	w.cancel()
+	return nil
+}
+
+func (w *s3Writer) commitLocked() error {
+	if err := w.parent.Err(); err != nil {
+		return fmt.Errorf("commit %s: %w", w.url, err)
+	}
+	if w.uploadID == "" {
+		// Small object: one PutObject, which S3 applies atomically.
+		in := &s3.PutObjectInput{
+			Bucket:        aws.String(w.s.bucket),
+			Key:           aws.String(w.key),
+			Body:          bytes.NewReader(w.buf),
+			ContentLength: aws.Int64(int64(len(w.buf))),
+		}
+		w.s.applySSE(&in.ServerSideEncryption, &in.SSEKMSKeyId)
+		if _, err := w.s.client.PutObject(w.ctx, in); err != nil {
+			return fmt.Errorf("commit %s: put object: %w", w.url, err)
+		}
+		return nil
+	}
+	if len(w.buf) > 0 {
+		if err := w.flushLocked(); err != nil {
+			return err
+		}
+	}
+	w.wg.Wait()
+	if err := w.partErr(); err != nil {
+		return err
+	}
+	if err := w.parent.Err(); err != nil {
+		return fmt.Errorf("commit %s: %w", w.url, err)
+	}
+	parts := append([]types.CompletedPart(nil), w.parts...)
+	sort.Slice(parts, func(i, j int) bool { return *parts[i].PartNumber < *parts[j].PartNumber })
+	if len(parts) != int(w.nextPart) {
+		return fmt.Errorf("commit %s: %d of %d parts uploaded", w.url, len(parts), w.nextPart)
+	}
+	_, err := w.s.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          aws.String(w.s.bucket),
+		Key:             aws.String(w.key),
+		UploadId:        aws.String(w.uploadID),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		return fmt.Errorf("commit %s: complete multipart upload: %w", w.url, err)
+	}
+	return nil
+}
+
+// abortCause aborts because the writer's context ended, remembering why for Commit's error.
+func (w *s3Writer) abortCause(cause error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return
+	}
+	w.cause = cause
+	_ = w.abortLocked()
+}
+
+func (w *s3Writer) Abort() error {
+	w.stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return nil
+	}
+	return w.abortLocked()
+}
+
+func (w *s3Writer) abortLocked() error {
+	w.done = true
+	w.cancel()
+	w.wg.Wait()
+	w.buf = nil
+	if w.uploadID == "" {
+		return nil
+	}
+	// The caller's context may be cancelled already: cleanup still has to reach S3.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.parent), cleanupTimeout)
+	defer cancel()
+	_, err := w.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket:   aws.String(w.s.bucket),
+		Key:      aws.String(w.key),
+		UploadId: aws.String(w.uploadID),
+	})
+	if err != nil {
+		return fmt.Errorf("abort %s: abort multipart upload %s: %w", w.url, w.uploadID, err)
+	}
+	return nil
+}
+
+// Get implements Sink.
+func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, err
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key))})
+	if err != nil {
+		if isNotFound(err) {
+			return nil, fmt.Errorf("get %s: %w", s.URL(key), ErrNotExist)
+		}
+		return nil, fmt.Errorf("get %s: %w", s.URL(key), err)
+	}
+	return out.Body, nil
+}
+
+// Stat implements Sink.
+func (s *S3) Stat(ctx context.Context, key string) (Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return Object{}, err
+	}
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key))})
+	if err != nil {
+		if isNotFound(err) {
+			return Object{}, fmt.Errorf("stat %s: %w", s.URL(key), ErrNotExist)
+		}
+		return Object{}, fmt.Errorf("stat %s: %w", s.URL(key), err)
+	}
+	return Object{Key: key, Size: aws.ToInt64(out.ContentLength), ModTime: aws.ToTime(out.LastModified)}, nil
+}
+
+// List implements Sink.
+func (s *S3) List(ctx context.Context, prefix string) ([]Object, error) {
+	full := s.prefix
+	if full != "" {
+		full += "/"
+	}
+	full += prefix
+	var out []Object
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(full)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", s.URL(prefix), err)
+		}
+		for _, o := range page.Contents {
+			k := aws.ToString(o.Key)
+			if strings.HasSuffix(k, "/") {
+				continue // directory marker objects some stores report
+			}
+			out = append(out, Object{Key: s.rel(k), Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Delete implements Sink.
+func (s *S3) Delete(ctx context.Context, key string) error {
+	if err := ValidateKey(key); err != nil {
+		return err
+	}
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key))})
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("delete %s: %w", s.URL(key), err)
+	}
+	return nil
+}
+
+// DeletePrefix implements Sink: it deletes committed objects and aborts incomplete
+// multipart uploads (which are invisible but cost storage) under prefix.
+func (s *S3) DeletePrefix(ctx context.Context, prefix string) error {
+	if prefix == "" {
+		return fmt.Errorf("%w: DeletePrefix needs a non-empty prefix", ErrInvalidKey)
+	}
+	if err := validatePrefix(prefix); err != nil {
+		return err
+	}
+	objs, err := s.List(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if err := s.Delete(ctx, o.Key); err != nil {
+			return err
+		}
+	}
+	full := s.full(strings.TrimSuffix(prefix, "/")) + "/"
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket), Prefix: aws.String(full)}
+	for {
+		out, err := s.client.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return fmt.Errorf("list uploads %s: %w", s.URL(prefix), err)
+		}
+		for _, u := range out.Uploads {
+			_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.bucket), Key: u.Key, UploadId: u.UploadId})
+			if err != nil && !isNotFound(err) {
+				return fmt.Errorf("abort upload s3://%s/%s: %w", s.bucket, aws.ToString(u.Key), err)
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return nil
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
+}
+
+func copySource(bucket, key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		// PathEscape leaves '+' alone, which servers decode as a space.
+		segs[i] = strings.ReplaceAll(url.PathEscape(s), "+", "%2B")
+	}
+	return bucket + "/" + strings.Join(segs, "/")
+}
+
+// Rename implements Sink: a server-side copy (multipart copy above CopyThreshold), then delete.
+func (s *S3) Rename(ctx context.Context, src, dst string) error {
+	if err := ValidateKey(src); err != nil {
+		return err
+	}
+	if err := ValidateKey(dst); err != nil {
+		return err
+	}
+	fail := func(err error) error { return fmt.Errorf("rename %s to %s: %w", s.URL(src), s.URL(dst), err) }
+	st, err := s.Stat(ctx, src)
+	if err != nil {
+		return fail(err)
+	}
+	if st.Size <= s.opts.CopyThreshold {
+		in := &s3.CopyObjectInput{
+			Bucket:     aws.String(s.bucket),
+			Key:        aws.String(s.full(dst)),
+			CopySource: aws.String(copySource(s.bucket, s.full(src))),
+		}
+		s.applySSE(&in.ServerSideEncryption, &in.SSEKMSKeyId)
+		if _, err := s.client.CopyObject(ctx, in); err != nil {
+			return fail(err)
+		}
+	} else if err := s.multipartCopy(ctx, src, dst, st.Size); err != nil {
+		return fail(err)
+	}
+	if err := s.Delete(ctx, src); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+func (s *S3) multipartCopy(ctx context.Context, src, dst string, size int64) (err error) {
+	in := &s3.CreateMultipartUploadInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(dst))}
+	s.applySSE(&in.ServerSideEncryption, &in.SSEKMSKeyId)
+	out, err := s.client.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		return err
+	}
+	id := out.UploadId
+	defer func() {
+		if err != nil {
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			defer cancel()
+			_, _ = s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(dst)), UploadId: id})
+		}
+	}()
+	var parts []types.CompletedPart
+	for off, num := int64(0), int32(1); off < size; off, num = off+s.opts.CopyPartSize, num+1 {
+		end := min(off+s.opts.CopyPartSize, size) - 1
+		pout, err := s.client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+			Bucket:          aws.String(s.bucket),
+			Key:             aws.String(s.full(dst)),
+			UploadId:        id,
+			PartNumber:      aws.Int32(num),
+			CopySource:      aws.String(copySource(s.bucket, s.full(src))),
+			CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", off, end)),
+		})
+		if err != nil {
+			return fmt.Errorf("copy part %d: %w", num, err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(num), ETag: pout.CopyPartResult.ETag})
+	}
+	_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(s.full(dst)), UploadId: id,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	return err
+}

@@ -1,0 +1,143 @@
+// Package sink stores objects on local disk or S3 behind one small interface.
+// Writers make nothing visible until Commit, so a failed or cancelled write never leaves a partial object.
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ErrNotExist is returned (wrapped) by Get and Stat when the key has no committed object.
+var ErrNotExist = errors.New("object does not exist")
+
+// ErrInvalidKey is returned (wrapped) when a key is empty, absolute, or contains "." / ".." / empty segments.
+var ErrInvalidKey = errors.New("invalid object key")
+
+// ErrClosed is returned by a Writer used after Commit or Abort.
+var ErrClosed = errors.New("writer already committed or aborted")
+
+// Object describes a committed object.
+type Object struct {
+	Key     string    // slash-separated, relative to the sink root
+	Size    int64     // bytes
+	ModTime time.Time // last modification (commit) time
+}
+
+// Sink is a store of objects addressed by slash-separated keys relative to the sink's root.
+// Implementations must be safe for concurrent use. A new store needs one file implementing it.
+type Sink interface {
+	// NewWriter starts an object. Nothing is visible at key until Commit returns nil.
+	// Cancelling ctx aborts the write; it never commits.
+	NewWriter(ctx context.Context, key string) (Writer, error)
+	// Get opens a committed object; a missing key gives an error wrapping ErrNotExist.
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// Stat describes a committed object; a missing key gives an error wrapping ErrNotExist.
+	Stat(ctx context.Context, key string) (Object, error)
+	// List returns every committed object whose key starts with prefix, sorted by key.
+	List(ctx context.Context, prefix string) ([]Object, error)
+	// Delete removes an object; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// DeletePrefix removes every object under prefix (which must end in "/"), including
+	// leftovers of writes that never committed (temp files, incomplete multipart uploads).
+	DeletePrefix(ctx context.Context, prefix string) error
+	// Rename moves a committed object to dst, replacing dst. On disk it is atomic;
+	// on S3 it is a server-side copy followed by a delete of src.
+	Rename(ctx context.Context, src, dst string) error
+	// URL returns the location of key as a URL (for errors, logs and manifests).
+	URL(key string) string
+	// Close releases resources held by the sink.
+	Close() error
+}
+
+// Writer receives the bytes of one object.
+// Commit makes the object visible at its key (replacing any previous object) only if every
+// byte was written; Abort discards it. Exactly one of them should be called; calling Abort
+// after Commit is a no-op, so `defer w.Abort()` is safe.
+type Writer interface {
+	io.Writer
+	Commit() error
+	Abort() error
+}
+
+// Options configure Open. Zero values mean defaults.
+type Options struct {
+	S3 S3Options
+}
+
+// Option configures Open.
+type Option func(*Options)
+
+// WithS3Options sets the S3 options; fields set in the URL query take precedence.
+func WithS3Options(o S3Options) Option { return func(opts *Options) { opts.S3 = o } }
+
+// Open returns the sink for a URL: "file:///abs/dir", a plain local path, or "s3://bucket/prefix".
+// S3 URLs accept query parameters region, endpoint, path_style (true/false), sse (AES256|aws:kms),
+// kms_key_id, part_size (bytes), concurrency and max_attempts.
+func Open(ctx context.Context, rawURL string, opts ...Option) (Sink, error) {
+	var o Options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if rawURL == "" {
+		return nil, errors.New("sink: empty URL")
+	}
+	// Plain paths, including Windows-ish ones, are local directories.
+	if !strings.Contains(rawURL, "://") {
+		return NewFile(rawURL)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("sink: parse %q: %w", rawURL, err)
+	}
+	switch u.Scheme {
+	case "file":
+		if u.Host != "" && u.Host != "localhost" {
+			return nil, fmt.Errorf("sink: file URL %q must not name a host (use file:///abs/path)", rawURL)
+		}
+		return NewFile(filepath.FromSlash(u.Path))
+	case "s3":
+		s3o, err := o.S3.fromQuery(u.Query())
+		if err != nil {
+			return nil, fmt.Errorf("sink: %s: %w", rawURL, err)
+		}
+		return NewS3(ctx, u.Host, strings.Trim(u.Path, "/"), s3o)
+	default:
+		return nil, fmt.Errorf("sink: unsupported URL scheme %q (want file:// or s3://)", u.Scheme)
+	}
+}
+
+// ValidateKey reports whether key is a well-formed relative object key.
+func ValidateKey(key string) error {
+	if key == "" {
+		return fmt.Errorf("%w: empty", ErrInvalidKey)
+	}
+	if strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") {
+		return fmt.Errorf("%w %q: leading or trailing slash", ErrInvalidKey, key)
+	}
+	for _, seg := range strings.Split(key, "/") {
+		switch seg {
+		case "", ".", "..":
+			return fmt.Errorf("%w %q: empty, . or .. segment", ErrInvalidKey, key)
+		}
+		if strings.ContainsAny(seg, "\x00\\") {
+			return fmt.Errorf("%w %q: NUL or backslash", ErrInvalidKey, key)
+		}
+	}
+	return nil
+}
+
+func validatePrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	if !strings.HasSuffix(prefix, "/") {
+		return fmt.Errorf("%w: prefix %q must end in /", ErrInvalidKey, prefix)
+	}
+	return ValidateKey(strings.TrimSuffix(prefix, "/"))
+}

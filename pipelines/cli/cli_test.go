@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/pipelines/config"
+	"github.com/dpcetl/dpcetl/pipelines/runner"
+)
+
+// runCLI runs Main in-process with a fixed environment.
+func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, Env{
+		Stdout: &out, Stderr: &errb,
+		Getenv: func(k string) string { return env[k] },
+	})
+	return code, out.String(), errb.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"no args", nil, []string{"Usage: dpcetl <command>", "run"}},
+		{"unknown command", []string{"exprot"}, []string{`unknown command "exprot"`, `did you mean "export"`}},
+		{"unknown subcommand", []string{"export", "begin"}, []string{`unknown command "begin" for "export"`}},
+		{"unknown flag", []string{"run", "--outt", "x"}, []string{"unknown flag -outt", "usage: dpcetl run"}},
+		{"extra arg", []string{"run", "now"}, []string{`unexpected argument "now"`}},
+		{"validate no file", []string{"config", "validate"}, []string{"exactly one FILE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, nil, tt.args...)
+			if code != ExitUsage {
+				t.Fatalf("exit = %d, want %d; stderr:\n%s", code, ExitUsage, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+				t.Fatalf("stack trace in stderr:\n%s", stderr)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, w := range []string{"run", "export start", "export status", "export wait", "export download", "transform", "load", "doctor", "config validate"} {
+		if !strings.Contains(out, "  "+w+" ") {
+			t.Errorf("help lacks %q:\n%s", w, out)
+		}
+	}
+	code, out, _ = runCLI(t, nil, "help", "run")
+	if code != 0 || !strings.Contains(out, "-out") || !strings.Contains(out, "-config") {
+		t.Fatalf("help run: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, nil, "run", "-h")
+	if code != 0 || !strings.Contains(out, "-sandbox-addr") {
+		t.Fatalf("run -h: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, nil, "help", "exit-codes")
+	if code != 0 || !strings.Contains(out, "still-running") {
+		t.Fatalf("help exit-codes: exit %d\n%s", code, out)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(good, []byte("api: embedded\nsince: full\n"), 0o600)
+	os.WriteFile(bad, []byte("api: embedded\nsince: full\ngroupz:\n  all: true\n"), 0o600)
+	code, out, stderr := runCLI(t, nil, "config", "validate", good)
+	if code != 0 || !strings.Contains(out, "ok") {
+		t.Fatalf("good: exit %d\n%s%s", code, out, stderr)
+	}
+	code, _, stderr = runCLI(t, nil, "config", "validate", bad)
+	if code != ExitConfig || !strings.Contains(stderr, `bad.yaml:3: unknown key "groupz"`) {
+		t.Fatalf("bad: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestConfigShowPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "c.yaml")
+	os.WriteFile(f, []byte("destination: /file\nconcurrency: 2\nstate_dir: /file-state\n"), 0o600)
+	env := map[string]string{"DPCETL_CONFIG": f, "DPCETL_DESTINATION": "/env", "DPCETL_STATE_DIR": "/env-state"}
+	code, out, stderr := runCLI(t, env, "config", "show", "--state-dir", "/flag-state")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"destination: /env", "concurrency: 2", "statedir: /flag-state"} {
+		if !strings.Contains(strings.ToLower(out), strings.ToLower(w)) {
+			t.Errorf("effective config lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+func TestExitCodeMapping(t *testing.T) {
+	var netErr net.Error = &net.OpError{Op: "dial", Err: errors.New("connection refused")}
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, ExitOK},
+		{errors.New("boom"), ExitInternal},
+		{&UsageError{Msg: "x"}, ExitUsage},
+		{fmt.Errorf("load: %w", config.ErrInvalid), ExitConfig},
+		{fmt.Errorf("open: %w", os.ErrPermission), ExitConfig},
+		{fmt.Errorf("token: %w", extract.ErrAuth), ExitAuth},
+		{fmt.Errorf("eob: %w", runner.ErrBadData), ExitBadData},
+		{fmt.Errorf("GET: 503: %w", extract.ErrRetryable), ExitRetryable},
+		{fmt.Errorf("poll: %w", context.DeadlineExceeded), ExitRetryable},
+		{fmt.Errorf("get: %w", netErr), ExitRetryable},
+		{fmt.Errorf("job: %w", runner.ErrStillRunning), ExitStillRunning},
+		{fmt.Errorf("run: %w", context.Canceled), ExitInterrupted},
+		{errors.Join(fmt.Errorf("a: %w", extract.ErrRetryable), fmt.Errorf("b: %w", extract.ErrAuth)), ExitAuth},
+	}
+	for _, tt := range tests {
+		if got := ExitCode(tt.err); got != tt.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+	seen := map[int]bool{}
+	for _, e := range exitCodeTable {
+		if seen[e.Code] {
+			t.Fatalf("duplicate exit code %d", e.Code)
+		}
+		seen[e.Code] = true
+	}
+}

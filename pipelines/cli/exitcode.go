@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+
+	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/pipelines/config"
+	"github.com/dpcetl/dpcetl/pipelines/runner"
+)
+
+// Exit codes. Orchestrators retry the Retryable group (10-19) and page someone for the rest.
+// The table is documented in pipelines/README.md; each code has a test.
+const (
+	ExitOK = 0
+	// ExitInternal is a bug or an unexpected failure: fatal, attach the log to an issue.
+	ExitInternal = 1
+	// ExitUsage is an unknown command or flag, or a missing argument: fatal.
+	ExitUsage = 2
+	// ExitConfig is an invalid config file or value, a missing credential file or an
+	// unwritable output or state directory: fatal until someone fixes the configuration.
+	ExitConfig = 3
+	// ExitAuth means DPC refused the credentials (unknown key id, bad signature, expired
+	// client token): fatal, retrying does not help.
+	ExitAuth = 4
+	// ExitBadData means more input lines failed to transform than the quarantine
+	// thresholds allow: fatal, the quarantined lines are in the state directory.
+	ExitBadData = 5
+	// ExitRetryable is a transient failure: network error, HTTP 5xx or 429, a timeout,
+	// an expired export file. Retry later; the state directory lets the rerun resume.
+	ExitRetryable = 10
+	// ExitStillRunning is what `export status` returns while the DPC job is still running:
+	// poll again later (a sensor's "not yet").
+	ExitStillRunning = 11
+	// ExitInterrupted means SIGINT/SIGTERM stopped the run; in-flight output was aborted,
+	// the state is consistent and a rerun resumes. Retryable.
+	ExitInterrupted = 130
+)
+
+// UsageError is a command-line mistake; the dispatcher prints usage after it.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ExitCode maps an error returned by a command to the process exit code.
+// Order matters: the most specific classification wins.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ue *UsageError
+	switch {
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, context.Canceled) || errors.Is(err, runner.ErrInterrupted):
+		return ExitInterrupted
+	case errors.Is(err, runner.ErrStillRunning):
+		return ExitStillRunning
+	case errors.Is(err, config.ErrInvalid) || errors.Is(err, os.ErrPermission):
+		return ExitConfig
+	case errors.Is(err, extract.ErrAuth):
+		return ExitAuth
+	case errors.Is(err, runner.ErrBadData):
+		return ExitBadData
+	case errors.Is(err, extract.ErrRetryable) || errors.Is(err, context.DeadlineExceeded):
+		return ExitRetryable
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return ExitRetryable
+	}
+	return ExitInternal
+}
+
+// exitCodeTable is printed by `dpcetl help exit-codes` and kept in step with the README.
+var exitCodeTable = []struct {
+	Code       int
+	Name, Kind string
+	Meaning    string
+}{
+	{ExitOK, "ok", "success", "the command did everything it was asked"},
+	{ExitInternal, "internal", "fatal", "unexpected failure (a bug): keep the log and report it"},
+	{ExitUsage, "usage", "fatal", "unknown command or flag, bad argument"},
+	{ExitConfig, "config", "fatal", "invalid configuration, missing credential file, unwritable output/state"},
+	{ExitAuth, "auth", "fatal", "DPC refused the credentials (key id, signature, client token)"},
+	{ExitBadData, "bad-data", "fatal", "quarantined lines exceed the configured threshold"},
+	{ExitRetryable, "retryable", "retry", "network error, HTTP 5xx/429, timeout, expired file: retry later, the rerun resumes"},
+	{ExitStillRunning, "still-running", "retry", "the export job is still running (export status): poll again later"},
+	{ExitInterrupted, "interrupted", "retry", "stopped by SIGINT/SIGTERM; in-flight output aborted, rerun resumes"},
+}

@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dpcetl/dpcetl/extract"
+)
+
+// progress turns extract events into a progress line on a terminal (polling %, then
+// downloads: bytes, files, rate, ETA) or into log records when stderr is not a terminal.
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	tty      bool
+	log      *slog.Logger
+	now      func() time.Time
+	start    time.Time
+	last     time.Time
+	drawn    bool
+	closed   bool
+	status   string
+	percent  float64
+	files    int
+	skipped  int
+	bytes    int64
+	total    int64
+	expected int // files listed in the manifests seen so far
+}
+
+func newProgress(env *Env, log *slog.Logger) *progress {
+	return &progress{w: env.Redactor.Writer(env.Stderr), tty: env.IsTerminal, log: log, now: time.Now}
+}
+
+// Event is an extract.Progress.
+func (p *progress) Event(e extract.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	now := p.now()
+	if p.start.IsZero() {
+		p.start = now
+	}
+	switch e.Kind {
+	case extract.EventJobKickOff, extract.EventJobRejoin:
+		p.log.Info("export job", "event", string(e.Kind), "job", e.JobID, "url", e.URL)
+	case extract.EventJobProgress:
+		p.status, p.percent = e.Status, e.Percent
+		if !p.tty {
+			p.log.Debug("export job polled", "job", e.JobID, "status", e.Status, "percent", e.Percent)
+		}
+	case extract.EventJobComplete:
+		p.status, p.percent = "COMPLETE", 100
+		p.log.Info("export job complete", "job", e.JobID)
+	case extract.EventFileStart:
+		if e.Total > 0 && e.Attempt <= 1 {
+			p.total += e.Total
+			p.expected++
+		}
+	case extract.EventFileBytes:
+		p.bytes += e.Bytes
+	case extract.EventFileVerified:
+		p.files++
+		if !p.tty {
+			p.log.Debug("file verified", "url", e.URL, "bytes", e.Bytes)
+		}
+	case extract.EventFileSkipped:
+		p.files++
+		p.skipped++
+	case extract.EventFileRetry:
+		p.clearLocked()
+		p.log.Warn("download retry", "url", e.URL, "attempt", e.Attempt, "err", e.Err)
+	case extract.EventFileFailed:
+		p.clearLocked()
+		p.log.Error("download failed", "url", e.URL, "err", e.Err)
+	case extract.EventClockSkew:
+		p.clearLocked()
+		p.log.Warn("clock skew against the DPC server", "skew", e.Skew.String())
+	}
+	if p.tty && now.Sub(p.last) >= 100*time.Millisecond {
+		p.last = now
+		p.drawLocked(now)
+	}
+}
+
+func (p *progress) drawLocked(now time.Time) {
+	var line string
+	if p.files == 0 && p.bytes == 0 {
+		line = fmt.Sprintf("export: %-8s %s %5.1f%%", p.status, bar(p.percent/100, 24), p.percent)
+	} else {
+		el := now.Sub(p.start).Seconds()
+		rate := 0.0
+		if el > 0 {
+			rate = float64(p.bytes) / el
+		}
+		frac, eta := 0.0, "?"
+		if p.total > 0 {
+			frac = float64(p.bytes) / float64(p.total)
+			if rate > 0 && p.total > p.bytes {
+				eta = time.Duration(float64(p.total-p.bytes) / rate * float64(time.Second)).Round(time.Second).String()
+			} else if p.total <= p.bytes {
+				eta = "0s"
+			}
+		}
+		line = fmt.Sprintf("download: %s %s / %s  %d files  %s/s  ETA %s",
+			bar(frac, 24), fmtBytes(p.bytes), fmtBytes(p.total), p.files, fmtBytes(int64(rate)), eta)
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s", line)
+	p.drawn = true
+}
+
+func (p *progress) clearLocked() {
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drawn = false
+	}
+}
+
+// Close ends the progress line so that logs and the summary start on a clean line.
+func (p *progress) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprintln(p.w)
+		p.drawn = false
+	}
+	p.closed = true
+}
+
+func bar(frac float64, width int) string {
+	frac = min(max(frac, 0), 1)
+	n := int(frac * float64(width))
+	b := make([]rune, width)
+	for i := range b {
+		if i < n {
+			b[i] = '█'
+		} else {
+			b[i] = '░'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dpcetl/dpcetl/pipelines/config"
+	"github.com/dpcetl/dpcetl/pipelines/logging"
+	"github.com/dpcetl/dpcetl/pipelines/runner"
+)
+
+func runCommand() *Command {
+	c := &Command{
+		Name:    "run",
+		Usage:   "dpcetl run [--config FILE] [flags]",
+		Summary: "run the whole pipeline (export, download, transform, load) for every group; with no config, on the embedded sandbox",
+	}
+	c.flags = func() *flag.FlagSet { return newCmdFlags("run", true).fs }
+	c.Run = func(ctx context.Context, env *Env, args []string) error {
+		f := newCmdFlags("run", true)
+		rest, err := f.parse(args)
+		if err != nil {
+			return err
+		}
+		if len(rest) > 0 {
+			return &UsageError{Msg: fmt.Sprintf("unexpected argument %q", rest[0])}
+		}
+		cfg, err := f.config(env)
+		if err != nil {
+			return err
+		}
+		return runPipeline(ctx, env, cfg, "run", func(ctx context.Context, r *runner.Runner) (*runner.Summary, error) {
+			return r.Run(ctx)
+		})
+	}
+	return c
+}
+
+// stageFunc runs one stage (or all of them) on a prepared runner.
+type stageFunc func(ctx context.Context, r *runner.Runner) (*runner.Summary, error)
+
+// runPipeline sets up logging, the runner (and the embedded sandbox when configured),
+// runs fn, and prints the human summary on stderr and the JSON summary line on stdout.
+func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, fn stageFunc) error {
+	start := env.Now()
+	log := newLogger(env, cfg)
+	if cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(cfg.Timeout))
+		defer cancel()
+	}
+	prog := newProgress(env, log)
+	defer prog.Close()
+	r, err := runner.New(ctx, runner.Options{
+		Config:   cfg,
+		Logger:   log,
+		Progress: prog.Event,
+		Now:      env.Now,
+		Getenv:   env.Getenv,
+		Redactor: env.Redactor,
+		Version:  Version,
+	})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sum, err := fn(ctx, r)
+	prog.Close()
+	if sum == nil {
+		sum = &runner.Summary{}
+	}
+	sum.Command = name
+	sum.Seconds = env.Now().Sub(start).Seconds()
+	sum.Status = "ok"
+	if err != nil {
+		sum.Status = "failed"
+		sum.Error = env.Redactor.String(err.Error())
+		sum.ExitCode = ExitCode(err)
+		if ctx.Err() != nil && sum.ExitCode != ExitConfig {
+			sum.ExitCode = ExitInterrupted
+		}
+	}
+	if name == "run" {
+		if env.IsTerminal || cfg.LogFormat == "text" {
+			printHuman(env.Redactor.Writer(env.Stderr), sum)
+		} else {
+			log.Info("run finished", "status", sum.Status, "files", sum.Files, "bytes", sum.Bytes,
+				"rows", sum.Rows, "quarantined", sum.Quarantined, "seconds", sum.Seconds, "output", sum.Destination)
+		}
+	}
+	if perr := printSummary(env, sum); perr != nil && err == nil {
+		err = perr
+	}
+	return err
+}
+
+func newLogger(env *Env, cfg config.Config) *slog.Logger {
+	return logging.New(env.Stderr, logging.Options{
+		Format: cfg.LogFormat, Level: cfg.LogLevel, IsTerminal: env.IsTerminal, Redactor: env.Redactor,
+	})
+}
+
+// printSummary writes the one-line JSON summary, the last line on stdout (Airflow's XCom).
+func printSummary(env *Env, sum *runner.Summary) error {
+	b, err := json.Marshal(sum)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(env.Stdout, env.Redactor.String(string(b)))
+	return err
+}
+
+func printHuman(w io.Writer, s *runner.Summary) {
+	fmt.Fprintln(w)
+	if s.Status == "ok" {
+		fmt.Fprintf(w, "dpcetl %s finished in %s\n", s.Command, fmtSeconds(s.Seconds))
+	} else {
+		fmt.Fprintf(w, "dpcetl %s FAILED after %s (exit %d)\n", s.Command, fmtSeconds(s.Seconds), s.ExitCode)
+	}
+	fmt.Fprintf(w, "  groups:      %d\n", len(s.Groups))
+	fmt.Fprintf(w, "  files:       %d downloaded and verified, %s\n", s.Files, fmtBytes(s.Bytes))
+	tables := make([]string, 0, len(s.Rows))
+	for t := range s.Rows {
+		tables = append(tables, t)
+	}
+	sort.Strings(tables)
+	if len(tables) > 0 {
+		fmt.Fprintf(w, "  rows:\n")
+		for _, t := range tables {
+			fmt.Fprintf(w, "    %-28s %d\n", t, s.Rows[t])
+		}
+	}
+	if s.Quarantined > 0 {
+		fmt.Fprintf(w, "  quarantined: %d lines (see %s)\n", s.Quarantined, s.QuarantineDir)
+	}
+	if len(s.Durations) > 0 {
+		var parts []string
+		for _, st := range []string{"provision", "export", "download", "transform", "load"} {
+			if d, ok := s.Durations[st]; ok {
+				parts = append(parts, fmt.Sprintf("%s %s", st, fmtSeconds(d)))
+			}
+		}
+		fmt.Fprintf(w, "  stages:      %s\n", strings.Join(parts, ", "))
+	}
+	if s.Destination != "" {
+		fmt.Fprintf(w, "  output:      %s\n", s.Destination)
+	}
+	if s.Error != "" {
+		fmt.Fprintf(w, "  error:       %s\n", s.Error)
+	}
+	fmt.Fprintln(w)
+}
+
+func fmtSeconds(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(time.Millisecond).String()
+}
+
+func fmtBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// checkWritable is used by commands to fail early with a clear message.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%w: cannot create %s: %v", config.ErrInvalid, dir, errors.Unwrap(err))
+	}
+	return nil
+}

@@ -1,0 +1,477 @@
+package cli_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dpcetl/dpcetl/extract/dpc"
+	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/pipelines/cli"
+)
+
+// binary is the dpcetl command built once for every subprocess test.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "dpcetl-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "dpcetl")
+	if runtime.GOOS == "windows" {
+		binary += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", binary, "github.com/dpcetl/dpcetl/cmd/dpcetl")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building dpcetl:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// summary returns the last stdout line parsed as the JSON summary.
+func (r result) summary(t *testing.T) map[string]any {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var m map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
+		t.Fatalf("last stdout line is not JSON: %v\nstdout:\n%s\nstderr:\n%s", err, r.stdout, r.stderr)
+	}
+	return m
+}
+
+// dpcetl runs the binary with no TTY (pipes) in dir, with only the given environment.
+func dpcetl(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "TMPDIR=" + os.TempDir()}, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+func noStackTrace(t *testing.T, r result) {
+	t.Helper()
+	for _, s := range []string{"goroutine ", "panic:", ".go:"} {
+		if strings.Contains(r.stderr, s) {
+			t.Fatalf("stderr has %q (a stack trace?):\n%s", s, r.stderr)
+		}
+	}
+}
+
+var (
+	keyOnce sync.Once
+	testKey *rsa.PrivateKey
+)
+
+// fixture is a sandbox in the test process, provisioned through HTTP, plus a config file
+// for the subprocess that points at it through credential files.
+type fixture struct {
+	srv      *dpctest.Server
+	sb       *dpc.Sandbox
+	dir      string
+	config   string
+	tokFile  string
+	keyFile  string
+	stateDir string
+	outDir   string
+}
+
+func newFixture(t *testing.T, extraYAML string, opts ...dpctest.Option) *fixture {
+	t.Helper()
+	keyOnce.Do(func() {
+		k, err := dpc.GenerateKey(1024)
+		if err != nil {
+			panic(err)
+		}
+		testKey = k
+	})
+	base := []dpctest.Option{dpctest.WithMinKeyBits(1024), dpctest.WithJobDuration(50 * time.Millisecond)}
+	srv := dpctest.NewServer(append(base, opts...)...)
+	t.Cleanup(srv.Close)
+	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{Key: testKey, Patients: 8, Practitioners: 1})
+	if err != nil {
+		t.Fatalf("provision: %v", err)
+	}
+	dir := t.TempDir()
+	f := &fixture{srv: srv, sb: sb, dir: dir, config: filepath.Join(dir, "dpcetl.yaml"),
+		tokFile: filepath.Join(dir, "client_token"), keyFile: filepath.Join(dir, "private.pem"),
+		stateDir: filepath.Join(dir, "state"), outDir: filepath.Join(dir, "out")}
+	os.WriteFile(f.tokFile, []byte(sb.Credentials.ClientToken+"\n"), 0o600)
+	os.WriteFile(f.keyFile, sb.PrivateKeyPEM, 0o600)
+	f.writeConfig(t, sb.KeyID, extraYAML)
+	return f
+}
+
+func (f *fixture) writeConfig(t *testing.T, keyID, extra string) {
+	t.Helper()
+	y := fmt.Sprintf(`api: %s
+credentials:
+  client_token_file: %s
+  private_key_file: %s
+  key_id: %s
+groups:
+  ids: [%s]
+destination: %s
+state_dir: %s
+poll_interval: 20ms
+max_attempts: 1
+%s`, f.srv.BaseURL(), f.tokFile, f.keyFile, keyID, f.sb.GroupIDs[0], f.outDir, f.stateDir, extra)
+	if err := os.WriteFile(f.config, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// secretsAbsent checks that no credential of the fixture shows in the output.
+func (f *fixture) secretsAbsent(t *testing.T, r result) {
+	t.Helper()
+	pemBody := strings.Split(string(f.sb.PrivateKeyPEM), "\n")[1]
+	for _, s := range []string{f.sb.Credentials.ClientToken, pemBody, "eyJ"} {
+		if strings.Contains(r.stdout, s) || strings.Contains(r.stderr, s) {
+			t.Fatalf("a secret (%.12s…) appears in the output", s)
+		}
+	}
+}
+
+func TestSubprocessEmbeddedRunJSONLogs(t *testing.T) {
+	dir := t.TempDir()
+	r := dpcetl(t, dir, nil, "run")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	// Not a terminal: every stderr line is a JSON log record.
+	sc := bufio.NewScanner(strings.NewReader(r.stderr))
+	n := 0
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("stderr line is not JSON: %q", sc.Text())
+		}
+		if rec["level"] == nil || rec["msg"] == nil || rec["time"] == nil {
+			t.Fatalf("log record lacks time/level/msg: %q", sc.Text())
+		}
+		n++
+	}
+	if n < 3 || !strings.Contains(r.stderr, `"msg":"run finished"`) {
+		t.Fatalf("expected JSON logs ending with run finished:\n%s", r.stderr)
+	}
+	s := r.summary(t)
+	if s["status"] != "ok" || s["command"] != "run" || s["exit_code"].(float64) != 0 {
+		t.Fatalf("summary: %v", s)
+	}
+	rows := s["rows"].(map[string]any)
+	for _, table := range []string{"patient", "coverage", "eob", "eob_line"} {
+		if rows[table] == nil || rows[table].(float64) <= 0 {
+			t.Errorf("summary rows[%s] = %v", table, rows[table])
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "dpcetl-out", table, "export_date=*", "group=*", "*.parquet"))
+		if len(files) == 0 {
+			t.Errorf("no Parquet for %s under ./dpcetl-out", table)
+		}
+	}
+	for _, k := range []string{"files", "bytes", "quarantined", "durations_s", "outputs", "groups", "destination"} {
+		if _, ok := s[k]; !ok {
+			t.Errorf("summary lacks %q", k)
+		}
+	}
+	if g := s["groups"].([]any)[0].(map[string]any); g["watermark"] == "" || g["watermark"] == nil {
+		t.Errorf("group summary lacks the watermark: %v", g)
+	}
+	for _, secret := range []string{"W3sid", "eyJ", "PRIVATE KEY"} {
+		if strings.Contains(r.stdout+r.stderr, secret) {
+			t.Fatalf("secret-shaped %q in output", secret)
+		}
+	}
+	// The embedded run leaves no state behind in the working directory.
+	if _, err := os.Stat(filepath.Join(dir, ".dpcetl-state")); !os.IsNotExist(err) {
+		t.Errorf("embedded run left .dpcetl-state: %v", err)
+	}
+}
+
+func TestSubprocessBadInputClearMessages(t *testing.T) {
+	dir := t.TempDir()
+	notDir := filepath.Join(dir, "file")
+	os.WriteFile(notDir, []byte("x"), 0o600)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"unwritable out", []string{"run", "--out", filepath.Join(notDir, "out")}, cli.ExitConfig, []string{"output directory", "not writable", "not a directory"}},
+		{"unknown flag", []string{"run", "--fast"}, cli.ExitUsage, []string{"unknown flag -fast", "usage: dpcetl run"}},
+		{"port in use", []string{"run", "--sandbox-addr", ln.Addr().String()}, cli.ExitConfig, []string{"cannot start the embedded DPC sandbox on " + ln.Addr().String(), "--sandbox-addr"}},
+		{"bad config key", []string{"config", "validate", writeFile(t, dir, "bad.yaml", "api: sandbox\nsince: full\ndestinaton: x\n")}, cli.ExitConfig, []string{`bad.yaml:3: unknown key "destinaton"`}},
+		{"unknown command", []string{"exportt"}, cli.ExitUsage, []string{`unknown command "exportt"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := dpcetl(t, dir, nil, tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tt.code, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			noStackTrace(t, r)
+		})
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestSubprocessStagesLikeAirflow runs the stage commands one process at a time, as the DAG does.
+func TestSubprocessStagesLikeAirflow(t *testing.T) {
+	f := newFixture(t, "")
+	start := dpcetl(t, f.dir, nil, "export", "start", "--config", f.config)
+	if start.code != 0 {
+		t.Fatalf("export start: exit %d\n%s", start.code, start.stderr)
+	}
+	again := dpcetl(t, f.dir, nil, "export", "start", "--config", f.config)
+	job := start.summary(t)["groups"].([]any)[0].(map[string]any)["job_id"]
+	if again.code != 0 || again.summary(t)["groups"].([]any)[0].(map[string]any)["job_id"] != job {
+		t.Fatalf("export start is not idempotent: %v then %v", job, again.stdout)
+	}
+	if n := f.srv.Requests("/api/v1/Group/"); n != 1 {
+		t.Fatalf("%d kick-offs, want 1", n)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := dpcetl(t, f.dir, nil, "export", "status", "--config", f.config)
+		if st.code == 0 {
+			break
+		}
+		if st.code != cli.ExitStillRunning || time.Now().After(deadline) {
+			t.Fatalf("export status: exit %d\n%s", st.code, st.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, args := range [][]string{{"export", "download"}, {"transform"}, {"load"}} {
+		r := dpcetl(t, f.dir, nil, append(args, "--config", f.config)...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
+		}
+		f.secretsAbsent(t, r)
+		if args[0] == "load" {
+			s := r.summary(t)
+			g := s["groups"].([]any)[0].(map[string]any)
+			if g["watermark"] == nil || s["rows"].(map[string]any)["eob"].(float64) <= 0 {
+				t.Fatalf("load summary: %v", s)
+			}
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(f.outDir, "eob", "export_date=*", "group="+f.sb.GroupIDs[0], "*.parquet"))
+	if len(files) == 0 {
+		t.Fatal("no eob Parquet after load")
+	}
+	if _, err := os.Stat(filepath.Join(f.outDir, "_state", "groups", f.sb.GroupIDs[0], "watermark.json")); err != nil {
+		t.Fatalf("watermark: %v", err)
+	}
+}
+
+func TestSubprocessExitCodes(t *testing.T) {
+	t.Run("1 internal: corrupt state file", func(t *testing.T) {
+		f := newFixture(t, "")
+		os.MkdirAll(filepath.Join(f.stateDir, "jobs"), 0o700)
+		os.WriteFile(filepath.Join(f.stateDir, "jobs", "export-"+f.sb.GroupIDs[0]+".json"), []byte("{not json"), 0o600)
+		r := dpcetl(t, f.dir, nil, "export", "status", "--config", f.config)
+		if r.code != cli.ExitInternal || !strings.Contains(r.stderr, "corrupt") {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("2 usage", func(t *testing.T) {
+		r := dpcetl(t, t.TempDir(), nil, "load", "--groups")
+		if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "flag needs an argument") {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("3 config: stage command on the embedded sandbox", func(t *testing.T) {
+		r := dpcetl(t, t.TempDir(), nil, "export", "start")
+		if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "need a real API") {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("3 config: env var overrides file", func(t *testing.T) {
+		f := newFixture(t, "")
+		r := dpcetl(t, f.dir, []string{"DPCETL_SINCE=sometimes"}, "export", "start", "--config", f.config)
+		if r.code != cli.ExitConfig || !strings.Contains(r.stderr, `since: "sometimes"`) {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("4 auth: wrong key id", func(t *testing.T) {
+		f := newFixture(t, "")
+		f.writeConfig(t, "0b7c2b9e-6a53-4e57-9d57-3b1f3e0e9a11", "")
+		r := dpcetl(t, f.dir, nil, "export", "start", "--config", f.config)
+		if r.code != cli.ExitAuth {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		f.secretsAbsent(t, r)
+	})
+	t.Run("5 bad data over threshold", func(t *testing.T) {
+		views := filepath.Join(t.TempDir(), "views")
+		os.MkdirAll(views, 0o755)
+		// EOB ids are "carrier-123…": as an integer column every EOB line breaks the view.
+		writeFile(t, views, "eob_number.json", `{"resourceType":"ViewDefinition","name":"eob_number","status":"active",
+"resource":"ExplanationOfBenefit","select":[{"column":[{"name":"n","path":"id","type":"integer"}]}]}`)
+		f := newFixture(t, "views_dir: "+views+"\n")
+		r := dpcetl(t, f.dir, nil, "run", "--config", f.config)
+		if r.code != cli.ExitBadData || !strings.Contains(r.stderr, "quarantine") {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		if q := r.summary(t)["quarantined"].(float64); q <= 0 {
+			t.Fatalf("summary quarantined = %v", q)
+		}
+		qs, _ := filepath.Glob(filepath.Join(f.stateDir, "quarantine", "*", "*.ndjson"))
+		if len(qs) == 0 {
+			t.Fatal("no quarantine file in the state directory")
+		}
+	})
+	t.Run("10 retryable: 503", func(t *testing.T) {
+		f := newFixture(t, "")
+		f.srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultUnavailable, Path: "/Group/"}}})
+		r := dpcetl(t, f.dir, nil, "export", "start", "--config", f.config)
+		if r.code != cli.ExitRetryable {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("11 still running", func(t *testing.T) {
+		f := newFixture(t, "", dpctest.WithJobDuration(time.Hour))
+		if r := dpcetl(t, f.dir, nil, "export", "start", "--config", f.config); r.code != 0 {
+			t.Fatalf("start: exit %d\n%s", r.code, r.stderr)
+		}
+		r := dpcetl(t, f.dir, nil, "export", "status", "--config", f.config)
+		if r.code != cli.ExitStillRunning {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		if g := r.summary(t)["groups"].([]any)[0].(map[string]any); !strings.Contains(fmt.Sprint(g["job_state"]), "%") {
+			t.Fatalf("job state %v", g["job_state"])
+		}
+	})
+	t.Run("130 interrupted, then the rerun rejoins the job", func(t *testing.T) {
+		f := newFixture(t, "", dpctest.WithJobDuration(time.Hour))
+		cmd := exec.Command(binary, "run", "--config", f.config)
+		cmd.Dir = f.dir
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		errPipe, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(errPipe)
+		var logs strings.Builder
+		for sc.Scan() {
+			logs.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "job.kickoff") {
+				cmd.Process.Signal(syscall.SIGINT)
+			}
+		}
+		err := cmd.Wait()
+		code := cmd.ProcessState.ExitCode()
+		if code != cli.ExitInterrupted {
+			t.Fatalf("exit %d (%v)\n%s", code, err, logs.String())
+		}
+		if _, err := os.Stat(filepath.Join(f.stateDir, "jobs", "export-"+f.sb.GroupIDs[0]+".json")); err != nil {
+			t.Fatalf("job state not kept for the rerun: %v", err)
+		}
+		// The rerun rejoins the saved job (no second kick-off): status sees it.
+		r := dpcetl(t, f.dir, nil, "export", "status", "--config", f.config)
+		if r.code != cli.ExitStillRunning {
+			t.Fatalf("status after interrupt: exit %d\n%s", r.code, r.stderr)
+		}
+		if n := f.srv.Requests("/api/v1/Group/"); n != 1 {
+			t.Fatalf("%d kick-offs, want 1", n)
+		}
+	})
+}
+
+func TestSubprocessDoctor(t *testing.T) {
+	f := newFixture(t, "")
+	r := dpcetl(t, f.dir, nil, "doctor", "--config", f.config)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, w := range []string{"ok   config", "ok   private key file", "ok   key id", "ok   client token", "ok   reachability", "ok   clock skew", "ok   /Token/validate", "ok   token exchange"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("doctor output lacks %q:\n%s", w, r.stdout)
+		}
+	}
+	f.secretsAbsent(t, r)
+	os.Chmod(f.keyFile, 0o644)
+	r = dpcetl(t, f.dir, nil, "doctor", "--config", f.config)
+	if r.code != cli.ExitConfig || !strings.Contains(r.stdout, "FAIL private key file") || !strings.Contains(r.stdout, "chmod 600 "+f.keyFile) {
+		t.Fatalf("exit %d\n%s", r.code, r.stdout)
+	}
+	os.Chmod(f.keyFile, 0o600)
+	f.writeConfig(t, "0b7c2b9e-6a53-4e57-9d57-3b1f3e0e9a11", "")
+	r = dpcetl(t, f.dir, nil, "doctor", "--config", f.config)
+	if r.code != cli.ExitAuth || !strings.Contains(r.stdout, "FAIL token exchange") || !strings.Contains(r.stdout, "fix:") {
+		t.Fatalf("exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestAirflowDAGCompiles(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 is needed to compile the Airflow DAG: %v", err)
+	}
+	out := t.TempDir()
+	cmd := exec.Command(py, "-c", "import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)",
+		"../airflow/dpcetl_dag.py", filepath.Join(out, "dag.pyc"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("py_compile: %v\n%s", err, b)
+	}
+	src, _ := os.ReadFile("../airflow/dpcetl_dag.py")
+	for _, w := range []string{".expand(", "AirflowFailException", "AirflowException", `"export", "status"`, "mode=\"reschedule\"", fmt.Sprint(cli.ExitStillRunning), fmt.Sprint(cli.ExitRetryable), fmt.Sprint(cli.ExitInterrupted)} {
+		if !strings.Contains(string(src), w) {
+			t.Errorf("DAG lacks %q", w)
+		}
+	}
+}

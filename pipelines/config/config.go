@@ -1,0 +1,412 @@
+// Package config is dpcetl's run configuration: a strict YAML file, overridden by DPCETL_*
+// environment variables and then by command-line flags, validated before anything runs.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ErrInvalid marks every configuration error (exit code "config").
+var ErrInvalid = errors.New("invalid configuration")
+
+// Well-known API base URLs; "embedded" starts the in-process sandbox.
+const (
+	Embedded      = "embedded"
+	SandboxURL    = "https://sandbox.dpc.cms.gov/api/v1"
+	ProductionURL = "https://api.dpc.cms.gov/api/v1"
+)
+
+// Config is one run's configuration. YAML keys are the snake_case names in the tags.
+type Config struct {
+	// API is the DPC base URL: "embedded" (default), "sandbox", "production" or a URL.
+	API string `yaml:"api"`
+	// SandboxAddr is where the embedded sandbox listens (default 127.0.0.1:0, a random port).
+	SandboxAddr string `yaml:"sandbox_addr"`
+	// Credentials are references only: file paths or environment variable NAMES.
+	Credentials Credentials `yaml:"credentials"`
+	Groups      Groups      `yaml:"groups"`
+	// ResourceTypes to export (default Patient, Coverage, ExplanationOfBenefit).
+	ResourceTypes []string `yaml:"resource_types"`
+	// Since is "full" (every run exports everything) or "incremental" (default: _since = watermark).
+	Since string `yaml:"since"`
+	// Destination is where Parquet goes: a directory, file:///dir or s3://bucket/prefix.
+	Destination string `yaml:"destination"`
+	// StateDir holds job state, downloaded files and quarantined lines (default .dpcetl-state).
+	StateDir string `yaml:"state_dir"`
+	// Concurrency bounds parallel downloads and transform workers (default 4).
+	Concurrency int `yaml:"concurrency"`
+	// ViewsDir is an extra folder of ViewDefinition JSON files added to the built-in tables.
+	ViewsDir   string     `yaml:"views_dir"`
+	Quarantine Quarantine `yaml:"quarantine"`
+	// PollInterval between job status checks (default 5s; DPC's own tests use 20s).
+	PollInterval Duration `yaml:"poll_interval"`
+	// Timeout for the whole run (default none).
+	Timeout Duration `yaml:"timeout"`
+	// MaxAttempts per HTTP request, including the first, for 429/5xx/network failures (default 6).
+	MaxAttempts int `yaml:"max_attempts"`
+	// LogFormat is "auto" (text on a terminal, JSON otherwise), "text" or "json".
+	LogFormat string `yaml:"log_format"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+}
+
+// Credentials point at the secrets; the values never live in the config file.
+type Credentials struct {
+	ClientTokenFile string `yaml:"client_token_file"`
+	ClientTokenEnv  string `yaml:"client_token_env"`
+	PrivateKeyFile  string `yaml:"private_key_file"`
+	PrivateKeyEnv   string `yaml:"private_key_env"`
+	KeyID           string `yaml:"key_id"`
+	KeyIDEnv        string `yaml:"key_id_env"`
+}
+
+// Groups selects what to export: group ids, practitioner NPIs (their attribution groups), or all.
+type Groups struct {
+	IDs  []string `yaml:"ids"`
+	NPIs []string `yaml:"npis"`
+	All  bool     `yaml:"all"`
+}
+
+// Quarantine thresholds: a run fails (bad data) when more lines than MaxLines, or more than
+// MaxFraction of all lines, fail to transform. MaxLines 0 (the default) tolerates no bad
+// line, -1 removes the count limit; MaxFraction 0 (the default) means no fraction limit.
+type Quarantine struct {
+	MaxLines    int     `yaml:"max_lines"`
+	MaxFraction float64 `yaml:"max_fraction"`
+}
+
+// Duration is a time.Duration written as "30s" or "5m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (use e.g. 30s, 5m)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Default is the configuration of `dpcetl run` with nothing given: the embedded sandbox.
+func Default() Config {
+	return Config{
+		API:           Embedded,
+		SandboxAddr:   "127.0.0.1:0",
+		Groups:        Groups{All: true},
+		ResourceTypes: []string{"Patient", "Coverage", "ExplanationOfBenefit"},
+		Since:         "incremental",
+		Destination:   "dpcetl-out",
+		StateDir:      ".dpcetl-state",
+		Concurrency:   4,
+		Quarantine:    Quarantine{MaxLines: 0, MaxFraction: 0},
+		PollInterval:  Duration(5 * time.Second),
+		MaxAttempts:   6,
+		LogFormat:     "auto",
+		LogLevel:      "info",
+	}
+}
+
+var yamlFieldErr = regexp.MustCompile(`line (\d+): field (\S+) not found in type (\S+)`)
+
+// Parse reads YAML over the defaults. Unknown keys are errors naming the key and its line.
+func Parse(name string, data []byte, base Config) (Config, error) {
+	c := base
+	// Lists in the file replace the defaults instead of merging into them.
+	var probe map[string]any
+	if err := yaml.Unmarshal(data, &probe); err == nil {
+		if _, ok := probe["resource_types"]; ok {
+			c.ResourceTypes = nil
+		}
+		if _, ok := probe["groups"]; ok {
+			c.Groups = Groups{}
+		}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		msg := err.Error()
+		if m := yamlFieldErr.FindAllStringSubmatch(msg, -1); m != nil {
+			var parts []string
+			for _, s := range m {
+				parts = append(parts, fmt.Sprintf("%s:%s: unknown key %q (in %s)", name, s[1], s[2], section(s[3])))
+			}
+			return c, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(parts, "; "))
+		}
+		msg = strings.TrimPrefix(msg, "yaml: ")
+		msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+		return c, fmt.Errorf("%w: %s: %s", ErrInvalid, name, msg)
+	}
+	return c, nil
+}
+
+func section(goType string) string {
+	switch goType {
+	case "config.Config":
+		return "top level"
+	case "config.Credentials":
+		return "credentials"
+	case "config.Groups":
+		return "groups"
+	case "config.Quarantine":
+		return "quarantine"
+	}
+	return goType
+}
+
+// Load reads a config file over the defaults.
+func Load(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return Parse(path, data, Default())
+}
+
+// EnvVars lists every DPCETL_* variable ApplyEnv reads, with the key it overrides.
+var EnvVars = [][2]string{
+	{"DPCETL_API", "api"},
+	{"DPCETL_SANDBOX_ADDR", "sandbox_addr"},
+	{"DPCETL_CLIENT_TOKEN_FILE", "credentials.client_token_file"},
+	{"DPCETL_PRIVATE_KEY_FILE", "credentials.private_key_file"},
+	{"DPCETL_KEY_ID", "credentials.key_id"},
+	{"DPCETL_GROUPS", "groups.ids (comma separated)"},
+	{"DPCETL_NPIS", "groups.npis (comma separated)"},
+	{"DPCETL_RESOURCE_TYPES", "resource_types (comma separated)"},
+	{"DPCETL_SINCE", "since"},
+	{"DPCETL_DESTINATION", "destination"},
+	{"DPCETL_STATE_DIR", "state_dir"},
+	{"DPCETL_CONCURRENCY", "concurrency"},
+	{"DPCETL_VIEWS_DIR", "views_dir"},
+	{"DPCETL_QUARANTINE_MAX_LINES", "quarantine.max_lines"},
+	{"DPCETL_QUARANTINE_MAX_FRACTION", "quarantine.max_fraction"},
+	{"DPCETL_POLL_INTERVAL", "poll_interval"},
+	{"DPCETL_TIMEOUT", "timeout"},
+	{"DPCETL_MAX_ATTEMPTS", "max_attempts"},
+	{"DPCETL_LOG_FORMAT", "log_format"},
+	{"DPCETL_LOG_LEVEL", "log_level"},
+}
+
+// ApplyEnv overrides c with the DPCETL_* variables that are set (non-empty).
+func ApplyEnv(c *Config, getenv func(string) string) error {
+	for _, kv := range EnvVars {
+		v := strings.TrimSpace(getenv(kv[0]))
+		if v == "" {
+			continue
+		}
+		if err := c.Set(kv[1], v); err != nil {
+			return fmt.Errorf("%s: %w", kv[0], err)
+		}
+	}
+	return nil
+}
+
+// Set assigns one key from its string form (used by env variables and flags).
+func (c *Config) Set(key, v string) error {
+	key, _, _ = strings.Cut(key, " ")
+	bad := func(why string) error { return fmt.Errorf("%w: %s=%q: %s", ErrInvalid, key, v, why) }
+	switch key {
+	case "api":
+		c.API = v
+	case "sandbox_addr":
+		c.SandboxAddr = v
+	case "credentials.client_token_file":
+		c.Credentials.ClientTokenFile = v
+	case "credentials.private_key_file":
+		c.Credentials.PrivateKeyFile = v
+	case "credentials.key_id":
+		c.Credentials.KeyID = v
+	case "groups.ids":
+		c.Groups = Groups{IDs: splitList(v)}
+	case "groups.npis":
+		c.Groups = Groups{NPIs: splitList(v)}
+	case "resource_types":
+		c.ResourceTypes = splitList(v)
+	case "since":
+		c.Since = v
+	case "destination":
+		c.Destination = v
+	case "state_dir":
+		c.StateDir = v
+	case "concurrency":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return bad("not an integer")
+		}
+		c.Concurrency = n
+	case "max_attempts":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return bad("not an integer")
+		}
+		c.MaxAttempts = n
+	case "views_dir":
+		c.ViewsDir = v
+	case "quarantine.max_lines":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return bad("not an integer")
+		}
+		c.Quarantine.MaxLines = n
+	case "quarantine.max_fraction":
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return bad("not a number")
+		}
+		c.Quarantine.MaxFraction = f
+	case "poll_interval", "timeout":
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return bad("not a duration (use e.g. 30s, 5m)")
+		}
+		if key == "timeout" {
+			c.Timeout = Duration(d)
+		} else {
+			c.PollInterval = Duration(d)
+		}
+	case "log_format":
+		c.LogFormat = v
+	case "log_level":
+		c.LogLevel = v
+	default:
+		return fmt.Errorf("%w: unknown key %q", ErrInvalid, key)
+	}
+	return nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+var (
+	uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	npiRe  = regexp.MustCompile(`^[0-9]{10}$`)
+	envRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// BaseURL resolves the API setting: "" for embedded, else the absolute base URL.
+func (c Config) BaseURL() string {
+	switch c.API {
+	case Embedded, "":
+		return ""
+	case "sandbox":
+		return SandboxURL
+	case "production":
+		return ProductionURL
+	}
+	return strings.TrimRight(c.API, "/")
+}
+
+// Embedded reports whether the run uses the in-process sandbox.
+func (c Config) Embedded() bool { return c.BaseURL() == "" }
+
+// Validate checks every value and returns all problems at once, each naming its key.
+func (c Config) Validate() error {
+	var errs []string
+	add := func(key, format string, a ...any) { errs = append(errs, key+": "+fmt.Sprintf(format, a...)) }
+	if !c.Embedded() {
+		u, err := url.Parse(c.BaseURL())
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("api", "%q is not embedded, sandbox, production or an http(s) URL", c.API)
+		}
+		cr := c.Credentials
+		if cr.ClientTokenFile == "" && cr.ClientTokenEnv == "" {
+			add("credentials.client_token_file", "set client_token_file or client_token_env (a real DPC API needs a client token)")
+		}
+		if cr.PrivateKeyFile == "" && cr.PrivateKeyEnv == "" {
+			add("credentials.private_key_file", "set private_key_file or private_key_env")
+		}
+		if cr.KeyID == "" && cr.KeyIDEnv == "" {
+			add("credentials.key_id", "set key_id (the public key id DPC returned, a UUID) or key_id_env")
+		}
+		if cr.KeyID != "" && !uuidRe.MatchString(cr.KeyID) {
+			add("credentials.key_id", "%q is not a UUID (the id DPC returned when the public key was uploaded)", cr.KeyID)
+		}
+		for k, v := range map[string]string{"credentials.client_token_env": cr.ClientTokenEnv, "credentials.private_key_env": cr.PrivateKeyEnv, "credentials.key_id_env": cr.KeyIDEnv} {
+			if v != "" && !envRe.MatchString(v) {
+				add(k, "%q is not an environment variable NAME (put the value in the environment, not here)", v)
+			}
+		}
+		if len(c.Groups.IDs) == 0 && len(c.Groups.NPIs) == 0 && !c.Groups.All {
+			add("groups", "name ids, npis, or set all: true")
+		}
+	}
+	for _, id := range c.Groups.IDs {
+		if !uuidRe.MatchString(id) {
+			add("groups.ids", "%q is not a group id (a UUID)", id)
+		}
+	}
+	for _, n := range c.Groups.NPIs {
+		if !npiRe.MatchString(n) {
+			add("groups.npis", "%q is not a 10-digit NPI", n)
+		}
+	}
+	if c.Groups.All && (len(c.Groups.IDs) > 0 || len(c.Groups.NPIs) > 0) {
+		add("groups.all", "all: true cannot be combined with ids or npis")
+	}
+	if len(c.ResourceTypes) == 0 {
+		add("resource_types", "empty; use Patient, Coverage and/or ExplanationOfBenefit")
+	}
+	for _, t := range c.ResourceTypes {
+		if !slices.Contains([]string{"Patient", "Coverage", "ExplanationOfBenefit"}, t) {
+			add("resource_types", "%q is not Patient, Coverage or ExplanationOfBenefit", t)
+		}
+	}
+	if c.Since != "full" && c.Since != "incremental" {
+		add("since", "%q is not full or incremental", c.Since)
+	}
+	if c.Destination == "" {
+		add("destination", "empty; use a directory, file:///dir or s3://bucket/prefix")
+	} else if u, err := url.Parse(c.Destination); err == nil && u.Scheme != "" && len(u.Scheme) > 1 && u.Scheme != "file" && u.Scheme != "s3" {
+		add("destination", "scheme %q not supported (file or s3)", u.Scheme)
+	}
+	if c.StateDir == "" {
+		add("state_dir", "empty")
+	}
+	if c.Concurrency < 1 || c.Concurrency > 64 {
+		add("concurrency", "%d is not between 1 and 64", c.Concurrency)
+	}
+	if c.Quarantine.MaxLines < -1 {
+		add("quarantine.max_lines", "%d: use -1 for no limit", c.Quarantine.MaxLines)
+	}
+	if c.MaxAttempts < 1 || c.MaxAttempts > 100 {
+		add("max_attempts", "%d is not between 1 and 100", c.MaxAttempts)
+	}
+	if c.Quarantine.MaxFraction < 0 || c.Quarantine.MaxFraction > 1 {
+		add("quarantine.max_fraction", "%v is not between 0 and 1", c.Quarantine.MaxFraction)
+	}
+	if c.PollInterval <= 0 {
+		add("poll_interval", "must be positive")
+	}
+	if c.Timeout < 0 {
+		add("timeout", "negative")
+	}
+	if !slices.Contains([]string{"auto", "text", "json"}, c.LogFormat) {
+		add("log_format", "%q is not auto, text or json", c.LogFormat)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		add("log_level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package config_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dpcetl/dpcetl/pipelines/config"
+)
+
+func TestParseUnknownKeyNamesKeyAndLine(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"top", "api: sandbox\ndestinaton: /tmp/x\n", `cfg.yaml:2: unknown key "destinaton" (in top level)`},
+		{"nested", "credentials:\n  client_token_file: a\n  private_kye_file: b\n", `cfg.yaml:3: unknown key "private_kye_file" (in credentials)`},
+		{"groups", "groups:\n  npi: [\"1\"]\n", `cfg.yaml:2: unknown key "npi" (in groups)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Parse("cfg.yaml", []byte(tt.yaml), config.Default())
+			if !errors.Is(err, config.ErrInvalid) {
+				t.Fatalf("err = %v, want ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseBadValue(t *testing.T) {
+	_, err := config.Parse("c.yaml", []byte("concurrency: lots\n"), config.Default())
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = config.Parse("c.yaml", []byte("poll_interval: soon\n"), config.Default())
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), `"soon" is not a duration`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestValidateNamesEveryBadKey(t *testing.T) {
+	c := config.Default()
+	c.API = "sandbox"
+	c.Credentials.KeyID = "not-a-uuid"
+	c.Credentials.PrivateKeyEnv = "-----BEGIN"
+	c.Groups = config.Groups{IDs: []string{"nope"}, NPIs: []string{"12"}}
+	c.Since = "sometimes"
+	c.Concurrency = 0
+	c.LogFormat = "xml"
+	c.ResourceTypes = []string{"Claim"}
+	c.Quarantine.MaxFraction = 2
+	err := c.Validate()
+	if !errors.Is(err, config.ErrInvalid) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, key := range []string{"credentials.client_token_file", "credentials.key_id", "credentials.private_key_env",
+		"groups.ids", "groups.npis", "since", "concurrency", "log_format", "resource_types", "quarantine.max_fraction"} {
+		if !strings.Contains(err.Error(), key+":") {
+			t.Errorf("error does not name %s: %v", key, err)
+		}
+	}
+}
+
+func TestDefaultIsValidEmbedded(t *testing.T) {
+	c := config.Default()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Embedded() || c.BaseURL() != "" {
+		t.Fatalf("default is not embedded: %q", c.BaseURL())
+	}
+}
+
+func TestPrecedenceFileThenEnv(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.yaml")
+	os.WriteFile(p, []byte("destination: /from/file\nconcurrency: 2\nresource_types: [Patient]\npoll_interval: 1m\n"), 0o600)
+	c, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Destination != "/from/file" || c.Concurrency != 2 || len(c.ResourceTypes) != 1 || time.Duration(c.PollInterval) != time.Minute {
+		t.Fatalf("file not applied: %+v", c)
+	}
+	if c.Since != "incremental" {
+		t.Fatalf("default lost: since=%q", c.Since)
+	}
+	env := map[string]string{"DPCETL_DESTINATION": "/from/env", "DPCETL_GROUPS": "a, b"}
+	if err := config.ApplyEnv(&c, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if c.Destination != "/from/env" || c.Concurrency != 2 || strings.Join(c.Groups.IDs, "|") != "a|b" || c.Groups.All {
+		t.Fatalf("env not applied: %+v", c)
+	}
+	err = config.ApplyEnv(&c, func(k string) string {
+		if k == "DPCETL_CONCURRENCY" {
+			return "many"
+		}
+		return ""
+	})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "DPCETL_CONCURRENCY") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestExamplesAreValid(t *testing.T) {
+	files, _ := filepath.Glob("../examples/*.yaml")
+	if len(files) < 2 {
+		t.Fatalf("examples: %v", files)
+	}
+	for _, f := range files {
+		c, err := config.Load(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+func ExampleParse() {
+	_, err := config.Parse("dpcetl.yaml", []byte("api: sandbox\nconcurency: 8\n"), config.Default())
+	fmt.Println(err)
+	// Output: invalid configuration: dpcetl.yaml:2: unknown key "concurency" (in top level)
+}

@@ -1,0 +1,187 @@
+package runner
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/auth"
+	"github.com/dpcetl/dpcetl/extract/dpc"
+	"github.com/dpcetl/dpcetl/pipelines/config"
+)
+
+// Check is one doctor finding; a failed check says how to fix it.
+type Check struct {
+	Name   string
+	OK     bool
+	Detail string
+	Fix    string
+}
+
+// MaxClockSkew is the largest clock difference doctor accepts: DPC refuses assertions
+// whose exp is more than 5 minutes ahead of its own clock.
+const MaxClockSkew = 30 * time.Second
+
+var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// Doctor checks that a configuration can run: key file permissions, key id and client
+// token shape, reachability, clock skew against the server's Date header,
+// /Token/validate and a real token exchange. It returns every check it could make and an
+// error (classified for the exit code) when one failed.
+func Doctor(ctx context.Context, o Options) ([]Check, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Transport == nil {
+		o.Transport = http.DefaultTransport
+	}
+	var checks []Check
+	var firstErr error
+	fail := func(c Check, err error) {
+		checks = append(checks, c)
+		if firstErr == nil {
+			firstErr = fmt.Errorf("doctor: %s: %s: %w", c.Name, c.Detail, err)
+		}
+	}
+	cfg := o.Config
+	var creds auth.Credentials
+	if cfg.Embedded() {
+		r, err := New(ctx, o)
+		if err != nil {
+			fail(Check{Name: "embedded sandbox", Detail: err.Error(), Fix: "choose another --sandbox-addr, e.g. 127.0.0.1:0"}, err)
+			return checks, firstErr
+		}
+		defer r.Close()
+		checks = append(checks, Check{Name: "embedded sandbox", OK: true, Detail: "started and provisioned at " + r.creds.BaseURL})
+		creds = r.creds
+	} else {
+		if p := cfg.Credentials.PrivateKeyFile; p != "" {
+			fi, err := os.Stat(ExpandHome(p))
+			switch {
+			case err != nil:
+				fail(Check{Name: "private key file", Detail: err.Error(), Fix: "point credentials.private_key_file at the PEM file of the key whose public half you uploaded"}, config.ErrInvalid)
+			case fi.Mode().Perm()&0o077 != 0:
+				fail(Check{Name: "private key file", Detail: fmt.Sprintf("%s has mode %04o: other users can read the key", p, fi.Mode().Perm()),
+					Fix: "chmod 600 " + p}, config.ErrInvalid)
+			default:
+				checks = append(checks, Check{Name: "private key file", OK: true, Detail: fmt.Sprintf("%s, mode %04o", p, fi.Mode().Perm())})
+			}
+		}
+		var err error
+		creds, err = ResolveCredentials(cfg, o.Getenv)
+		if err != nil {
+			fail(Check{Name: "credentials", Detail: err.Error(), Fix: "set the credentials keys in the config (files or environment variable names)"}, err)
+			return checks, firstErr
+		}
+		if o.Redactor != nil {
+			o.Redactor.Add(creds.ClientToken)
+		}
+		if creds.PrivateKey.N.BitLen() < 4096 {
+			checks = append(checks, Check{Name: "private key size", OK: true, Detail: fmt.Sprintf("%d bits (DPC requires 4096; fine only for a local sandbox)", creds.PrivateKey.N.BitLen())})
+		} else {
+			checks = append(checks, Check{Name: "private key size", OK: true, Detail: fmt.Sprintf("%d bits", creds.PrivateKey.N.BitLen())})
+		}
+	}
+	if uuidRe.MatchString(creds.KeyID) {
+		checks = append(checks, Check{Name: "key id", OK: true, Detail: creds.KeyID})
+	} else {
+		fail(Check{Name: "key id", Detail: fmt.Sprintf("%q is not a UUID", creds.KeyID), Fix: "use the id DPC returned when you uploaded the public key (dpcetl keys list)"}, config.ErrInvalid)
+	}
+	if d, ok := clientTokenShape(creds.ClientToken); ok {
+		checks = append(checks, Check{Name: "client token", OK: true, Detail: d})
+	} else {
+		fail(Check{Name: "client token", Detail: d, Fix: "copy the whole client token from the DPC portal (it starts with W3sid…) into the token file, with nothing else"}, config.ErrInvalid)
+	}
+
+	// Reachability and clock skew from the server's Date header.
+	hc := &http.Client{Transport: o.Transport, Timeout: 30 * time.Second}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, creds.BaseURL+"/Token/validate", nil)
+	t0 := o.Now()
+	resp, err := hc.Do(req)
+	if err != nil {
+		fail(Check{Name: "reachability", Detail: err.Error(), Fix: "check the api URL, DNS, proxy (HTTPS_PROXY) and firewall"}, fmt.Errorf("%w: %w", err, extract.ErrRetryable))
+		return checks, firstErr
+	}
+	resp.Body.Close()
+	rtt := o.Now().Sub(t0)
+	checks = append(checks, Check{Name: "reachability", OK: true, Detail: fmt.Sprintf("%s answered HTTP %d in %s", creds.BaseURL, resp.StatusCode, rtt.Round(time.Millisecond))})
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		skew := d.Sub(t0.Add(rtt / 2)).Round(time.Second)
+		if skew > MaxClockSkew || skew < -MaxClockSkew {
+			fail(Check{Name: "clock skew", Detail: fmt.Sprintf("the server's clock is %s away from ours", skew),
+				Fix: "synchronise this machine's clock (chrony/ntpd/systemd-timesyncd); DPC rejects assertions that expire more than 5 minutes ahead"}, config.ErrInvalid)
+		} else {
+			checks = append(checks, Check{Name: "clock skew", OK: true, Detail: skew.String()})
+		}
+	} else {
+		checks = append(checks, Check{Name: "clock skew", OK: true, Detail: "server sent no Date header; not measured"})
+	}
+
+	// /Token/validate checks the assertion's claims (not its signature).
+	jwt, err := auth.NewAssertion(creds, o.Now())
+	if err != nil {
+		fail(Check{Name: "client assertion", Detail: err.Error(), Fix: "check the private key"}, config.ErrInvalid)
+		return checks, firstErr
+	}
+	if o.Redactor != nil {
+		o.Redactor.Add(jwt)
+	}
+	if err := dpc.New(creds.BaseURL, hc).ValidateToken(ctx, jwt); err != nil {
+		fail(Check{Name: "/Token/validate", Detail: err.Error(), Fix: "the assertion's claims were refused: check the client token and the clock"}, authOr(err))
+	} else {
+		checks = append(checks, Check{Name: "/Token/validate", OK: true, Detail: "claims accepted"})
+	}
+
+	// A real token exchange proves the key id, the signature and the client token together.
+	ts := auth.NewTokenSource(creds, auth.WithClock(o.Now), auth.WithHTTPClient(hc))
+	if tok, err := ts.Token(ctx); err != nil {
+		fail(Check{Name: "token exchange", Detail: err.Error(),
+			Fix: "DPC refused the credentials: the key id must be the id of the uploaded PUBLIC half of this private key, and the client token must be current (dpcetl keys list, dpcetl tokens list)"}, authOr(err))
+	} else {
+		if o.Redactor != nil {
+			o.Redactor.Add(tok)
+		}
+		checks = append(checks, Check{Name: "token exchange", OK: true, Detail: "got an access token"})
+	}
+	return checks, firstErr
+}
+
+func authOr(err error) error {
+	if errors.Is(err, extract.ErrRetryable) || errors.Is(err, extract.ErrAuth) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", err, extract.ErrAuth)
+}
+
+// clientTokenShape checks that a client token looks like DPC's: base64 of a JSON array of macaroons.
+func clientTokenShape(tok string) (string, bool) {
+	if tok == "" {
+		return "empty", false
+	}
+	if strings.ContainsAny(tok, " \n\t\"") {
+		return "contains spaces, quotes or line breaks", false
+	}
+	var b []byte
+	var err error
+	for _, enc := range []*base64.Encoding{base64.URLEncoding, base64.StdEncoding, base64.RawURLEncoding, base64.RawStdEncoding} {
+		if b, err = enc.DecodeString(tok); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Sprintf("not base64 (%d characters)", len(tok)), false
+	}
+	var arr []json.RawMessage
+	if json.Unmarshal(b, &arr) != nil || len(arr) == 0 {
+		return "does not decode to a macaroon list", false
+	}
+	return fmt.Sprintf("macaroon, %d characters", len(tok)), true
+}

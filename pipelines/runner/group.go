@@ -1,0 +1,224 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/download"
+	"github.com/dpcetl/dpcetl/extract/export"
+	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/pipelines/config"
+)
+
+// Local state layout, under the state directory:
+//
+//	jobs/export-{group}.json         the group's export job (E1's state file: rejoin after a crash)
+//	files/{job id}/...               verified downloads (resume: verified files are not fetched again)
+//	tables/{group}/{job id}/...      Arrow IPC tables between `dpcetl transform` and `dpcetl load`
+//	quarantine/{group}/{job id}.ndjson   input lines that failed to transform
+func (r *Runner) jobsDir() string  { return filepath.Join(r.stateDir, "jobs") }
+func (r *Runner) filesDir() string { return filepath.Join(r.stateDir, "files") }
+func (r *Runner) tablesDir(group, jobID string) string {
+	return filepath.Join(r.stateDir, "tables", safe(group), safe(jobID))
+}
+func (r *Runner) quarantinePath(group, jobID string) string {
+	return filepath.Join(r.stateDir, "quarantine", safe(group), safe(jobID)+".ndjson")
+}
+
+func safe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '/' || c == '\\' || c == ':' || c == 0 {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+func (r *Runner) retryPolicy() retry.Policy {
+	p := retry.Default()
+	if r.cfg.MaxAttempts > 0 {
+		p.MaxAttempts = r.cfg.MaxAttempts
+	}
+	return p
+}
+
+// limiter is shared by export and download: a 429 slows everyone.
+func (r *Runner) limiter() *retry.Limiter {
+	r.limOnce.Do(func() { r.lim = retry.NewLimiter(0, time.Minute) })
+	return r.lim
+}
+
+func (r *Runner) exportClient() *export.Client {
+	pi := time.Duration(r.cfg.PollInterval)
+	if r.cfg.Embedded() {
+		pi = min(pi, 100*time.Millisecond)
+	}
+	return export.New(r.creds.BaseURL, r.hc,
+		export.WithProgress(r.opts.Progress),
+		export.WithLimiter(r.limiter()),
+		export.WithClock(r.now),
+		export.WithPollBackoff(retry.Policy{Base: pi, Max: max(pi, 4*pi), Jitter: 0.2}),
+		export.WithRetry(r.retryPolicy()),
+	)
+}
+
+func (r *Runner) downloader() *download.Downloader {
+	return download.New(r.hc, r.filesDir(),
+		download.WithConcurrency(r.cfg.Concurrency),
+		download.WithLimiter(r.limiter()),
+		download.WithProgress(r.opts.Progress),
+		download.WithClock(r.now),
+		download.WithRetry(r.retryPolicy()),
+	)
+}
+
+// request is the export request of a group: its since is the committed watermark in
+// incremental mode, so a failed run repeats the same window.
+func (r *Runner) request(ctx context.Context, group string, gs *GroupSummary) (export.Request, error) {
+	if err := r.recoverPending(ctx, group); err != nil {
+		return export.Request{}, err
+	}
+	req := export.Request{GroupID: group, Types: r.cfg.ResourceTypes}
+	if r.cfg.Since == "incremental" {
+		wm, err := ReadWatermark(ctx, r.sink, group)
+		if err != nil {
+			return req, err
+		}
+		if wm != nil {
+			req.Since = wm.TransactionTime
+			gs.Since = wm.TransactionTime.Format(time.RFC3339Nano)
+			gs.Watermark = gs.Since
+		}
+	}
+	return req, nil
+}
+
+// classify makes the export lifecycle's typed errors tell the CLI what to do.
+func classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, extract.ErrRetryable), errors.Is(err, extract.ErrAuth):
+		return err
+	case errors.Is(err, export.ErrEmptyGroup):
+		// Attributions end 90 days after they were made; DPC then answers 406.
+		return fmt.Errorf("%w: %w: re-attest the group's patients (dpcetl groups ...) or drop the group from the config", config.ErrInvalid, err)
+	case errors.Is(err, export.ErrJobExpired), errors.Is(err, export.ErrJobNotFound),
+		errors.Is(err, export.ErrJobFailed), errors.Is(err, export.ErrDeadline),
+		errors.Is(err, download.ErrFileExpired):
+		// A new job fixes these: the state was dropped, a rerun starts afresh.
+		return fmt.Errorf("%w (%w)", err, extract.ErrRetryable)
+	}
+	return err
+}
+
+// export joins or starts the group's job and waits for it.
+func (r *Runner) export(ctx context.Context, group string, gs *GroupSummary) (*export.Job, error) {
+	start := r.now()
+	req, err := r.request(ctx, group, gs)
+	if err != nil {
+		return nil, err
+	}
+	job, err := r.exportClient().Run(ctx, r.jobsDir(), req)
+	gs.Durations["export"] += r.now().Sub(start).Seconds()
+	if err != nil {
+		return nil, classify(err)
+	}
+	r.noteJob(gs, job.ID, job.Manifest)
+	r.log.Info("export complete", "group", group, "job", job.ID, "rejoined", job.Rejoined,
+		"transaction_time", job.Manifest.TransactionTime, "files", len(job.Manifest.Files()))
+	return job, nil
+}
+
+func (r *Runner) noteJob(gs *GroupSummary, jobID string, m *export.Manifest) {
+	gs.JobID = jobID
+	if m == nil {
+		return
+	}
+	gs.JobState = "COMPLETED"
+	gs.TransactionTime = m.TransactionTime.UTC().Format(time.RFC3339Nano)
+	for _, o := range m.Files() {
+		gs.Resources[o.Type] += o.Count
+	}
+}
+
+// download fetches and verifies every file of the job (resuming what an earlier run verified).
+func (r *Runner) download(ctx context.Context, job *export.Job, gs *GroupSummary) ([]extract.File, error) {
+	start := r.now()
+	files, err := r.downloader().Download(ctx, job.ID, job.Manifest.Files())
+	gs.Durations["download"] += r.now().Sub(start).Seconds()
+	if err != nil {
+		if errors.Is(err, download.ErrFileExpired) {
+			// The job's files are gone: forget the job so the rerun exports afresh.
+			export.RemoveState(r.jobsDir(), gs.Group)
+		}
+		return nil, classify(err)
+	}
+	for _, f := range files {
+		gs.Files++
+		gs.Bytes += f.Bytes
+	}
+	return files, nil
+}
+
+// forEachGroup runs fn for every group, a few at a time, and folds the results into sum.
+// Every group runs even when another fails; the errors are joined.
+func (r *Runner) forEachGroup(ctx context.Context, sum *Summary, fn func(ctx context.Context, group string, gs *GroupSummary) error) error {
+	var g errgroup.Group
+	g.SetLimit(max(1, min(len(r.groups), r.cfg.Concurrency, 4)))
+	var mu sync.Mutex
+	var errs []error
+	for _, group := range r.groups {
+		g.Go(func() error {
+			gs := newGroupSummary(group)
+			err := fn(ctx, group, gs)
+			if err != nil {
+				gs.Status = "failed"
+				gs.Error = r.red.String(err.Error())
+				r.log.Error("group failed", "group", group, "err", err)
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("group %s: %w", group, err))
+				mu.Unlock()
+			}
+			sum.add(gs)
+			return nil
+		})
+	}
+	g.Wait()
+	return errors.Join(errs...)
+}
+
+func (r *Runner) newSummary() *Summary {
+	s := newSummary()
+	s.API = r.creds.BaseURL
+	s.Destination = r.sink.URL("")
+	if r.provSecs > 0 {
+		s.Durations["provision"] = r.provSecs
+	}
+	return s
+}
+
+// removeLocal forgets a group's finished job: its state file, downloads and tables.
+func (r *Runner) removeLocal(group, jobID string) {
+	export.RemoveState(r.jobsDir(), group)
+	os.RemoveAll(r.downloader().Dir(jobID))
+	os.RemoveAll(r.tablesDir(group, jobID))
+}
+
+func errorsIs(err error, targets ...error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,77 @@
+package runner
+
+import (
+	"maps"
+	"sync"
+)
+
+// Summary is what a command did; the CLI prints it as one JSON line on stdout.
+type Summary struct {
+	Command       string             `json:"command"`
+	Status        string             `json:"status"` // ok or failed
+	ExitCode      int                `json:"exit_code"`
+	Error         string             `json:"error,omitempty"`
+	API           string             `json:"api,omitempty"`
+	Destination   string             `json:"destination,omitempty"`
+	Files         int                `json:"files"`
+	Bytes         int64              `json:"bytes"`
+	Rows          map[string]int64   `json:"rows"`
+	Quarantined   int                `json:"quarantined"`
+	QuarantineDir string             `json:"quarantine_dir,omitempty"`
+	Durations     map[string]float64 `json:"durations_s"`
+	Seconds       float64            `json:"seconds"`
+	Outputs       []string           `json:"outputs"`
+	Groups        []*GroupSummary    `json:"groups"`
+
+	mu sync.Mutex
+}
+
+// GroupSummary is one group's part of a run.
+type GroupSummary struct {
+	Group           string             `json:"group"`
+	Status          string             `json:"status"`
+	Error           string             `json:"error,omitempty"`
+	JobID           string             `json:"job_id,omitempty"`
+	JobState        string             `json:"job_state,omitempty"`
+	Since           string             `json:"since,omitempty"`
+	TransactionTime string             `json:"transaction_time,omitempty"`
+	Watermark       string             `json:"watermark,omitempty"`
+	Files           int                `json:"files"`
+	Bytes           int64              `json:"bytes"`
+	Resources       map[string]int     `json:"resources,omitempty"` // manifest counts per resource type
+	Rows            map[string]int64   `json:"rows,omitempty"`
+	Quarantined     int                `json:"quarantined"`
+	Durations       map[string]float64 `json:"durations_s,omitempty"`
+	Outputs         []string           `json:"outputs,omitempty"`
+}
+
+func newSummary() *Summary {
+	return &Summary{Rows: map[string]int64{}, Durations: map[string]float64{}, Outputs: []string{}, Groups: []*GroupSummary{}}
+}
+
+// add folds a group's figures into the run totals.
+func (s *Summary) add(g *GroupSummary) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Groups = append(s.Groups, g)
+	s.Files += g.Files
+	s.Bytes += g.Bytes
+	s.Quarantined += g.Quarantined
+	for t, n := range g.Rows {
+		s.Rows[t] += n
+	}
+	for st, d := range g.Durations {
+		s.Durations[st] += d
+	}
+	s.Outputs = append(s.Outputs, g.Outputs...)
+}
+
+func newGroupSummary(group string) *GroupSummary {
+	return &GroupSummary{Group: group, Status: "ok", Rows: map[string]int64{}, Durations: map[string]float64{}, Resources: map[string]int{}}
+}
+
+func (g *GroupSummary) clone() *GroupSummary {
+	c := *g
+	c.Rows, c.Durations, c.Resources = maps.Clone(g.Rows), maps.Clone(g.Durations), maps.Clone(g.Resources)
+	return &c
+}

@@ -1,0 +1,391 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/export"
+	"github.com/dpcetl/dpcetl/load"
+	"github.com/dpcetl/dpcetl/load/sink"
+	"github.com/dpcetl/dpcetl/pipelines/config"
+	"github.com/dpcetl/dpcetl/schemas"
+	"github.com/dpcetl/dpcetl/transform"
+	"github.com/dpcetl/dpcetl/transform/view"
+)
+
+// FHIRVersion is what DPC serves.
+const FHIRVersion = schemas.STU3
+
+// Views returns the built-in claims views plus those of the configured views_dir.
+func Views(viewsDir string) ([]*view.View, error) {
+	vs, err := schemas.Views(FHIRVersion)
+	if err != nil {
+		return nil, err
+	}
+	if viewsDir == "" {
+		return vs, nil
+	}
+	extra, err := schemas.LoadDir(viewsDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: views_dir: %v", config.ErrInvalid, err)
+	}
+	return append(vs, extra...), nil
+}
+
+// runID names a group's load run after its export window, so that every attempt at the
+// same window (a retry, a rerun after a crash, even with a new DPC job) replaces the files
+// of the earlier attempt instead of adding to them. Full exports are windows per day.
+func runID(group string, since, txTime time.Time, mode string) string {
+	h := sha256.Sum256([]byte(group))
+	g := hex.EncodeToString(h[:4])
+	if mode == "full" {
+		return "full-" + txTime.UTC().Format("20060102") + "-" + g
+	}
+	if since.IsZero() {
+		return "inc-initial-" + g
+	}
+	return "inc-" + since.UTC().Format("20060102T150405.000000000Z") + "-" + g
+}
+
+// quarantineFile writes quarantined lines as NDJSON into the state directory.
+type quarantineFile struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	n    int
+}
+
+func (q *quarantineFile) Put(_ context.Context, rec transform.QuarantineRecord) error {
+	if q.f == nil {
+		if err := os.MkdirAll(filepath.Dir(q.path), 0o700); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(q.path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		q.f, q.w = f, bufio.NewWriter(f)
+	}
+	b, err := json.Marshal(map[string]any{"file": rec.File, "line": rec.Line, "error": rec.Err, "raw": string(rec.Raw)})
+	if err != nil {
+		return err
+	}
+	q.n++
+	_, err = q.w.Write(append(b, '\n'))
+	return err
+}
+
+func (q *quarantineFile) Close() error {
+	if q.f == nil {
+		return nil
+	}
+	err := q.w.Flush()
+	if cerr := q.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// transform runs the views over a job's verified files and hands every batch to emit.
+func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.Manifest, files []extract.File, gs *GroupSummary,
+	emit func(transform.Batch) error) error {
+	start := r.now()
+	defer func() { gs.Durations["transform"] += r.now().Sub(start).Seconds() }()
+	views, err := Views(r.cfg.ViewsDir)
+	if err != nil {
+		return err
+	}
+	q := &quarantineFile{path: r.quarantinePath(group, jobID)}
+	maxFrac := r.cfg.Quarantine.MaxFraction
+	if maxFrac == 0 {
+		maxFrac = -1
+	}
+	eng, err := transform.New(views,
+		transform.WithConcurrency(r.cfg.Concurrency),
+		transform.WithLineage(transform.Lineage{JobID: jobID, FHIRVersion: FHIRVersion, IngestedAt: r.now().UTC()}),
+		transform.WithQuarantine(q),
+		transform.WithThreshold(r.cfg.Quarantine.MaxLines, maxFrac))
+	if err != nil {
+		return fmt.Errorf("%w: %v", config.ErrInvalid, err)
+	}
+	srcs := make([]transform.Source, 0, len(files))
+	for _, f := range files {
+		srcs = append(srcs, transform.Source{Name: f.Path, Type: f.Type, Open: func() (io.ReadCloser, error) { return os.Open(f.Path) }})
+	}
+	stats, err := eng.Run(ctx, srcs, emit)
+	if cerr := q.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	gs.Quarantined += int(stats.Quarantined)
+	if stats.Quarantined > 0 {
+		r.log.Warn("lines quarantined", "group", group, "job", jobID, "lines", stats.Quarantined, "file", q.path)
+	}
+	if errors.Is(err, transform.ErrQuarantineThreshold) {
+		return fmt.Errorf("%w: %w (quarantined lines are in %s)", ErrBadData, err, q.path)
+	}
+	return err
+}
+
+// transformLoad streams transform into a load run, commits it, then moves the watermark.
+func (r *Runner) transformLoad(ctx context.Context, group, jobID string, m *export.Manifest, files []extract.File, gs *GroupSummary) error {
+	run, since, err := r.newRun(group, jobID, m)
+	if err != nil {
+		return err
+	}
+	defer run.Abort(context.WithoutCancel(ctx))
+	var mu sync.Mutex
+	var loadSecs float64
+	err = r.transform(ctx, group, jobID, m, files, gs, func(b transform.Batch) error {
+		defer b.Record.Release()
+		t0 := r.now()
+		err := run.Write(ctx, b.Table, b.Record)
+		mu.Lock()
+		loadSecs += r.now().Sub(t0).Seconds()
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	gs.Durations["transform"] -= loadSecs
+	gs.Durations["load"] += loadSecs
+	return r.commit(ctx, run, group, jobID, since, m, gs)
+}
+
+func (r *Runner) newRun(group, jobID string, m *export.Manifest) (*load.Run, time.Time, error) {
+	st, err := export.LoadState(r.jobsDir(), group)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	var since time.Time
+	if st != nil {
+		since = st.Since
+	}
+	run, err := load.NewRun(r.sink, load.RunOptions{
+		RunID:           runID(group, since, m.TransactionTime, r.cfg.Since),
+		ExportDate:      m.TransactionTime,
+		Group:           group,
+		JobID:           jobID,
+		TransactionTime: m.TransactionTime,
+		SchemaVersion:   schemas.Version,
+		DPCETLVersion:   r.opts.Version,
+		Now:             r.now,
+	})
+	return run, since, err
+}
+
+// commit publishes the run and only then advances the watermark. A pending record in the
+// destination covers the gap between the two: a process killed there is repaired by the
+// next run (recoverPending).
+func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string, since time.Time, m *export.Manifest, gs *GroupSummary) error {
+	start := r.now()
+	defer func() { gs.Durations["load"] += r.now().Sub(start).Seconds() }()
+	id := runID(group, since, m.TransactionTime, r.cfg.Since)
+	p := pending{Group: group, JobID: jobID, RunID: id, ExportDate: m.TransactionTime.UTC().Format(time.DateOnly), Since: since, TransactionTime: m.TransactionTime}
+	if err := putJSON(ctx, r.sink, pendingKey(group), p); err != nil {
+		return err
+	}
+	man, err := run.Commit(ctx)
+	if err != nil {
+		return err
+	}
+	for t, n := range man.Tables {
+		gs.Rows[t] += int64(n)
+	}
+	for _, f := range man.Files {
+		gs.Outputs = append(gs.Outputs, r.sink.URL(f.Key))
+	}
+	if err := r.advance(ctx, p); err != nil {
+		return fmt.Errorf("run %s is committed but the watermark did not move (the next run repairs it): %w", id, err)
+	}
+	gs.Watermark = m.TransactionTime.UTC().Format(time.RFC3339Nano)
+	r.log.Info("group committed", "group", group, "job", jobID, "run", id, "rows", man.Tables, "watermark", gs.Watermark)
+	r.removeLocal(group, jobID)
+	return nil
+}
+
+// advance writes the watermark for a committed run and clears the pending record.
+func (r *Runner) advance(ctx context.Context, p pending) error {
+	wm := Watermark{Group: p.Group, TransactionTime: p.TransactionTime.UTC(), JobID: p.JobID, RunID: p.RunID, Since: p.Since, CommittedAt: r.now().UTC()}
+	if err := putJSON(ctx, r.sink, WatermarkKey(p.Group), wm); err != nil {
+		return err
+	}
+	return r.sink.Delete(ctx, pendingKey(p.Group))
+}
+
+// recoverPending finishes what a killed process left between commit and watermark: if
+// the pending run committed, the watermark moves to it; if not, the record is dropped
+// (the next attempt at the same window reuses the run id and replaces any partial files).
+func (r *Runner) recoverPending(ctx context.Context, group string) error {
+	var p pending
+	ok, err := getJSON(ctx, r.sink, pendingKey(group), &p)
+	if err != nil || !ok {
+		return err
+	}
+	_, err = load.ReadManifest(ctx, r.sink, p.RunID)
+	switch {
+	case err == nil:
+		wm, werr := ReadWatermark(ctx, r.sink, group)
+		if werr != nil {
+			return werr
+		}
+		if wm == nil || wm.TransactionTime.Before(p.TransactionTime) {
+			r.log.Warn("repairing the watermark of a run committed by an interrupted process", "group", group, "run", p.RunID)
+			return r.advance(ctx, p)
+		}
+		return r.sink.Delete(ctx, pendingKey(group))
+	case errors.Is(err, sink.ErrNotExist):
+		return r.sink.Delete(ctx, pendingKey(group))
+	}
+	return err
+}
+
+// Transform runs the views over each group's downloaded files and keeps the tables as
+// Arrow IPC streams in the state directory for `dpcetl load`.
+func (r *Runner) Transform(ctx context.Context) (*Summary, error) {
+	sum := r.newSummary()
+	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
+		job, err := r.completedJob(group, gs)
+		if err != nil {
+			return err
+		}
+		files, err := r.download(ctx, job, gs) // verified files are not fetched again
+		if err != nil {
+			return err
+		}
+		dir := r.tablesDir(group, job.ID)
+		tmp := dir + ".tmp"
+		os.RemoveAll(tmp)
+		if err := os.MkdirAll(tmp, 0o700); err != nil {
+			return err
+		}
+		writers := map[string]*ipcFile{}
+		defer func() {
+			for _, w := range writers {
+				w.close()
+			}
+		}()
+		err = r.transform(ctx, group, job.ID, job.Manifest, files, gs, func(b transform.Batch) error {
+			defer b.Record.Release()
+			w := writers[b.Table]
+			if w == nil {
+				var err error
+				if w, err = newIPCFile(filepath.Join(tmp, b.Table+".arrows"), b.Record.Schema()); err != nil {
+					return err
+				}
+				writers[b.Table] = w
+			}
+			gs.Rows[b.Table] += b.Record.NumRows()
+			return w.w.Write(b.Record)
+		})
+		if err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+		for t, w := range writers {
+			if err := w.close(); err != nil {
+				return fmt.Errorf("table %s: %w", t, err)
+			}
+		}
+		os.RemoveAll(dir)
+		return os.Rename(tmp, dir)
+	})
+	return sum, r.finish(ctx, err)
+}
+
+type ipcFile struct {
+	f      *os.File
+	w      *ipc.Writer
+	closed bool
+}
+
+func newIPCFile(path string, schema *arrow.Schema) (*ipcFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &ipcFile{f: f, w: ipc.NewWriter(f, ipc.WithSchema(schema))}, nil
+}
+
+func (i *ipcFile) close() error {
+	if i.closed {
+		return nil
+	}
+	i.closed = true
+	err := i.w.Close()
+	if cerr := i.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Load writes each group's transformed tables as Parquet, commits, then advances the watermark.
+func (r *Runner) Load(ctx context.Context) (*Summary, error) {
+	sum := r.newSummary()
+	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
+		job, err := r.completedJob(group, gs)
+		if err != nil {
+			return err
+		}
+		dir := r.tablesDir(group, job.ID)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("%w: no transformed tables for job %s of group %s in %s: run 'dpcetl transform' first", config.ErrInvalid, job.ID, group, dir)
+		}
+		run, since, err := r.newRun(group, job.ID, job.Manifest)
+		if err != nil {
+			return err
+		}
+		defer run.Abort(context.WithoutCancel(ctx))
+		start := r.now()
+		for _, e := range entries {
+			table, ok := strings.CutSuffix(e.Name(), ".arrows")
+			if !ok {
+				continue
+			}
+			if err := loadIPC(ctx, filepath.Join(dir, e.Name()), table, run); err != nil {
+				return err
+			}
+		}
+		gs.Durations["load"] += r.now().Sub(start).Seconds()
+		return r.commit(ctx, run, group, job.ID, since, job.Manifest, gs)
+	})
+	return sum, r.finish(ctx, err)
+}
+
+func loadIPC(ctx context.Context, path, table string, run *load.Run) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rd, err := ipc.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer rd.Release()
+	for rd.Next() {
+		if err := run.Write(ctx, table, rd.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+package schemas
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dpcetl/dpcetl/transform"
+)
+
+// checkRun runs the views over one NDJSON input, feeding every batch to a Checker.
+func checkRun(t *testing.T, version string, ndjson []byte) (*Checker, transform.Stats) {
+	t.Helper()
+	views, err := Views(version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := transform.New(views)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chk := NewChecker()
+	src := transform.Source{Name: "in.ndjson", Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(ndjson)), nil }}
+	st, err := eng.Run(context.Background(), []transform.Source{src}, func(b transform.Batch) error {
+		defer b.Record.Release()
+		return chk.Observe(b.Table, b.Record)
+	})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return chk, st
+}
+
+func oneSource(ndjson []byte) ([]string, map[string][]byte) {
+	return []string{"in.ndjson"}, map[string][]byte{"in.ndjson": ndjson}
+}
+
+func TestMissingOptionalFieldsGiveNulls(t *testing.T) {
+	for _, version := range []string{STU3, R4} {
+		t.Run(version, func(t *testing.T) {
+			in := []byte(`{"resourceType":"ExplanationOfBenefit","id":"carrier-1","type":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/eob-type","code":"CARRIER"}]},"item":[{"sequence":1}],"diagnosis":[{"sequence":1,"diagnosisCodeableConcept":{"coding":[{"code":"E11.65"}]}}]}
+{"resourceType":"Coverage","id":"part-a-1"}
+{"resourceType":"Patient","id":"1"}
+{"resourceType":"OperationOutcome"}
+`)
+			out, _ := runEngine(t, version, []string{"in.ndjson"}, map[string][]byte{"in.ndjson": in})
+			want := map[string]int{TableEOB: 1, TableEOBLine: 1, TableEOBDiagnosis: 1, TableEOBProcedure: 0, TableEOBCareTeam: 0,
+				TableCoverage: 1, TableCoverageMonth: 12, TablePatient: 1, TableExportError: 1}
+			set := map[string]map[string]string{
+				TableEOB:           {"eob_id": "carrier-1", "claim_type": "CARRIER", "claim_type_raw": "CARRIER"},
+				TableEOBLine:       {"eob_id": "carrier-1", "claim_type": "CARRIER", "line_number": "1"},
+				TableEOBDiagnosis:  {"eob_id": "carrier-1", "claim_type": "CARRIER", "sequence": "1", "code": "E1165", "is_principal": "false"},
+				TableCoverage:      {"coverage_id": "part-a-1"},
+				TableCoverageMonth: {"coverage_id": "part-a-1", "month": "*"},
+				TablePatient:       {"patient_id": "1"},
+			}
+			for table, n := range want {
+				tr := out[table]
+				if len(tr.rows) != n {
+					t.Fatalf("%s: %d rows, want %d", table, len(tr.rows), n)
+				}
+				for _, r := range tr.rows {
+					for i, c := range tr.cols {
+						exp, has := set[table][c]
+						got := r.vals[i]
+						switch {
+						case has && exp == "*":
+							if got == nil {
+								t.Errorf("%s.%s is null", table, c)
+							}
+						case has:
+							if got == nil || *got != exp {
+								t.Errorf("%s.%s = %s, want %s", table, c, str(got), exp)
+							}
+						case got != nil:
+							t.Errorf("%s.%s = %q, want null (field absent)", table, c, *got)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// addUnknown adds unknown members at every object level of a JSON value.
+func addUnknown(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = addUnknown(e)
+		}
+		x["zzUnknownField"] = map[string]any{"nested": []any{1, "two", nil}, "amount": 1e300}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = addUnknown(e)
+		}
+	}
+	return v
+}
+
+func TestUnknownFieldsIgnored(t *testing.T) {
+	for _, version := range []string{STU3, R4} {
+		t.Run(version, func(t *testing.T) {
+			dir, names := goldenSamples(version)
+			names, data := sampleNames(t, dir, names...)
+			noisy := map[string][]byte{}
+			for _, n := range names {
+				var out bytes.Buffer
+				for _, line := range bytes.Split(bytes.TrimSpace(data[n]), []byte("\n")) {
+					var v any
+					if err := json.Unmarshal(line, &v); err != nil {
+						t.Fatal(err)
+					}
+					b, err := json.Marshal(addUnknown(v))
+					if err != nil {
+						t.Fatal(err)
+					}
+					out.Write(b)
+					out.WriteByte('\n')
+				}
+				if !bytes.Contains(out.Bytes(), []byte("zzUnknownField")) {
+					t.Fatal("no unknown field injected")
+				}
+				noisy[n] = out.Bytes()
+			}
+			clean, _ := runEngine(t, version, names, data)
+			dirty, _ := runEngine(t, version, names, noisy)
+			for _, table := range Tables() {
+				if !reflect.DeepEqual(clean[table].rows, dirty[table].rows) {
+					t.Errorf("%s: rows change when unknown fields are added", table)
+				}
+			}
+		})
+	}
+}
+
+func TestUnknownClaimTypeIsNullAndCounted(t *testing.T) {
+	for _, version := range []string{STU3, R4} {
+		t.Run(version, func(t *testing.T) {
+			dir := strings.ToLower(version)
+			carrier := ndjsonLines(t, filepath.Join(bfdDir, dir, "eobReadCarrier.json"))
+			unknown := bytes.Replace(carrier, []byte(`"code":"CARRIER"`), []byte(`"code":"PARTB_PHYS"`), 1)
+			missing := bytes.Replace(carrier, []byte(`"system":"https://bluebutton.cms.gov/resources/codesystem/eob-type","code":"CARRIER"`),
+				[]byte(`"system":"https://example.org/other","code":"CARRIER"`), 1)
+			missing = bytes.Replace(missing, []byte(`"id":"carrier-9991831999"`), []byte(`"id":"carrier-2"`), 1)
+			if bytes.Equal(unknown, carrier) || bytes.Equal(missing, carrier) {
+				t.Fatal("sample edit did not apply")
+			}
+			in := append(append(append([]byte(nil), carrier...), unknown...), missing...)
+			names, data := oneSource(in)
+			out, st := runEngine(t, version, names, data)
+			if st.Quarantined != 0 || st.Resources != 3 {
+				t.Fatalf("stats %+v, want 3 resources, none quarantined", st)
+			}
+			eob := out[TableEOB]
+			if len(eob.rows) != 3 {
+				t.Fatalf("%d eob rows, want 3 (an unknown type still gives a row)", len(eob.rows))
+			}
+			wantType := []string{"CARRIER", "<null>", "<null>"}
+			wantRaw := []string{"CARRIER", "PARTB_PHYS", "<null>"}
+			for i, r := range eob.rows {
+				if got := str(eob.get(t, r, "claim_type")); got != wantType[i] {
+					t.Errorf("row %d claim_type %s, want %s", i, got, wantType[i])
+				}
+				if got := str(eob.get(t, r, "claim_type_raw")); got != wantRaw[i] {
+					t.Errorf("row %d claim_type_raw %s, want %s", i, got, wantRaw[i])
+				}
+				if got := str(eob.get(t, r, "payment_amount")); got != "199.99" {
+					t.Errorf("row %d payment_amount %s: the rest of the claim must still be read", i, got)
+				}
+			}
+			if n := len(out[TableEOBLine].rows); n != 3 {
+				t.Errorf("%d eob_line rows, want 3", n)
+			}
+			chk, _ := checkRun(t, version, in)
+			if got := chk.Count(TableEOB, WarnUnknownClaimType); got != 2 {
+				t.Errorf("counted %d unknown claim types, want 2; warnings %v", got, chk.Warnings())
+			}
+			ws := chk.Warnings()
+			if len(ws) != 1 || len(ws[0].Examples) != 2 || !strings.Contains(ws[0].String(), "PARTB_PHYS") {
+				t.Errorf("warnings %v", ws)
+			}
+		})
+	}
+}
+
+func TestCheckerOnGoldenSamplesIsQuiet(t *testing.T) {
+	for _, version := range []string{STU3, R4} {
+		dir, names := goldenSamples(version)
+		var all []byte
+		for _, n := range names {
+			all = append(all, ndjsonLines(t, filepath.Join(bfdDir, dir, n))...)
+		}
+		chk, st := checkRun(t, version, all)
+		if ws := chk.Warnings(); len(ws) != 0 {
+			t.Errorf("%s: warnings on real samples: %v", version, ws)
+		}
+		if st.Resources == 0 {
+			t.Errorf("%s: nothing read", version)
+		}
+	}
+}
+
+func TestRenderingLookupBoundMatchesChecker(t *testing.T) {
+	for _, dir := range []string{"stu3", "r4"} {
+		b, err := os.ReadFile(filepath.Join(dir, "eob_line.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b, []byte("<= 128, iif(")) || bytes.Contains(b, []byte("sequence = 129")) || !bytes.Contains(b, []byte("sequence = 128)")) {
+			t.Errorf("%s/eob_line.json: rendering_npi lookup does not cover exactly 1..%d", dir, MaxCareTeamSequence)
+		}
+	}
+}

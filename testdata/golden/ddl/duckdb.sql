@@ -1,0 +1,194 @@
+-- dpcetl claims tables, schema version 1.0.0, dialect duckdb. Generated: do not edit.
+
+CREATE TABLE IF NOT EXISTS patient (
+  patient_id VARCHAR,
+  bene_id VARCHAR,
+  mbi VARCHAR,
+  given_name VARCHAR,
+  middle_name VARCHAR,
+  family_name VARCHAR,
+  gender VARCHAR,
+  birth_date DATE,
+  death_date DATE,
+  state_code VARCHAR,
+  zip_code VARCHAR,
+  race_code VARCHAR,
+  last_updated TIMESTAMPTZ,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE patient IS 'dpcetl patient (schema 1.0.0): One row per beneficiary (Patient).';
+
+CREATE TABLE IF NOT EXISTS coverage (
+  coverage_id VARCHAR,
+  patient_id VARCHAR,
+  part VARCHAR,
+  "status" VARCHAR,
+  period_start DATE,
+  period_end DATE,
+  reference_year INTEGER,
+  medicare_status_code VARCHAR,
+  orec_code VARCHAR,
+  crec_code VARCHAR,
+  esrd_indicator VARCHAR,
+  part_a_termination_code VARCHAR,
+  part_b_termination_code VARCHAR,
+  last_updated TIMESTAMPTZ,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE coverage IS 'dpcetl coverage (schema 1.0.0): One row per Coverage (one per Medicare part A/B/C/D).';
+
+CREATE TABLE IF NOT EXISTS coverage_month (
+  coverage_id VARCHAR,
+  patient_id VARCHAR,
+  part VARCHAR,
+  reference_year INTEGER,
+  "month" INTEGER,
+  dual_status_code VARCHAR,
+  buy_in_code VARCHAR,
+  part_c_contract_id VARCHAR,
+  part_c_pbp_id VARCHAR,
+  part_c_plan_type_code VARCHAR,
+  hmo_indicator VARCHAR,
+  part_d_contract_id VARCHAR,
+  part_d_pbp_id VARCHAR,
+  part_d_segment_id VARCHAR,
+  cost_share_code VARCHAR,
+  rds_indicator VARCHAR,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE coverage_month IS 'dpcetl coverage_month (schema 1.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.';
+
+CREATE TABLE IF NOT EXISTS eob (
+  eob_id VARCHAR,
+  claim_id VARCHAR,
+  claim_group_id VARCHAR,
+  claim_type VARCHAR,
+  claim_type_raw VARCHAR,
+  nch_claim_type_code VARCHAR,
+  patient_id VARCHAR,
+  "status" VARCHAR,
+  billable_period_start DATE,
+  billable_period_end DATE,
+  billing_npi VARCHAR,
+  attending_npi VARCHAR,
+  operating_npi VARCHAR,
+  provider_ccn VARCHAR,
+  facility_type_code VARCHAR,
+  claim_frequency_code VARCHAR,
+  drg_code VARCHAR,
+  discharge_status_code VARCHAR,
+  admission_date DATE,
+  discharge_date DATE,
+  admission_type_code VARCHAR,
+  principal_diagnosis_code VARCHAR,
+  total_charge_amount DECIMAL(15,2),
+  payment_amount DECIMAL(15,2),
+  payment_date DATE,
+  coverage_reference VARCHAR,
+  pde_days_supply INTEGER,
+  pde_fill_number INTEGER,
+  pde_daw_code VARCHAR,
+  last_updated TIMESTAMPTZ,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE eob IS 'dpcetl eob (schema 1.0.0): One row per claim (ExplanationOfBenefit).';
+
+CREATE TABLE IF NOT EXISTS eob_line (
+  eob_id VARCHAR,
+  patient_id VARCHAR,
+  claim_type VARCHAR,
+  line_number INTEGER,
+  hcpcs_code VARCHAR,
+  hcpcs_modifier_1 VARCHAR,
+  hcpcs_modifier_2 VARCHAR,
+  ndc VARCHAR,
+  revenue_center_code VARCHAR,
+  place_of_service_code VARCHAR,
+  betos_code VARCHAR,
+  service_start DATE,
+  service_end DATE,
+  quantity DECIMAL(18,6),
+  rendering_npi VARCHAR,
+  care_team_sequence INTEGER,
+  submitted_amount DECIMAL(15,2),
+  allowed_amount DECIMAL(15,2),
+  paid_amount DECIMAL(15,2),
+  provider_paid_amount DECIMAL(15,2),
+  beneficiary_paid_amount DECIMAL(15,2),
+  deductible_amount DECIMAL(15,2),
+  coinsurance_amount DECIMAL(15,2),
+  patient_pay_amount DECIMAL(15,2),
+  primary_payer_paid_amount DECIMAL(15,2),
+  noncovered_amount DECIMAL(15,2),
+  rate_amount DECIMAL(15,2),
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE eob_line IS 'dpcetl eob_line (schema 1.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
+
+CREATE TABLE IF NOT EXISTS eob_diagnosis (
+  eob_id VARCHAR,
+  patient_id VARCHAR,
+  claim_type VARCHAR,
+  "sequence" INTEGER,
+  "code" VARCHAR,
+  icd_version VARCHAR,
+  diagnosis_type VARCHAR,
+  poa_indicator VARCHAR,
+  is_principal BOOLEAN,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE eob_diagnosis IS 'dpcetl eob_diagnosis (schema 1.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.';
+
+CREATE TABLE IF NOT EXISTS eob_procedure (
+  eob_id VARCHAR,
+  patient_id VARCHAR,
+  claim_type VARCHAR,
+  "sequence" INTEGER,
+  "code" VARCHAR,
+  icd_version VARCHAR,
+  procedure_date DATE,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE eob_procedure IS 'dpcetl eob_procedure (schema 1.0.0): One row per procedure of a claim.';
+
+CREATE TABLE IF NOT EXISTS eob_care_team (
+  eob_id VARCHAR,
+  patient_id VARCHAR,
+  claim_type VARCHAR,
+  "sequence" INTEGER,
+  "role" VARCHAR,
+  npi VARCHAR,
+  specialty_code VARCHAR,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE eob_care_team IS 'dpcetl eob_care_team (schema 1.0.0): One row per care team member of a claim.';
+
+CREATE TABLE IF NOT EXISTS export_error (
+  operation_outcome_id VARCHAR,
+  severity VARCHAR,
+  "code" VARCHAR,
+  details_text VARCHAR,
+  patient_id VARCHAR,
+  "location" VARCHAR,
+  diagnostics VARCHAR,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE export_error IS 'dpcetl export_error (schema 1.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).';

@@ -1,0 +1,194 @@
+-- dpcetl claims tables, schema version 1.0.0, dialect snowflake. Generated: do not edit.
+
+CREATE TABLE IF NOT EXISTS patient (
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  bene_id VARCHAR COMMENT 'bene_id identifier.',
+  mbi VARCHAR COMMENT 'Current MBI: the us-mbi identifier marked current (identifier-currency), else the only us-mbi identifier.',
+  given_name VARCHAR COMMENT 'First given name.',
+  middle_name VARCHAR COMMENT 'Second given name (middle name or initial).',
+  family_name VARCHAR COMMENT 'Family name.',
+  gender VARCHAR COMMENT 'Administrative gender.',
+  birth_date DATE COMMENT 'Birth date.',
+  death_date DATE COMMENT 'Date of death (deceasedDateTime, date part).',
+  state_code VARCHAR COMMENT 'Address state (BFD sends SSA state codes in some files, USPS in others; as sent).',
+  zip_code VARCHAR COMMENT 'Address postal code (leading zeros kept).',
+  race_code VARCHAR COMMENT 'BFD race code (race extension).',
+  last_updated TIMESTAMP_TZ COMMENT 'meta.lastUpdated.',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl patient (schema 1.0.0): One row per beneficiary (Patient).';
+
+CREATE TABLE IF NOT EXISTS coverage (
+  coverage_id VARCHAR COMMENT 'Coverage.id ("part-a-{bene}" ...).',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  part VARCHAR COMMENT 'Medicare part: A, B, C or D (STU3 grouping.subPlan, R4 class[type=plan].value).',
+  "STATUS" VARCHAR COMMENT 'Coverage status (active, cancelled).',
+  period_start DATE COMMENT 'Coverage period start.',
+  period_end DATE COMMENT 'Coverage period end.',
+  reference_year INTEGER COMMENT 'BFD reference year (rfrnc_yr).',
+  medicare_status_code VARCHAR COMMENT 'Medicare status code (ms_cd).',
+  orec_code VARCHAR COMMENT 'Original reason for entitlement (orec).',
+  crec_code VARCHAR COMMENT 'Current reason for entitlement (crec).',
+  esrd_indicator VARCHAR COMMENT 'ESRD indicator (esrd_ind).',
+  part_a_termination_code VARCHAR COMMENT 'Part A termination code (a_trm_cd).',
+  part_b_termination_code VARCHAR COMMENT 'Part B termination code (b_trm_cd).',
+  last_updated TIMESTAMP_TZ COMMENT 'meta.lastUpdated.',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl coverage (schema 1.0.0): One row per Coverage (one per Medicare part A/B/C/D).';
+
+CREATE TABLE IF NOT EXISTS coverage_month (
+  coverage_id VARCHAR COMMENT 'Coverage.id ("part-a-{bene}" ...).',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  part VARCHAR COMMENT 'Medicare part: A, B, C or D (STU3 grouping.subPlan, R4 class[type=plan].value).',
+  reference_year INTEGER COMMENT 'BFD reference year (rfrnc_yr).',
+  "MONTH" INTEGER COMMENT 'Calendar month 1..12.',
+  dual_status_code VARCHAR COMMENT 'Medicare-Medicaid dual status (dual_MM).',
+  buy_in_code VARCHAR COMMENT 'State buy-in indicator (buyinMM).',
+  part_c_contract_id VARCHAR COMMENT 'Part C contract (ptc_cntrct_id_MM).',
+  part_c_pbp_id VARCHAR COMMENT 'Part C plan benefit package (ptc_pbp_id_MM).',
+  part_c_plan_type_code VARCHAR COMMENT 'Part C plan type (ptc_plan_type_cd_MM).',
+  hmo_indicator VARCHAR COMMENT 'HMO indicator (hmo_ind_MM).',
+  part_d_contract_id VARCHAR COMMENT 'Part D contract (ptdcntrctMM).',
+  part_d_pbp_id VARCHAR COMMENT 'Part D plan benefit package (ptdpbpidMM).',
+  part_d_segment_id VARCHAR COMMENT 'Part D segment (sgmtidMM).',
+  cost_share_code VARCHAR COMMENT 'Part D cost-sharing group (cstshrMM).',
+  rds_indicator VARCHAR COMMENT 'Part D retiree drug subsidy indicator (rdsindMM).',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl coverage_month (schema 1.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.';
+
+CREATE TABLE IF NOT EXISTS eob (
+  eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id, "{type}-{claim id}" (e.g. carrier-9991831999).',
+  claim_id VARCHAR COMMENT 'BFD claim id: identifier clm_id (pde_id for Part D events).',
+  claim_group_id VARCHAR COMMENT 'BFD claim group identifier.',
+  claim_type VARCHAR COMMENT 'Claim type from the eob-type coding (never meta.profile): CARRIER, DME, HHA, HOSPICE, INPATIENT, OUTPATIENT, PDE or SNF; null when the coding is missing or not one of these eight.',
+  claim_type_raw VARCHAR COMMENT 'The eob-type code exactly as sent (lets a check count claims whose type is unknown).',
+  nch_claim_type_code VARCHAR COMMENT 'NCH claim type code (nch_clm_type_cd), e.g. 71 carrier, 60 inpatient; null for PDE.',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id) the claim belongs to.',
+  "STATUS" VARCHAR COMMENT 'EOB status (active, cancelled, ...).',
+  billable_period_start DATE COMMENT 'Claim from date (billablePeriod.start).',
+  billable_period_end DATE COMMENT 'Claim through date (billablePeriod.end).',
+  billing_npi VARCHAR COMMENT 'Billing provider NPI: institutional organization NPI, Part D pharmacy NPI, carrier billing NPI (R4 only).',
+  attending_npi VARCHAR COMMENT 'Attending physician NPI (institutional claims only): STU3 care team role "primary" that no line links to; R4 role "attending".',
+  operating_npi VARCHAR COMMENT 'Operating physician NPI: STU3 care team role "assist", R4 role "operating".',
+  provider_ccn VARCHAR COMMENT 'Institutional provider CCN (prvdr_num).',
+  facility_type_code VARCHAR COMMENT 'Facility type code (clm_fac_type_cd).',
+  claim_frequency_code VARCHAR COMMENT 'Claim frequency code (clm_freq_cd), last digit of the type of bill.',
+  drg_code VARCHAR COMMENT 'DRG (clm_drg_cd): STU3 diagnosis entry with only packageCode, R4 supportingInfo.',
+  discharge_status_code VARCHAR COMMENT 'Patient discharge status code (ptnt_dschrg_stus_cd).',
+  admission_date DATE COMMENT 'Admission date: STU3 hospitalization.start, R4 supportingInfo admissionperiod.',
+  discharge_date DATE COMMENT 'Discharge date: STU3 hospitalization.end, R4 supportingInfo admissionperiod end.',
+  admission_type_code VARCHAR COMMENT 'Inpatient admission type code (clm_ip_admsn_type_cd).',
+  principal_diagnosis_code VARCHAR COMMENT 'ICD code of the diagnosis typed "principal", as sent (no dot).',
+  total_charge_amount NUMBER(15,2) COMMENT 'Claim total charge (clm_tot_chrg_amt): STU3 totalCost, R4 total[] keyed on the BFD variable URL.',
+  payment_amount NUMBER(15,2) COMMENT 'Claim payment amount (clm_pmt_amt, payment.amount).',
+  payment_date DATE COMMENT 'Payment date (payment.date; Part D events).',
+  coverage_reference VARCHAR COMMENT 'Coverage the claim is paid under (insurance.coverage.reference; STU3 single insurance, R4 array).',
+  pde_days_supply INTEGER COMMENT 'Part D days supply (days_suply_num).',
+  pde_fill_number INTEGER COMMENT 'Part D fill number (fill_num).',
+  pde_daw_code VARCHAR COMMENT 'Part D dispense-as-written code (daw_prod_slctn_cd).',
+  last_updated TIMESTAMP_TZ COMMENT 'meta.lastUpdated.',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl eob (schema 1.0.0): One row per claim (ExplanationOfBenefit).';
+
+CREATE TABLE IF NOT EXISTS eob_line (
+  eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  claim_type VARCHAR COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  line_number INTEGER COMMENT 'Line number (item.sequence).',
+  hcpcs_code VARCHAR COMMENT 'HCPCS/CPT code: STU3 item.service, R4 item.productOrService (system hcpcs).',
+  hcpcs_modifier_1 VARCHAR COMMENT 'First HCPCS modifier (R4 also carries unit codings in modifier; only the hcpcs system counts).',
+  hcpcs_modifier_2 VARCHAR COMMENT 'Second HCPCS modifier.',
+  ndc VARCHAR COMMENT 'National Drug Code: a coding on Part D events, an extension elsewhere (STU3 institutional: rev_cntr_ide_ndc_upc_num).',
+  revenue_center_code VARCHAR COMMENT 'Revenue center code (rev_cntr), institutional claims.',
+  place_of_service_code VARCHAR COMMENT 'Place of service (line_place_of_srvc_cd).',
+  betos_code VARCHAR COMMENT 'BETOS code (betos_cd).',
+  service_start DATE COMMENT 'Service from date (servicedPeriod.start or servicedDate).',
+  service_end DATE COMMENT 'Service through date (servicedPeriod.end or servicedDate).',
+  quantity NUMBER(18,6) COMMENT 'Units (item.quantity.value; R4 institutional lines: rev_cntr_unit_cnt).',
+  rendering_npi VARCHAR COMMENT 'NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence), resolved for sequences 1..128.',
+  care_team_sequence INTEGER COMMENT 'Sequence of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence); joins eob_care_team.sequence.',
+  submitted_amount NUMBER(15,2) COMMENT 'Submitted charge: line_sbmtd_chrg_amt, rev_cntr_tot_chrg_amt, tot_rx_cst_amt (Part D).',
+  allowed_amount NUMBER(15,2) COMMENT 'Allowed charge: line_alowd_chrg_amt.',
+  paid_amount NUMBER(15,2) COMMENT 'Medicare/plan payment: line_nch_pmt_amt, rev_cntr_pmt_amt_amt, cvrd_d_plan_pd_amt (Part D).',
+  provider_paid_amount NUMBER(15,2) COMMENT 'Paid to provider: line_prvdr_pmt_amt, rev_cntr_prvdr_pmt_amt.',
+  beneficiary_paid_amount NUMBER(15,2) COMMENT 'Paid to the beneficiary: line_bene_pmt_amt, rev_cntr_bene_pmt_amt.',
+  deductible_amount NUMBER(15,2) COMMENT 'Deductible: line_bene_ptb_ddctbl_amt, rev_cntr_cash_ddctbl_amt.',
+  coinsurance_amount NUMBER(15,2) COMMENT 'Coinsurance: line_coinsrnc_amt, rev_cntr_coinsrnc_wge_adjstd_c.',
+  patient_pay_amount NUMBER(15,2) COMMENT 'Paid by the patient: rev_cntr_ptnt_rspnsblty_pmt, ptnt_pay_amt (Part D).',
+  primary_payer_paid_amount NUMBER(15,2) COMMENT 'Primary payer (not Medicare) paid: line_bene_prmry_pyr_pd_amt, rev_cntr_1st_msp_pd_amt.',
+  noncovered_amount NUMBER(15,2) COMMENT 'Non-covered charge: rev_cntr_ncvrd_chrg_amt.',
+  rate_amount NUMBER(15,2) COMMENT 'Revenue center rate: rev_cntr_rate_amt.',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl eob_line (schema 1.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
+
+CREATE TABLE IF NOT EXISTS eob_diagnosis (
+  eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  claim_type VARCHAR COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  "SEQUENCE" INTEGER COMMENT 'diagnosis.sequence.',
+  "CODE" VARCHAR COMMENT 'ICD diagnosis code without the dot.',
+  icd_version VARCHAR COMMENT '"9" or "10" from the coding system.',
+  diagnosis_type VARCHAR COMMENT 'Diagnosis type code as sent (STU3 diagnosis-type / R4 ex-diagnosistype or C4BBClaimDiagnosisType).',
+  poa_indicator VARCHAR COMMENT 'Present-on-admission indicator (clm_poa_ind_swN / clm_e_poa_ind_swN).',
+  is_principal BOOLEAN COMMENT 'True when typed "principal".',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl eob_diagnosis (schema 1.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.';
+
+CREATE TABLE IF NOT EXISTS eob_procedure (
+  eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  claim_type VARCHAR COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  "SEQUENCE" INTEGER COMMENT 'procedure.sequence.',
+  "CODE" VARCHAR COMMENT 'ICD procedure code (ICD-10-PCS or ICD-9-CM volume 3).',
+  icd_version VARCHAR COMMENT '"9" or "10" from the coding system.',
+  procedure_date DATE COMMENT 'procedure.date (date part).',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl eob_procedure (schema 1.0.0): One row per procedure of a claim.';
+
+CREATE TABLE IF NOT EXISTS eob_care_team (
+  eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  claim_type VARCHAR COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  "SEQUENCE" INTEGER COMMENT 'careTeam.sequence.',
+  "ROLE" VARCHAR COMMENT 'Care team role code as sent (STU3 claimcareteamrole: primary/assist/other; R4 C4BBClaimCareTeamRole: attending/operating/performing/...).',
+  npi VARCHAR COMMENT 'Provider NPI (provider.identifier.value).',
+  specialty_code VARCHAR COMMENT 'Provider specialty (prvdr_spclty) when sent.',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl eob_care_team (schema 1.0.0): One row per care team member of a claim.';
+
+CREATE TABLE IF NOT EXISTS export_error (
+  operation_outcome_id VARCHAR COMMENT 'OperationOutcome.id when sent.',
+  severity VARCHAR COMMENT 'issue.severity (error, warning, ...).',
+  "CODE" VARCHAR COMMENT 'issue.code (exception, suppressed, ...).',
+  details_text VARCHAR COMMENT 'issue.details.text.',
+  patient_id VARCHAR COMMENT 'Patient id from issue.location ["Patient","id",<id>] (or R4 expression).',
+  "LOCATION" VARCHAR COMMENT 'issue.location (or R4 expression) joined with "/".',
+  diagnostics VARCHAR COMMENT 'issue.diagnostics.',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl export_error (schema 1.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).';

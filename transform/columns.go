@@ -1,0 +1,490 @@
+package transform
+
+import (
+	"fmt"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
+	"github.com/dpcetl/dpcetl/transform/fhirpath"
+	"github.com/dpcetl/dpcetl/transform/view"
+)
+
+// Tag names understood by the engine (see the package documentation).
+const (
+	TagANSIType   = "ansi/type"
+	TagDictionary = "arrow/dictionary"
+)
+
+// DefaultDecimalPrecision and DefaultDecimalScale apply to decimal columns without an ansi/type tag.
+const (
+	DefaultDecimalPrecision = 38
+	DefaultDecimalScale     = 18
+)
+
+type colKind uint8
+
+const (
+	ckString colKind = iota
+	ckDict
+	ckBool
+	ckInt32
+	ckInt64
+	ckDecimal
+	ckDate
+	ckTimestamp
+	ckTime
+)
+
+// colSpec is the compiled output description of one column.
+type colSpec struct {
+	col        *view.Column
+	kind       colKind
+	prec, sc   int32
+	typ        arrow.DataType // element type
+	collection bool
+	typeName   string // for error messages, e.g. decimal(15,2)
+}
+
+var ansiDecimal = regexp.MustCompile(`^(?i)(DECIMAL|NUMERIC)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)$`)
+
+// ansi types that only document the FHIR type mapping, and the kinds they are compatible with.
+var ansiKinds = map[string][]colKind{
+	"VARCHAR": {ckString, ckDict}, "TEXT": {ckString, ckDict}, "STRING": {ckString, ckDict}, "CHAR": {ckString, ckDict},
+	"BOOLEAN": {ckBool}, "INTEGER": {ckInt32}, "INT": {ckInt32}, "BIGINT": {ckInt64},
+	"DATE": {ckDate}, "TIMESTAMP": {ckTimestamp}, "TIMESTAMP WITH TIME ZONE": {ckTimestamp},
+	"TIMESTAMPTZ": {ckTimestamp}, "TIME": {ckTime},
+}
+
+func newColSpec(v *view.View, c *view.Column) (colSpec, error) {
+	cs := colSpec{col: c, collection: c.Collection}
+	fail := func(format string, a ...any) (colSpec, error) {
+		return colSpec{}, &view.Error{File: v.File, Path: c.JSONPath, Err: fmt.Errorf("%w: %s", view.ErrInvalid, fmt.Sprintf(format, a...))}
+	}
+	switch c.Type {
+	case "", "string", "code", "id", "uri", "url", "canonical", "oid", "uuid", "markdown", "base64Binary", "xhtml":
+		cs.kind, cs.typ, cs.typeName = ckString, arrow.BinaryTypes.String, "string"
+	case "boolean":
+		cs.kind, cs.typ, cs.typeName = ckBool, arrow.FixedWidthTypes.Boolean, "boolean"
+	case "integer", "positiveInt", "unsignedInt":
+		cs.kind, cs.typ, cs.typeName = ckInt32, arrow.PrimitiveTypes.Int32, "int32"
+	case "integer64":
+		cs.kind, cs.typ, cs.typeName = ckInt64, arrow.PrimitiveTypes.Int64, "int64"
+	case "decimal":
+		cs.kind, cs.prec, cs.sc = ckDecimal, DefaultDecimalPrecision, DefaultDecimalScale
+	case "date":
+		cs.kind, cs.typ, cs.typeName = ckDate, arrow.FixedWidthTypes.Date32, "date"
+	case "dateTime", "instant":
+		cs.kind, cs.typ, cs.typeName = ckTimestamp, &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, "timestamp(us, UTC)"
+	case "time":
+		cs.kind, cs.typ, cs.typeName = ckTime, arrow.FixedWidthTypes.Time64us, "time64(us)"
+	default:
+		return fail("unsupported column type %q", c.Type)
+	}
+	if a, ok := c.Tag(TagANSIType); ok {
+		a = strings.TrimSpace(a)
+		if m := ansiDecimal.FindStringSubmatch(a); m != nil {
+			if cs.kind != ckDecimal {
+				return fail("tag %s %q needs a decimal column, not %q", TagANSIType, a, c.Type)
+			}
+			p, _ := strconv.Atoi(m[2])
+			s := 0
+			if m[3] != "" {
+				s, _ = strconv.Atoi(m[3])
+			}
+			if p < 1 || p > 38 || s > p {
+				return fail("tag %s %q: precision must be 1..38 and scale <= precision", TagANSIType, a)
+			}
+			cs.prec, cs.sc = int32(p), int32(s)
+		} else {
+			kinds, ok := ansiKinds[strings.ToUpper(a)]
+			if !ok {
+				return fail("tag %s: unsupported value %q", TagANSIType, a)
+			}
+			match := false
+			for _, k := range kinds {
+				match = match || k == cs.kind
+			}
+			if !match {
+				return fail("tag %s %q does not match column type %q", TagANSIType, a, c.Type)
+			}
+		}
+	}
+	if cs.kind == ckDecimal {
+		cs.typ = &arrow.Decimal128Type{Precision: cs.prec, Scale: cs.sc}
+		cs.typeName = fmt.Sprintf("decimal(%d,%d)", cs.prec, cs.sc)
+	}
+	if d, ok := c.Tag(TagDictionary); ok {
+		switch d {
+		case "true":
+			if cs.kind != ckString {
+				return fail("tag %s needs a string-like column", TagDictionary)
+			}
+			cs.kind = ckDict
+			cs.typ = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+		case "false":
+		default:
+			return fail("tag %s must be \"true\" or \"false\"", TagDictionary)
+		}
+	}
+	return cs, nil
+}
+
+func (cs *colSpec) field() arrow.Field {
+	t := cs.typ
+	if cs.collection {
+		t = arrow.ListOf(t)
+	}
+	md := map[string]string{"fhir_type": cs.col.Type}
+	if cs.col.Description != "" {
+		md["description"] = cs.col.Description
+	}
+	return arrow.Field{Name: cs.col.Name, Type: t, Nullable: true, Metadata: arrow.MetadataFrom(md)}
+}
+
+// cval is a converted value ready to append. s may alias the input line.
+type cval struct {
+	i int64
+	d decimal128.Num
+	s string
+}
+
+// convert turns a FHIRPath item into a cval for the column, or explains why it does not fit.
+func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
+	k, s, _, iv := c.Prim(it)
+	if k == fhirpath.KNode {
+		return cval{}, fmt.Errorf("value is not a primitive (%s)", truncate(string(c.Doc.Raw(it.N)), 60))
+	}
+	switch cs.kind {
+	case ckString, ckDict:
+		return cval{s: s}, nil
+	case ckBool:
+		if k != fhirpath.KBool {
+			return cval{}, fmt.Errorf("value %q is not a boolean", truncate(s, 60))
+		}
+		return cval{i: iv}, nil
+	case ckInt32, ckInt64:
+		if k != fhirpath.KInteger {
+			return cval{}, fmt.Errorf("value %q is not an integer", truncate(s, 60))
+		}
+		if cs.kind == ckInt32 && (iv < -1<<31 || iv > 1<<31-1) {
+			return cval{}, fmt.Errorf("value %q does not fit int32", s)
+		}
+		return cval{i: iv}, nil
+	case ckDecimal:
+		if k != fhirpath.KInteger && k != fhirpath.KDecimal {
+			return cval{}, fmt.Errorf("value %q is not a number", truncate(s, 60))
+		}
+		if s == "" {
+			s = strconv.FormatInt(iv, 10)
+		}
+		d, err := parseDecimal(s, cs.prec, cs.sc)
+		if err != nil {
+			return cval{}, err
+		}
+		return cval{d: d}, nil
+	case ckDate:
+		if k != fhirpath.KString && k != fhirpath.KDate {
+			return cval{}, fmt.Errorf("value %q is not a date", truncate(s, 60))
+		}
+		d, err := parseDate(s)
+		if err != nil {
+			return cval{}, err
+		}
+		return cval{i: d}, nil
+	case ckTimestamp:
+		if k != fhirpath.KString && k != fhirpath.KDateTime && k != fhirpath.KDate {
+			return cval{}, fmt.Errorf("value %q is not a dateTime", truncate(s, 60))
+		}
+		us, err := parseDateTime(s)
+		if err != nil {
+			return cval{}, err
+		}
+		return cval{i: us}, nil
+	case ckTime:
+		if k != fhirpath.KString && k != fhirpath.KTime {
+			return cval{}, fmt.Errorf("value %q is not a time", truncate(s, 60))
+		}
+		us, err := parseTime(s)
+		if err != nil {
+			return cval{}, err
+		}
+		return cval{i: us}, nil
+	}
+	return cval{}, fmt.Errorf("internal: unknown column kind")
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// appendVal appends a converted value (never fails: conversion already checked it).
+func appendVal(kind colKind, b array.Builder, v *cval) {
+	switch kind {
+	case ckString:
+		b.(*array.StringBuilder).BinaryBuilder.Append(unsafe.Slice(unsafe.StringData(v.s), len(v.s)))
+	case ckDict:
+		_ = b.(*array.BinaryDictionaryBuilder).Append(unsafe.Slice(unsafe.StringData(v.s), len(v.s)))
+	case ckBool:
+		b.(*array.BooleanBuilder).Append(v.i == 1)
+	case ckInt32:
+		b.(*array.Int32Builder).Append(int32(v.i))
+	case ckInt64:
+		b.(*array.Int64Builder).Append(v.i)
+	case ckDecimal:
+		b.(*array.Decimal128Builder).Append(v.d)
+	case ckDate:
+		b.(*array.Date32Builder).Append(arrow.Date32(v.i))
+	case ckTimestamp:
+		b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.i))
+	case ckTime:
+		b.(*array.Time64Builder).Append(arrow.Time64(v.i))
+	}
+}
+
+var pow10u64 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// parseDecimal parses the exact decimal text s into an unscaled integer with the given scale.
+// Digits beyond the scale must be zeros and the result must fit the precision: nothing is rounded.
+func parseDecimal(s string, prec, scale int32) (decimal128.Num, error) {
+	orig := s
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	exp := 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > 1000 || e < -1000 {
+			return decimal128.Num{}, fmt.Errorf("value %q is not a decimal", orig)
+		}
+		exp = e
+		s = s[:i]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	digits := intPart + frac
+	if digits == "" {
+		return decimal128.Num{}, fmt.Errorf("value %q is not a decimal", orig)
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return decimal128.Num{}, fmt.Errorf("value %q is not a decimal", orig)
+		}
+	}
+	// value = digits × 10^(exp - len(frac)); we need digits × 10^(exp - len(frac) + scale)
+	shift := exp - len(frac) + int(scale)
+	if shift < 0 {
+		cut := len(digits) + shift
+		if cut < 0 {
+			cut = 0
+		}
+		if strings.Trim(digits[cut:], "0") != "" {
+			return decimal128.Num{}, fmt.Errorf("value %q has more than %d decimal places (would be rounded)", orig, scale)
+		}
+		digits = digits[:cut]
+	} else if shift > 0 {
+		if shift > 40 {
+			return decimal128.Num{}, fmt.Errorf("value %q does not fit decimal(%d,%d)", orig, prec, scale)
+		}
+		digits += strings.Repeat("0", shift)
+	}
+	digits = strings.TrimLeft(digits, "0")
+	if len(digits) > int(prec) {
+		return decimal128.Num{}, fmt.Errorf("value %q does not fit decimal(%d,%d)", orig, prec, scale)
+	}
+	var n decimal128.Num
+	if len(digits) <= 19 {
+		var u uint64
+		for i := 0; i < len(digits); i++ {
+			u = u*10 + uint64(digits[i]-'0')
+		}
+		n = decimal128.FromU64(u)
+	} else {
+		bi, ok := new(big.Int).SetString(digits, 10)
+		if !ok {
+			return decimal128.Num{}, fmt.Errorf("value %q is not a decimal", orig)
+		}
+		n = decimal128.FromBigInt(bi)
+	}
+	if neg {
+		n = n.Negate()
+	}
+	return n, nil
+}
+
+func atoiN(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, len(s) > 0
+}
+
+// ymd parses YYYY, YYYY-MM or YYYY-MM-DD; partial dates widen to their first day.
+func ymd(s string) (y, m, d int, err error) {
+	bad := fmt.Errorf("value %q is not a date", s)
+	var ok bool
+	m, d = 1, 1
+	switch len(s) {
+	case 10:
+		if s[4] != '-' || s[7] != '-' {
+			return 0, 0, 0, bad
+		}
+		if d, ok = atoiN(s[8:10]); !ok {
+			return 0, 0, 0, bad
+		}
+		fallthrough
+	case 7:
+		if s[4] != '-' {
+			return 0, 0, 0, bad
+		}
+		if m, ok = atoiN(s[5:7]); !ok {
+			return 0, 0, 0, bad
+		}
+		fallthrough
+	case 4:
+		if y, ok = atoiN(s[:4]); !ok {
+			return 0, 0, 0, bad
+		}
+	default:
+		return 0, 0, 0, bad
+	}
+	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return 0, 0, 0, bad
+	}
+	return y, m, d, nil
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil converts a proleptic Gregorian date to days since 1970-01-01.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+func parseDate(s string) (int64, error) {
+	y, m, d, err := ymd(s)
+	if err != nil {
+		return 0, err
+	}
+	return daysFromCivil(y, m, d), nil
+}
+
+// parseDateTime parses a FHIR dateTime/instant into microseconds since the epoch, UTC.
+// Partial values (YYYY, YYYY-MM, YYYY-MM-DD) become the first instant of the period in UTC;
+// a time without a zone is taken as UTC; more than 6 fractional digits is an error.
+func parseDateTime(s string) (int64, error) {
+	date, rest, hasT := strings.Cut(s, "T")
+	y, m, d, err := ymd(date)
+	if err != nil {
+		return 0, fmt.Errorf("value %q is not a dateTime", s)
+	}
+	days := daysFromCivil(y, m, d)
+	if !hasT {
+		return days * 86400e6, nil
+	}
+	tm, off := rest, 0
+	if strings.HasSuffix(rest, "Z") {
+		tm = rest[:len(rest)-1]
+	} else if i := strings.LastIndexAny(rest, "+-"); i >= 0 {
+		tz := rest[i:]
+		tm = rest[:i]
+		if len(tz) != 6 || tz[3] != ':' {
+			return 0, fmt.Errorf("value %q is not a dateTime", s)
+		}
+		hh, ok1 := atoiN(tz[1:3])
+		mm, ok2 := atoiN(tz[4:6])
+		if !ok1 || !ok2 || hh > 14 || mm > 59 {
+			return 0, fmt.Errorf("value %q is not a dateTime", s)
+		}
+		off = hh*3600 + mm*60
+		if tz[0] == '-' {
+			off = -off
+		}
+	}
+	us, err := parseTime(tm)
+	if err != nil {
+		return 0, fmt.Errorf("value %q is not a dateTime", s)
+	}
+	return days*86400e6 + us - int64(off)*1e6, nil
+}
+
+// parseTime parses hh:mm[:ss[.ffffff]] into microseconds since midnight.
+func parseTime(s string) (int64, error) {
+	bad := fmt.Errorf("value %q is not a time", s)
+	if len(s) < 5 || s[2] != ':' {
+		return 0, bad
+	}
+	hh, ok1 := atoiN(s[0:2])
+	mm, ok2 := atoiN(s[3:5])
+	if !ok1 || !ok2 || hh > 23 || mm > 59 {
+		return 0, bad
+	}
+	var ss, frac int
+	if len(s) > 5 {
+		if s[5] != ':' || len(s) < 8 {
+			return 0, bad
+		}
+		var ok bool
+		if ss, ok = atoiN(s[6:8]); !ok || ss > 60 {
+			return 0, bad
+		}
+		if len(s) > 8 {
+			f := s[8:]
+			if f[0] != '.' || len(f) < 2 {
+				return 0, bad
+			}
+			f = f[1:]
+			if len(f) > 6 {
+				if strings.Trim(f[6:], "0") != "" {
+					return 0, fmt.Errorf("value %q has sub-microsecond precision (would be truncated)", s)
+				}
+				f = f[:6]
+			}
+			if frac, ok = atoiN(f); !ok {
+				return 0, bad
+			}
+			frac *= int(pow10u64[6-len(f)])
+		}
+	}
+	return int64(hh)*3600e6 + int64(mm)*60e6 + int64(ss)*1e6 + int64(frac), nil
+}
+
+var _ = time.UTC

@@ -1,0 +1,78 @@
+// Package transform runs SQL on FHIR v2 ViewDefinitions over NDJSON and emits typed Arrow
+// record batches: one parse per line, every view of that resource type evaluated on it.
+//
+// # Column types
+//
+// A view's name is the table name. Each column's FHIR `type` maps to Arrow as follows
+// (a column with "collection": true becomes list<T> of the same T; an empty collection is an
+// empty list, never null):
+//
+//	string, code, id, uri, url, canonical,
+//	oid, uuid, markdown, base64Binary, xhtml, (no type) → utf8
+//	boolean                                              → bool
+//	integer, positiveInt, unsignedInt                    → int32
+//	integer64                                            → int64
+//	decimal                                              → decimal128(38,18), or decimal128(p,s) from the ansi/type tag
+//	date                                                 → date32
+//	dateTime, instant                                    → timestamp(us, UTC)
+//	time                                                 → time64(us)
+//
+// Tags (ViewDefinition column `tag`, {"name": ..., "value": ...}):
+//
+//	{"name": "ansi/type", "value": "DECIMAL(15,2)"}   precision and scale of a decimal column
+//	                                                  (NUMERIC(p,s) is accepted too; p 1..38). Money uses DECIMAL(15,2).
+//	{"name": "ansi/type", "value": "VARCHAR"}         other ANSI names (VARCHAR, TEXT, CHAR, STRING, BOOLEAN,
+//	                                                  INTEGER, INT, BIGINT, DATE, TIMESTAMP, TIMESTAMPTZ,
+//	                                                  TIMESTAMP WITH TIME ZONE, TIME) are accepted when they agree
+//	                                                  with the FHIR type and change nothing; a disagreeing one is an error.
+//	{"name": "arrow/dictionary", "value": "true"}     dictionary<int32, utf8> encoding for a low-cardinality
+//	                                                  string-like column (codes); "false" is the default.
+//
+// Every field carries metadata "fhir_type" (the view's type) and "description" when given;
+// the schema carries "fhir_resource".
+//
+// # Values
+//
+// Nothing is rounded, truncated or guessed. A value that does not fit its column is an error
+// naming the resource (Type/id), the view, the column and the value, and the line is
+// quarantined: a decimal with more fractional digits than the scale (unless they are zeros)
+// or more digits than the precision; a non-integer in an integer column; an integer outside
+// int32; a string in a number column; a number in a date column; a complex value (object)
+// in any column; and more than one value in a column that is not "collection": true.
+// Numbers go into string columns as their exact JSON text. Decimals are read from the JSON
+// text, never through float64.
+//
+// date accepts YYYY, YYYY-MM and YYYY-MM-DD; partial dates become the first day of the
+// period (declare the column as string to keep the precision). dateTime/instant accept the
+// same partial forms (the first instant of the period, UTC) and full date-times with a zone
+// (converted to UTC); a time without a zone is taken as UTC; more than 6 fractional second
+// digits that are not zeros is an error.
+//
+// # Lineage
+//
+// WithLineage appends export_job_id (utf8), source_fhir_version (utf8: "STU3" or "R4") and
+// ingested_at (timestamp(us, UTC)) to every table; views may not declare those names.
+//
+// # Bad input
+//
+// A line that is not JSON, not an object, has no resourceType, has a resourceType other than
+// Source.Type (when set), or breaks a view (evaluation or type error) is quarantined: the
+// Quarantine gets file, line number, error and raw bytes; Stats.Quarantined counts it; and
+// the resource adds no rows to any table (all views of a line are evaluated and converted
+// before anything is appended). Without WithQuarantine, the first bad line fails the run
+// with ErrQuarantineThreshold. WithThreshold(count, fraction) sets the limits.
+//
+// # FHIRPath
+//
+// Supported: literals (string, integer, decimal, boolean, @date/@dateTime/@T time, {}),
+// member paths with choice types (value → valueQuantity), indexers, $this, $index,
+// %constants (view `constant`), %rowIndex, %resource, operators (. [] unary -, * / div mod,
+// + - &, |, is as, < > <= >=, = != ~ !~, in contains, and or xor implies) and the functions
+// listed by fhirpath.Functions() (where, select, exists, empty, count, first, last, single,
+// tail, skip, take, not, ofType, as, is, extension, join, lowBoundary, highBoundary,
+// getResourceKey, getReferenceKey, iif, hasValue, toString, toInteger, toDecimal,
+// startsWith, endsWith, contains, substring, lower, upper, length, trim, allTrue, anyTrue,
+// distinct). getResourceKey() is the resource id; getReferenceKey([Type]) is the id part
+// of a literal reference ("Patient/123" → "123"), empty when the type does not match.
+// Anything else is refused when the view is parsed.
+package transform

@@ -1,0 +1,830 @@
+// Package fhirpath compiles the FHIRPath subset used by SQL on FHIR v2 views into plans
+// that evaluate over a jsontree.Doc without allocating per resource.
+package fhirpath
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/dpcetl/dpcetl/transform/jsontree"
+)
+
+// Kind says what an Item holds.
+type Kind uint8
+
+// Item kinds. KNode items refer to a node of the document; the others are computed values.
+const (
+	KNode Kind = iota
+	KBool
+	KInteger
+	KDecimal
+	KString
+	KDate
+	KDateTime
+	KTime
+)
+
+// Item is one element of a FHIRPath collection.
+type Item struct {
+	N int32  // node index in Ctx.Doc when K == KNode
+	K Kind   // kind of value
+	T string // FHIR type hint: the choice suffix ("Quantity", "DateTime") or the ofType argument
+	S string // string, date/time text, or the exact text of a number
+	F float64
+	I int64 // integer value, or 1/0 for booleans
+}
+
+// Ctx is the per-goroutine evaluation state. It is reused between resources.
+type Ctx struct {
+	Doc      *jsontree.Doc
+	Root     int32 // the resource (root node)
+	RowIndex int64 // value of %rowIndex
+	st       []Item
+	index    int64
+}
+
+// Reset prepares c for a new resource.
+func (c *Ctx) Reset(doc *jsontree.Doc, root int32) {
+	c.Doc, c.Root, c.RowIndex = doc, root, 0
+	c.st = c.st[:0]
+}
+
+// Env is what an expression may refer to at compile time.
+type Env struct {
+	Resource  string          // the view's resource type; a leading identifier equal to it means $this
+	Constants map[string]Item // %name values
+}
+
+// Expr is a compiled expression.
+type Expr struct {
+	Src string
+	fn  evalFn
+	// IsBoolLit etc. could go here; Simple says the expression is a plain member path.
+}
+
+type evalFn func(c *Ctx, lo, hi int) error
+
+// ErrEval marks errors found while evaluating an expression against a resource.
+var ErrEval = errors.New("fhirpath evaluation")
+
+// Compile parses and compiles src. Unknown functions, undefined constants and
+// syntax errors are reported here, never while running.
+func Compile(src string, env Env) (*Expr, error) {
+	ast, err := parseExpr(src)
+	if err != nil {
+		return nil, err
+	}
+	cp := &compiler{env: env}
+	fn, err := cp.compile(ast, true)
+	if err != nil {
+		return nil, err
+	}
+	return &Expr{Src: src, fn: fn}, nil
+}
+
+// Eval evaluates e with the single item focus and appends the result to dst.
+func (e *Expr) Eval(c *Ctx, focus Item, dst []Item) ([]Item, error) {
+	base := len(c.st)
+	c.st = append(c.st, focus)
+	err := e.fn(c, base, base+1)
+	if err == nil {
+		dst = append(dst, c.st[base+1:]...)
+	}
+	c.st = c.st[:base]
+	return dst, err
+}
+
+// EvalEmpty evaluates e with an empty focus and appends the result to dst.
+func (e *Expr) EvalEmpty(c *Ctx, dst []Item) ([]Item, error) {
+	base := len(c.st)
+	err := e.fn(c, base, base)
+	if err == nil {
+		dst = append(dst, c.st[base:]...)
+	}
+	c.st = c.st[:base]
+	return dst, err
+}
+
+// RootItem is the item for the resource itself.
+func (c *Ctx) RootItem() Item { return Item{N: c.Root} }
+
+type compiler struct {
+	env Env
+}
+
+func evalErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrEval, fmt.Sprintf(format, a...))
+}
+
+// compact moves st[from:] down to st[to:], dropping st[to:from].
+func (c *Ctx) compact(to, from int) {
+	if to == from {
+		return
+	}
+	n := copy(c.st[to:], c.st[from:])
+	c.st = c.st[:to+n]
+}
+
+func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
+	if n.target != nil {
+		tfn, err := cp.compile(n.target, top)
+		if err != nil {
+			return nil, err
+		}
+		if n.kind == nIndexer {
+			ifn, err := cp.compile(n.args[0], false)
+			if err != nil {
+				return nil, err
+			}
+			return func(c *Ctx, lo, hi int) error {
+				a := len(c.st)
+				if err := tfn(c, lo, hi); err != nil {
+					return err
+				}
+				b := len(c.st)
+				if err := ifn(c, lo, hi); err != nil {
+					return err
+				}
+				if len(c.st)-b != 1 {
+					c.st = c.st[:a]
+					return nil
+				}
+				k, _, _, iv := c.prim(&c.st[b])
+				if k != KInteger {
+					return evalErr("index is not an integer")
+				}
+				if iv < 0 || iv >= int64(b-a) {
+					c.st = c.st[:a]
+					return nil
+				}
+				c.st[a] = c.st[a+int(iv)]
+				c.st = c.st[:a+1]
+				return nil
+			}, nil
+		}
+		sfn, err := cp.compileMember(n)
+		if err != nil {
+			return nil, err
+		}
+		return func(c *Ctx, lo, hi int) error {
+			a := len(c.st)
+			if err := tfn(c, lo, hi); err != nil {
+				return err
+			}
+			b := len(c.st)
+			if err := sfn(c, a, b); err != nil {
+				return err
+			}
+			c.compact(a, b)
+			return nil
+		}, nil
+	}
+	switch n.kind {
+	case nLit:
+		it := n.lit
+		return func(c *Ctx, lo, hi int) error {
+			c.st = append(c.st, it)
+			return nil
+		}, nil
+	case nEmpty:
+		return func(c *Ctx, lo, hi int) error { return nil }, nil
+	case nThis:
+		return func(c *Ctx, lo, hi int) error {
+			c.st = append(c.st, c.st[lo:hi]...)
+			return nil
+		}, nil
+	case nIndex:
+		return func(c *Ctx, lo, hi int) error {
+			c.st = append(c.st, Item{N: -1, K: KInteger, I: c.index, F: float64(c.index)})
+			return nil
+		}, nil
+	case nExt:
+		switch n.name {
+		case "rowIndex":
+			return func(c *Ctx, lo, hi int) error {
+				c.st = append(c.st, Item{N: -1, K: KInteger, I: c.RowIndex, F: float64(c.RowIndex)})
+				return nil
+			}, nil
+		case "resource", "context", "rootResource":
+			return func(c *Ctx, lo, hi int) error {
+				c.st = append(c.st, Item{N: c.Root})
+				return nil
+			}, nil
+		}
+		v, ok := cp.env.Constants[n.name]
+		if !ok {
+			return nil, fmt.Errorf("undefined constant %%%s", n.name)
+		}
+		return func(c *Ctx, lo, hi int) error {
+			c.st = append(c.st, v)
+			return nil
+		}, nil
+	case nIdent:
+		if top && n.name == cp.env.Resource && n.name != "" {
+			return func(c *Ctx, lo, hi int) error {
+				c.st = append(c.st, c.st[lo:hi]...)
+				return nil
+			}, nil
+		}
+		return cp.compileMember(n)
+	case nFunc:
+		return cp.compileMember(n)
+	case nUnary:
+		afn, err := cp.compile(n.args[0], top)
+		if err != nil {
+			return nil, err
+		}
+		return func(c *Ctx, lo, hi int) error {
+			a := len(c.st)
+			if err := afn(c, lo, hi); err != nil {
+				return err
+			}
+			if len(c.st)-a == 0 {
+				return nil
+			}
+			if len(c.st)-a != 1 {
+				return evalErr("unary minus on a collection")
+			}
+			k, s, f, i := c.prim(&c.st[a])
+			switch k {
+			case KInteger:
+				c.st[a] = Item{N: -1, K: KInteger, I: -i, F: -float64(i)}
+			case KDecimal:
+				c.st[a] = Item{N: -1, K: KDecimal, F: -f, S: negText(s)}
+			default:
+				return evalErr("unary minus on a non-number")
+			}
+			return nil
+		}, nil
+	case nBinary:
+		return cp.compileBinary(n, top)
+	}
+	return nil, fmt.Errorf("unsupported expression")
+}
+
+func negText(s string) string {
+	if strings.HasPrefix(s, "-") {
+		return s[1:]
+	}
+	if s == "" {
+		return s
+	}
+	return "-" + s
+}
+
+// compileMember compiles an identifier or function applied to the input c.st[lo:hi].
+func (cp *compiler) compileMember(n *astNode) (evalFn, error) {
+	if n.kind == nThis {
+		return func(c *Ctx, lo, hi int) error {
+			c.st = append(c.st, c.st[lo:hi]...)
+			return nil
+		}, nil
+	}
+	if n.kind == nIdent {
+		name := n.name
+		return func(c *Ctx, lo, hi int) error {
+			for k := lo; k < hi; k++ {
+				if c.st[k].K != KNode {
+					continue
+				}
+				c.child(c.st[k].N, name)
+			}
+			return nil
+		}, nil
+	}
+	if n.kind != nFunc {
+		return nil, fmt.Errorf("unsupported invocation")
+	}
+	return cp.compileFunc(n)
+}
+
+// child appends the members named name of object node i (arrays flattened; choice types resolved).
+func (c *Ctx) child(i int32, name string) {
+	d := c.Doc
+	nd := &d.Nodes[i]
+	if nd.Kind != jsontree.Object {
+		return
+	}
+	data := d.Data
+	for k := i + 1; k < nd.Next; k = d.Nodes[k].Next {
+		cn := &d.Nodes[k]
+		ks, ke := int(cn.KeyStart), int(cn.KeyEnd)
+		kl := ke - ks
+		if kl < len(name) || data[ks] != name[0] {
+			continue
+		}
+		if cn.KeyEsc {
+			key := d.Key(k)
+			if key == name {
+				c.pushValue(k, "")
+			}
+			continue
+		}
+		if string(data[ks:ks+len(name)]) != name {
+			continue
+		}
+		if kl == len(name) {
+			c.pushValue(k, "")
+			continue
+		}
+		// choice type: valueQuantity for "value"
+		if ch := data[ks+len(name)]; ch >= 'A' && ch <= 'Z' {
+			c.pushValue(k, string(data[ks+len(name):ke]))
+		}
+	}
+}
+
+func (c *Ctx) pushValue(k int32, hint string) {
+	d := c.Doc
+	cn := &d.Nodes[k]
+	switch cn.Kind {
+	case jsontree.Null:
+	case jsontree.Array:
+		for e := k + 1; e < cn.Next; e = d.Nodes[e].Next {
+			if d.Nodes[e].Kind == jsontree.Null {
+				continue
+			}
+			if d.Nodes[e].Kind == jsontree.Array {
+				c.pushValue(e, hint)
+				continue
+			}
+			c.st = append(c.st, Item{N: e, T: hint})
+		}
+	default:
+		c.st = append(c.st, Item{N: k, T: hint})
+	}
+}
+
+// prim returns the primitive value of an item: its kind (KNode for complex values),
+// string text, float and integer values.
+func (c *Ctx) prim(it *Item) (Kind, string, float64, int64) {
+	if it.K != KNode {
+		return it.K, it.S, it.F, it.I
+	}
+	nd := &c.Doc.Nodes[it.N]
+	switch nd.Kind {
+	case jsontree.String:
+		return KString, c.Doc.Str(it.N), 0, 0
+	case jsontree.True:
+		return KBool, "true", 0, 1
+	case jsontree.False:
+		return KBool, "false", 0, 0
+	case jsontree.Number:
+		raw := c.Doc.Raw(it.N)
+		s := string(raw)
+		if bytes.IndexAny(raw, ".eE") < 0 {
+			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return KInteger, s, float64(i), i
+			}
+		}
+		f, _ := strconv.ParseFloat(s, 64)
+		return KDecimal, s, f, 0
+	}
+	return KNode, "", 0, 0
+}
+
+// String returns the text of a primitive item (for output and tests).
+func (c *Ctx) String(it *Item) string {
+	_, s, _, _ := c.prim(it)
+	return s
+}
+
+// Prim exposes prim for the engine's output conversion.
+func (c *Ctx) Prim(it *Item) (Kind, string, float64, int64) { return c.prim(it) }
+
+// truth converts a collection to a three-valued boolean: 0 false, 1 true, -1 empty.
+func (c *Ctx) truth(a, b int) (int, error) {
+	switch b - a {
+	case 0:
+		return -1, nil
+	case 1:
+		k, _, _, i := c.prim(&c.st[a])
+		if k == KBool {
+			return int(i), nil
+		}
+		return 1, nil // a single non-boolean value counts as true
+	}
+	return 0, evalErr("expected a single boolean, got a collection of %d", b-a)
+}
+
+// Truth evaluates e with the given focus as a where-clause condition: it must produce
+// empty or one boolean.
+func (e *Expr) Truth(c *Ctx, focus Item) (bool, error) {
+	base := len(c.st)
+	c.st = append(c.st, focus)
+	defer func() { c.st = c.st[:base] }()
+	if err := e.fn(c, base, base+1); err != nil {
+		return false, err
+	}
+	switch len(c.st) - base - 1 {
+	case 0:
+		return false, nil
+	case 1:
+		k, s, _, i := c.prim(&c.st[base+1])
+		if k != KBool {
+			return false, evalErr("where condition %q returned %q, not a boolean", e.Src, s)
+		}
+		return i == 1, nil
+	}
+	return false, evalErr("where condition %q returned %d values, not a boolean", e.Src, len(c.st)-base-1)
+}
+
+func boolItem(b bool) Item {
+	if b {
+		return Item{N: -1, K: KBool, I: 1}
+	}
+	return Item{N: -1, K: KBool}
+}
+
+func (cp *compiler) compileBinary(n *astNode, top bool) (evalFn, error) {
+	op := n.name
+	lfn, err := cp.compile(n.args[0], top)
+	if err != nil {
+		return nil, err
+	}
+	if op == "is" || op == "as" {
+		tn := n.args[1].name
+		return func(c *Ctx, lo, hi int) error {
+			a := len(c.st)
+			if err := lfn(c, lo, hi); err != nil {
+				return err
+			}
+			w := a
+			for k := a; k < len(c.st); k++ {
+				if c.matchType(&c.st[k], tn) {
+					c.st[w] = c.st[k]
+					w++
+				}
+			}
+			cnt := w - a
+			c.st = c.st[:w]
+			if op == "is" {
+				c.st = c.st[:a]
+				c.st = append(c.st, boolItem(cnt > 0))
+			}
+			return nil
+		}, nil
+	}
+	rfn, err := cp.compile(n.args[1], top)
+	if err != nil {
+		return nil, err
+	}
+	var comb func(c *Ctx, a, b, e int) (Item, bool, error) // result item, has result
+	switch op {
+	case "and", "or", "xor", "implies":
+		comb = func(c *Ctx, a, b, e int) (Item, bool, error) {
+			l, err := c.truth(a, b)
+			if err != nil {
+				return Item{}, false, err
+			}
+			r, err := c.truth(b, e)
+			if err != nil {
+				return Item{}, false, err
+			}
+			switch op {
+			case "and":
+				if l == 0 || r == 0 {
+					return boolItem(false), true, nil
+				}
+				if l == 1 && r == 1 {
+					return boolItem(true), true, nil
+				}
+			case "or":
+				if l == 1 || r == 1 {
+					return boolItem(true), true, nil
+				}
+				if l == 0 && r == 0 {
+					return boolItem(false), true, nil
+				}
+			case "xor":
+				if l >= 0 && r >= 0 {
+					return boolItem(l != r), true, nil
+				}
+			case "implies":
+				if l == 0 || r == 1 {
+					return boolItem(true), true, nil
+				}
+				if l == 1 && r == 0 {
+					return boolItem(false), true, nil
+				}
+			}
+			return Item{}, false, nil
+		}
+	case "=", "!=", "~", "!~":
+		comb = func(c *Ctx, a, b, e int) (Item, bool, error) {
+			if a == b || b == e {
+				if op == "~" || op == "!~" {
+					return boolItem((a == b && b == e) == (op == "~")), true, nil
+				}
+				return Item{}, false, nil
+			}
+			eq := b-a == e-b
+			for k := 0; eq && k < b-a; k++ {
+				eq = c.equal(&c.st[a+k], &c.st[b+k], op == "~" || op == "!~")
+			}
+			if op == "!=" || op == "!~" {
+				eq = !eq
+			}
+			return boolItem(eq), true, nil
+		}
+	case "<", ">", "<=", ">=":
+		comb = func(c *Ctx, a, b, e int) (Item, bool, error) {
+			if a == b || b == e {
+				return Item{}, false, nil
+			}
+			if b-a != 1 || e-b != 1 {
+				return Item{}, false, evalErr("comparison %s on a collection", op)
+			}
+			cmp, ok := c.compare(&c.st[a], &c.st[b])
+			if !ok {
+				return Item{}, false, nil
+			}
+			var r bool
+			switch op {
+			case "<":
+				r = cmp < 0
+			case ">":
+				r = cmp > 0
+			case "<=":
+				r = cmp <= 0
+			case ">=":
+				r = cmp >= 0
+			}
+			return boolItem(r), true, nil
+		}
+	case "+", "-", "*", "/", "div", "mod", "&":
+		comb = func(c *Ctx, a, b, e int) (Item, bool, error) {
+			if op == "&" {
+				if b-a > 1 || e-b > 1 {
+					return Item{}, false, evalErr("& on a collection")
+				}
+				var ls, rs string
+				if b > a {
+					ls = c.String(&c.st[a])
+				}
+				if e > b {
+					rs = c.String(&c.st[b])
+				}
+				return Item{N: -1, K: KString, S: ls + rs}, true, nil
+			}
+			if a == b || b == e {
+				return Item{}, false, nil
+			}
+			if b-a != 1 || e-b != 1 {
+				return Item{}, false, evalErr("arithmetic %s on a collection", op)
+			}
+			return c.arith(op, &c.st[a], &c.st[b])
+		}
+	case "|":
+		return func(c *Ctx, lo, hi int) error {
+			a := len(c.st)
+			if err := lfn(c, lo, hi); err != nil {
+				return err
+			}
+			if err := rfn(c, lo, hi); err != nil {
+				return err
+			}
+			// remove duplicates, keeping first occurrences
+			w := a
+			for k := a; k < len(c.st); k++ {
+				dup := false
+				for j := a; j < w; j++ {
+					if c.equal(&c.st[j], &c.st[k], false) {
+						dup = true
+						break
+					}
+				}
+				if !dup {
+					c.st[w] = c.st[k]
+					w++
+				}
+			}
+			c.st = c.st[:w]
+			return nil
+		}, nil
+	case "in", "contains":
+		comb = func(c *Ctx, a, b, e int) (Item, bool, error) {
+			el, cl, ch := a, b, e // element a..b in collection b..e
+			if op == "contains" {
+				el, cl, ch = b, a, b
+				if e-b == 0 {
+					return Item{}, false, nil
+				}
+				if e-b != 1 {
+					return Item{}, false, evalErr("contains with a collection operand")
+				}
+			} else {
+				if b-a == 0 {
+					return Item{}, false, nil
+				}
+				if b-a != 1 {
+					return Item{}, false, evalErr("in with a collection operand")
+				}
+			}
+			for k := cl; k < ch; k++ {
+				if c.equal(&c.st[el], &c.st[k], false) {
+					return boolItem(true), true, nil
+				}
+			}
+			return boolItem(false), true, nil
+		}
+	default:
+		return nil, fmt.Errorf("unsupported operator %q", op)
+	}
+	return func(c *Ctx, lo, hi int) error {
+		a := len(c.st)
+		if err := lfn(c, lo, hi); err != nil {
+			return err
+		}
+		b := len(c.st)
+		if err := rfn(c, lo, hi); err != nil {
+			return err
+		}
+		it, ok, err := comb(c, a, b, len(c.st))
+		c.st = c.st[:a]
+		if err != nil {
+			return err
+		}
+		if ok {
+			c.st = append(c.st, it)
+		}
+		return nil
+	}, nil
+}
+
+func isNum(k Kind) bool { return k == KInteger || k == KDecimal }
+
+func (c *Ctx) equal(x, y *Item, equiv bool) bool {
+	if x.K == KNode && y.K == KNode && x.N == y.N {
+		return true
+	}
+	kx, sx, fx, ix := c.prim(x)
+	ky, sy, fy, iy := c.prim(y)
+	switch {
+	case kx == KNode || ky == KNode:
+		if kx != ky {
+			return false
+		}
+		return bytes.Equal(c.Doc.Raw(x.N), c.Doc.Raw(y.N))
+	case isNum(kx) && isNum(ky):
+		if kx == KInteger && ky == KInteger {
+			return ix == iy
+		}
+		return fx == fy
+	case kx == KBool || ky == KBool:
+		return kx == ky && ix == iy
+	case isNum(kx) || isNum(ky):
+		return false
+	}
+	if equiv {
+		return strings.EqualFold(strings.Join(strings.Fields(sx), " "), strings.Join(strings.Fields(sy), " "))
+	}
+	return sx == sy
+}
+
+func (c *Ctx) compare(x, y *Item) (int, bool) {
+	kx, sx, fx, _ := c.prim(x)
+	ky, sy, fy, _ := c.prim(y)
+	switch {
+	case isNum(kx) && isNum(ky):
+		switch {
+		case fx < fy:
+			return -1, true
+		case fx > fy:
+			return 1, true
+		}
+		return 0, true
+	case kx == KNode || ky == KNode || kx == KBool || ky == KBool || isNum(kx) || isNum(ky):
+		return 0, false
+	}
+	return strings.Compare(sx, sy), true
+}
+
+func (c *Ctx) arith(op string, x, y *Item) (Item, bool, error) {
+	kx, sx, fx, ix := c.prim(x)
+	ky, sy, fy, iy := c.prim(y)
+	if op == "+" && kx == KString && ky == KString {
+		return Item{N: -1, K: KString, S: sx + sy}, true, nil
+	}
+	if !isNum(kx) || !isNum(ky) {
+		return Item{}, false, evalErr("arithmetic %s on non-numbers", op)
+	}
+	if kx == KInteger && ky == KInteger {
+		var r int64
+		switch op {
+		case "+":
+			r = ix + iy
+		case "-":
+			r = ix - iy
+		case "*":
+			r = ix * iy
+		case "div":
+			if iy == 0 {
+				return Item{}, false, nil
+			}
+			r = ix / iy
+		case "mod":
+			if iy == 0 {
+				return Item{}, false, nil
+			}
+			r = ix % iy
+		case "/":
+			if iy == 0 {
+				return Item{}, false, nil
+			}
+			f := float64(ix) / float64(iy)
+			return Item{N: -1, K: KDecimal, F: f, S: strconv.FormatFloat(f, 'f', -1, 64)}, true, nil
+		}
+		return Item{N: -1, K: KInteger, I: r, F: float64(r), S: strconv.FormatInt(r, 10)}, true, nil
+	}
+	var f float64
+	switch op {
+	case "+":
+		f = fx + fy
+	case "-":
+		f = fx - fy
+	case "*":
+		f = fx * fy
+	case "/":
+		if fy == 0 {
+			return Item{}, false, nil
+		}
+		f = fx / fy
+	case "div":
+		if fy == 0 {
+			return Item{}, false, nil
+		}
+		f = math.Trunc(fx / fy)
+		return Item{N: -1, K: KInteger, I: int64(f), F: f, S: strconv.FormatInt(int64(f), 10)}, true, nil
+	case "mod":
+		if fy == 0 {
+			return Item{}, false, nil
+		}
+		f = math.Mod(fx, fy)
+	}
+	// round to the larger scale of the operands to avoid binary noise in + and -
+	if op == "+" || op == "-" {
+		sc := max(scaleOf(sx), scaleOf(sy))
+		return Item{N: -1, K: KDecimal, F: f, S: strconv.FormatFloat(f, 'f', sc, 64)}, true, nil
+	}
+	return Item{N: -1, K: KDecimal, F: f, S: strconv.FormatFloat(f, 'f', -1, 64)}, true, nil
+}
+
+func scaleOf(s string) int {
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		e := strings.IndexAny(s, "eE")
+		if e < 0 {
+			e = len(s)
+		}
+		return e - i - 1
+	}
+	return 0
+}
+
+var stringTypes = map[string]bool{
+	"string": true, "code": true, "id": true, "uri": true, "url": true, "canonical": true, "oid": true,
+	"uuid": true, "markdown": true, "base64Binary": true, "date": true, "dateTime": true, "instant": true,
+	"time": true, "xhtml": true,
+}
+
+func normType(t string) string {
+	t = strings.TrimPrefix(t, "FHIR.")
+	t = strings.TrimPrefix(t, "System.")
+	return t
+}
+
+func (c *Ctx) matchType(it *Item, t string) bool {
+	t = normType(t)
+	if it.T != "" {
+		return strings.EqualFold(it.T, t)
+	}
+	k, s, _, _ := c.prim(it)
+	lt := strings.ToLower(t[:1]) + t[1:]
+	switch k {
+	case KString:
+		if it.K == KString {
+			return lt == "string"
+		}
+		return stringTypes[lt]
+	case KBool:
+		return lt == "boolean"
+	case KInteger:
+		return lt == "integer" || lt == "decimal" && it.K == KNode || lt == "positiveInt" || lt == "unsignedInt" || lt == "integer64"
+	case KDecimal:
+		return lt == "decimal"
+	case KDate:
+		return lt == "date"
+	case KDateTime:
+		return lt == "dateTime"
+	case KTime:
+		return lt == "time"
+	case KNode:
+		_ = s
+		return t[0] >= 'A' && t[0] <= 'Z'
+	}
+	return false
+}
