@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -222,6 +223,71 @@ func TestPermissionErrorLeavesNothingAndNamesObject(t *testing.T) {
 	}
 	if !strings.Contains(msg, "claims/export_date=2026-01-02/group=grp-0001/part-00000-perm.parquet") {
 		t.Errorf("error %q does not name the object", msg)
+	}
+	assertNoFiles(t, dir)
+}
+
+// failingRename wraps a real sink and fails the n-th Rename, as a store outage mid-publish would.
+type failingRename struct {
+	sink.Sink
+	mu    sync.Mutex
+	calls int
+	n     int
+}
+
+func (f *failingRename) Rename(ctx context.Context, src, dst string) error {
+	f.mu.Lock()
+	f.calls++
+	fail := f.calls == f.n
+	f.mu.Unlock()
+	if fail {
+		return fmt.Errorf("rename %s: injected outage", f.URL(dst))
+	}
+	return f.Sink.Rename(ctx, src, dst)
+}
+
+func TestPublishFailureRollsBack(t *testing.T) {
+	base, dir := fileSink(t)
+	// A committed earlier attempt of the same run id, then a rerun that dies mid-publish.
+	for attempt, failAt := range []int{0, 2} {
+		s := &failingRename{Sink: base, n: failAt}
+		o := runOptions("pub")
+		o.TargetFileBytes = 8 << 10
+		o.RowGroupRows = 500
+		run, err := load.NewRun(s, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for start := 0; start < 4000; start += 500 {
+			rec := claimsRecord(memory.DefaultAllocator, start, 500)
+			err := run.Write(ctxT(t), "claims", rec)
+			rec.Release()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err = run.Commit(ctxT(t))
+		if attempt == 0 {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(readerVisible(t, base)) < 3 {
+				t.Fatal("first attempt should publish several files")
+			}
+			continue
+		}
+		if err == nil {
+			t.Fatal("Commit succeeded despite the failed rename")
+		}
+		if !strings.Contains(err.Error(), "claims/export_date=2026-01-02/group=grp-0001/part-00001-pub.parquet") {
+			t.Errorf("error does not name the object: %v", err)
+		}
+	}
+	if v := readerVisible(t, base); len(v) != 0 {
+		t.Errorf("visible after a failed publish: %q", v)
+	}
+	if runs, _ := load.CommittedRuns(ctxT(t), base); len(runs) != 0 {
+		t.Errorf("committed runs = %q", runs)
 	}
 	assertNoFiles(t, dir)
 }

@@ -463,7 +463,18 @@ func (r *Run) Commit(ctx context.Context) (Manifest, error) {
 		// Best effort: a failure to tidy other runs must not fail this one.
 		_ = CleanStale(r.ctx, r.sink, r.o.StaleAfter, r.o.Now(), r.o.RunID)
 	}
-	if err := r.publishLocked(r.ctx, m); err != nil {
+	if mutated, err := r.publishLocked(r.ctx, m); err != nil {
+		if !mutated {
+			return Manifest{}, r.failLocked(err)
+		}
+		// Some files may already be published: take them back so readers never see a
+		// partial run. If the store is unreachable the intent record stays, and the
+		// next attempt of this run id (or CleanStale) finishes the rollback.
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if rerr := rollBack(cctx, r.sink, r.o.RunID); rerr != nil {
+			err = fmt.Errorf("%w (rollback incomplete: %v)", err, rerr)
+		}
 		return Manifest{}, r.failLocked(err)
 	}
 	r.state = runDone
@@ -471,7 +482,9 @@ func (r *Run) Commit(ctx context.Context) (Manifest, error) {
 	return m, nil
 }
 
-func (r *Run) publishLocked(ctx context.Context, m Manifest) error {
+// publishLocked reports mutated once it has started changing what readers see
+// (from the removal of an earlier _SUCCESS on).
+func (r *Run) publishLocked(ctx context.Context, m Manifest) (mutated bool, err error) {
 	dir := RunDir(r.o.RunID)
 	// Files a previous attempt of this run id published (or began to) must not survive
 	// unless this attempt rewrites them: that is what keeps reruns free of duplicates.
@@ -482,45 +495,45 @@ func (r *Run) publishLocked(ctx context.Context, m Manifest) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("load: commit run %s: %w", r.o.RunID, err)
+			return false, fmt.Errorf("load: commit run %s: %w", r.o.RunID, err)
 		}
 		for _, f := range pm.Files {
 			old[f.Key] = true
 		}
 	}
 	// From here until _SUCCESS the run is not committed.
-	if err := r.sink.Delete(ctx, dir+"/"+SuccessName); err != nil {
-		return fmt.Errorf("load: commit run %s: %w", r.o.RunID, err)
-	}
 	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return err
+		return false, err
+	}
+	if err := r.sink.Delete(ctx, dir+"/"+SuccessName); err != nil {
+		return true, fmt.Errorf("load: commit run %s: %w", r.o.RunID, err)
 	}
 	if err := putObject(ctx, r.sink, dir+"/"+PublishingName, body); err != nil {
-		return fmt.Errorf("load: commit run %s: record intent: %w", r.o.RunID, err)
+		return true, fmt.Errorf("load: commit run %s: record intent: %w", r.o.RunID, err)
 	}
 	for _, f := range m.Files {
 		if err := r.sink.Rename(ctx, r.stagingPrefix()+f.Key, f.Key); err != nil {
-			return fmt.Errorf("load: publish %s: %w", r.sink.URL(f.Key), err)
+			return true, fmt.Errorf("load: publish %s: %w", r.sink.URL(f.Key), err)
 		}
 		delete(old, f.Key)
 	}
 	for _, k := range sortedKeys(old) {
 		if err := r.sink.Delete(ctx, k); err != nil {
-			return fmt.Errorf("load: remove superseded %s: %w", r.sink.URL(k), err)
+			return true, fmt.Errorf("load: remove superseded %s: %w", r.sink.URL(k), err)
 		}
 	}
 	if err := putObject(ctx, r.sink, dir+"/"+ManifestName, body); err != nil {
-		return fmt.Errorf("load: write manifest of run %s: %w", r.o.RunID, err)
+		return true, fmt.Errorf("load: write manifest of run %s: %w", r.o.RunID, err)
 	}
 	sum := sha256.Sum256(body)
 	if err := putObject(ctx, r.sink, dir+"/"+SuccessName, []byte("manifest_sha256="+hex.EncodeToString(sum[:])+"\n")); err != nil {
-		return fmt.Errorf("load: write %s: %w", r.sink.URL(dir+"/"+SuccessName), err)
+		return true, fmt.Errorf("load: write %s: %w", r.sink.URL(dir+"/"+SuccessName), err)
 	}
 	// The run is committed; what follows is tidying.
 	_ = r.sink.Delete(ctx, dir+"/"+PublishingName)
 	_ = r.sink.DeletePrefix(ctx, r.stagingPrefix())
-	return nil
+	return true, nil
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -92,7 +92,7 @@ func TestRoundTripLogicalTypesAndValues(t *testing.T) {
 		if len(cc.MetaData.Statistics.MinValue) == 0 || len(cc.MetaData.Statistics.MaxValue) == 0 {
 			t.Errorf("%s has no min/max statistics", name)
 		}
-		dict := slices.Contains(cc.MetaData.Encoding, format.RLEDictionary) || slices.Contains(cc.MetaData.Encoding, format.PlainDictionary)
+		dict := slices.Contains(cc.MetaData.Encoding, format.RLEDictionary)
 		if dict != (name == "claim_type") {
 			t.Errorf("%s dictionary encoded = %v, want %v (encodings %v)", name, dict, name == "claim_type", cc.MetaData.Encoding)
 		}

@@ -30,6 +30,11 @@ func Docs() (string, error) {
 	}
 	b.WriteString("\nLoaded Parquet is laid out as `{prefix}/{table}/export_date=YYYY-MM-DD/group={group id}/part-NNNNN-{run}.parquet`;\n")
 	b.WriteString("`dpcetl schema ddl --dialect duckdb|athena|bigquery|snowflake [--table T] [--location URL]` prints matching DDL.\n\n")
+	b.WriteString("Extra tables: put your own ViewDefinitions (same column type tags, e.g. `{\"name\":\"ansi/type\",\"value\":\"DECIMAL(15,2)\"}`)\n")
+	b.WriteString("in a directory and point dpcetl at it (`views_dir`, `schemas.LoadDir`); a name that clashes with a built-in\n")
+	b.WriteString("table is an error. Data-quality warnings that keep the row (`schemas.Checker`): `unknown_claim_type`\n")
+	b.WriteString("(eob-type missing or not one of the eight BFD types: `claim_type` null, `claim_type_raw` as sent) and\n")
+	fmt.Fprintf(&b, "`unresolved_rendering_npi` (a line links to a care team sequence above %d: join `eob_care_team` instead).\n\n", MaxCareTeamSequence)
 	b.WriteString("## Tables\n\n")
 	for _, t := range stu3 {
 		fmt.Fprintf(&b, "- [`%s`](#%s) (%s): %s\n", t.Name, t.Name, t.Resource, md(t.Description))

@@ -91,6 +91,7 @@ func ViewJSON(version string) (map[string][]byte, error) {
 // lineage columns the engine appends, see LineageColumns).
 type Table struct {
 	Name        string
+	Version     string // ViewDefinition version (the built-in views carry Version)
 	Resource    string // FHIR resource type the view reads
 	Description string
 	Columns     []Column
@@ -117,6 +118,7 @@ func LineageColumns() []Column {
 // viewDoc is the subset of a ViewDefinition that docs and DDL need.
 type viewDoc struct {
 	Name        string      `json:"name"`
+	Version     string      `json:"version"`
 	Resource    string      `json:"resource"`
 	Description string      `json:"description"`
 	Select      []selectDoc `json:"select"`
@@ -153,7 +155,7 @@ func ParseTable(data []byte) (Table, error) {
 	if v.Name == "" {
 		return Table{}, errors.New("schemas: ViewDefinition has no name")
 	}
-	t := Table{Name: v.Name, Resource: v.Resource, Description: v.Description}
+	t := Table{Name: v.Name, Version: v.Version, Resource: v.Resource, Description: v.Description}
 	for _, s := range v.Select {
 		t.Columns = appendColumns(t.Columns, s, "")
 	}
@@ -239,6 +241,9 @@ func Definitions(version string) ([]Table, error) {
 		}
 		if t.Name != name {
 			return nil, fmt.Errorf("schemas: built-in view file %s.json is named %q", name, t.Name)
+		}
+		if t.Version != Version {
+			return nil, fmt.Errorf("schemas: built-in view %s has version %q, schema version is %s", name, t.Version, Version)
 		}
 		out = append(out, t)
 	}

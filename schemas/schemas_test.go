@@ -1,13 +1,18 @@
 package schemas
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/dpcetl/dpcetl/transform"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files (testdata/golden, schemas/README.md) from the current output")
@@ -258,4 +263,60 @@ func TestReadme(t *testing.T) {
 		}
 	}
 	checkGolden(t, "README.md", []byte(got))
+}
+
+func TestLoadDirAddsTables(t *testing.T) {
+	dir := t.TempDir()
+	extra := `{"resourceType":"ViewDefinition","name":"eob_supporting_info","resource":"ExplanationOfBenefit",
+	  "select":[{"column":[{"name":"eob_id","path":"id","type":"string"}]},
+	            {"forEach":"information","column":[{"name":"category","path":"category.coding.code.first()","type":"string"},
+	                                               {"name":"timing_date","path":"timingDate","type":"date"}]}]}`
+	if err := os.WriteFile(filepath.Join(dir, "supporting.json"), []byte(extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := AllViews(STU3, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != len(Tables())+1 || vs[len(vs)-1].Name != "eob_supporting_info" {
+		t.Fatalf("got %d views, last %s", len(vs), vs[len(vs)-1].Name)
+	}
+	_, data := sampleNames(t, "stu3", "eobReadInpatient.json")
+	eng, err := transform.New(vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	_, err = eng.Run(context.Background(), []transform.Source{{Name: "x", Open: func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data["eobReadInpatient.json"])), nil
+	}}}, func(b transform.Batch) error {
+		defer b.Record.Release()
+		if b.Table == "eob_supporting_info" {
+			rows += int(b.Record.NumRows())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 9 { // the inpatient sample has nine information entries
+		t.Errorf("extra table has %d rows, want 9", rows)
+	}
+	clash := `{"resourceType":"ViewDefinition","name":"eob_line","resource":"ExplanationOfBenefit","select":[{"column":[{"name":"id","path":"id"}]}]}`
+	if err := os.WriteFile(filepath.Join(dir, "clash.json"), []byte(clash), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadDir(dir); !errors.Is(err, ErrTableClash) {
+		t.Errorf("clash: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"resourceType":"ViewDefinition","name":"x","resource":"Patient","select":[{"column":[{"name":"a","path":"name.nosuchfn()"}]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadDir(filepath.Dir(bad)); err == nil {
+		t.Error("a view with an unknown FHIRPath function was accepted")
+	}
+	if _, err := LoadDir(filepath.Join(dir, "missing")); err == nil {
+		t.Error("missing dir accepted")
+	}
 }

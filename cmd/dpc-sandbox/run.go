@@ -77,14 +77,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer srv.Close()
 
+	// Credentials are written before the "listening" line, which scripts wait for.
+	sd := srv.Seeded()
+	if sd != nil && *credsDir != "" {
+		if err := writeCredentials(srv, sd, *credsDir, *minKeyBits); err != nil {
+			fmt.Fprintf(stderr, "dpc-sandbox: credentials: %v\n", err)
+			return 1
+		}
+	}
 	fmt.Fprintf(stdout, "dpc-sandbox listening on %s\nDPC API base URL: %s\n", srv.URL, srv.BaseURL())
-	if sd := srv.Seeded(); sd != nil {
+	if sd != nil {
 		fmt.Fprintf(stdout, "seeded organization %s: %d patients in %d groups\n", sd.OrgID, sd.Patients, len(sd.Groups))
 		if *credsDir != "" {
-			if err := writeCredentials(srv, sd, *credsDir, *minKeyBits); err != nil {
-				fmt.Fprintf(stderr, "dpc-sandbox: credentials: %v\n", err)
-				return 1
-			}
 			fmt.Fprintf(stdout, "credentials written to %s (private.pem, key_id, client_token, base_url, org_id, groups.json)\n", *credsDir)
 		}
 	}

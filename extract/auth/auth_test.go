@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -376,4 +377,83 @@ func ExampleNewAssertion() {
 	aud, _ := tok.Claims.GetAudience()
 	fmt.Println(tok.Method.Alg(), tok.Header["kid"], aud[0])
 	// Output: RS384 key-1 https://sandbox.dpc.cms.gov/api/v1/Token/auth
+}
+
+// A token endpoint outage is retryable (not an auth failure), and the next
+// call after it recovers gets a token.
+func TestTokenEndpointOutage(t *testing.T) {
+	sb := sandboxtest.Start(t, 1, dpctest.WithFaults(dpctest.Faults{Rules: []dpctest.Fault{
+		{Kind: dpctest.FaultUnavailable, Path: "/Token/auth", Count: 1},
+		{Kind: dpctest.FaultTooManyRequests, Path: "/Token/auth", Count: 1},
+	}}))
+	ts := auth.NewTokenSource(sb.Cred)
+	for i := range 2 {
+		_, err := ts.Token(context.Background())
+		if !errors.Is(err, extract.ErrRetryable) || errors.Is(err, extract.ErrAuth) {
+			t.Fatalf("outage %d: err = %v, want retryable", i, err)
+		}
+	}
+	if _, err := ts.Token(context.Background()); err != nil {
+		t.Fatalf("after the outage: %v", err)
+	}
+	// A caller that gives up does not spoil the fetch for the others.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ts2 := auth.NewTokenSource(sb.Cred)
+	if _, err := ts2.Token(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled caller: %v", err)
+	}
+	if _, err := ts2.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The real first-time flow a user goes through: organization, key upload and
+// client token from the portal; the private key as a PKCS#1 PEM file; then an
+// access token from /Token/auth.
+func TestPortalFlowPKCS1File(t *testing.T) {
+	srv := dpctest.NewServer(dpctest.WithMinKeyBits(sandboxtest.KeyBits))
+	defer srv.Close()
+	post := func(u, body string, out any) {
+		t.Helper()
+		resp, err := http.Post(srv.URL+u, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			b, _ := io.ReadAll(resp.Body)
+			t.Fatalf("POST %s: %d %s", u, resp.StatusCode, b)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var org, key, tok struct{ ID, Token string }
+	post("/portal/Organization", `{"name":"Portal Org","npi":"1234567893"}`, &org)
+	k, err := rsa.GenerateKey(rand.Reader, sandboxtest.KeyBits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	h := sha256.Sum256([]byte("This is the snippet used to verify a key pair in DPC."))
+	sig, _ := rsa.SignPKCS1v15(rand.Reader, k, crypto.SHA256, h[:])
+	body, _ := json.Marshal(map[string]string{"key": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), "signature": base64.StdEncoding.EncodeToString(sig)})
+	post("/portal/Organization/"+org.ID+"/Key?label=first", string(body), &key)
+	post("/portal/Organization/"+org.ID+"/Token?label=first", "", &tok)
+	if key.ID == "" || tok.Token == "" {
+		t.Fatalf("portal gave key %q token %d chars", key.ID, len(tok.Token))
+	}
+	path := t.TempDir() + "/dpc.pem"
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pk, err := auth.LoadPrivateKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := auth.NewTokenSource(auth.Credentials{BaseURL: srv.BaseURL(), ClientToken: tok.Token, KeyID: key.ID, PrivateKey: pk})
+	if st := get(t, &http.Client{Transport: ts.Transport(nil)}, srv.BaseURL()+"/Organization"); st != 200 {
+		t.Fatalf("GET /Organization = %d", st)
+	}
 }

@@ -5,19 +5,28 @@ import (
 	"time"
 )
 
+// invalidError is an input problem: it says what is wrong without the generic suffix, and
+// matches ErrInvalid for callers that decide by kind.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalidf(format string, a ...any) error { return &invalidError{msg: fmt.Sprintf(format, a...)} }
+
 // ValidateNPI checks a National Provider Identifier: 10 digits whose last is the Luhn check
 // digit computed over the 80840 prefix and the first nine.
 func ValidateNPI(npi string) error {
 	if len(npi) != 10 {
-		return fmt.Errorf("NPI %q: must be 10 digits: %w", npi, ErrInvalid)
+		return invalidf("NPI %q: must be 10 digits", npi)
 	}
 	for i := 0; i < 10; i++ {
 		if npi[i] < '0' || npi[i] > '9' {
-			return fmt.Errorf("NPI %q: must be 10 digits: %w", npi, ErrInvalid)
+			return invalidf("NPI %q: must be 10 digits", npi)
 		}
 	}
 	if NPICheckDigit(npi[:9]) != npi[9] {
-		return fmt.Errorf("NPI %q: check digit is wrong (Luhn with prefix 80840): %w", npi, ErrInvalid)
+		return invalidf("NPI %q: check digit is wrong (Luhn with prefix 80840)", npi)
 	}
 	return nil
 }
@@ -60,7 +69,7 @@ func mbiLetter(c byte) bool {
 // no dashes).
 func ValidateMBI(mbi string) error {
 	if len(mbi) != 11 {
-		return fmt.Errorf("MBI %q: must be 11 characters: %w", mbi, ErrInvalid)
+		return invalidf("MBI %q: must be 11 characters", mbi)
 	}
 	for i := 0; i < 11; i++ {
 		c := mbi[i]
@@ -76,7 +85,7 @@ func ValidateMBI(mbi string) error {
 			ok = (c >= '0' && c <= '9') || mbiLetter(c)
 		}
 		if !ok {
-			return fmt.Errorf("MBI %q: character %d (%q) is not allowed there: %w", mbi, i+1, c, ErrInvalid)
+			return invalidf("MBI %q: character %d (%q) is not allowed there", mbi, i+1, c)
 		}
 	}
 	return nil
@@ -85,7 +94,7 @@ func ValidateMBI(mbi string) error {
 // ValidateDate checks a FHIR date (YYYY-MM-DD) that is a real calendar day.
 func ValidateDate(s string) error {
 	if _, err := time.Parse("2006-01-02", s); err != nil {
-		return fmt.Errorf("date %q: must be YYYY-MM-DD: %w", s, ErrInvalid)
+		return invalidf("date %q: must be a calendar date written YYYY-MM-DD", s)
 	}
 	return nil
 }
@@ -96,5 +105,5 @@ func ValidateGender(s string) error {
 	case "male", "female", "other", "unknown":
 		return nil
 	}
-	return fmt.Errorf("gender %q: must be male, female, other or unknown: %w", s, ErrInvalid)
+	return invalidf("gender %q: must be male, female, other or unknown", s)
 }

@@ -3,6 +3,8 @@ package dpc
 import (
 	"errors"
 	"testing"
+
+	"github.com/dpcetl/dpcetl/extract/dpctest/synth"
 )
 
 func TestValidateNPI(t *testing.T) {
@@ -87,5 +89,18 @@ func TestRedactAndServerMessage(t *testing.T) {
 	got = serverMessage([]byte(`{"id":"x","errors":["a","b"]}`))
 	if got != "a; b" {
 		t.Errorf("errors message = %q", got)
+	}
+}
+
+// The sandbox's generator and these validators must agree on what a valid identifier is.
+func TestValidatorsAcceptSynthIdentifiers(t *testing.T) {
+	g := synth.New(synth.Options{Seed: 7})
+	for i := range 2000 {
+		if err := ValidateNPI(g.NPI(i)); err != nil {
+			t.Fatalf("synth NPI(%d): %v", i, err)
+		}
+		if err := ValidateMBI(g.MBI(i)); err != nil {
+			t.Fatalf("synth MBI(%d): %v", i, err)
+		}
 	}
 }

@@ -218,7 +218,6 @@ type Failure struct {
 
 // Report is what Apply did.
 type Report struct {
-	DryRun               bool          `json:"dry_run"`
 	CreatedPractitioners []string      `json:"created_practitioners"`
 	CreatedPatients      []string      `json:"created_patients"`
 	CreatedGroups        []string      `json:"created_groups"`
@@ -236,7 +235,8 @@ var ErrPartial = errors.New("roster: some changes did not apply")
 // roster rows it concerns) and the rest carries on; the returned error then wraps ErrPartial
 // and, when any failure was retryable or an auth failure, that sentinel too.
 func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
-	rep := &Report{Unchanged: p.Unchanged}
+	rep := &Report{Unchanged: p.Unchanged, CreatedPractitioners: []string{}, CreatedPatients: []string{}, CreatedGroups: []string{},
+		Added: []Attribution{}, Renewed: []Attribution{}, Removed: []Attribution{}, Failed: []Failure{}}
 	fail := func(action, npi, mbi string, lines []int, err error) {
 		rep.Failed = append(rep.Failed, Failure{Lines: lines, NPI: npi, MBI: mbi, Action: action, Error: err.Error(), err: err})
 	}
@@ -428,8 +428,10 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 	return rep, nil
 }
 
-// Expiring lists the organization's attributions that lapse within window of now (and, when
-// includeLapsed, those that already lapsed but were never removed).
+// Expiring lists the organization's attributions that lapse within window of now, soonest
+// first, and, when includeLapsed, those whose period already ended. DPC's Group does not say
+// why a member is inactive, so a member removed with $remove shows up as lapsed once its
+// original period has ended.
 func Expiring(ctx context.Context, c *dpc.Client, now time.Time, window time.Duration, includeLapsed bool) ([]Attribution, error) {
 	gs, err := c.AllGroups(ctx)
 	if err != nil {

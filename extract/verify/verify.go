@@ -213,56 +213,56 @@ func (v *Verifier) Reset() {
 	v.n, v.lines, v.last = 0, 0, 0
 }
 
-// AsyncWriter feeds a Verifier from a second goroutine, so that hashing runs
-// beside decoding and writing instead of after them. Write copies p into one
-// of a few fixed buffers and returns; Close waits until every byte is hashed
-// and must always be called.
-type AsyncWriter struct {
-	v    *Verifier
-	ch   chan []byte
-	free chan []byte
-	done chan struct{}
-	shut bool
-}
-
-// Async returns an AsyncWriter with bufs buffers of size bytes.
-func (v *Verifier) Async(bufs, size int) *AsyncWriter {
+// Copy copies src to dst until EOF and feeds every byte to v, hashing on a
+// second goroutine while this one reads and writes. Buffers are handed over,
+// not copied: of bufs buffers of size bytes, one is being filled while others
+// are written and hashed. It returns the bytes copied and the first error of
+// src or dst (io.EOF is not an error). When it returns without error, v has
+// seen exactly the bytes written to dst.
+func (v *Verifier) Copy(dst io.Writer, src io.Reader, bufs, size int) (int64, error) {
 	bufs, size = max(bufs, 2), max(size, 4096)
-	a := &AsyncWriter{v: v, ch: make(chan []byte, bufs), free: make(chan []byte, bufs), done: make(chan struct{})}
+	free := make(chan []byte, bufs)
 	for range bufs {
-		a.free <- make([]byte, size)
+		free <- make([]byte, size)
 	}
+	work := make(chan []byte, bufs)
+	done := make(chan struct{})
 	go func() {
-		defer close(a.done)
-		for b := range a.ch {
+		defer close(done)
+		for b := range work {
 			v.Write(b)
-			a.free <- b[:cap(b)]
+			free <- b[:cap(b)]
 		}
 	}()
-	return a
-}
-
-// Write queues a copy of p for hashing.
-func (a *AsyncWriter) Write(p []byte) (int, error) {
-	if a.shut {
-		return 0, errors.New("verify: write after Close")
+	defer func() { close(work); <-done }()
+	var written int64
+	for {
+		b := <-free
+		n := 0
+		var rerr error
+		for n < len(b) && rerr == nil {
+			var k int
+			k, rerr = src.Read(b[n:])
+			n += k
+		}
+		if n > 0 {
+			work <- b[:n] // the hasher reads b while we write it: both only read
+			k, werr := dst.Write(b[:n])
+			written += int64(k)
+			if werr == nil && k < n {
+				werr = io.ErrShortWrite
+			}
+			if werr != nil {
+				return written, werr
+			}
+		} else {
+			free <- b
+		}
+		if rerr == io.EOF {
+			return written, nil
+		}
+		if rerr != nil {
+			return written, rerr
+		}
 	}
-	n := len(p)
-	for len(p) > 0 {
-		b := <-a.free
-		k := copy(b, p)
-		a.ch <- b[:k]
-		p = p[k:]
-	}
-	return n, nil
-}
-
-// Close waits until everything written was hashed. It is safe to call twice.
-func (a *AsyncWriter) Close() error {
-	if !a.shut {
-		a.shut = true
-		close(a.ch)
-	}
-	<-a.done
-	return nil
 }

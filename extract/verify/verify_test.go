@@ -274,27 +274,47 @@ func TestCount(t *testing.T) {
 	}
 }
 
-// The async writer hashes exactly what the synchronous one does, whatever the
-// write sizes.
-func TestAsyncWriter(t *testing.T) {
+func TestCopy(t *testing.T) {
 	data := ndjson(3000)
-	for _, chunk := range []int{1, 7, 4096, 5000, 1 << 20} {
-		v, _ := verify.New(verify.Expect{Name: "a", Checksum: sum(data), Length: int64(len(data)), Count: 3000})
-		a := v.Async(3, 4096)
-		for p := data; len(p) > 0; {
-			k := min(chunk, len(p))
-			if n, err := a.Write(p[:k]); n != k || err != nil {
-				t.Fatal(n, err)
+	boom := errors.New("boom")
+	for name, r := range map[string]func() io.Reader{
+		"direct":  func() io.Reader { return bytes.NewReader(data) },
+		"onebyte": func() io.Reader { return iotest.OneByteReader(bytes.NewReader(data)) },
+		"half":    func() io.Reader { return iotest.HalfReader(bytes.NewReader(data)) },
+		"dataerr": func() io.Reader { return iotest.DataErrReader(bytes.NewReader(data)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			v, _ := verify.New(verify.Expect{Name: "c", Checksum: sum(data), Length: int64(len(data)), Count: 3000})
+			var out bytes.Buffer
+			n, err := v.Copy(&out, r(), 3, 4096)
+			if err != nil || n != int64(len(data)) || !bytes.Equal(out.Bytes(), data) {
+				t.Fatalf("n %d err %v", n, err)
 			}
-			p = p[k:]
-		}
-		a.Close()
-		a.Close()
-		if err := v.Check(v.N()); err != nil {
-			t.Fatalf("chunk %d: %v", chunk, err)
-		}
-		if _, err := a.Write([]byte("x")); err == nil {
-			t.Fatal("write after close accepted")
-		}
+			if err := v.Check(n); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
+	t.Run("error mid-stream", func(t *testing.T) {
+		v, _ := verify.New(verify.Expect{Name: "c", Checksum: sum(data)})
+		var out bytes.Buffer
+		_, err := v.Copy(&out, io.MultiReader(bytes.NewReader(data[:5000]), iotest.ErrReader(boom)), 3, 4096)
+		if !errors.Is(err, boom) || v.N() != int64(out.Len()) {
+			t.Fatalf("err %v, hashed %d, wrote %d", err, v.N(), out.Len())
+		}
+		if v.Check(v.N()) == nil {
+			t.Fatal("a cut stream verified")
+		}
+	})
+	t.Run("write error", func(t *testing.T) {
+		v, _ := verify.New(verify.Expect{Name: "c", Checksum: sum(data)})
+		_, err := v.Copy(errWriter{boom}, bytes.NewReader(data), 2, 4096)
+		if !errors.Is(err, boom) {
+			t.Fatalf("err %v", err)
+		}
+	})
 }
+
+type errWriter struct{ err error }
+
+func (w errWriter) Write([]byte) (int, error) { return 0, w.err }

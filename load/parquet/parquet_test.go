@@ -106,7 +106,7 @@ func TestDictionaryTypedAndTaggedColumns(t *testing.T) {
 		name := cc.MetaData.PathInSchema[0]
 		got := false
 		for _, e := range cc.MetaData.Encoding {
-			got = got || e == format.RLEDictionary || e == format.PlainDictionary
+			got = got || e == format.RLEDictionary
 		}
 		if got != want[name] {
 			t.Errorf("%s: dictionary = %v, want %v", name, got, want[name])

@@ -281,6 +281,10 @@ func (w *s3Writer) Write(p []byte) (int, error) {
 	if w.done {
 		return 0, fmt.Errorf("write %s: %w", w.url, ErrClosed)
 	}
+	// A failed part cancels w.ctx; report the part's error, not the cancellation.
+	if err := w.partErr(); err != nil {
+		return 0, err
+	}
 	if err := w.ctx.Err(); err != nil {
 		return 0, fmt.Errorf("write %s: %w", w.url, err)
 	}

@@ -141,3 +141,12 @@ func validatePrefix(prefix string) error {
 	}
 	return ValidateKey(strings.TrimSuffix(prefix, "/"))
 }
+
+// Exists reports whether key has a committed object.
+func Exists(ctx context.Context, s Sink, key string) (bool, error) {
+	_, err := s.Stat(ctx, key)
+	if errors.Is(err, ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -241,7 +241,7 @@ func admEmitKeys(env *Env, f *admFlags, keys []dpc.Key, one bool) error {
 		if one {
 			return admJSON(env.Stdout, keys[0])
 		}
-		return admJSON(env.Stdout, keys)
+		return admJSON(env.Stdout, admNonNil(keys))
 	}
 	rows := make([][]string, len(keys))
 	for i, k := range keys {
@@ -382,7 +382,7 @@ func admEmitTokens(env *Env, f *admFlags, toks []dpc.Token, one bool, file strin
 			}
 			return admJSON(env.Stdout, v)
 		}
-		return admJSON(env.Stdout, toks)
+		return admJSON(env.Stdout, admNonNil(toks))
 	}
 	header := []string{"TOKEN ID", "LABEL", "CREATED", "EXPIRES"}
 	if file != "" {

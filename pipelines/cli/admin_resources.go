@@ -19,7 +19,7 @@ func admEmitPractitioners(env *Env, f *admFlags, ps []dpc.Practitioner, one bool
 		if one {
 			return admJSON(env.Stdout, ps[0])
 		}
-		return admJSON(env.Stdout, ps)
+		return admJSON(env.Stdout, admNonNil(ps))
 	}
 	rows := make([][]string, len(ps))
 	for i, p := range ps {
@@ -201,7 +201,7 @@ func admEmitPatients(env *Env, f *admFlags, ps []dpc.Patient, one bool) error {
 		if one {
 			return admJSON(env.Stdout, ps[0])
 		}
-		return admJSON(env.Stdout, ps)
+		return admJSON(env.Stdout, admNonNil(ps))
 	}
 	rows := make([][]string, len(ps))
 	for i, p := range ps {
@@ -347,7 +347,7 @@ func admEmitGroups(env *Env, f *admFlags, gs []dpc.Group, one bool) error {
 		if one {
 			return admJSON(env.Stdout, gs[0])
 		}
-		return admJSON(env.Stdout, gs)
+		return admJSON(env.Stdout, admNonNil(gs))
 	}
 	if one && len(gs) == 1 {
 		g := gs[0]
@@ -384,9 +384,9 @@ func admEmitGroups(env *Env, f *admFlags, gs []dpc.Group, one bool) error {
 // admGroupTarget is what group-changing commands share: the practitioner (by --npi) and the
 // patients (by --mbi), resolved to DPC ids, plus the practitioner's attestation.
 type admGroupTarget struct {
-	npi *string
-	group     *string
-	list      admList
+	npi   *string
+	group *string
+	list  admList
 }
 
 func admGroupFlags(name string) (*admFlags, *admGroupTarget) {

@@ -45,7 +45,8 @@ type admPlanJSON struct {
 }
 
 func admPrintPlan(env *Env, f *admFlags, p *roster.Plan) error {
-	v := admPlanJSON{DryRun: true, CreateGroups: p.CreateGroups, Add: p.Add, Renew: p.Renew, Remove: p.Remove, Unchanged: p.Unchanged}
+	v := admPlanJSON{DryRun: true, CreateGroups: admNonNil(p.CreateGroups), Add: admNonNil(p.Add), Renew: admNonNil(p.Renew),
+		Remove: admNonNil(p.Remove), Unchanged: p.Unchanged, CreatePractitioners: []string{}, CreatePatients: []string{}}
 	for _, r := range p.CreatePractitioners {
 		v.CreatePractitioners = append(v.CreatePractitioners, r.NPI)
 	}

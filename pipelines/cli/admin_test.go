@@ -504,3 +504,35 @@ func regexpRow(out, row string) bool {
 	}
 	return false
 }
+
+// The README's sample roster applies cleanly on a fresh organization.
+func TestAdminSampleRoster(t *testing.T) {
+	a := newAdm(t)
+	a.onboard("dpcetl")
+	file := filepath.Join("..", "..", "testdata", "admin", "roster.csv")
+	out := a.ok("roster", "sync", "--file", file, "--dry-run")
+	if !strings.Contains(out, "2 practitioners and 6 patients to register, 2 groups to create, 6 to add") {
+		t.Fatalf("dry run:\n%s", out)
+	}
+	out = a.ok("roster", "sync", "--file", file)
+	if !strings.Contains(out, "6 added, 0 renewed, 0 removed, 0 unchanged, 0 failed") {
+		t.Fatalf("sync:\n%s", out)
+	}
+	var gs []dpc.Group
+	a.json(&gs, "groups", "list")
+	if len(gs) != 2 || len(gs[0].Member) != 3 {
+		t.Fatalf("groups: %+v", gs)
+	}
+}
+
+func TestAdminHelpListsFlags(t *testing.T) {
+	a := newAdm(t)
+	out := a.ok("help", "keys", "upload")
+	for _, want := range []string{"--sign-key-file", "--signature-file", "--org-id", "--client-token-file", "--output"} {
+		if !strings.Contains(out, strings.TrimPrefix(want, "-")) {
+			t.Errorf("help keys upload lacks %s:\n%s", want, out)
+		}
+	}
+	a.fails(cli.ExitUsage, "unknown flag", "keys", "list", "--nope")
+	a.fails(cli.ExitUsage, "--output", "keys", "list", "--output", "yaml")
+}

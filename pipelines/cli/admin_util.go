@@ -311,3 +311,11 @@ func readAllLimited(r io.Reader) ([]byte, error) {
 func admFileErr(flagName string, err error) error {
 	return fmt.Errorf("%w: --%s: %v", config.ErrInvalid, flagName, err)
 }
+
+// admNonNil makes an empty list print as [] rather than null.
+func admNonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

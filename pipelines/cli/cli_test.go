@@ -107,7 +107,7 @@ func TestConfigShowPrecedence(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, w := range []string{"destination: /env", "concurrency: 2", "statedir: /flag-state"} {
+	for _, w := range []string{"destination: /env", "concurrency: 2", "state_dir: /flag-state", "poll_interval: 5s"} {
 		if !strings.Contains(strings.ToLower(out), strings.ToLower(w)) {
 			t.Errorf("effective config lacks %q:\n%s", w, out)
 		}
@@ -147,3 +147,5 @@ func TestExitCodeMapping(t *testing.T) {
 		seen[e.Code] = true
 	}
 }
+
+func defaultTestConfig() config.Config { return config.Default() }

@@ -24,18 +24,21 @@ func schemaCommands() []*Command {
 				Usage:   "dpcetl schema ddl --dialect duckdb|athena|bigquery|snowflake [--table T]... [--location URL] [--dataset NAME] [--views DIR]",
 				Summary: "print CREATE statements for the claims tables (lineage and partition columns included)",
 				Run:     runSchemaDDL,
+				flags:   func() *flag.FlagSet { return new(schemaDDLFlags).set(io.Discard) },
 			},
 			{
 				Name:    "docs",
 				Usage:   "dpcetl schema docs [--out FILE]",
 				Summary: "print the Markdown reference of every table and column (schemas/README.md)",
 				Run:     runSchemaDocs,
+				flags:   func() *flag.FlagSet { return schemaDocsFlags(io.Discard, new(string)) },
 			},
 			{
 				Name:    "tables",
 				Usage:   "dpcetl schema tables [--views DIR]",
 				Summary: "list the tables and their columns with types",
 				Run:     runSchemaTables,
+				flags:   func() *flag.FlagSet { return schemaTablesFlags(io.Discard, new(string)) },
 			},
 		},
 	}}
@@ -52,12 +55,6 @@ func (s *schemaList) Set(v string) error {
 		}
 	}
 	return nil
-}
-
-func newSchemaFlagSet(env *Env, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	return fs
 }
 
 // schemaTables returns the built-in tables plus those of the user's view directory (if any).
@@ -98,28 +95,39 @@ func schemaFlagError(err error) error {
 	return &UsageError{Msg: err.Error()}
 }
 
+type schemaDDLFlags struct {
+	dialect, location, dataset, views string
+	tables                            schemaList
+}
+
+func (f *schemaDDLFlags) set(w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("schema ddl", flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.StringVar(&f.dialect, "dialect", "", "duckdb, athena, bigquery or snowflake (required)")
+	fs.Var(&f.tables, "table", "only this table (repeat or comma-separate)")
+	fs.StringVar(&f.location, "location", "", "dataset root the Parquet files were loaded to (s3://, gs://, path, or Snowflake @stage/path)")
+	fs.StringVar(&f.dataset, "dataset", "", "schema/dataset to qualify table names with")
+	fs.StringVar(&f.views, "views", "", "directory of extra ViewDefinitions to include")
+	return fs
+}
+
 func runSchemaDDL(_ context.Context, env *Env, args []string) error {
-	fs := newSchemaFlagSet(env, "schema ddl")
-	dialect := fs.String("dialect", "", "duckdb, athena, bigquery or snowflake (required)")
-	var tables schemaList
-	fs.Var(&tables, "table", "only this table (repeat or comma-separate)")
-	location := fs.String("location", "", "dataset root the Parquet files were loaded to (s3://, gs://, path, or Snowflake @stage/path)")
-	dataset := fs.String("dataset", "", "schema/dataset to qualify table names with")
-	views := fs.String("views", "", "directory of extra ViewDefinitions to include")
+	var f schemaDDLFlags
+	fs := f.set(env.Stderr)
 	if err := fs.Parse(args); err != nil {
 		return schemaFlagError(err)
 	}
 	if fs.NArg() > 0 {
 		return &UsageError{Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	if *dialect == "" {
+	if f.dialect == "" {
 		return &UsageError{Msg: "--dialect is required (" + strings.Join(schemas.Dialects(), ", ") + ")"}
 	}
-	defs, err := schemaTables(*views)
+	defs, err := schemaTables(f.views)
 	if err != nil {
 		return err
 	}
-	out, err := schemas.DDL(*dialect, defs, schemas.DDLOptions{Tables: tables, Location: *location, Dataset: *dataset})
+	out, err := schemas.DDL(f.dialect, defs, schemas.DDLOptions{Tables: f.tables, Location: f.location, Dataset: f.dataset})
 	if err != nil {
 		return err
 	}
@@ -127,9 +135,16 @@ func runSchemaDDL(_ context.Context, env *Env, args []string) error {
 	return err
 }
 
+func schemaDocsFlags(w io.Writer, out *string) *flag.FlagSet {
+	fs := flag.NewFlagSet("schema docs", flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.StringVar(out, "out", "", "write to this file instead of standard output")
+	return fs
+}
+
 func runSchemaDocs(_ context.Context, env *Env, args []string) error {
-	fs := newSchemaFlagSet(env, "schema docs")
-	out := fs.String("out", "", "write to this file instead of standard output")
+	out := new(string)
+	fs := schemaDocsFlags(env.Stderr, out)
 	if err := fs.Parse(args); err != nil {
 		return schemaFlagError(err)
 	}
@@ -150,9 +165,16 @@ func runSchemaDocs(_ context.Context, env *Env, args []string) error {
 	return nil
 }
 
+func schemaTablesFlags(w io.Writer, views *string) *flag.FlagSet {
+	fs := flag.NewFlagSet("schema tables", flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.StringVar(views, "views", "", "directory of extra ViewDefinitions to include")
+	return fs
+}
+
 func runSchemaTables(_ context.Context, env *Env, args []string) error {
-	fs := newSchemaFlagSet(env, "schema tables")
-	views := fs.String("views", "", "directory of extra ViewDefinitions to include")
+	views := new(string)
+	fs := schemaTablesFlags(env.Stderr, views)
 	if err := fs.Parse(args); err != nil {
 		return schemaFlagError(err)
 	}

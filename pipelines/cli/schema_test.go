@@ -124,3 +124,18 @@ func TestSchemaTablesWithUserViews(t *testing.T) {
 		t.Fatalf("clash accepted: exit %d, stderr %s", code, errs)
 	}
 }
+
+func TestSchemaHelpListsFlags(t *testing.T) {
+	code, out, errs := runSchemaCLI(t, "help", "schema", "ddl")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"--dialect", "-location", "-table", "-dataset", "-views", "snowflake"} {
+		if !strings.Contains(out, strings.TrimLeft(want, "-")) {
+			t.Errorf("help lacks %s:\n%s", want, out)
+		}
+	}
+	if code, out, _ := runSchemaCLI(t, "schema", "ddl", "-h"); code != ExitOK || !strings.Contains(out, "dialect") {
+		t.Errorf("-h: exit %d, out %q", code, out)
+	}
+}

@@ -23,8 +23,8 @@ import (
 	"github.com/dpcetl/dpcetl/pipelines/cli"
 )
 
-// binary is the dpcetl command built once for every subprocess test.
-var binary string
+// dpcetlBinary is the dpcetl command built once for every subprocess test.
+var dpcetlBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "dpcetl-bin-")
@@ -32,11 +32,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "dpcetl")
+	dpcetlBinary = filepath.Join(dir, "dpcetl")
 	if runtime.GOOS == "windows" {
-		binary += ".exe"
+		dpcetlBinary += ".exe"
 	}
-	build := exec.Command("go", "build", "-o", binary, "github.com/dpcetl/dpcetl/cmd/dpcetl")
+	build := exec.Command("go", "build", "-o", dpcetlBinary, "github.com/dpcetl/dpcetl/cmd/dpcetl")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building dpcetl:", err)
@@ -48,13 +48,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type result struct {
+type procResult struct {
 	code           int
 	stdout, stderr string
 }
 
 // summary returns the last stdout line parsed as the JSON summary.
-func (r result) summary(t *testing.T) map[string]any {
+func (r procResult) summary(t *testing.T) map[string]any {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	var m map[string]any
@@ -64,12 +64,12 @@ func (r result) summary(t *testing.T) map[string]any {
 	return m
 }
 
-// dpcetl runs the binary with no TTY (pipes) in dir, with only the given environment.
-func dpcetl(t *testing.T, dir string, env []string, args ...string) result {
+// dpcetl runs the dpcetlBinary with no TTY (pipes) in dir, with only the given environment.
+func runBinary(t *testing.T, dir string, env []string, args ...string) procResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, dpcetlBinary, args...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "TMPDIR=" + os.TempDir()}, env...)
 	var out, errb bytes.Buffer
@@ -81,10 +81,10 @@ func dpcetl(t *testing.T, dir string, env []string, args ...string) result {
 	} else if err != nil {
 		t.Fatalf("run %v: %v", args, err)
 	}
-	return result{code: code, stdout: out.String(), stderr: errb.String()}
+	return procResult{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
-func noStackTrace(t *testing.T, r result) {
+func assertNoStackTrace(t *testing.T, r procResult) {
 	t.Helper()
 	for _, s := range []string{"goroutine ", "panic:", ".go:"} {
 		if strings.Contains(r.stderr, s) {
@@ -94,13 +94,13 @@ func noStackTrace(t *testing.T, r result) {
 }
 
 var (
-	keyOnce sync.Once
-	testKey *rsa.PrivateKey
+	cliKeyOnce sync.Once
+	cliTestKey *rsa.PrivateKey
 )
 
-// fixture is a sandbox in the test process, provisioned through HTTP, plus a config file
+// cliFixture is a sandbox in the test process, provisioned through HTTP, plus a config file
 // for the subprocess that points at it through credential files.
-type fixture struct {
+type cliFixture struct {
 	srv      *dpctest.Server
 	sb       *dpc.Sandbox
 	dir      string
@@ -111,24 +111,24 @@ type fixture struct {
 	outDir   string
 }
 
-func newFixture(t *testing.T, extraYAML string, opts ...dpctest.Option) *fixture {
+func newCLIFixture(t *testing.T, extraYAML string, opts ...dpctest.Option) *cliFixture {
 	t.Helper()
-	keyOnce.Do(func() {
+	cliKeyOnce.Do(func() {
 		k, err := dpc.GenerateKey(1024)
 		if err != nil {
 			panic(err)
 		}
-		testKey = k
+		cliTestKey = k
 	})
 	base := []dpctest.Option{dpctest.WithMinKeyBits(1024), dpctest.WithJobDuration(50 * time.Millisecond)}
 	srv := dpctest.NewServer(append(base, opts...)...)
 	t.Cleanup(srv.Close)
-	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{Key: testKey, Patients: 8, Practitioners: 1})
+	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{Key: cliTestKey, Patients: 8, Practitioners: 1})
 	if err != nil {
 		t.Fatalf("provision: %v", err)
 	}
 	dir := t.TempDir()
-	f := &fixture{srv: srv, sb: sb, dir: dir, config: filepath.Join(dir, "dpcetl.yaml"),
+	f := &cliFixture{srv: srv, sb: sb, dir: dir, config: filepath.Join(dir, "dpcetl.yaml"),
 		tokFile: filepath.Join(dir, "client_token"), keyFile: filepath.Join(dir, "private.pem"),
 		stateDir: filepath.Join(dir, "state"), outDir: filepath.Join(dir, "out")}
 	os.WriteFile(f.tokFile, []byte(sb.Credentials.ClientToken+"\n"), 0o600)
@@ -137,7 +137,7 @@ func newFixture(t *testing.T, extraYAML string, opts ...dpctest.Option) *fixture
 	return f
 }
 
-func (f *fixture) writeConfig(t *testing.T, keyID, extra string) {
+func (f *cliFixture) writeConfig(t *testing.T, keyID, extra string) {
 	t.Helper()
 	y := fmt.Sprintf(`api: %s
 credentials:
@@ -156,8 +156,8 @@ max_attempts: 1
 	}
 }
 
-// secretsAbsent checks that no credential of the fixture shows in the output.
-func (f *fixture) secretsAbsent(t *testing.T, r result) {
+// secretsAbsent checks that no credential of the cliFixture shows in the output.
+func (f *cliFixture) secretsAbsent(t *testing.T, r procResult) {
 	t.Helper()
 	pemBody := strings.Split(string(f.sb.PrivateKeyPEM), "\n")[1]
 	for _, s := range []string{f.sb.Credentials.ClientToken, pemBody, "eyJ"} {
@@ -169,7 +169,7 @@ func (f *fixture) secretsAbsent(t *testing.T, r result) {
 
 func TestSubprocessEmbeddedRunJSONLogs(t *testing.T) {
 	dir := t.TempDir()
-	r := dpcetl(t, dir, nil, "run")
+	r := runBinary(t, dir, nil, "run")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -240,12 +240,12 @@ func TestSubprocessBadInputClearMessages(t *testing.T) {
 		{"unwritable out", []string{"run", "--out", filepath.Join(notDir, "out")}, cli.ExitConfig, []string{"output directory", "not writable", "not a directory"}},
 		{"unknown flag", []string{"run", "--fast"}, cli.ExitUsage, []string{"unknown flag -fast", "usage: dpcetl run"}},
 		{"port in use", []string{"run", "--sandbox-addr", ln.Addr().String()}, cli.ExitConfig, []string{"cannot start the embedded DPC sandbox on " + ln.Addr().String(), "--sandbox-addr"}},
-		{"bad config key", []string{"config", "validate", writeFile(t, dir, "bad.yaml", "api: sandbox\nsince: full\ndestinaton: x\n")}, cli.ExitConfig, []string{`bad.yaml:3: unknown key "destinaton"`}},
+		{"bad config key", []string{"config", "validate", writeTestFile(t, dir, "bad.yaml", "api: sandbox\nsince: full\ndestinaton: x\n")}, cli.ExitConfig, []string{`bad.yaml:3: unknown key "destinaton"`}},
 		{"unknown command", []string{"exportt"}, cli.ExitUsage, []string{`unknown command "exportt"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := dpcetl(t, dir, nil, tt.args...)
+			r := runBinary(t, dir, nil, tt.args...)
 			if r.code != tt.code {
 				t.Fatalf("exit %d, want %d\n%s", r.code, tt.code, r.stderr)
 			}
@@ -254,12 +254,12 @@ func TestSubprocessBadInputClearMessages(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
 				}
 			}
-			noStackTrace(t, r)
+			assertNoStackTrace(t, r)
 		})
 	}
 }
 
-func writeFile(t *testing.T, dir, name, content string) string {
+func writeTestFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
@@ -270,12 +270,12 @@ func writeFile(t *testing.T, dir, name, content string) string {
 
 // TestSubprocessStagesLikeAirflow runs the stage commands one process at a time, as the DAG does.
 func TestSubprocessStagesLikeAirflow(t *testing.T) {
-	f := newFixture(t, "")
-	start := dpcetl(t, f.dir, nil, "export", "start", "--config", f.config)
+	f := newCLIFixture(t, "")
+	start := runBinary(t, f.dir, nil, "export", "start", "--config", f.config)
 	if start.code != 0 {
 		t.Fatalf("export start: exit %d\n%s", start.code, start.stderr)
 	}
-	again := dpcetl(t, f.dir, nil, "export", "start", "--config", f.config)
+	again := runBinary(t, f.dir, nil, "export", "start", "--config", f.config)
 	job := start.summary(t)["groups"].([]any)[0].(map[string]any)["job_id"]
 	if again.code != 0 || again.summary(t)["groups"].([]any)[0].(map[string]any)["job_id"] != job {
 		t.Fatalf("export start is not idempotent: %v then %v", job, again.stdout)
@@ -285,7 +285,7 @@ func TestSubprocessStagesLikeAirflow(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		st := dpcetl(t, f.dir, nil, "export", "status", "--config", f.config)
+		st := runBinary(t, f.dir, nil, "export", "status", "--config", f.config)
 		if st.code == 0 {
 			break
 		}
@@ -295,7 +295,7 @@ func TestSubprocessStagesLikeAirflow(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, args := range [][]string{{"export", "download"}, {"transform"}, {"load"}} {
-		r := dpcetl(t, f.dir, nil, append(args, "--config", f.config)...)
+		r := runBinary(t, f.dir, nil, append(args, "--config", f.config)...)
 		if r.code != 0 {
 			t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
 		}
@@ -319,37 +319,37 @@ func TestSubprocessStagesLikeAirflow(t *testing.T) {
 
 func TestSubprocessExitCodes(t *testing.T) {
 	t.Run("1 internal: corrupt state file", func(t *testing.T) {
-		f := newFixture(t, "")
+		f := newCLIFixture(t, "")
 		os.MkdirAll(filepath.Join(f.stateDir, "jobs"), 0o700)
 		os.WriteFile(filepath.Join(f.stateDir, "jobs", "export-"+f.sb.GroupIDs[0]+".json"), []byte("{not json"), 0o600)
-		r := dpcetl(t, f.dir, nil, "export", "status", "--config", f.config)
+		r := runBinary(t, f.dir, nil, "export", "status", "--config", f.config)
 		if r.code != cli.ExitInternal || !strings.Contains(r.stderr, "corrupt") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("2 usage", func(t *testing.T) {
-		r := dpcetl(t, t.TempDir(), nil, "load", "--groups")
+		r := runBinary(t, t.TempDir(), nil, "load", "--groups")
 		if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "flag needs an argument") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("3 config: stage command on the embedded sandbox", func(t *testing.T) {
-		r := dpcetl(t, t.TempDir(), nil, "export", "start")
+		r := runBinary(t, t.TempDir(), nil, "export", "start")
 		if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "need a real API") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("3 config: env var overrides file", func(t *testing.T) {
-		f := newFixture(t, "")
-		r := dpcetl(t, f.dir, []string{"DPCETL_SINCE=sometimes"}, "export", "start", "--config", f.config)
+		f := newCLIFixture(t, "")
+		r := runBinary(t, f.dir, []string{"DPCETL_SINCE=sometimes"}, "export", "start", "--config", f.config)
 		if r.code != cli.ExitConfig || !strings.Contains(r.stderr, `since: "sometimes"`) {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("4 auth: wrong key id", func(t *testing.T) {
-		f := newFixture(t, "")
+		f := newCLIFixture(t, "")
 		f.writeConfig(t, "0b7c2b9e-6a53-4e57-9d57-3b1f3e0e9a11", "")
-		r := dpcetl(t, f.dir, nil, "export", "start", "--config", f.config)
+		r := runBinary(t, f.dir, nil, "export", "start", "--config", f.config)
 		if r.code != cli.ExitAuth {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
@@ -359,10 +359,10 @@ func TestSubprocessExitCodes(t *testing.T) {
 		views := filepath.Join(t.TempDir(), "views")
 		os.MkdirAll(views, 0o755)
 		// EOB ids are "carrier-123…": as an integer column every EOB line breaks the view.
-		writeFile(t, views, "eob_number.json", `{"resourceType":"ViewDefinition","name":"eob_number","status":"active",
+		writeTestFile(t, views, "eob_number.json", `{"resourceType":"ViewDefinition","name":"eob_number","status":"active",
 "resource":"ExplanationOfBenefit","select":[{"column":[{"name":"n","path":"id","type":"integer"}]}]}`)
-		f := newFixture(t, "views_dir: "+views+"\n")
-		r := dpcetl(t, f.dir, nil, "run", "--config", f.config)
+		f := newCLIFixture(t, "views_dir: "+views+"\nquarantine:\n  max_lines: 2\n")
+		r := runBinary(t, f.dir, nil, "run", "--config", f.config)
 		if r.code != cli.ExitBadData || !strings.Contains(r.stderr, "quarantine") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
@@ -375,19 +375,19 @@ func TestSubprocessExitCodes(t *testing.T) {
 		}
 	})
 	t.Run("10 retryable: 503", func(t *testing.T) {
-		f := newFixture(t, "")
+		f := newCLIFixture(t, "")
 		f.srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultUnavailable, Path: "/Group/"}}})
-		r := dpcetl(t, f.dir, nil, "export", "start", "--config", f.config)
+		r := runBinary(t, f.dir, nil, "export", "start", "--config", f.config)
 		if r.code != cli.ExitRetryable {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("11 still running", func(t *testing.T) {
-		f := newFixture(t, "", dpctest.WithJobDuration(time.Hour))
-		if r := dpcetl(t, f.dir, nil, "export", "start", "--config", f.config); r.code != 0 {
+		f := newCLIFixture(t, "", dpctest.WithJobDuration(time.Hour))
+		if r := runBinary(t, f.dir, nil, "export", "start", "--config", f.config); r.code != 0 {
 			t.Fatalf("start: exit %d\n%s", r.code, r.stderr)
 		}
-		r := dpcetl(t, f.dir, nil, "export", "status", "--config", f.config)
+		r := runBinary(t, f.dir, nil, "export", "status", "--config", f.config)
 		if r.code != cli.ExitStillRunning {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
@@ -396,8 +396,8 @@ func TestSubprocessExitCodes(t *testing.T) {
 		}
 	})
 	t.Run("130 interrupted, then the rerun rejoins the job", func(t *testing.T) {
-		f := newFixture(t, "", dpctest.WithJobDuration(time.Hour))
-		cmd := exec.Command(binary, "run", "--config", f.config)
+		f := newCLIFixture(t, "", dpctest.WithJobDuration(time.Hour))
+		cmd := exec.Command(dpcetlBinary, "run", "--config", f.config)
 		cmd.Dir = f.dir
 		var out bytes.Buffer
 		cmd.Stdout = &out
@@ -422,7 +422,7 @@ func TestSubprocessExitCodes(t *testing.T) {
 			t.Fatalf("job state not kept for the rerun: %v", err)
 		}
 		// The rerun rejoins the saved job (no second kick-off): status sees it.
-		r := dpcetl(t, f.dir, nil, "export", "status", "--config", f.config)
+		r := runBinary(t, f.dir, nil, "export", "status", "--config", f.config)
 		if r.code != cli.ExitStillRunning {
 			t.Fatalf("status after interrupt: exit %d\n%s", r.code, r.stderr)
 		}
@@ -433,8 +433,8 @@ func TestSubprocessExitCodes(t *testing.T) {
 }
 
 func TestSubprocessDoctor(t *testing.T) {
-	f := newFixture(t, "")
-	r := dpcetl(t, f.dir, nil, "doctor", "--config", f.config)
+	f := newCLIFixture(t, "")
+	r := runBinary(t, f.dir, nil, "doctor", "--config", f.config)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -445,13 +445,13 @@ func TestSubprocessDoctor(t *testing.T) {
 	}
 	f.secretsAbsent(t, r)
 	os.Chmod(f.keyFile, 0o644)
-	r = dpcetl(t, f.dir, nil, "doctor", "--config", f.config)
+	r = runBinary(t, f.dir, nil, "doctor", "--config", f.config)
 	if r.code != cli.ExitConfig || !strings.Contains(r.stdout, "FAIL private key file") || !strings.Contains(r.stdout, "chmod 600 "+f.keyFile) {
 		t.Fatalf("exit %d\n%s", r.code, r.stdout)
 	}
 	os.Chmod(f.keyFile, 0o600)
 	f.writeConfig(t, "0b7c2b9e-6a53-4e57-9d57-3b1f3e0e9a11", "")
-	r = dpcetl(t, f.dir, nil, "doctor", "--config", f.config)
+	r = runBinary(t, f.dir, nil, "doctor", "--config", f.config)
 	if r.code != cli.ExitAuth || !strings.Contains(r.stdout, "FAIL token exchange") || !strings.Contains(r.stdout, "fix:") {
 		t.Fatalf("exit %d\n%s", r.code, r.stdout)
 	}

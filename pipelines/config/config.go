@@ -100,6 +100,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// MarshalYAML writes the duration as "30s".
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
 // Default is the configuration of `dpcetl run` with nothing given: the embedded sandbox.
 func Default() Config {
 	return Config{

@@ -1,9 +1,6 @@
 package runner
 
-import (
-	"maps"
-	"sync"
-)
+import "sync"
 
 // Summary is what a command did; the CLI prints it as one JSON line on stdout.
 type Summary struct {
@@ -68,10 +65,4 @@ func (s *Summary) add(g *GroupSummary) {
 
 func newGroupSummary(group string) *GroupSummary {
 	return &GroupSummary{Group: group, Status: "ok", Rows: map[string]int64{}, Durations: map[string]float64{}, Resources: map[string]int{}}
-}
-
-func (g *GroupSummary) clone() *GroupSummary {
-	c := *g
-	c.Rows, c.Durations, c.Resources = maps.Clone(g.Rows), maps.Clone(g.Durations), maps.Clone(g.Resources)
-	return &c
 }

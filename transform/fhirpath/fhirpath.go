@@ -363,7 +363,21 @@ func (c *Ctx) pushValue(k int32, hint string) {
 // string text, float and integer values.
 func (c *Ctx) prim(it *Item) (Kind, string, float64, int64) {
 	if it.K != KNode {
-		return it.K, it.S, it.F, it.I
+		s := it.S
+		if s == "" {
+			switch it.K {
+			case KBool:
+				s = "false"
+				if it.I == 1 {
+					s = "true"
+				}
+			case KInteger:
+				s = strconv.FormatInt(it.I, 10)
+			case KDecimal:
+				s = strconv.FormatFloat(it.F, 'f', -1, 64)
+			}
+		}
+		return it.K, s, it.F, it.I
 	}
 	nd := &c.Doc.Nodes[it.N]
 	switch nd.Kind {

@@ -136,14 +136,3 @@ var (
 func r4HeaderExt(name string) bool {
 	return name == "ime_op_clm_val_amt" || name == "dsh_op_clm_val_amt" || name == "clm_uncompd_care_pmt_amt"
 }
-
-func amtDisplay(name string) string {
-	for _, tab := range [][]amtDef{lineDME, lineOutpt, lineHospc, linePDE, hdrInpatient, hdrCarrier, hdrOutpatient} {
-		for _, a := range tab {
-			if a.name == name {
-				return a.disp
-			}
-		}
-	}
-	return ""
-}

@@ -21,7 +21,6 @@ type claimExtra struct {
 	utilDays          int
 	pos               []string // per item place of service (carrier/DME)
 	provZip           string
-	specialty         []string // per care team member (carrier/DME)
 }
 
 // claimTypeWeights: carrier claims dominate real Medicare data, then PDE.
@@ -39,8 +38,8 @@ func (g *Generator) claimCount(mbi string) int {
 // claimHead draws the type and first service date of claim i; they are
 // the first values of the claim's stream, so lastUpdated can be derived
 // without building the whole claim.
-func (g *Generator) claimHead(mbi string, i int) (rng, ClaimType, time.Time) {
-	r := g.stream(mbi, tagClaim, i)
+func (g *Generator) claimHead(p *Beneficiary, i int) (rng, ClaimType, time.Time) {
+	r := g.stream(p.MBI, tagClaim, i)
 	n := r.intn(100)
 	t := Carrier
 	for _, cw := range claimTypeWeights {
@@ -50,14 +49,21 @@ func (g *Generator) claimHead(mbi string, i int) (rng, ClaimType, time.Time) {
 		}
 		n -= cw.w
 	}
-	from := g.opts.Epoch.AddDate(0, 0, -r.between(14, 3*365))
+	// Services happen before Epoch (and before death): within 3 years.
+	last := g.opts.Epoch.AddDate(0, 0, -14)
+	if p.DeathDate != "" {
+		if d, err := time.Parse(time.DateOnly, p.DeathDate); err == nil && d.Before(last) {
+			last = d
+		}
+	}
+	from := last.AddDate(0, 0, -r.between(0, 3*365-14))
 	return r, t, from
 }
 
 // claimUpdated returns claim i's lastUpdated without building the claim:
 // some time after the claim's first service date.
 func (g *Generator) claimUpdated(p *Beneficiary, i int) time.Time {
-	_, _, from := g.claimHead(p.MBI, i)
+	_, _, from := g.claimHead(p, i)
 	return g.lastUpdated(p.MBI, 100+i, from.AddDate(0, 0, 10))
 }
 
@@ -103,7 +109,7 @@ func pct(v int64, p int) int64 { return v * int64(p) / 100 }
 
 // claim fills c (and x) with claim i of the beneficiary.
 func (g *Generator) claim(p *Beneficiary, covs *[4]Coverage, i int, c *Claim, x *claimExtra) {
-	r, t, from := g.claimHead(p.MBI, i)
+	r, t, from := g.claimHead(p, i)
 	*x = claimExtra{}
 	id := idNum(p, i)
 	*c = Claim{
@@ -118,7 +124,7 @@ func (g *Generator) claim(p *Beneficiary, covs *[4]Coverage, i int, c *Claim, x 
 	if r.chance(10) {
 		x.prvdrState = pick(&r, stateZips).st
 	}
-	x.orgName = families[r.intn(len(families))] + " " + orgNames[r.intn(len(orgNames))]
+	x.orgName = orgName(&r, t)
 	x.groupNPI = orgNPI(&r)
 	switch t {
 	case Carrier, DME:
@@ -324,6 +330,9 @@ func (g *Generator) institutional(r *rng, p *Beneficiary, c *Claim, x *claimExtr
 			ds = "01"
 		}
 	}
+	if ds == "20" && p.DeathDate == "" {
+		ds = "01" // only the deceased are discharged as expired
+	}
 	c.DischargeStatus = ds
 	x.utilDays = days
 	g.diagnoses(r, c, r.between(2, 6), true)
@@ -451,4 +460,26 @@ func (g *Generator) pharmacy(r *rng, p *Beneficiary, covs *[4]Coverage, c *Claim
 		it.Amounts[j] = Amount{Name: linePDE[j].name, Value: centsString(v)}
 	}
 	c.Items = []Item{it}
+}
+
+// orgName draws an upper-case provider name fitting the claim type.
+func orgName(r *rng, t ClaimType) string {
+	var kinds []string
+	switch t {
+	case Carrier:
+		kinds = []string{"MEDICAL GROUP", "PHYSICIANS PC", "FAMILY PRACTICE", "CLINICAL LABORATORY"}
+	case DME:
+		kinds = []string{"MEDICAL SUPPLY", "HOME MEDICAL EQUIPMENT", "ORTHOTICS AND PROSTHETICS"}
+	case PDE:
+		kinds = []string{"PHARMACY", "DRUG STORE", "APOTHECARY"}
+	case SNF:
+		kinds = []string{"NURSING AND REHABILITATION CENTER", "CARE CENTER", "HEALTH CARE CENTER"}
+	case HHA:
+		kinds = []string{"HOME HEALTH SERVICES", "VISITING NURSE ASSOCIATION", "HOME CARE"}
+	case Hospice:
+		kinds = []string{"HOSPICE", "HOSPICE AND PALLIATIVE CARE"}
+	default:
+		kinds = []string{"GENERAL HOSPITAL", "MEDICAL CENTER", "COMMUNITY HOSPITAL", "REGIONAL MEDICAL CENTER"}
+	}
+	return strings.ToUpper(pick(r, families)) + " " + pick(r, kinds)
 }

@@ -36,11 +36,6 @@ func lookup(tab []codeDisp, code string) string {
 
 func dualDisplay(code string) string { return lookup(dualCodes, code) }
 
-// monthVar returns e.g. "dual_03" (underscore=true) or "buyin03".
-func monthVar(prefix string, m int, _ bool) string {
-	return prefix + twoDigit[m]
-}
-
 var twoDigit = [12]string{"01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"}
 
 // coverages builds the four Medicare parts of a beneficiary.
@@ -103,7 +98,9 @@ func (g *Generator) coverages(p *Beneficiary) [4]Coverage {
 			}
 		case "D":
 			c.MSCode = ms.code
-			if !hasD {
+			if hasD {
+				c.PeriodStart = dateString(time.Date(max(entitled.Year(), 2006), 1, 1, 0, 0, 0, 0, time.UTC))
+			} else {
 				c.Status = "cancelled"
 			}
 		}

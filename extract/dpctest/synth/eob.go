@@ -88,15 +88,14 @@ var roleDisplay = map[string]string{
 type infoFixed struct{ v, vdisp, code, cdisp string }
 
 var (
-	infoMCO       = infoFixed{"clm_mco_pd_sw", "Claim MCO Paid Switch", "0", "No managed care organization (MCO) payment"}
-	infoPtntStus  = infoFixed{"nch_ptnt_stus_ind_cd", "NCH Patient Status Indicator Code", "A", "Discharged"}
-	infoSrcAdmsn  = infoFixed{"clm_src_ip_admsn_cd", "Claim Source Inpatient Admission Code", "1", ""}
-	infoHHALupa   = infoFixed{"clm_hha_lupa_ind_cd", "Claim HHA Low Utilization Payment Adjustment (LUPA) Indicator Code", "L", "Low utilization payment adjustment (LUPA) claim"}
-	infoHHARfrl   = infoFixed{"clm_hha_rfrl_cd", "Claim HHA Referral Code", "1", "Physician referral"}
-	infoPrmryPyr  = infoFixed{"nch_prmry_pyr_cd", "NCH Primary Payer Code (if not Medicare)", "A", "Employer group health plan (EGHP) insurance for an aged beneficiary"}
-	infoDrugCvrg  = infoFixed{"drug_cvrg_stus_cd", "Drug Coverage Status Code", "C", "Covered"}
-	infoPhrmcySvc = infoFixed{"phrmcy_srvc_type_cd", "Pharmacy service type code", "01", "Community/retail pharmacy"}
-	infoPDE       = []infoFixed{
+	infoMCO      = infoFixed{"clm_mco_pd_sw", "Claim MCO Paid Switch", "0", "No managed care organization (MCO) payment"}
+	infoPtntStus = infoFixed{"nch_ptnt_stus_ind_cd", "NCH Patient Status Indicator Code", "A", "Discharged"}
+	infoSrcAdmsn = infoFixed{"clm_src_ip_admsn_cd", "Claim Source Inpatient Admission Code", "1", ""}
+	infoHHALupa  = infoFixed{"clm_hha_lupa_ind_cd", "Claim HHA Low Utilization Payment Adjustment (LUPA) Indicator Code", "L", "Low utilization payment adjustment (LUPA) claim"}
+	infoHHARfrl  = infoFixed{"clm_hha_rfrl_cd", "Claim HHA Referral Code", "1", "Physician referral"}
+	infoPrmryPyr = infoFixed{"nch_prmry_pyr_cd", "NCH Primary Payer Code (if not Medicare)", "A", "Employer group health plan (EGHP) insurance for an aged beneficiary"}
+	infoDrugCvrg = infoFixed{"drug_cvrg_stus_cd", "Drug Coverage Status Code", "C", "Covered"}
+	infoPDE      = []infoFixed{
 		{"dspnsng_stus_cd", "Dispensing Status Code", "P", "Partial fill"},
 		{"adjstmt_dltn_cd", "Adjustment Deletion Code", "A", "Adjustment"},
 		{"nstd_frmt_cd", "Non-Standard Format Code", "X", "X12 837"},
@@ -138,8 +137,6 @@ var revDisplay = map[string]string{
 	"0656": "Hospice - general inpatient care", "0657": "Hospice - physician services", "0730": "EKG/ECG - general classification",
 	"0762": "Observation room", "0940": "Other therapeutic services",
 }
-
-var orgNames = []string{"GENERAL HOSPITAL", "MEDICAL CENTER", "COMMUNITY HOSPITAL", "REGIONAL HEALTH", "CARE CENTER", "HOME HEALTH SERVICES", "HOSPICE OF THE VALLEY", "PHARMACY"}
 
 type countDef struct{ name, disp string }
 

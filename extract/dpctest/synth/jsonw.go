@@ -64,13 +64,6 @@ type jw struct {
 
 func (w *jw) raw(s string) { w.b = append(w.b, s...) }
 
-// str writes "s".
-func (w *jw) str(s string) {
-	w.b = append(w.b, '"')
-	w.b = append(w.b, s...)
-	w.b = append(w.b, '"')
-}
-
 func (w *jw) int(n int) { w.b = strconv.AppendInt(w.b, int64(n), 10) }
 
 // coding writes {"system":sys,"code":code[,"display":disp]}.
@@ -140,11 +133,3 @@ func (w *jw) extMoney(v string, c int64, r4 bool) {
 	w.money(c, r4)
 	w.raw(`}`)
 }
-
-func (w *jw) date(t time.Time) {
-	w.b = append(w.b, '"')
-	w.b = appendDate(w.b, t)
-	w.b = append(w.b, '"')
-}
-
-func (w *jw) dateStr(s string) { w.str(s) }

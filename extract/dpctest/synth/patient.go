@@ -14,14 +14,32 @@ func (g *Generator) appendPatient(b []byte, p *Beneficiary, cov *Coverage) []byt
 	} else {
 		w.raw(`"},"extension":[`)
 	}
-	w.raw(`{"url":"https://bluebutton.cms.gov/resources/variables/race","valueCoding":`)
+	w.raw(`{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex","valueCode":"`)
+	switch p.Gender {
+	case "male":
+		w.raw(`248153007`)
+	case "female":
+		w.raw(`248152002`)
+	default:
+		w.raw(`UNK`)
+	}
+	w.raw(`"},{"url":"https://bluebutton.cms.gov/resources/variables/race","valueCoding":`)
 	w.coding2(bbVar, "race", p.RaceCode, raceDisplay(p.RaceCode))
-	w.raw(`},{"url":"https://bluebutton.cms.gov/resources/variables/rfrnc_yr","valueDate":"`)
+	w.raw(`}`)
+	if r4 {
+		w.raw(`,{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-race","extension":[{"url":"ombCategory","valueCoding":`)
+		om, od := ombRace(p.RaceCode)
+		w.coding(ombSystem(om), om, od)
+		w.raw(`},{"url":"text","valueString":"`)
+		w.raw(od)
+		w.raw(`"}]}`)
+	}
+	w.raw(`,{"url":"https://bluebutton.cms.gov/resources/variables/rfrnc_yr","valueDate":"`)
 	w.raw(cov.ReferenceYear)
 	w.raw(`"}`)
 	for m := range 12 {
 		w.raw(`,`)
-		w.extCoding(monthVar("dual_", m, true), cov.Months[m].Dual, dualDisplay(cov.Months[m].Dual))
+		w.extCoding("dual_"+twoDigit[m], cov.Months[m].Dual, dualDisplay(cov.Months[m].Dual))
 	}
 	w.raw(`],"identifier":[`)
 	if r4 {
@@ -56,4 +74,26 @@ func (g *Generator) appendPatient(b []byte, p *Beneficiary, cov *Coverage) []byt
 	w.raw(p.Zip)
 	w.raw(`"}]}`)
 	return w.b
+}
+
+// ombRace maps the BFD race code to the US Core OMB category.
+func ombRace(code string) (string, string) {
+	switch code {
+	case "1":
+		return "2106-3", "White"
+	case "2":
+		return "2054-5", "Black or African American"
+	case "4":
+		return "2028-9", "Asian"
+	case "6":
+		return "1002-5", "American Indian or Alaska Native"
+	}
+	return "UNK", "Unknown"
+}
+
+func ombSystem(code string) string {
+	if code == "UNK" {
+		return "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+	}
+	return "urn:oid:2.16.840.1.113883.6.238"
 }

@@ -101,7 +101,7 @@ func TestRecordMatchesJSON(t *testing.T) {
 	for _, v := range []synth.FHIRVersion{synth.STU3, synth.R4} {
 		g := gen(v, 21)
 		seen := map[synth.ClaimType]bool{}
-		for i := range 80 {
+		for i := range 50 {
 			m := g.MBI(i)
 			rec := g.Record(m)
 			checkPatient(t, v, g, rec)

@@ -1,5 +1,3 @@
-// Package synth generates deterministic, BFD-shaped synthetic Medicare data
-// (Patient, Coverage, ExplanationOfBenefit as NDJSON) for the DPC sandbox and tests.
 package synth
 
 import "time"

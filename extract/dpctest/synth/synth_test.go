@@ -120,7 +120,7 @@ func TestNDJSONValid(t *testing.T) {
 		g := gen(v, 5)
 		ids := map[string]bool{}
 		types := map[string]int{}
-		for i := range 120 {
+		for i := range 80 {
 			m := g.MBI(i)
 			rec := g.Record(m)
 			for _, rt := range resourceTypes {
@@ -139,8 +139,8 @@ func TestNDJSONValid(t *testing.T) {
 				}
 				for _, l := range ls {
 					var r struct {
-						ResourceType string `json:"resourceType"`
-						ID           string `json:"id"`
+						ResourceType string                       `json:"resourceType"`
+						ID           string                       `json:"id"`
 						Meta         struct{ LastUpdated string } `json:"meta"`
 					}
 					if err := json.Unmarshal(l, &r); err != nil { // also rejects invalid JSON
@@ -169,7 +169,7 @@ func TestNDJSONValid(t *testing.T) {
 		}
 		for _, ct := range synth.ClaimTypes {
 			if types[strings.ToLower(string(ct))] == 0 {
-				t.Errorf("%v: no %s claims in 120 beneficiaries", v, ct)
+				t.Errorf("%v: no %s claims in 80 beneficiaries", v, ct)
 			}
 		}
 	}

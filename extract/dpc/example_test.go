@@ -1,0 +1,44 @@
+package dpc_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dpcetl/dpcetl/extract/dpc"
+	"github.com/dpcetl/dpcetl/extract/dpctest"
+)
+
+func ExampleValidateNPI() {
+	fmt.Println(dpc.ValidateNPI("1234567893"))
+	fmt.Println(dpc.ValidateNPI("1234567890"))
+	// Output:
+	// <nil>
+	// NPI "1234567890": check digit is wrong (Luhn with prefix 80840)
+}
+
+func ExampleProvisionSandbox() {
+	srv := dpctest.NewServer(dpctest.WithMinKeyBits(1024))
+	defer srv.Close()
+	ctx := context.Background()
+	sb, err := dpc.ProvisionSandbox(ctx, srv.URL, dpc.SandboxOptions{KeyBits: 1024, Practitioners: 2, Patients: 4})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c := sb.Client()
+	for _, npi := range sb.NPIs {
+		gs, _ := c.FindGroupsByNPI(ctx, npi)
+		fmt.Println(len(gs), "group with", len(gs[0].Member), "members, active:", gs[0].Member[0].Active(time.Now()))
+	}
+	// Output:
+	// 1 group with 2 members, active: true
+	// 1 group with 2 members, active: true
+}
+
+func ExampleProvenance_Header() {
+	p := dpc.Provenance{OrganizationID: "org-1", PractitionerID: "pr-1", Recorded: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	fmt.Println(p.Header())
+	// Output:
+	// {"agent":[{"onBehalfOfReference":{"reference":"Practitioner/pr-1"},"role":[{"coding":[{"system":"http://hl7.org/fhir/v3/RoleClass","code":"AGNT"}]}],"whoReference":{"reference":"Organization/org-1"}}],"meta":{"profile":["https://dpc.cms.gov/api/v1/StructureDefinition/dpc-profile-attestation"]},"reason":[{"system":"http://hl7.org/fhir/v3/ActReason","code":"TREAT"}],"recorded":"2026-03-01T12:00:00.000Z","resourceType":"Provenance"}
+}

@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dpcetl/dpcetl/extract"
+)
+
+// TestRunOnTerminal runs the embedded default in-process as if at a terminal: text logs,
+// a progress line, and the human summary before the JSON line.
+func TestRunOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"run", "--out", filepath.Join(dir, "out"), "--since", "full"}, Env{
+		Stdout: &out, Stderr: &errb, IsTerminal: true, Getenv: func(string) string { return "" },
+	})
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	se := errb.String()
+	for _, w := range []string{"level=INFO", "finished in", "rows:", "patient", "eob_line", "output:      file://", "files:"} {
+		if !strings.Contains(se, w) {
+			t.Errorf("terminal output lacks %q:\n%s", w, se)
+		}
+	}
+	if strings.Contains(se, `"level"`) {
+		t.Errorf("JSON logs on a terminal:\n%s", se)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], `{"command":"run","status":"ok"`) {
+		t.Fatalf("stdout is not exactly the summary line:\n%s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "_runs")); err != nil {
+		t.Fatalf("no committed runs: %v", err)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	var errb bytes.Buffer
+	env := &Env{Stderr: &errb, IsTerminal: true}
+	env.fill()
+	p := newProgress(env, newLogger(env, defaultTestConfig()))
+	now := time.Unix(1000, 0)
+	p.now = func() time.Time { return now }
+	p.Event(extract.Event{Kind: extract.EventJobProgress, Status: "RUNNING", Percent: 42.5})
+	if !strings.Contains(errb.String(), "export: RUNNING") || !strings.Contains(errb.String(), "42.5%") {
+		t.Fatalf("polling line: %q", errb.String())
+	}
+	for i := 0; i < 4; i++ {
+		now = now.Add(time.Second)
+		p.Event(extract.Event{Kind: extract.EventFileStart, Total: 4 << 20, Attempt: 1})
+		p.Event(extract.Event{Kind: extract.EventFileBytes, Bytes: 2 << 20})
+	}
+	now = now.Add(time.Second)
+	p.Event(extract.Event{Kind: extract.EventFileVerified, Bytes: 4 << 20})
+	p.Close()
+	s := errb.String()
+	for _, w := range []string{"download:", "8.00 MiB / 16.00 MiB", "1 files", "MiB/s", "ETA 5s", "\r\033[K"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("progress lacks %q: %q", w, s)
+		}
+	}
+	// Not a terminal: no control characters, events become log records.
+	errb.Reset()
+	env.IsTerminal = false
+	p = newProgress(env, newLogger(env, defaultTestConfig()))
+	p.Event(extract.Event{Kind: extract.EventFileRetry, URL: "http://x/Data/1.ndjson", Attempt: 1, Err: "503"})
+	p.Close()
+	if strings.Contains(errb.String(), "\r") || !strings.Contains(errb.String(), `"msg":"download retry"`) {
+		t.Fatalf("non-terminal progress: %q", errb.String())
+	}
+}
