@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,5 +359,52 @@ func TestInvalidOptions(t *testing.T) {
 		if err := run.Write(ctxT(t), table, rec); err == nil {
 			t.Errorf("Write to table %q succeeded", table)
 		}
+	}
+}
+
+func TestConcurrentWritesToSeveralTables(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s, _ := fileSink(t)
+	o := runOptions("conc")
+	o.Allocator = mem
+	run, err := load.NewRun(s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := []string{"eob", "eob_line", "patient", "coverage"}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(tables))
+	for _, table := range tables {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for start := 0; start < 2000; start += 250 {
+				rec := claimsRecord(mem, start, 250)
+				err := run.Write(ctxT(t), table, rec)
+				rec.Release()
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	m, err := run.Commit(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range m.Files {
+		if n := checkRows(t, openParquet(t, readObject(t, s, f.Key)), 0); n != 2000 {
+			t.Errorf("%s: %d rows, want 2000", f.Key, n)
+		}
+	}
+	if len(m.Files) != len(tables) {
+		t.Errorf("%d files, want %d", len(m.Files), len(tables))
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/dpcetl/dpcetl/transform"
 )
 
 // Warning kinds reported by Checker.
@@ -69,7 +71,7 @@ func (c *Checker) add(table, kind, example string) {
 // built-in table without the expected columns is an error (the batch is not from these views).
 func (c *Checker) Observe(table string, rec arrow.RecordBatch) error {
 	switch table {
-	case TableEOB, TableEOBLine, TableEOBDiagnosis, TableEOBProcedure, TableEOBCareTeam:
+	case TableEOB, TableEOBAmount, TableEOBLine, TableEOBLineAmount, TableEOBDiagnosis, TableEOBProcedure, TableEOBCareTeam:
 	default:
 		return nil
 	}
@@ -157,4 +159,17 @@ func column[T arrow.Array](rec arrow.RecordBatch, name string) (T, error) {
 		return zero, fmt.Errorf("column %s is %s", name, rec.Column(idx[0]).DataType())
 	}
 	return a, nil
+}
+
+// Wrap returns an emit function for transform.Engine.Run that observes every batch and then
+// hands it to emit (which owns and releases it). A batch that fails the check is released
+// and the error returned, so the run stops.
+func (c *Checker) Wrap(emit func(transform.Batch) error) func(transform.Batch) error {
+	return func(b transform.Batch) error {
+		if err := c.Observe(b.Table, b.Record); err != nil {
+			b.Record.Release()
+			return err
+		}
+		return emit(b)
+	}
 }

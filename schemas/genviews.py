@@ -326,6 +326,26 @@ def build(version):
                                    [{'column': cols(head, version)}, {'unionAll': branches}])
     views['eob'] = view('eob', 'ExplanationOfBenefit', 'One row per claim (ExplanationOfBenefit).', version,
                         [{'column': cols(eob_cols, version)}])
+    amt_var = lambda field: "iif(%s.startsWith('%s'), %s.substring(%d), %s)" % (field, V, field, len(V), field)
+    hdr_branches = [
+        {'forEach': 'extension.where(valueMoney.exists())', 'column': [
+            {'name': 'variable', 'path': amt_var('url'), 'type': 'string', 'description': 'BFD variable name (last segment of the https://bluebutton.cms.gov/resources/variables/ URL), e.g. nch_clm_prvdr_pmt_amt.'},
+            {'name': 'amount', 'path': 'valueMoney.value', 'type': 'decimal', 'description': 'The amount, exact.', 'tag': [{'name': 'ansi/type', 'value': 'DECIMAL(15,2)'}]}]},
+        {'forEach': 'benefitBalance.financial.where(usedMoney.exists())', 'column': [
+            {'name': 'variable', 'path': amt_var("type.coding.where(system = '%scodesystem/benefit-balance').code.first()" % BB), 'type': 'string', 'description': 'BFD variable name (last segment of the https://bluebutton.cms.gov/resources/variables/ URL), e.g. nch_clm_prvdr_pmt_amt.'},
+            {'name': 'amount', 'path': 'usedMoney.value', 'type': 'decimal', 'description': 'The amount, exact.', 'tag': [{'name': 'ansi/type', 'value': 'DECIMAL(15,2)'}]}]},
+    ]
+    views['eob_amount'] = view('eob_amount', 'ExplanationOfBenefit', 'One row per header money amount of a claim, keyed by BFD variable: STU3 money extensions, R4 money extensions and benefitBalance.financial usedMoney. Lossless companion of the eob columns (total charge and payment are eob columns).', version,
+                               [{'column': cols(parent_cols, version)}, {'unionAll': hdr_branches}])
+    ADJ_SYS = BB + 'codesystem/adjudication'
+    views['eob_line_amount'] = view('eob_line_amount', 'ExplanationOfBenefit', 'One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.', version,
+                                    [{'column': cols(parent_cols, version)},
+                                     {'forEach': 'item', 'column': [render(line_cols[0], version)],
+                                      'select': [{'forEach': 'adjudication.where(amount.exists())', 'column': [
+                                          {'name': 'variable', 'path': amt_var("category.coding.where(system = '%s').code.first()" % ADJ_SYS), 'type': 'string', 'description': 'BFD variable name the amount is keyed on (adjudication category coding of system https://bluebutton.cms.gov/resources/codesystem/adjudication, URL prefix removed).'},
+                                          {'name': 'amount', 'path': 'amount.value', 'type': 'decimal', 'description': 'The amount, exact.', 'tag': [{'name': 'ansi/type', 'value': 'DECIMAL(15,2)'}]},
+                                          {'name': 'category_code', 'path': "category.coding.where(system != '%s').code.first()" % ADJ_SYS, 'type': 'string', 'description': 'Other (CARIN) adjudication category code when sent (R4: submitted, eligible, paidtoprovider, ...); ambiguous on its own.'},
+                                      ]}]}])
     views['eob_line'] = view('eob_line', 'ExplanationOfBenefit', 'One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.', version,
                              [{'column': cols(parent_cols, version)}, {'forEach': 'item', 'column': cols(line_cols, version)}])
     views['eob_diagnosis'] = view('eob_diagnosis', 'ExplanationOfBenefit', 'One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.', version,

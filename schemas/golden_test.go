@@ -1,6 +1,8 @@
 package schemas
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -109,5 +111,45 @@ func TestSampleDuplicates(t *testing.T) {
 				t.Error("no rows at all")
 			}
 		})
+	}
+}
+
+// TestJobOutputTypesHaveTables checks that every resource type a real DPC job returns
+// (JobCompletionModel.json, plus OperationOutcome for error[]) feeds at least one table.
+func TestJobOutputTypesHaveTables(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(bfdDir, "dpc", "JobCompletionModel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job struct {
+		Output []struct {
+			Type string `json:"type"`
+		} `json:"output"`
+	}
+	if err := json.Unmarshal(b, &job); err != nil {
+		t.Fatal(err)
+	}
+	defs, err := Definitions(STU3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byType := map[string][]string{}
+	for _, d := range defs {
+		byType[d.Resource] = append(byType[d.Resource], d.Name)
+	}
+	types := []string{"OperationOutcome"}
+	for _, o := range job.Output {
+		types = append(types, o.Type)
+	}
+	if len(types) != 4 {
+		t.Fatalf("job sample lists %v", types)
+	}
+	for _, ty := range types {
+		if len(byType[ty]) == 0 {
+			t.Errorf("no table reads %s", ty)
+		}
+	}
+	if got := strings.Join(byType["ExplanationOfBenefit"], ","); got != "eob,eob_amount,eob_line,eob_line_amount,eob_diagnosis,eob_procedure,eob_care_team" {
+		t.Errorf("EOB tables: %s", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,10 +28,15 @@ func checkRun(t *testing.T, version string, ndjson []byte) (*Checker, transform.
 	}
 	chk := NewChecker()
 	src := transform.Source{Name: "in.ndjson", Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(ndjson)), nil }}
-	st, err := eng.Run(context.Background(), []transform.Source{src}, func(b transform.Batch) error {
+	batches := 0
+	st, err := eng.Run(context.Background(), []transform.Source{src}, chk.Wrap(func(b transform.Batch) error {
 		defer b.Record.Release()
-		return chk.Observe(b.Table, b.Record)
-	})
+		batches++
+		return nil
+	}))
+	if batches == 0 {
+		t.Error("Wrap passed no batch on")
+	}
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -50,7 +56,7 @@ func TestMissingOptionalFieldsGiveNulls(t *testing.T) {
 {"resourceType":"OperationOutcome"}
 `)
 			out, _ := runEngine(t, version, []string{"in.ndjson"}, map[string][]byte{"in.ndjson": in})
-			want := map[string]int{TableEOB: 1, TableEOBLine: 1, TableEOBDiagnosis: 1, TableEOBProcedure: 0, TableEOBCareTeam: 0,
+			want := map[string]int{TableEOB: 1, TableEOBAmount: 0, TableEOBLineAmount: 0, TableEOBLine: 1, TableEOBDiagnosis: 1, TableEOBProcedure: 0, TableEOBCareTeam: 0,
 				TableCoverage: 1, TableCoverageMonth: 12, TablePatient: 1, TableExportError: 1}
 			set := map[string]map[string]string{
 				TableEOB:           {"eob_id": "carrier-1", "claim_type": "CARRIER", "claim_type_raw": "CARRIER"},
@@ -217,5 +223,100 @@ func TestRenderingLookupBoundMatchesChecker(t *testing.T) {
 		if !bytes.Contains(b, []byte("<= 128, iif(")) || bytes.Contains(b, []byte("sequence = 129")) || !bytes.Contains(b, []byte("sequence = 128)")) {
 			t.Errorf("%s/eob_line.json: rendering_npi lookup does not cover exactly 1..%d", dir, MaxCareTeamSequence)
 		}
+	}
+}
+
+func TestUnresolvedRenderingCounted(t *testing.T) {
+	in := []byte(`{"resourceType":"ExplanationOfBenefit","id":"carrier-7","type":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/eob-type","code":"CARRIER"}]},` +
+		`"careTeam":[{"sequence":128,"provider":{"identifier":{"value":"1111111111"}}},{"sequence":129,"provider":{"identifier":{"value":"2222222222"}}}],` +
+		`"item":[{"sequence":1,"careTeamLinkId":[128]},{"sequence":2,"careTeamLinkId":[129]},{"sequence":3}]}` + "\n")
+	out, _ := runEngine(t, STU3, []string{"in"}, map[string][]byte{"in": in})
+	lines := out[TableEOBLine]
+	want := []string{"1111111111", "<null>", "<null>"}
+	for i, r := range lines.rows {
+		if got := str(lines.get(t, r, "rendering_npi")); got != want[i] {
+			t.Errorf("line %d rendering_npi %s, want %s", i+1, got, want[i])
+		}
+	}
+	chk, _ := checkRun(t, STU3, in)
+	if n := chk.Count(TableEOBLine, WarnUnresolvedRendering); n != 1 {
+		t.Errorf("unresolved rendering counted %d, want 1 (%v)", n, chk.Warnings())
+	}
+}
+
+// dropMembers deletes each object member (below the top level's resourceType/id) with
+// probability 1/n, recursively, using a deterministic source.
+func dropMembers(v any, rnd *rand.Rand, n int, top bool) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if !(top && (k == "resourceType" || k == "id")) && rnd.Intn(n) == 0 {
+				delete(x, k)
+				continue
+			}
+			x[k] = dropMembers(e, rnd, n, false)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = dropMembers(e, rnd, n, false)
+		}
+	}
+	return v
+}
+
+// TestRandomlyMissingFieldsNeverFail deletes random members from every real sample (many
+// variants) and checks that every line still transforms: absent data must give nulls or fewer
+// child rows, never an error, a quarantined line or a panic.
+func TestRandomlyMissingFieldsNeverFail(t *testing.T) {
+	for _, version := range []string{STU3, R4} {
+		t.Run(version, func(t *testing.T) {
+			dir, names := goldenSamples(version)
+			_, data := sampleNames(t, dir, names...)
+			rnd := rand.New(rand.NewSource(42))
+			var in bytes.Buffer
+			lines := 0
+			for variant := 0; variant < 40; variant++ {
+				for _, n := range names {
+					for _, line := range bytes.Split(bytes.TrimSpace(data[n]), []byte("\n")) {
+						var v any
+						if err := json.Unmarshal(line, &v); err != nil {
+							t.Fatal(err)
+						}
+						b, err := json.Marshal(dropMembers(v, rnd, 2+variant%8, true))
+						if err != nil {
+							t.Fatal(err)
+						}
+						in.Write(b)
+						in.WriteByte('\n')
+						lines++
+					}
+				}
+			}
+			views, err := Views(version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var bad []string
+			eng, err := transform.New(views, transform.WithQuarantine(transform.QuarantineFunc(func(_ context.Context, r transform.QuarantineRecord) error {
+				if len(bad) < 5 {
+					bad = append(bad, r.Err)
+				}
+				return nil
+			})), transform.WithThreshold(-1, -1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := transform.Source{Name: "mutated.ndjson", Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(in.Bytes())), nil }}
+			st, err := eng.Run(context.Background(), []transform.Source{src}, func(b transform.Batch) error { b.Record.Release(); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Quarantined != 0 {
+				t.Errorf("%d of %d lines quarantined, e.g. %v", st.Quarantined, lines, bad)
+			}
+			if st.Lines != int64(lines) {
+				t.Errorf("read %d lines, wrote %d", st.Lines, lines)
+			}
+		})
 	}
 }

@@ -168,6 +168,10 @@ func TestRoundTripSynthetic(t *testing.T) {
 				for _, c := range r.Claims {
 					types[c.Type]++
 					want[TableEOBLine] += len(c.Items)
+					want[TableEOBAmount] += len(c.Amounts)
+					for _, it := range c.Items {
+						want[TableEOBLineAmount] += len(it.Amounts)
+					}
 					want[TableEOBDiagnosis] += len(c.Diagnoses)
 					want[TableEOBProcedure] += len(c.Procedures)
 					want[TableEOBCareTeam] += len(c.CareTeam)
@@ -205,6 +209,7 @@ func TestRoundTripSynthetic(t *testing.T) {
 					t.Fatalf("claim type null for %s", str(out[TableEOB].get(t, r, "eob_id")))
 				}
 			}
+			checkAmounts(t, c, recs, out[TableEOBAmount], out[TableEOBLineAmount])
 			for _, rec := range recs {
 				p := rec.Patient
 				c.row(pat, "patient", p.BeneID, map[string]string{
@@ -330,5 +335,54 @@ func checkClaim(c *cmp, version string, p synth.Beneficiary, cl synth.Claim, eob
 	}
 	for _, m := range cl.CareTeam {
 		c.row(ctm, "eob_care_team", cl.EOBID+"|"+strconv.Itoa(m.Sequence), map[string]string{"npi": m.NPI, "role": m.Role, "specialty_code": m.Specialty})
+	}
+}
+
+// checkAmounts proves every amount the generator recorded comes out: per line, eob_line_amount
+// rows equal the line's amounts in emission order; per claim, eob_amount rows equal the header
+// amounts as a multiset (R4 writes some as extensions and the rest in benefitBalance).
+func checkAmounts(t *testing.T, c *cmp, recs []synth.Record, hdr, lines *tableRows) {
+	t.Helper()
+	got := map[string][]string{}
+	for _, r := range lines.rows {
+		k := str(lines.get(t, r, "eob_id")) + "#" + str(lines.get(t, r, "line_number"))
+		got[k] = append(got[k], str(lines.get(t, r, "variable"))+"="+str(lines.get(t, r, "amount")))
+	}
+	gotHdr := map[string]map[string]int{}
+	for _, r := range hdr.rows {
+		k := str(hdr.get(t, r, "eob_id"))
+		if gotHdr[k] == nil {
+			gotHdr[k] = map[string]int{}
+		}
+		gotHdr[k][str(hdr.get(t, r, "variable"))+"="+str(hdr.get(t, r, "amount"))]++
+	}
+	for _, rec := range recs {
+		for _, cl := range rec.Claims {
+			for _, it := range cl.Items {
+				k := cl.EOBID + "#" + strconv.Itoa(it.Sequence)
+				var want []string
+				for _, a := range it.Amounts {
+					want = append(want, a.Name+"="+a.Value)
+				}
+				c.checks += len(want)
+				if strings.Join(got[k], " ") != strings.Join(want, " ") {
+					c.errs++
+					if c.errs <= 30 {
+						t.Errorf("eob_line_amount %s: got %v, generator recorded %v", k, got[k], want)
+					}
+				}
+			}
+			want := map[string]int{}
+			for _, a := range cl.Amounts {
+				want[a.Name+"="+a.Value]++
+			}
+			c.checks += len(cl.Amounts)
+			if fmt.Sprint(want) != fmt.Sprint(gotHdr[cl.EOBID]) && (len(want) > 0 || len(gotHdr[cl.EOBID]) > 0) {
+				c.errs++
+				if c.errs <= 30 {
+					t.Errorf("eob_amount %s: got %v, generator recorded %v", cl.EOBID, gotHdr[cl.EOBID], want)
+				}
+			}
+		}
 	}
 }

@@ -29,7 +29,9 @@ const (
 	TableCoverage      = "coverage"
 	TableCoverageMonth = "coverage_month"
 	TableEOB           = "eob"
+	TableEOBAmount     = "eob_amount"
 	TableEOBLine       = "eob_line"
+	TableEOBLineAmount = "eob_line_amount"
 	TableEOBDiagnosis  = "eob_diagnosis"
 	TableEOBProcedure  = "eob_procedure"
 	TableEOBCareTeam   = "eob_care_team"
@@ -37,8 +39,8 @@ const (
 )
 
 var tableOrder = [...]string{
-	TablePatient, TableCoverage, TableCoverageMonth, TableEOB, TableEOBLine,
-	TableEOBDiagnosis, TableEOBProcedure, TableEOBCareTeam, TableExportError,
+	TablePatient, TableCoverage, TableCoverageMonth, TableEOB, TableEOBAmount, TableEOBLine,
+	TableEOBLineAmount, TableEOBDiagnosis, TableEOBProcedure, TableEOBCareTeam, TableExportError,
 }
 
 // Tables returns the built-in table names in documentation order.

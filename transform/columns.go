@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -486,5 +485,3 @@ func parseTime(s string) (int64, error) {
 	}
 	return int64(hh)*3600e6 + int64(mm)*60e6 + int64(ss)*1e6 + int64(frac), nil
 }
-
-var _ = time.UTC

@@ -1,6 +1,8 @@
 package transform_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -95,6 +97,42 @@ func runCase(file string, sf *suiteFile, tc *suiteCase) string {
 	}
 	if diff := compareRows(rows, tc.Expect); diff != "" {
 		return diff
+	}
+	return arrowAgrees(eng, v, sf, rows)
+}
+
+// arrowAgrees runs the same plan through the Arrow path and checks it yields the same rows
+// (row counts), or that a resource whose value does not fit its column type is
+// quarantined rather than dropped.
+func arrowAgrees(eng *transform.Engine, v *view.View, sf *suiteFile, jsonRows []any) string {
+	var nd []string
+	for _, r := range sf.Resources {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, r); err != nil {
+			return err.Error()
+		}
+		nd = append(nd, buf.String())
+	}
+	q := &memQuarantine{}
+	eng2, err := transform.New([]*view.View{v}, transform.WithQuarantine(q))
+	if err != nil {
+		return "arrow: " + err.Error()
+	}
+	var c collect
+	st, err := eng2.Run(context.Background(), []transform.Source{src("suite", strings.Join(nd, "\n"))}, c.emit)
+	if err != nil {
+		return "arrow: " + err.Error()
+	}
+	if st.Quarantined > 0 {
+		for _, r := range q.recs {
+			if !strings.Contains(r.Err, "(") { // conversion errors name the column type in parentheses
+				return "arrow: unexpected quarantine: " + r.Err
+			}
+		}
+		return ""
+	}
+	if int(st.Rows[v.Name]) != len(jsonRows) {
+		return fmt.Sprintf("arrow: %d rows, JSON mode %d", st.Rows[v.Name], len(jsonRows))
 	}
 	return ""
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/dpcetl/dpcetl/transform/fhirpath"
 	"github.com/dpcetl/dpcetl/transform/jsontree"
 	"github.com/dpcetl/dpcetl/transform/view"
 )
@@ -96,6 +94,7 @@ type options struct {
 	maxCount    int64
 	maxFraction float64
 	threshold   bool
+	maxLine     int
 }
 
 // Option configures an Engine.
@@ -106,6 +105,13 @@ func WithAllocator(mem memory.Allocator) Option { return func(o *options) { o.me
 
 // WithBatchRows bounds the rows of each emitted record batch (default DefaultBatchRows).
 func WithBatchRows(n int) Option { return func(o *options) { o.batchRows = n } }
+
+// DefaultMaxLineBytes is the default longest NDJSON line (resource) the engine accepts.
+const DefaultMaxLineBytes = 64 << 20
+
+// WithMaxLineBytes bounds the memory a single line may take; longer lines are quarantined
+// (with their first n bytes). Default DefaultMaxLineBytes.
+func WithMaxLineBytes(n int) Option { return func(o *options) { o.maxLine = n } }
 
 // WithConcurrency sets how many sources are transformed at once (default 1).
 func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = n } }
@@ -139,7 +145,7 @@ type table struct {
 
 // New compiles views into an engine. Table names (view names) must be unique.
 func New(views []*view.View, opts ...Option) (*Engine, error) {
-	o := options{mem: memory.DefaultAllocator, batchRows: DefaultBatchRows, concurrency: 1, maxCount: -1, maxFraction: -1}
+	o := options{mem: memory.DefaultAllocator, batchRows: DefaultBatchRows, concurrency: 1, maxCount: -1, maxFraction: -1, maxLine: DefaultMaxLineBytes}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -148,6 +154,9 @@ func New(views []*view.View, opts ...Option) (*Engine, error) {
 	}
 	if o.batchRows < 1 {
 		return nil, fmt.Errorf("transform: batch rows must be positive, got %d", o.batchRows)
+	}
+	if o.maxLine < 1 {
+		return nil, fmt.Errorf("transform: max line bytes must be positive, got %d", o.maxLine)
 	}
 	if o.concurrency < 1 {
 		o.concurrency = 1
@@ -279,7 +288,7 @@ type tableBuf struct {
 }
 
 func (e *Engine) newWorker() *worker {
-	w := &worker{e: e, br: bufio.NewReaderSize(nil, 1<<20)}
+	w := &worker{e: e, br: bufio.NewReaderSize(nil, min(1<<20, max(e.opts.maxLine, 16)))}
 	w.ev.init(e)
 	for _, t := range e.tables {
 		b := array.NewRecordBuilder(e.opts.mem, t.schema)
@@ -308,16 +317,22 @@ func (w *worker) runSource(ctx context.Context, rs *runState, src Source) (err e
 	w.lineNo = 0
 	w.br.Reset(rc)
 	for {
-		line, rerr := w.readLine()
-		if len(line) > 0 {
+		line, n, truncated, rerr := w.readLine()
+		if n > 0 {
 			w.lineNo++
-			w.stats.Bytes += int64(len(line))
+			w.stats.Bytes += int64(n)
 			if w.lineNo&1023 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
-			if err := w.processLine(ctx, rs, src, line); err != nil {
+			if truncated {
+				w.stats.Lines++
+				msg := fmt.Sprintf("line of %d bytes is longer than the limit of %d bytes (raw line truncated)", n, w.e.opts.maxLine)
+				if err := w.quarantine(ctx, rs, src, line, msg); err != nil {
+					return err
+				}
+			} else if err := w.processLine(ctx, rs, src, line); err != nil {
 				return err
 			}
 		}
@@ -347,24 +362,32 @@ func (w *worker) runSource(ctx context.Context, rs *runState, src Source) (err e
 	return nil
 }
 
-// readLine returns the next line (without the newline); it aliases internal buffers.
-func (w *worker) readLine() ([]byte, error) {
+// readLine returns the next line without its line ending (aliasing internal buffers), the
+// number of bytes consumed (0 at end of input), and whether the line was longer than the
+// limit (then only its first maxLine bytes are returned; the rest is read and discarded).
+func (w *worker) readLine() (line []byte, n int, truncated bool, err error) {
 	b, err := w.br.ReadSlice('\n')
+	n = len(b)
 	if err == bufio.ErrBufferFull {
+		max := w.e.opts.maxLine
 		w.line = append(w.line[:0], b...)
 		for err == bufio.ErrBufferFull {
 			b, err = w.br.ReadSlice('\n')
-			w.line = append(w.line, b...)
+			n += len(b)
+			if room := max - len(w.line); room > 0 {
+				w.line = append(w.line, b[:min(room, len(b))]...)
+			}
 		}
+		truncated = n > max && !(n == max+1 && len(b) > 0 && b[len(b)-1] == '\n')
 		b = w.line
 	}
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-		if n := len(b); n > 0 && b[n-1] == '\r' {
-			b = b[:n-1]
+	if l := len(b); l > 0 && b[l-1] == '\n' {
+		b = b[:l-1]
+		if l := len(b); l > 0 && b[l-1] == '\r' {
+			b = b[:l-1]
 		}
 	}
-	return b, err
+	return b, n, truncated, err
 }
 
 func blank(b []byte) bool {
@@ -498,18 +521,6 @@ func (w *worker) quarantine(ctx context.Context, rs *runState, src Source, line 
 	}
 	return nil
 }
-
-// sortedRows is a helper for deterministic stats output.
-func sortedRows(m map[string]int64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-var _ = fhirpath.KNode
 
 // Rows evaluates one resource (a JSON object) with every view on its resource type and
 // returns table name → rows, each row a map of column name → plain Go value (string,

@@ -356,3 +356,31 @@ func Example() {
 	// p2 (null) (null)
 	// 2 <nil>
 }
+
+func TestLineNumbersLimitsAndRepeat(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	q := &memQuarantine{}
+	rv := `{"name":"qr","resource":"QuestionnaireResponse","select":[{"repeat":["item","item","$this","%resource"],"column":[{"name":"l","path":"linkId"}]}]}`
+	eng, err := transform.New(mustViews(t, rv), transform.WithAllocator(mem), transform.WithQuarantine(q), transform.WithMaxLineBytes(400))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 12 levels of nesting; without de-duplication the repeated paths would collect 3^12 copies.
+	deep := `{"resourceType":"QuestionnaireResponse","id":"q"` + strings.Repeat(`,"item":[{"linkId":"x"`, 12) + strings.Repeat(`}]`, 12) + `}`
+	long := `{"resourceType":"QuestionnaireResponse","id":"long","text":"` + strings.Repeat("a", 450) + `"}`
+	input := "\n" + deep + "\r\n\n  \n" + long + "\n" + `{"resourceType":"QuestionnaireResponse",` + "\n"
+	var c collect
+	st, err := eng.Run(context.Background(), []transform.Source{src("qr.ndjson", input)}, c.emit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.recs) != 2 || q.recs[0].Line != 5 || len(q.recs[0].Raw) != 400 || !strings.Contains(q.recs[0].Err, "longer than the limit of 400") ||
+		q.recs[1].Line != 6 {
+		t.Fatalf("quarantine: %+v", q.recs)
+	}
+	// 12 nested items plus the resource itself (reached through %resource), each once
+	if st.Rows["qr"] != 13 || st.Lines != 3 || st.Bytes != int64(len(input)) {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -26,6 +26,8 @@ type evaluator struct {
 	width int
 	slots []span // converted rows of all views of the line
 	vals  []cval
+	seen  []uint32 // repeat: node index → stamp of the repeat that collected it
+	stamp uint32
 }
 
 func (ev *evaluator) init(e *Engine) {}
@@ -120,6 +122,12 @@ func (ev *evaluator) selectRows(s *view.Select, focus fhirpath.Item, null bool, 
 		ev.ctx.RowIndex = saved
 	case len(s.Repeat) > 0:
 		a := len(ev.items)
+		// a node is collected once (as FHIRPath repeat() does), so paths that revisit
+		// nodes ($this, %resource, overlapping paths) cannot make the work explode
+		ev.stamp++
+		if n := len(ev.ctx.Doc.Nodes); len(ev.seen) < n {
+			ev.seen = make([]uint32, n+n/2)
+		}
 		if err := ev.repeat(s, focus, 0); err != nil {
 			return 0, err
 		}
@@ -155,6 +163,13 @@ func (ev *evaluator) repeat(s *view.Select, focus fhirpath.Item, depth int) erro
 		b := len(ev.tmp)
 		for k := a; k < b; k++ {
 			it := ev.tmp[k]
+			if it.K != fhirpath.KNode {
+				return fmt.Errorf("%s: repeat path produced a computed value, not an element", s.JSONPath)
+			}
+			if ev.seen[it.N] == ev.stamp {
+				continue
+			}
+			ev.seen[it.N] = ev.stamp
 			ev.items = append(ev.items, it)
 			if err := ev.repeat(s, it, depth+1); err != nil {
 				return err

@@ -85,7 +85,12 @@ func startInProcess(t *testing.T, args ...string) (root string, stop func() int)
 	for time.Now().Before(deadline) {
 		if s := out.String(); strings.Contains(s, "listening on ") {
 			line := strings.SplitN(strings.SplitN(s, "listening on ", 2)[1], "\n", 2)[0]
-			return line, func() int { cancel(); return <-done }
+			var once sync.Once
+			code := 0
+			return line, func() int {
+				once.Do(func() { cancel(); code = <-done })
+				return code
+			}
 		}
 		select {
 		case code := <-done:

@@ -27,10 +27,11 @@ import (
 )
 
 // BenchmarkDownload downloads one large export from the sandbox on loopback,
-// in the same run: plain copies of the same bytes (no verification) and the
-// verified download. Throughput is in decoded MB/s; rss-MB is the peak resident
-// memory of the process during the timed loop. DPCETL_BENCH_MB sets the decoded
-// size of the export (default 256; the report quotes 1024 and 5120).
+// in the same run and interleaved: plain copies of the same bytes (no
+// verification) and the verified download. Throughput is in decoded MB/s, the
+// ratios compare verified with plain, rss-MB is the peak resident memory of the
+// process during the timed loop. DPCETL_BENCH_MB sets the decoded size of the
+// export (default 256; extract/README.md quotes 1024 and 5120).
 func BenchmarkDownload(b *testing.B) {
 	mb := 256
 	if v, err := strconv.Atoi(os.Getenv("DPCETL_BENCH_MB")); err == nil && v > 0 {
@@ -64,46 +65,67 @@ func BenchmarkDownload(b *testing.B) {
 	os.RemoveAll(filepath.Join(state, "probe"))
 	b.Logf("export: %d patients, %d files, %.1f MB decoded, %.1f MB gzip, generated in %s", patients, len(files), float64(decoded)/1e6, float64(gz)/1e6, gen.Round(time.Millisecond))
 
-	run := func(b *testing.B, fn func(dir string) error) {
-		b.SetBytes(decoded)
-		peak := watchRSS()
-		cpu0 := cpuTime()
-		n := 0
-		defer func() {
-			b.ReportMetric(peak()/1e6, "rss-MB")
-			// CPU seconds of the whole process (client and in-process sandbox)
-			// per run: unlike wall-clock time, not skewed by other load on the machine.
-			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(max(n, 1)), "cpu-s/op")
-		}()
-		for i := 0; b.Loop(); i++ {
-			n++
-			dir := filepath.Join(state, fmt.Sprintf("run-%d", i))
-			if err := fn(dir); err != nil {
+	variants := []struct {
+		name string
+		fn   func(dir string) error
+	}{
+		// The server decodes, the client copies: no gzip, no hash.
+		{"plain-identity", func(dir string) error { return plainCopy(hc, dir, files, false) }},
+		// The client gunzips and copies: no hash.
+		{"plain-gunzip", func(dir string) error { return plainCopy(hc, dir, files, true) }},
+		{"verified", func(dir string) error {
+			_, err := download.New(hc, dir).Download(context.Background(), job.ID, files)
+			return err
+		}},
+		{"verified-nosync", func(dir string) error {
+			_, err := download.New(hc, dir, download.WithSync(false)).Download(context.Background(), job.ID, files)
+			return err
+		}},
+	}
+	only := os.Getenv("DPCETL_BENCH_ONLY") // profile one variant: its name
+	wall := make([]time.Duration, len(variants))
+	cpu := make([]time.Duration, len(variants))
+	peak := watchRSS()
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		n++
+		// Rotate the order each iteration and start every variant from a clean
+		// page cache (sync, untimed), so that no variant pays for another's
+		// dirty pages or drift in the machine's load.
+		for k := range variants {
+			vi := (i + k) % len(variants)
+			if only != "" && variants[vi].name != only {
+				continue
+			}
+			dir := filepath.Join(state, fmt.Sprintf("run-%d-%d", i, vi))
+			b.StopTimer()
+			syscall.Sync()
+			b.StartTimer()
+			c0, t0 := cpuTime(), time.Now()
+			if err := variants[vi].fn(dir); err != nil {
 				b.Fatal(err)
 			}
+			wall[vi] += time.Since(t0)
+			cpu[vi] += cpuTime() - c0
 			b.StopTimer()
 			os.RemoveAll(dir)
 			b.StartTimer()
 		}
 	}
-	b.Run("plain-identity", func(b *testing.B) { // server decodes, client copies: no hash, no gzip
-		run(b, func(dir string) error { return plainCopy(hc, dir, files, false) })
-	})
-	b.Run("plain-gunzip", func(b *testing.B) { // client gunzips and copies: no hash
-		run(b, func(dir string) error { return plainCopy(hc, dir, files, true) })
-	})
-	b.Run("verified", func(b *testing.B) {
-		run(b, func(dir string) error {
-			_, err := download.New(hc, dir).Download(context.Background(), job.ID, files)
-			return err
-		})
-	})
-	b.Run("verified-nosync", func(b *testing.B) {
-		run(b, func(dir string) error {
-			_, err := download.New(hc, dir, download.WithSync(false)).Download(context.Background(), job.ID, files)
-			return err
-		})
-	})
+	b.ReportMetric(peak()/1e6, "rss-MB")
+	if only != "" {
+		return
+	}
+	mbps := func(k int) float64 { return float64(decoded) * float64(n) / 1e6 / wall[k].Seconds() }
+	for k, v := range variants {
+		b.ReportMetric(mbps(k), v.name+"-MB/s")
+		// CPU seconds of the whole process (client and in-process sandbox) per
+		// run: unlike wall-clock time, hardly skewed by other load on the machine.
+		b.ReportMetric(cpu[k].Seconds()/float64(n), v.name+"-cpu-s")
+	}
+	b.ReportMetric(mbps(2)/mbps(1), "verified/plain-gunzip")
+	b.ReportMetric(mbps(2)/mbps(0), "verified/plain-identity")
+	b.ReportMetric(mbps(3)/mbps(1), "nosync/plain-gunzip")
 }
 
 // plainCopy is what a client that does not verify does: GET each file (four

@@ -84,8 +84,10 @@ func WithGzip(on bool) Option { return func(d *Downloader) { d.gzip = on } }
 // WithRangeChunk sets the size of each Range request when resuming (default 8 MiB).
 func WithRangeChunk(n int64) Option { return func(d *Downloader) { d.chunk = n } }
 
-// WithSync sets whether files are fsynced before they are renamed into place
-// (default true: a verified file must survive a crash).
+// WithSync sets whether files, done markers and their directory are fsynced
+// (default true: a file marked verified must survive a crash; without sync a
+// crash may leave a marker whose file is incomplete, so use false only for
+// scratch directories and benchmarks).
 func WithSync(on bool) Option { return func(d *Downloader) { d.sync = on } }
 
 // WithClock sets the clock used for Retry-After dates.
@@ -299,7 +301,15 @@ func (d *Downloader) finish(part string, f extract.File) error {
 	if err != nil {
 		return err
 	}
-	return export.WriteFileAtomic(markerPath(f.Path), b)
+	if d.sync {
+		// Also makes the rename above durable (the directory is synced).
+		return export.WriteFileAtomic(markerPath(f.Path), b)
+	}
+	tmp := markerPath(f.Path) + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, markerPath(f.Path))
 }
 
 // result is what a verified attempt proved.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/retry"
 )
 
 // Client talks to one DPC API base URL (e.g. https://sandbox.dpc.cms.gov/api/v1). It adds no
@@ -26,6 +27,10 @@ type Client struct {
 	hc       *http.Client
 	pageSize int
 	now      func() time.Time
+	retry    *retry.Policy
+	limiter  *retry.Limiter
+	// synthetic allows sandbox MBIs (SyntheticMBI); never against production.
+	synthetic bool
 }
 
 // Option configures a Client.
@@ -39,6 +44,14 @@ func WithPageSize(n int) Option {
 		}
 	}
 }
+
+// WithRetry retries failed requests under p when that is safe: 429, 5xx and network errors,
+// for reads and idempotent changes always, for creates only when the server cannot have acted
+// (429, 503, connection refused). Without it every failure is returned at once.
+func WithRetry(p retry.Policy) Option { return func(c *Client) { c.retry = &p } }
+
+// WithLimiter shares a rate limiter (429 back-off) with other clients of the same server.
+func WithLimiter(l *retry.Limiter) Option { return func(c *Client) { c.limiter = l } }
 
 // WithNow sets the clock used for attestation timestamps (default time.Now).
 func WithNow(now func() time.Time) Option { return func(c *Client) { c.now = now } }
@@ -54,11 +67,26 @@ func New(baseURL string, httpClient *http.Client, opts ...Option) *Client {
 		// Keep New infallible (as the contract has it); every request then fails with this error.
 		u = &url.URL{Scheme: "invalid", Opaque: baseURL}
 	}
-	c := &Client{base: u, hc: httpClient, pageSize: 100, now: time.Now}
+	c := &Client{base: u, hc: httpClient, pageSize: 100, now: time.Now, synthetic: !IsProduction(u.String())}
 	for _, o := range opts {
 		o(c)
 	}
 	return c
+}
+
+// IsProduction reports whether baseURL is DPC's production API, where only real MBIs exist.
+func IsProduction(baseURL string) bool {
+	u, err := url.Parse(baseURL)
+	return err == nil && strings.EqualFold(u.Hostname(), "api.dpc.cms.gov")
+}
+
+// validateMBI checks an MBI the way this client's environment needs: strictly against
+// production, also accepting the sandbox's synthetic MBIs elsewhere.
+func (c *Client) validateMBI(mbi string) error {
+	if c.synthetic {
+		return ValidateMBIOrSynthetic(mbi)
+	}
+	return ValidateMBI(mbi)
 }
 
 // BaseURL is the API base the client was created with.
@@ -100,24 +128,80 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		}
 		u = &nu
 	}
-	var body io.Reader
+	var body []byte
 	ctype := r.ctype
 	switch {
 	case r.rawBody != nil:
-		body = bytes.NewReader(r.rawBody)
+		body = r.rawBody
 	case r.body != nil:
 		b, err := json.Marshal(r.body)
 		if err != nil {
 			return fmt.Errorf("dpc: encode %s body: %w", r.path, err)
 		}
-		body = bytes.NewReader(b)
+		body = b
 		if ctype == "" {
 			ctype = "application/fhir+json"
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
+	attempts := 1
+	if c.retry != nil {
+		attempts = c.retry.Attempts()
+	}
+	for n := 1; ; n++ {
+		resp, data, err := c.send(ctx, r, u, body, ctype)
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		if c.limiter != nil && err == nil {
+			if status == http.StatusTooManyRequests {
+				c.limiter.Throttled(c.retryPolicy().Wait(n, resp, time.Now()))
+			} else {
+				c.limiter.Succeeded()
+			}
+		}
+		if err == nil && status >= 200 && status <= 299 {
+			if out == nil || len(bytes.TrimSpace(data)) == 0 {
+				return nil
+			}
+			if err := json.Unmarshal(data, out); err != nil {
+				return fmt.Errorf("dpc: %s %s: decode %d answer: %w", r.method, u.Path, status, err)
+			}
+			return nil
+		}
+		if err == nil {
+			err = &APIError{Method: r.method, Path: u.Path, Status: status, Message: serverMessage(data)}
+		}
+		if n >= attempts || !errors.Is(err, extract.ErrRetryable) || !safeToRetry(r.method, u.Path, status, err) {
+			return err
+		}
+		if serr := retry.Sleep(ctx, c.retryPolicy().Wait(n, resp, time.Now())); serr != nil {
+			return fmt.Errorf("%w (gave up waiting to retry: %w)", err, serr)
+		}
+	}
+}
+
+func (c *Client) retryPolicy() retry.Policy {
+	if c.retry != nil {
+		return *c.retry
+	}
+	return retry.Default()
+}
+
+// send makes one attempt. A non-nil error means no HTTP answer was read.
+func (c *Client) send(ctx context.Context, r request, u *url.URL, body []byte, ctype string) (*http.Response, []byte, error) {
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), rd)
 	if err != nil {
-		return fmt.Errorf("dpc: %s %s: %w", r.method, u.Path, err)
+		return nil, nil, fmt.Errorf("dpc: %s %s: %w", r.method, u.Path, err)
 	}
 	for k, vs := range r.header {
 		req.Header[k] = vs
@@ -132,23 +216,31 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return transportError(ctx, r.method, u.Path, err)
+		return nil, nil, transportError(ctx, r.method, u.Path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return transportError(ctx, r.method, u.Path, err)
+		return nil, nil, transportError(ctx, r.method, u.Path, err)
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &APIError{Method: r.method, Path: u.Path, Status: resp.StatusCode, Message: serverMessage(data)}
+	return resp, data, nil
+}
+
+// safeToRetry says whether repeating a failed request cannot do harm. Reads, PUT, DELETE and
+// $add/$remove (which converge on the same membership) are idempotent. A create that failed
+// with 429 or 503, or whose connection was refused, was never processed; any other failure of
+// a create may have created the resource, so it is not repeated blindly.
+func safeToRetry(method, path string, status int, err error) bool {
+	switch {
+	case method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete:
+		return true
+	case strings.HasSuffix(path, "/$add") || strings.HasSuffix(path, "/$remove") || strings.HasSuffix(path, "/Token/validate"):
+		return true
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		return true
 	}
-	if out == nil || len(bytes.TrimSpace(data)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("dpc: %s %s: decode %d answer: %w", r.method, u.Path, resp.StatusCode, err)
-	}
-	return nil
+	var oe *net.OpError
+	return status == 0 && errors.As(err, &oe) && oe.Op == "dial"
 }
 
 // transportError classifies a failure to get any answer: cancellation stays as is, auth

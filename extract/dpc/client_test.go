@@ -13,6 +13,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/retry"
 )
 
 func TestKeysAndTokens(t *testing.T) {
@@ -189,7 +190,7 @@ func TestPractitionersAndPatients(t *testing.T) {
 	if _, err := c.PatientByMBI(ctx, gen.MBI(999)); !errors.Is(err, dpc.ErrNotFound) {
 		t.Fatalf("PatientByMBI(unknown) = %v", err)
 	}
-	if _, err := c.PatientByMBI(ctx, "1SQ3F00AA00"); !errors.Is(err, dpc.ErrInvalid) {
+	if _, err := c.PatientByMBI(ctx, "0SQ3F00AA00"); !errors.Is(err, dpc.ErrInvalid) {
 		t.Fatalf("bad MBI: %v", err)
 	}
 }
@@ -294,3 +295,82 @@ func TestProvenanceHeader(t *testing.T) {
 		t.Errorf("Header =\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestRetryOnlyWhenSafe(t *testing.T) {
+	srv, sb := newSandbox(t)
+	ctx := context.Background()
+	fast := retry.Policy{MaxAttempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond}
+	c := sb.Client(dpc.WithRetry(fast), dpc.WithLimiter(retry.NewLimiter(time.Millisecond, 5*time.Millisecond)))
+
+	srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultUnavailable, Path: "/Organization", Count: 2}}})
+	before := srv.Requests("/api/v1/Organization")
+	if _, err := c.Organization(ctx); err != nil {
+		t.Fatalf("GET after two 503s: %v", err)
+	}
+	if n := srv.Requests("/api/v1/Organization") - before; n != 3 {
+		t.Errorf("GET took %d attempts, want 3", n)
+	}
+
+	// A create that got a 500 may have happened: not repeated.
+	gen := srv.Generator()
+	srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultServerError, Path: "/Practitioner", Method: "POST", Count: 1}}})
+	before = srv.Requests("/api/v1/Practitioner")
+	if _, err := c.CreatePractitioner(ctx, dpc.NewPractitioner(gen.NPI(60), "A", "B")); !errors.Is(err, extract.ErrRetryable) {
+		t.Fatalf("POST after 500: %v, want ErrRetryable", err)
+	}
+	if n := srv.Requests("/api/v1/Practitioner") - before; n != 1 {
+		t.Errorf("POST after a 500 was sent %d times, want 1", n)
+	}
+	// A create refused with 429 was never processed: repeated.
+	srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultTooManyRequests, Path: "/Practitioner", Method: "POST", Count: 1}}})
+	if _, err := c.CreatePractitioner(ctx, dpc.NewPractitioner(gen.NPI(60), "A", "B")); err != nil {
+		t.Fatalf("POST after 429: %v", err)
+	}
+	// Persistent failure: gives up after MaxAttempts with the typed error.
+	srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultServerError, Path: "/Group"}}})
+	before = srv.Requests("/api/v1/Group")
+	if _, err := c.AllGroups(ctx); !errors.Is(err, extract.ErrRetryable) {
+		t.Fatalf("persistent 500: %v", err)
+	}
+	if n := srv.Requests("/api/v1/Group") - before; n != 3 {
+		t.Errorf("persistent 500: %d attempts, want 3", n)
+	}
+}
+
+// The DPC sandbox's own sample MBIs (dpc-app patient_bundle.json, test_associations-dpr.csv)
+// break the MBI specification on purpose; they work against a sandbox, never production.
+func TestSyntheticMBIs(t *testing.T) {
+	samples := []string{"1SQ3F00AA00", "5S58A00AA00", "1S00E00FZ00", "1S00E00AA02"}
+	for _, m := range samples {
+		if !dpc.SyntheticMBI(m) || dpc.ValidateMBI(m) == nil || dpc.ValidateMBIOrSynthetic(m) != nil {
+			t.Errorf("%s: synthetic %v, strict %v", m, dpc.SyntheticMBI(m), dpc.ValidateMBI(m))
+		}
+	}
+	if dpc.SyntheticMBI("1EG4TE5MK73") || dpc.SyntheticMBI("1S0AE00AA02") {
+		t.Error("SyntheticMBI accepted a non-synthetic shape")
+	}
+	// Against production a synthetic MBI is refused before any request is made.
+	noNet := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		t.Fatal("a request was sent")
+		return nil, nil
+	})}
+	prod := dpc.New("https://api.dpc.cms.gov/api/v1", noNet)
+	if _, err := prod.PatientByMBI(context.Background(), samples[0]); !errors.Is(err, dpc.ErrInvalid) {
+		t.Fatalf("production accepted a synthetic MBI: %v", err)
+	}
+	// Against the sandbox it registers and is found.
+	srv, sb := newSandbox(t)
+	c := sb.Client()
+	ctx := context.Background()
+	b := srv.Generator().Beneficiary(samples[3])
+	if _, err := c.CreatePatient(ctx, dpc.NewPatient(samples[3], b.Given, b.Family, b.BirthDate, b.Gender, sb.OrgID)); err != nil {
+		t.Fatalf("sandbox refused synthetic MBI: %v", err)
+	}
+	if p, err := c.PatientByMBI(ctx, samples[3]); err != nil || p.MBI() != samples[3] {
+		t.Fatalf("PatientByMBI(%s) = %+v, %v", samples[3], p, err)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -59,7 +59,7 @@ func (c *Client) PractitionerByNPI(ctx context.Context, npi string) (Practitione
 
 // CreatePatient registers one patient and returns it as stored.
 func (c *Client) CreatePatient(ctx context.Context, p Patient) (Patient, error) {
-	if err := ValidateMBI(p.MBI()); err != nil {
+	if err := c.validateMBI(p.MBI()); err != nil {
 		return Patient{}, err
 	}
 	var out Patient
@@ -70,7 +70,7 @@ func (c *Client) CreatePatient(ctx context.Context, p Patient) (Patient, error) 
 // SubmitPatients registers many patients in one $submit call.
 func (c *Client) SubmitPatients(ctx context.Context, ps []Patient) ([]Patient, error) {
 	for i, p := range ps {
-		if err := ValidateMBI(p.MBI()); err != nil {
+		if err := c.validateMBI(p.MBI()); err != nil {
 			return nil, fmt.Errorf("patient %d: %w", i+1, err)
 		}
 	}
@@ -91,7 +91,7 @@ func (c *Client) Patient(ctx context.Context, id string) (Patient, error) {
 
 // PatientByMBI finds the patient with the given MBI; ErrNotFound if there is none.
 func (c *Client) PatientByMBI(ctx context.Context, mbi string) (Patient, error) {
-	if err := ValidateMBI(mbi); err != nil {
+	if err := c.validateMBI(mbi); err != nil {
 		return Patient{}, err
 	}
 	ps, err := searchAll[Patient](ctx, c, "/Patient", url.Values{"identifier": {mbi}})

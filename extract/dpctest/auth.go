@@ -289,7 +289,6 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, o *org) {
 	s.mu.Lock()
 	o.keys[k.id] = k
 	o.keyOrder = append(o.keyOrder, k.id)
-	s.keysByID[k.id] = k
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, "application/json", keyBody(k))
 }
@@ -331,7 +330,6 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request, o *org) {
 	s.mu.Lock()
 	_, ok := o.keys[id]
 	delete(o.keys, id)
-	delete(s.keysByID, id)
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, "Cannot find public key")

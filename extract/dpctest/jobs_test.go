@@ -52,6 +52,9 @@ func TestExportKickoffValidation(t *testing.T) {
 		"?_type=Coverage,Patient", "?_since=" + url.QueryEscape("2025-06-01T00:00:00+00:00"), "?unknownParam=1"} {
 		c.export(t, ro.groupID, ok)
 	}
+	// Clients that percent-encode the $ reach the same operation.
+	r := c.api(t, "GET", "/Group/"+ro.groupID+"/%24export", nil, map[string]string{"Prefer": "respond-async"})
+	mustStatus(t, r, http.StatusAccepted)
 }
 
 func TestJobLifecycle(t *testing.T) {

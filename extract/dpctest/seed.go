@@ -120,7 +120,6 @@ func (s *Server) NewCredentials(orgID string, bits int) (Credentials, error) {
 		pem: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: mustPKIX(&pk.PublicKey)}))}
 	o.keys[k.id] = k
 	o.keyOrder = append(o.keyOrder, k.id)
-	s.keysByID[k.id] = k
 	t := &clientToken{id: newUUID(), label: "Token for organization " + o.id + ".", created: now, expires: now.Add(s.cfg.clientTokenMax)}
 	o.tokens[t.id] = t
 	o.tokenOrder = append(o.tokenOrder, t.id)

@@ -34,7 +34,6 @@ type Server struct {
 
 	mu           sync.Mutex
 	orgs         map[string]*org
-	keysByID     map[string]*publicKey
 	accessTokens map[string]accessToken
 	jtis         map[string]time.Time
 	jobs         map[string]*job
@@ -80,7 +79,6 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		cfg:          cfg,
 		clock:        cfg.clock,
 		orgs:         map[string]*org{},
-		keysByID:     map[string]*publicKey{},
 		accessTokens: map[string]accessToken{},
 		jtis:         map[string]time.Time{},
 		jobs:         map[string]*job{},

@@ -118,8 +118,7 @@ func (c *Client) KickOffURL(r Request) string {
 		q.Set("_type", strings.Join(r.Types, ","))
 	}
 	if !r.Since.IsZero() {
-		// DPC wants an instant with an offset; RFC 3339 always has one.
-		q.Set("_since", r.Since.Format(time.RFC3339Nano))
+		q.Set("_since", SinceParam(r.Since))
 	}
 	if r.OutputFormat != "" {
 		q.Set("_outputFormat", r.OutputFormat)
@@ -129,6 +128,14 @@ func (c *Client) KickOffURL(r Request) string {
 		u += "?" + q.Encode()
 	}
 	return u
+}
+
+// SinceParam formats _since as DPC wants it: an instant with an explicit
+// numeric offset ("+00:00", never "Z"), in milliseconds. Sub-millisecond
+// parts are truncated, which moves _since earlier: at worst a resource is
+// exported twice, never missed.
+func SinceParam(t time.Time) string {
+	return t.Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000-07:00")
 }
 
 // KickOff starts an export job and returns the job status URL

@@ -85,11 +85,22 @@ func TestManifestGuideExample(t *testing.T) {
 	}
 }
 
+func TestSinceParam(t *testing.T) {
+	for in, want := range map[time.Time]string{
+		time.Date(2026, 3, 1, 12, 0, 0, 999_999, time.UTC):                        "2026-03-01T12:00:00.000+00:00",
+		time.Date(2026, 3, 1, 12, 0, 0, 123_456_789, time.FixedZone("", -5*3600)): "2026-03-01T12:00:00.123-05:00",
+	} {
+		if got := export.SinceParam(in); got != want {
+			t.Errorf("SinceParam(%v) = %s, want %s", in, got, want)
+		}
+	}
+}
+
 func TestKickOffURL(t *testing.T) {
 	c := export.New("https://x/api/v1/", nil)
 	since := time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("EST", -5*3600))
 	got := c.KickOffURL(export.Request{GroupID: "g1", Types: []string{"Patient", "Coverage"}, Since: since, OutputFormat: "application/fhir+ndjson"})
-	want := "https://x/api/v1/Group/g1/$export?_outputFormat=application%2Ffhir%2Bndjson&_since=2026-03-01T12%3A00%3A00-05%3A00&_type=Patient%2CCoverage"
+	want := "https://x/api/v1/Group/g1/$export?_outputFormat=application%2Ffhir%2Bndjson&_since=2026-03-01T12%3A00%3A00.000-05%3A00&_type=Patient%2CCoverage"
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
@@ -144,7 +155,7 @@ func TestRunAndRejoin(t *testing.T) {
 		t.Fatalf("%d kick-offs, want 1", n)
 	}
 	// A different request is a different job.
-	job3, err := c.Run(context.Background(), dir, export.Request{GroupID: sb.GroupID, Types: []string{"Coverage"}})
+	job3, err := c.Run(context.Background(), dir, export.Request{GroupID: sb.GroupID, Types: []string{"Coverage"}, Since: time.Now().UTC().Add(-2 * 365 * 24 * time.Hour)})
 	if err != nil || job3.Rejoined || job3.URL == job.URL {
 		t.Fatalf("different request joined the old job: %+v %v", job3, err)
 	}

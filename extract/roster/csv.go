@@ -82,9 +82,19 @@ func (r Roster) NPIs() []string {
 	return out
 }
 
-// Parse reads and validates a roster CSV. Every problem is reported (not just the first), each
-// naming its row and column; the error wraps dpc.ErrInvalid.
-func Parse(r io.Reader) (Roster, error) {
+// ParseOptions tune Parse.
+type ParseOptions struct {
+	// AllowSyntheticMBI accepts the sandbox's synthetic MBIs (dpc.SyntheticMBI); never set it
+	// for production rosters.
+	AllowSyntheticMBI bool
+}
+
+// Parse reads and validates a roster CSV with real MBIs only (see ParseWith).
+func Parse(r io.Reader) (Roster, error) { return ParseWith(r, ParseOptions{}) }
+
+// ParseWith reads and validates a roster CSV. Every problem is reported (not just the first),
+// each naming its row and column; the error wraps dpc.ErrInvalid.
+func ParseWith(r io.Reader, opts ParseOptions) (Roster, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // checked below with a better message
 	cr.TrimLeadingSpace = true
@@ -157,7 +167,7 @@ func Parse(r io.Reader) (Roster, error) {
 			PatientGiven: get(rec, ColPatientGiven), PatientFamily: get(rec, ColPatientFamily),
 			BirthDate: get(rec, ColBirthDate), Gender: strings.ToLower(get(rec, ColGender)),
 		}
-		rowErrs := validateRow(row)
+		rowErrs := validateRow(row, opts)
 		errs = append(errs, rowErrs...)
 		if len(rowErrs) > 0 {
 			continue
@@ -206,7 +216,7 @@ func lineOf(err error) int {
 	return 0
 }
 
-func validateRow(r Row) []error {
+func validateRow(r Row, opts ParseOptions) []error {
 	var errs []error
 	add := func(col string, err error) {
 		if err != nil {
@@ -214,7 +224,11 @@ func validateRow(r Row) []error {
 		}
 	}
 	add(ColNPI, dpc.ValidateNPI(r.NPI))
-	add(ColMBI, dpc.ValidateMBI(r.MBI))
+	if opts.AllowSyntheticMBI {
+		add(ColMBI, dpc.ValidateMBIOrSynthetic(r.MBI))
+	} else {
+		add(ColMBI, dpc.ValidateMBI(r.MBI))
+	}
 	if r.PatientGiven == "" {
 		add(ColPatientGiven, errors.New("empty"))
 	}

@@ -52,15 +52,18 @@ func (p *Plan) Empty() bool {
 // Options tune planning.
 type Options struct {
 	Now    time.Time     // the server's "now" (default time.Now)
-	Window time.Duration // renew attributions lapsing within this (default DefaultRenewWindow)
+	Window time.Duration // renew attributions lapsing within this (0: DefaultRenewWindow; negative: renew none early)
 }
 
 func (o *Options) fill() {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	if o.Window == 0 {
+	switch {
+	case o.Window == 0:
 		o.Window = DefaultRenewWindow
+	case o.Window < 0:
+		o.Window = 0
 	}
 }
 
@@ -261,9 +264,21 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 			res = append(res, dpc.NewPractitioner(r.NPI, r.PractitionerGiven, r.PractitionerFamily))
 		}
 		created, err := c.SubmitPractitioners(ctx, res)
-		if err != nil { // find out which ones: one by one
+		if err != nil {
+			// The batch may have been applied in part (or whole) before it failed: keep what
+			// exists now, then create the rest one by one to learn which rows fail.
 			created = nil
+			now := map[string]dpc.Practitioner{}
+			if all, lerr := c.Practitioners(ctx); lerr == nil {
+				for _, pr := range all {
+					now[pr.NPI()] = pr
+				}
+			}
 			for i, r := range p.CreatePractitioners {
+				if pr, ok := now[r.NPI]; ok {
+					created = append(created, pr)
+					continue
+				}
 				pr, err := c.CreatePractitioner(ctx, res[i])
 				if err != nil {
 					npi := r.NPI
@@ -290,7 +305,17 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 			created, err := c.SubmitPatients(ctx, res)
 			if err != nil {
 				created = nil
+				now := map[string]dpc.Patient{}
+				if all, lerr := c.Patients(ctx); lerr == nil {
+					for _, pt := range all {
+						now[pt.MBI()] = pt
+					}
+				}
 				for i, r := range chunk {
+					if pt, ok := now[r.MBI]; ok {
+						created = append(created, pt)
+						continue
+					}
 					pt, err := c.CreatePatient(ctx, res[i])
 					if err != nil {
 						mbi := r.MBI

@@ -262,3 +262,39 @@ func TestPlanNeedsNamesForNewPractitioner(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A failed $submit falls back to one-by-one creation, so exactly the bad row is reported.
+func TestSyncSubmitFailureIsolatesRow(t *testing.T) {
+	srv, sb, c := setup(t)
+	ctx := context.Background()
+	gen := srv.Generator()
+	ros := mustParse(t, header+line(sb.NPIs[0], gen.MBI(300))+line(sb.NPIs[0], gen.MBI(301)))
+	// $submit fails; then the single create of the second patient fails too.
+	srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{
+		{Kind: dpctest.FaultServerError, Path: "/Patient/$submit"},
+		{Kind: dpctest.FaultServerError, Path: "/Patient", Method: "POST", Skip: 1, Count: 1},
+	}})
+	plan, err := roster.MakePlan(ctx, c, ros, roster.Options{Now: srv.Clock().Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := roster.Apply(ctx, c, plan)
+	if !errors.Is(err, roster.ErrPartial) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(rep.Failed) != 2 || rep.Failed[0].Action != "create patient" || fmt.Sprint(rep.Failed[0].Lines) != "[3]" ||
+		rep.Failed[1].Action != "attribute" || len(rep.Added) != 1 || rep.Added[0].Line != 2 {
+		t.Fatalf("report: %+v", rep)
+	}
+}
+
+func TestParseSyntheticMBIOnlyWhenAllowed(t *testing.T) {
+	csv := header + line("1234567893", "1S00E00AA02")
+	if _, err := roster.Parse(strings.NewReader(csv)); err == nil || !strings.Contains(err.Error(), "row 2, column patient_mbi") {
+		t.Fatalf("strict Parse: %v", err)
+	}
+	r, err := roster.ParseWith(strings.NewReader(csv), roster.ParseOptions{AllowSyntheticMBI: true})
+	if err != nil || r.Rows[0].MBI != "1S00E00AA02" {
+		t.Fatalf("ParseWith synthetic: %+v %v", r, err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -63,7 +64,7 @@ func (c Compression) codec() (compress.Compression, error) {
 // Defaults for Options.
 const (
 	DefaultRowGroupRows  = 128 * 1024
-	DefaultRowGroupBytes = 64 << 20
+	DefaultRowGroupBytes = 32 << 20
 )
 
 // Options configure a Writer. Zero values mean defaults.
@@ -71,8 +72,9 @@ type Options struct {
 	Compression Compression // default zstd
 	// RowGroupRows is the most rows per row group (default 131072).
 	RowGroupRows int64
-	// RowGroupBytes ends a row group once its encoded, compressed size reaches it
-	// (default 64 MiB). A row group is held in memory until it ends, so this bounds memory.
+	// RowGroupBytes ends a row group once the Arrow data written into it reaches this size
+	// (default 32 MiB). A row group is held in memory, encoded, until it ends, so this
+	// bounds the writer's memory whatever the table's width.
 	RowGroupBytes int64
 	// Metadata is written as Parquet key-value metadata in the footer.
 	Metadata map[string]string
@@ -84,7 +86,8 @@ type Options struct {
 type Writer struct {
 	fw       *pqarrow.FileWriter
 	out      *countWriter
-	rgBytes  int64
+	rgBytes  int64 // row group limit in Arrow bytes
+	rgArrow  int64 // Arrow bytes in the current row group
 	rows     int64
 	closed   bool
 	writeErr error
@@ -189,15 +192,36 @@ func (w *Writer) Write(rec arrow.RecordBatch) error {
 	if w.writeErr != nil {
 		return w.writeErr
 	}
-	if err := w.fw.WriteBuffered(rec); err != nil {
-		w.writeErr = fmt.Errorf("parquet: write: %w", err)
-		return w.writeErr
-	}
-	w.rows += rec.NumRows()
-	if w.fw.RowGroupTotalCompressedBytes() >= w.rgBytes {
-		if err := w.fw.NewBufferedRowGroupChecked(); err != nil {
-			w.writeErr = fmt.Errorf("parquet: flush row group: %w", err)
+	rows := rec.NumRows()
+	size := recordSize(rec)
+	for off := int64(0); off < rows; {
+		n := rows - off
+		// Cut the row group where its Arrow size reaches the limit, slicing the batch if needed.
+		if perRow := max(size/max(rows, 1), 1); w.rgArrow+n*perRow > w.rgBytes {
+			n = max((w.rgBytes-w.rgArrow)/perRow, 1)
+			n = min(n, rows-off)
+		}
+		part := rec
+		if n != rows {
+			part = rec.NewSlice(off, off+n)
+		}
+		err := w.fw.WriteBuffered(part)
+		if n != rows {
+			part.Release()
+		}
+		if err != nil {
+			w.writeErr = fmt.Errorf("parquet: write: %w", err)
 			return w.writeErr
+		}
+		off += n
+		w.rows += n
+		w.rgArrow += n * max(size/max(rows, 1), 1)
+		if w.rgArrow >= w.rgBytes {
+			if err := w.fw.NewBufferedRowGroupChecked(); err != nil {
+				w.writeErr = fmt.Errorf("parquet: flush row group: %w", err)
+				return w.writeErr
+			}
+			w.rgArrow = 0
 		}
 	}
 	return nil
@@ -234,4 +258,31 @@ func (w *Writer) Close() error {
 		return fmt.Errorf("parquet: close: %w", err)
 	}
 	return w.writeErr
+}
+
+// recordSize is the bytes of the buffers behind rec (whole buffers, also for slices).
+func recordSize(rec arrow.RecordBatch) int64 {
+	var n int64
+	for _, c := range rec.Columns() {
+		n += dataSize(c.Data())
+	}
+	return n
+}
+
+func dataSize(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataSize(c)
+	}
+	if d.DataType().ID() == arrow.DICTIONARY {
+		if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
+			n += dataSize(dict)
+		}
+	}
+	return n
 }

@@ -156,3 +156,120 @@ func TestRejectsUnsupportedTypes(t *testing.T) {
 		}
 	}
 }
+
+// Batches from the transform engine carry their own dictionaries; a file must hold them all.
+func TestDictionaryChangesBetweenBatches(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dictType := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "code", Type: dictType, Nullable: true}}, nil)
+	batch := func(vals ...string) arrow.RecordBatch {
+		b := array.NewRecordBuilder(mem, schema)
+		defer b.Release()
+		for _, v := range vals {
+			if v == "" {
+				b.Field(0).AppendNull()
+				continue
+			}
+			if err := b.Field(0).(*array.BinaryDictionaryBuilder).AppendString(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return b.NewRecordBatch()
+	}
+	want := [][]string{{"00123", "0456", "00123"}, {"99213", "", "00123"}}
+	var buf bytes.Buffer
+	w, err := parquet.NewWriter(&buf, schema, parquet.Options{Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vals := range want {
+		rec := batch(vals...)
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := pgo.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rg := range f.RowGroups() {
+		rows := rg.Rows()
+		rb := make([]pgo.Row, 10)
+		n, _ := rows.ReadRows(rb)
+		for _, r := range rb[:n] {
+			if r[0].IsNull() {
+				got = append(got, "")
+			} else {
+				got = append(got, string(r[0].ByteArray()))
+			}
+		}
+		rows.Close()
+	}
+	if fmt.Sprint(got) != fmt.Sprint(append(want[0], want[1]...)) {
+		t.Errorf("read %q, want %q", got, want)
+	}
+}
+
+func TestRowGroupsEndAtByteLimit(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "n", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	var buf bytes.Buffer
+	// 8 bytes per row: a 100 KB limit means 12800 rows per row group.
+	w, err := parquet.NewWriter(&buf, schema, parquet.Options{RowGroupBytes: 100 << 10, RowGroupRows: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := int64(0)
+	for _, n := range []int{30000, 5, 40000, 30000} {
+		for range n {
+			b.Field(0).(*array.Int64Builder).Append(next)
+			next++
+		}
+		rec := b.NewRecordBatch()
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := pgo.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.NumRows() != next {
+		t.Fatalf("%d rows, want %d", f.NumRows(), next)
+	}
+	want := int64(0)
+	for i, rg := range f.RowGroups() {
+		if rg.NumRows() > 12800 {
+			t.Errorf("row group %d has %d rows, limit 12800", i, rg.NumRows())
+		}
+		rows := rg.Rows()
+		rb := make([]pgo.Row, 1000)
+		for {
+			n, err := rows.ReadRows(rb)
+			for _, r := range rb[:n] {
+				if r[0].Int64() != want {
+					t.Fatalf("row %d = %d: order lost", want, r[0].Int64())
+				}
+				want++
+			}
+			if err != nil {
+				break
+			}
+		}
+		rows.Close()
+	}
+	if want != next || len(f.RowGroups()) < 8 {
+		t.Errorf("read %d rows in %d row groups", want, len(f.RowGroups()))
+	}
+}

@@ -29,11 +29,20 @@ import (
 const InstallCommand = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
 
 // Binary returns the path of versitygw: on PATH, else in $(go env GOPATH)/bin.
+// A missing binary is an error that says how to install it.
 func Binary() (string, error) {
-	if p, err := exec.LookPath("versitygw"); err == nil {
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		gopath = build.Default.GOPATH
+	}
+	return findBinary(exec.LookPath, gopath)
+}
+
+func findBinary(lookPath func(string) (string, error), gopath string) (string, error) {
+	if p, err := lookPath("versitygw"); err == nil {
 		return p, nil
 	}
-	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
+	for _, dir := range filepath.SplitList(gopath) {
 		p := filepath.Join(dir, "bin", "versitygw")
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return p, nil

@@ -271,7 +271,9 @@ func (w *s3Writer) getBuf() []byte {
 	case b := <-w.free:
 		return b[:0]
 	default:
-		return make([]byte, 0, w.s.opts.PartSize)
+		// Start small and let append grow it: a run keeps one writer per table open,
+		// and most tables (patients, coverage) never fill a part.
+		return make([]byte, 0, min(w.s.opts.PartSize, 256<<10))
 	}
 }
 

@@ -226,7 +226,7 @@ func patientCmds() []*Command {
 				}
 				*mbi = strings.ToUpper(*mbi)
 				var errs []error
-				if err := dpc.ValidateMBI(*mbi); err != nil {
+				if err := f.validateMBI(env, *mbi); err != nil {
 					errs = append(errs, fmt.Errorf("--mbi: %w", err))
 				}
 				if *given == "" || *family == "" {
@@ -268,7 +268,7 @@ func patientCmds() []*Command {
 				}
 				var errs []error
 				for i, p := range ps {
-					if err := dpc.ValidateMBI(p.MBI()); err != nil {
+					if err := f.validateMBI(env, p.MBI()); err != nil {
 						errs = append(errs, fmt.Errorf("%s: entry %d: %w", *file, i+1, err))
 					}
 					if err := dpc.ValidateDate(p.BirthDate); err != nil {
@@ -317,7 +317,7 @@ func patientCmds() []*Command {
 				}
 				*mbi = strings.ToUpper(*mbi)
 				if *mbi != "" {
-					if err := dpc.ValidateMBI(*mbi); err != nil {
+					if err := f.validateMBI(env, *mbi); err != nil {
 						return admUsage(fmt.Errorf("--mbi: %w", err))
 					}
 				}
@@ -410,7 +410,7 @@ func (t *admGroupTarget) resolve(ctx context.Context, env *Env, f *admFlags, nee
 	var errs []error
 	for i, m := range t.list {
 		t.list[i] = strings.ToUpper(m)
-		if err := dpc.ValidateMBI(t.list[i]); err != nil {
+		if err := f.validateMBI(env, t.list[i]); err != nil {
 			errs = append(errs, fmt.Errorf("--mbi: %w", err))
 		}
 	}
@@ -427,8 +427,27 @@ func (t *admGroupTarget) resolve(ctx context.Context, env *Env, f *admFlags, nee
 	}
 	ids := make([]string, 0, len(t.list))
 	var missing []string
+	lookup := func(m string) (dpc.Patient, error) { return c.PatientByMBI(ctx, m) }
+	if len(t.list) > 20 {
+		// One search per MBI would spend DPC's request budget (about 300 per 5 minutes):
+		// list every patient once instead.
+		all, err := c.Patients(ctx)
+		if err != nil {
+			return nil, none, nil, dpc.Group{}, err
+		}
+		byMBI := make(map[string]dpc.Patient, len(all))
+		for _, p := range all {
+			byMBI[p.MBI()] = p
+		}
+		lookup = func(m string) (dpc.Patient, error) {
+			if p, ok := byMBI[m]; ok {
+				return p, nil
+			}
+			return dpc.Patient{}, dpc.ErrNotFound
+		}
+	}
 	for _, m := range t.list {
-		p, err := c.PatientByMBI(ctx, m)
+		p, err := lookup(m)
 		if errors.Is(err, dpc.ErrNotFound) {
 			missing = append(missing, m)
 			continue

@@ -120,11 +120,15 @@ func rosterSyncCmd() *Command {
 				if err != nil {
 					return &UsageError{Msg: "--within: " + err.Error()}
 				}
+				if window == 0 {
+					window = -1 // roster.Options: renew nothing early (0 would mean the default)
+				}
 				fh, err := os.Open(*file)
 				if err != nil {
 					return admFileErr("file", err)
 				}
-				ros, err := roster.Parse(fh)
+				base, _ := f.baseURL(env)
+				ros, err := roster.ParseWith(fh, roster.ParseOptions{AllowSyntheticMBI: base != "" && !dpc.IsProduction(base)})
 				fh.Close()
 				if err != nil {
 					return admUsage(fmt.Errorf("%s: %w", *file, err))

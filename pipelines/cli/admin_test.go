@@ -303,6 +303,9 @@ func (a *adm) everyCommand() {
 	if !strings.Contains(errs, "--birth-date") || !strings.Contains(errs, "--gender") {
 		t.Errorf("patients add reports only some problems: %s", errs)
 	}
+	// The DPC sandbox's own synthetic MBIs (S in position 2) are accepted when the API is not production.
+	a.ok("patients", "add", "--mbi", "1S00E00AA02", "--given", "Syn", "--family", "Thetic", "--birth-date", "1950-01-01", "--gender", "male")
+	a.fails(cli.ExitUsage, "--mbi", "patients", "get", "--mbi", "1S00E00AA02", "--api", "production")
 	var entries []string
 	for _, m := range mbis[1:] {
 		b := gen.Beneficiary(m)
@@ -315,7 +318,7 @@ func (a *adm) everyCommand() {
 	a.fails(cli.ExitUsage, "not a Patient", "patients", "submit", "--file", a.path("bad.json"))
 	var pats []dpc.Patient
 	a.json(&pats, "patients", "list")
-	if len(pats) != 4 {
+	if len(pats) != 5 {
 		t.Fatalf("patients list: %d", len(pats))
 	}
 	var pt dpc.Patient
@@ -323,7 +326,7 @@ func (a *adm) everyCommand() {
 	if pt.MBI() != mbis[2] {
 		t.Fatalf("patients get: %+v", pt)
 	}
-	if out := a.ok("patients", "list"); strings.Count(out, "\n") != 5 || !strings.Contains(out, "BIRTH DATE") {
+	if out := a.ok("patients", "list"); strings.Count(out, "\n") != 6 || !strings.Contains(out, "BIRTH DATE") {
 		t.Errorf("patients list table:\n%s", out)
 	}
 
@@ -361,6 +364,20 @@ func (a *adm) everyCommand() {
 	a.fails(cli.ExitInternal, "not registered", "groups", "add", "--npi", npi1, "--mbi", gen.MBI(77))
 	a.fails(cli.ExitUsage, "--mbi", "groups", "add", "--npi", npi1)
 	a.fails(cli.ExitInternal, "404 Cannot find group", "groups", "show", "0e0e0e0e-0000-4000-8000-000000000000")
+
+	// Transient failures are retried (GET: always safe).
+	a.srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultUnavailable, Path: "/Organization", Count: 1}}})
+	a.ok("org", "show")
+	a.srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultServerError, Path: "/Organization"}}})
+	a.fails(cli.ExitRetryable, "500", "org", "show", "--retries", "0")
+	a.srv.SetFaults(dpctest.Faults{})
+
+	// Many MBIs are resolved with one listing, not one search each.
+	var many []string
+	for i := 0; i < 25; i++ {
+		many = append(many, gen.MBI(300+i))
+	}
+	a.fails(cli.ExitInternal, "not registered", "groups", "add", "--npi", npi1, "--mbi", strings.Join(many, ","))
 
 	// Credentials missing or wrong.
 	saved := a.vars["DPCETL_KEY_ID"]
@@ -480,7 +497,7 @@ func TestAdminRoster(t *testing.T) {
 	os.WriteFile(a.path("roster3.csv"), []byte(more.String()), 0o644)
 	a.json(&gs, "groups", "find", "--npi", gen.NPI(1))
 	a.srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultServerError, Path: "/Group/" + gs[0].ID + "/$add"}}})
-	code, out, errOut := a.run("roster", "sync", "--file", a.path("roster3.csv"))
+	code, out, errOut := a.run("roster", "sync", "--file", a.path("roster3.csv"), "--retries", "0")
 	if code != cli.ExitRetryable || !strings.Contains(out, "FAILED attribute") || !strings.Contains(errOut, "rerun") {
 		t.Fatalf("partial failure: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -535,4 +552,42 @@ func TestAdminHelpListsFlags(t *testing.T) {
 	}
 	a.fails(cli.ExitUsage, "unknown flag", "keys", "list", "--nope")
 	a.fails(cli.ExitUsage, "--output", "keys", "list", "--output", "yaml")
+}
+
+// TestAdminReadmeWalk runs ADMIN.md's walk as written (default file names in the working
+// directory), with a small key only because the test sandbox allows it.
+func TestAdminReadmeWalk(t *testing.T) {
+	a := newAdm(t)
+	sample, err := os.ReadFile(filepath.Join("..", "..", "testdata", "admin", "roster.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(a.dir)
+	var org struct{ ID string }
+	a.json(&org, "org", "create", "--name", "Happy Healthcare", "--npi", "1234567893")
+	a.ok("keys", "generate", "--bits", "1024")
+	var key struct{ ID string }
+	a.json(&key, "keys", "upload", "--org-id", org.ID, "--label", "laptop")
+	out := a.ok("tokens", "create", "--org-id", org.ID, "--label", "laptop")
+	if !strings.Contains(out, "client-token.txt") {
+		t.Fatalf("tokens create:\n%s", out)
+	}
+	tok, _ := os.ReadFile("client-token.txt")
+	a.secrets = append(a.secrets, strings.TrimSpace(string(tok)))
+	a.vars["DPCETL_CLIENT_TOKEN_FILE"] = filepath.Join(a.dir, "client-token.txt")
+	a.vars["DPCETL_PRIVATE_KEY_FILE"] = filepath.Join(a.dir, "private.pem")
+	a.vars["DPCETL_KEY_ID"] = key.ID
+	if out := a.ok("token", "validate"); !strings.Contains(out, "yes") {
+		t.Fatalf("token validate:\n%s", out)
+	}
+	a.ok("org", "show")
+	os.WriteFile("roster.csv", sample, 0o644)
+	a.ok("roster", "sync", "--file", "roster.csv", "--dry-run")
+	a.ok("roster", "sync", "--file", "roster.csv")
+	var gs []dpc.Group
+	a.json(&gs, "groups", "list")
+	if len(gs) != 2 {
+		t.Fatalf("groups: %d", len(gs))
+	}
+	a.ok("roster", "expiring", "--within", "14d")
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/dpc"
+	"github.com/dpcetl/dpcetl/extract/retry"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
@@ -31,6 +32,7 @@ type admFlags struct {
 	keyID      string
 	keyIDEnv   string
 	output     string
+	retries    int
 }
 
 // admNewFlags makes a flag set. conn adds the connection flags (API URL and credentials by
@@ -50,6 +52,7 @@ func admNewFlags(name string, conn bool) *admFlags {
 		f.fs.StringVar(&f.keyEnv, "private-key-env", "", "NAME of an environment variable holding the PEM private key")
 		f.fs.StringVar(&f.keyID, "key-id", "", "public key id DPC returned at upload (env DPCETL_KEY_ID)")
 		f.fs.StringVar(&f.keyIDEnv, "key-id-env", "", "NAME of an environment variable holding the key id")
+		f.fs.IntVar(&f.retries, "retries", 4, "retry a failed request up to this many times when it is safe (429, 5xx, network errors)")
 	}
 	return f
 }
@@ -177,7 +180,9 @@ func (f *admFlags) client(env *Env) (*dpc.Client, *auth.TokenSource, error) {
 	}
 	ts := auth.NewTokenSource(creds, auth.WithClock(env.Now))
 	hc := &http.Client{Transport: ts.Transport(nil), Timeout: admHTTPTimeout}
-	return dpc.New(creds.BaseURL, hc, dpc.WithNow(env.Now)), ts, nil
+	p := retry.Default()
+	p.MaxAttempts = max(f.retries, 0) + 1
+	return dpc.New(creds.BaseURL, hc, dpc.WithNow(env.Now), dpc.WithRetry(p), dpc.WithLimiter(retry.NewLimiter(0, 0))), ts, nil
 }
 
 func (f *admFlags) json() bool { return f.output == "json" }
@@ -318,4 +323,13 @@ func admNonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// validateMBI checks an MBI given on the command line: the sandbox's synthetic MBIs are
+// accepted unless the API is DPC production.
+func (f *admFlags) validateMBI(env *Env, mbi string) error {
+	if base, err := f.baseURL(env); err == nil && !dpc.IsProduction(base) {
+		return dpc.ValidateMBIOrSynthetic(mbi)
+	}
+	return dpc.ValidateMBI(mbi)
 }

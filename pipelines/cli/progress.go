@@ -31,8 +31,31 @@ type progress struct {
 	expected int // files listed in the manifests seen so far
 }
 
+// Plan adds files about to be downloaded (runner.Options.OnDownloadPlan).
+func (p *progress) Plan(files int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.expected += files
+}
+
 func newProgress(env *Env, log *slog.Logger) *progress {
 	return &progress{w: env.Redactor.Writer(env.Stderr), tty: env.IsTerminal, log: log, now: time.Now}
+}
+
+// LogWriter returns w wrapped so that a log record first clears the progress line; the
+// line is drawn again with the next event.
+func (p *progress) LogWriter(w io.Writer) io.Writer { return &logWriter{p: p, w: w} }
+
+type logWriter struct {
+	p *progress
+	w io.Writer
+}
+
+func (l *logWriter) Write(b []byte) (int, error) {
+	l.p.mu.Lock()
+	defer l.p.mu.Unlock()
+	l.p.clearLocked()
+	return l.w.Write(b)
 }
 
 // Event is an extract.Progress.
@@ -60,7 +83,6 @@ func (p *progress) Event(e extract.Event) {
 	case extract.EventFileStart:
 		if e.Total > 0 && e.Attempt <= 1 {
 			p.total += e.Total
-			p.expected++
 		}
 	case extract.EventFileBytes:
 		p.bytes += e.Bytes
@@ -99,16 +121,32 @@ func (p *progress) drawLocked(now time.Time) {
 			rate = float64(p.bytes) / el
 		}
 		frac, eta := 0.0, "?"
-		if p.total > 0 {
+		switch {
+		case p.total > 0: // byte totals known
 			frac = float64(p.bytes) / float64(p.total)
 			if rate > 0 && p.total > p.bytes {
 				eta = time.Duration(float64(p.total-p.bytes) / rate * float64(time.Second)).Round(time.Second).String()
 			} else if p.total <= p.bytes {
 				eta = "0s"
 			}
+		case p.expected > 0: // file counts from the manifests
+			frac = float64(p.files) / float64(p.expected)
+			if p.files > 0 && p.files < p.expected {
+				eta = time.Duration(el / float64(p.files) * float64(p.expected-p.files) * float64(time.Second)).Round(time.Second).String()
+			} else if p.files >= p.expected {
+				eta = "0s"
+			}
 		}
-		line = fmt.Sprintf("download: %s %s / %s  %d files  %s/s  ETA %s",
-			bar(frac, 24), fmtBytes(p.bytes), fmtBytes(p.total), p.files, fmtBytes(int64(rate)), eta)
+		files := fmt.Sprintf("%d files", p.files)
+		if p.expected > 0 {
+			files = fmt.Sprintf("%d/%d files", p.files, p.expected)
+		}
+		size := fmtBytes(p.bytes)
+		if p.total > 0 {
+			size += " / " + fmtBytes(p.total)
+		}
+		line = fmt.Sprintf("download: %s %3.0f%%  %s  %s  %s/s  ETA %s",
+			bar(frac, 24), frac*100, size, files, fmtBytes(int64(rate)), eta)
 	}
 	fmt.Fprintf(p.w, "\r\033[K%s", line)
 	p.drawn = true

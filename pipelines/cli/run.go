@@ -50,13 +50,16 @@ type stageFunc func(ctx context.Context, r *runner.Runner) (*runner.Summary, err
 // runs fn, and prints the human summary on stderr and the JSON summary line on stdout.
 func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, fn stageFunc) error {
 	start := env.Now()
-	log := newLogger(env, cfg)
+	prog := newProgress(env, nil)
+	log := logging.New(prog.LogWriter(env.Stderr), logging.Options{
+		Format: cfg.LogFormat, Level: cfg.LogLevel, IsTerminal: env.IsTerminal, Redactor: env.Redactor,
+	})
+	prog.log = log
 	if cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(cfg.Timeout))
 		defer cancel()
 	}
-	prog := newProgress(env, log)
 	defer prog.Close()
 	r, err := runner.New(ctx, runner.Options{
 		Config:   cfg,
@@ -66,6 +69,8 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, 
 		Getenv:   env.Getenv,
 		Redactor: env.Redactor,
 		Version:  Version,
+
+		OnDownloadPlan: prog.Plan,
 	})
 	if err != nil {
 		return err

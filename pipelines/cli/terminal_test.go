@@ -52,6 +52,7 @@ func TestProgressLine(t *testing.T) {
 	if !strings.Contains(errb.String(), "export: RUNNING") || !strings.Contains(errb.String(), "42.5%") {
 		t.Fatalf("polling line: %q", errb.String())
 	}
+	p.Plan(8)
 	for i := 0; i < 4; i++ {
 		now = now.Add(time.Second)
 		p.Event(extract.Event{Kind: extract.EventFileStart, Total: 4 << 20, Attempt: 1})
@@ -61,7 +62,7 @@ func TestProgressLine(t *testing.T) {
 	p.Event(extract.Event{Kind: extract.EventFileVerified, Bytes: 4 << 20})
 	p.Close()
 	s := errb.String()
-	for _, w := range []string{"download:", "8.00 MiB / 16.00 MiB", "1 files", "MiB/s", "ETA 5s", "\r\033[K"} {
+	for _, w := range []string{"download:", "50%", "8.00 MiB / 16.00 MiB", "1/8 files", "MiB/s", "ETA 5s", "\r\033[K"} {
 		if !strings.Contains(s, w) {
 			t.Errorf("progress lacks %q: %q", w, s)
 		}

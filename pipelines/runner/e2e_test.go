@@ -49,11 +49,17 @@ type fixture struct {
 
 func newFixture(t *testing.T, patients int, opts ...dpctest.Option) *fixture {
 	t.Helper()
+	return newFixtureN(t, patients, 1, opts...)
+}
+
+// newFixtureN provisions practitioners attribution groups sharing the patients.
+func newFixtureN(t *testing.T, patients, practitioners int, opts ...dpctest.Option) *fixture {
+	t.Helper()
 	base := []dpctest.Option{dpctest.WithMinKeyBits(1024), dpctest.WithJobDuration(50 * time.Millisecond)}
 	srv := dpctest.NewServer(append(base, opts...)...)
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
-	sb, err := dpc.ProvisionSandbox(ctx, srv.URL, dpc.SandboxOptions{Key: sharedKey(t), Patients: patients, Practitioners: 1, Now: srv.Clock().Now})
+	sb, err := dpc.ProvisionSandbox(ctx, srv.URL, dpc.SandboxOptions{Key: sharedKey(t), Patients: patients, Practitioners: practitioners, Now: srv.Clock().Now})
 	if err != nil {
 		t.Fatalf("provision: %v", err)
 	}

@@ -154,6 +154,9 @@ func (r *Runner) noteJob(gs *GroupSummary, jobID string, m *export.Manifest) {
 // download fetches and verifies every file of the job (resuming what an earlier run verified).
 func (r *Runner) download(ctx context.Context, job *export.Job, gs *GroupSummary) ([]extract.File, error) {
 	start := r.now()
+	if r.opts.OnDownloadPlan != nil {
+		r.opts.OnDownloadPlan(len(job.Manifest.Files()))
+	}
 	files, err := r.downloader().Download(ctx, job.ID, job.Manifest.Files())
 	gs.Durations["download"] += r.now().Sub(start).Seconds()
 	if err != nil {

@@ -31,6 +31,9 @@ type Options struct {
 	Now      func() time.Time
 	Getenv   func(string) string
 	Redactor *logging.Redactor
+	// OnDownloadPlan, when set, is told how many files a download is about to fetch
+	// (progress bars use it for the fraction done and the ETA).
+	OnDownloadPlan func(files int)
 	// Version of dpcetl, recorded in every Parquet file.
 	Version string
 	// Transport is the base HTTP transport (default http.DefaultTransport).

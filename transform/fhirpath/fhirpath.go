@@ -331,9 +331,12 @@ func (c *Ctx) child(i int32, name string) {
 			c.pushValue(k, "")
 			continue
 		}
-		// choice type: valueQuantity for "value"
+		// choice type: valueQuantity for "value" (only FHIR type names, so that
+		// item.diagnosis does not pick up item.diagnosisLinkId)
 		if ch := data[ks+len(name)]; ch >= 'A' && ch <= 'Z' {
-			c.pushValue(k, string(data[ks+len(name):ke]))
+			if suffix := data[ks+len(name) : ke]; isChoiceType(suffix) {
+				c.pushValue(k, string(suffix))
+			}
 		}
 	}
 }
@@ -390,7 +393,7 @@ func (c *Ctx) prim(it *Item) (Kind, string, float64, int64) {
 	case jsontree.Number:
 		raw := c.Doc.Raw(it.N)
 		s := string(raw)
-		if bytes.IndexAny(raw, ".eE") < 0 {
+		if !bytes.ContainsAny(raw, ".eE") {
 			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 				return KInteger, s, float64(i), i
 			}
@@ -839,6 +842,22 @@ func (c *Ctx) matchType(it *Item, t string) bool {
 	case KNode:
 		_ = s
 		return t[0] >= 'A' && t[0] <= 'Z'
+	}
+	return false
+}
+
+// isChoiceType reports whether suffix names a FHIR data type that a choice element [x] may take.
+func isChoiceType(suffix []byte) bool {
+	switch string(suffix) {
+	case "Base64Binary", "Boolean", "Canonical", "Code", "Date", "DateTime", "Decimal", "Id", "Instant",
+		"Integer", "Integer64", "Markdown", "Oid", "PositiveInt", "String", "Time", "UnsignedInt", "Uri",
+		"Url", "Uuid", "Address", "Age", "Annotation", "Attachment", "CodeableConcept", "CodeableReference",
+		"Coding", "ContactPoint", "Count", "Distance", "Duration", "HumanName", "Identifier", "Money",
+		"Period", "Quantity", "Range", "Ratio", "RatioRange", "Reference", "SampledData", "Signature",
+		"Timing", "ContactDetail", "Contributor", "DataRequirement", "Expression", "ParameterDefinition",
+		"RelatedArtifact", "TriggerDefinition", "UsageContext", "Dosage", "Meta", "Availability",
+		"ExtendedContactDetail", "VirtualServiceDetail", "MonetaryComponent":
+		return true
 	}
 	return false
 }

@@ -12,7 +12,7 @@ import (
 const patient = `{"resourceType":"Patient","id":"p1","active":true,"birthDate":"1970-06",
  "name":[{"use":"official","family":"Doe","given":["A","B"]},{"use":"maiden","family":"Roe"}],
  "extension":[{"url":"http://x/race","valueCoding":{"code":"2106-3"}}],
- "link":[{"other":{"reference":"Patient/p9"}}],
+ "link":[{"other":{"reference":"Patient/p9"}}],"nameLinkId":"7",
  "multipleBirthInteger":2,"valueQuantity":{"value":1.50}}`
 
 func eval(t *testing.T, expr string, consts map[string]fhirpath.Item) string {
@@ -67,6 +67,9 @@ func TestEval(t *testing.T) {
 		{"name.family = 'Doe'", "[false]"},
 		{"-(1.5)", "[-1.5]"},
 		{"7 div 2 = 3 and 7 mod 2 = 1 and 7 / 2 = 3.5", "[true]"},
+		{"link.other.reference", "[Patient/p9]"},
+		{"link.otherLinkId", "[]"},
+		{"name.count()", "[2]"}, // nameLinkId is not a choice of name
 		{"name.given.single()", "error: fhirpath evaluation: single() on a collection of 2"},
 	}
 	for _, tc := range cases {

@@ -236,11 +236,6 @@ func (ps *parser) isOp(s string) bool {
 	return t.kind == tOp && t.text == s
 }
 
-func (ps *parser) isWord(s string) bool {
-	t := ps.peek()
-	return t.kind == tIdent && t.text == s
-}
-
 func parseExpr(src string) (*astNode, error) {
 	toks, err := lex(src)
 	if err != nil {

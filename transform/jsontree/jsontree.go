@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -277,7 +278,28 @@ func (d *Doc) closeContainer(p int) int {
 
 // scanString scans the string starting at data[p]=='"'; it returns the offset just past the closing quote.
 func scanString(data []byte, p int) (start, end int, esc bool, err error) {
+	// Fast path: printable ASCII without escapes, eight bytes at a time, stopping at the
+	// first byte that is a quote, a backslash, a control character or non-ASCII.
 	i := p + 1
+	for i+8 <= len(data) {
+		x := binary.LittleEndian.Uint64(data[i:])
+		yq := x ^ (lsb * '"')
+		yb := x ^ (lsb * '\\')
+		m := ((x - lsb*0x20) | x | ((yq - lsb) &^ yq) | ((yb - lsb) &^ yb)) & msb
+		if m == 0 {
+			i += 8
+			continue
+		}
+		i += bits.TrailingZeros64(m) >> 3
+		break
+	}
+	for i < len(data) && data[i] >= 0x20 && data[i] < 0x80 && data[i] != '"' && data[i] != '\\' {
+		i++
+	}
+	if i < len(data) && data[i] == '"' {
+		return p + 1, i + 1, false, nil
+	}
+	i = p + 1
 	for {
 		q := bytes.IndexByte(data[i:], '"')
 		if q < 0 {

@@ -121,8 +121,11 @@ type Claim struct {
 	Procedures         []Procedure
 	CareTeam           []CareTeamMember
 	Items              []Item
-	Amounts            Amounts // header amounts (extensions and R4 total[] entries) by BFD variable name
-	PDE                *PrescriptionFill
+	// Header money by BFD variable name: STU3 ExplanationOfBenefit.extension valueMoney;
+	// R4 benefitBalance.financial usedMoney (ime_op_clm_val_amt, dsh_op_clm_val_amt and
+	// clm_uncompd_care_pmt_amt stay extensions in R4, as in BFD v2). Nil for PDE.
+	Amounts Amounts
+	PDE     *PrescriptionFill
 }
 
 // PrescriptionFill holds the Part D event fields (PDE claims only).
@@ -135,7 +138,7 @@ type PrescriptionFill struct {
 	PrescriberNPI    string
 	PharmacyNPI      string
 	ServiceDate      string
-	DispensingStatus string // dspnsng_stus_cd
+	DispensingStatus string // always "" (the JSON carries a fixed dspnsng_stus_cd "P" the tables do not read)
 	PlanContract     string // plan_cntrct_rec_id
 	PlanPBP          string // plan_pbp_rec_num
 }
@@ -146,8 +149,11 @@ type PrescriptionFill struct {
 type Diagnosis struct {
 	Sequence int
 	Code     string // ICD-10-CM without the dot, as BFD writes it ("E119")
-	Type     string // "principal", "admitting", "other", "external-first", ... ("" when BFD writes no type)
-	POA      string // present-on-admission indicator ("Y", "N", ...) inpatient only, else ""
+	// STU3: "principal", "admitting", "other", "external-first", "" (carrier/DME secondary
+	// diagnoses carry no type). R4: "principal", "admitting", "other", "secondary",
+	// "externalcauseofinjury" (CARIN codes, as emitted).
+	Type string
+	POA  string // present-on-admission indicator ("Y", "N", ...) inpatient only, else ""
 }
 
 // Procedure is one ICD-10-PCS procedure.
@@ -159,9 +165,13 @@ type Procedure struct {
 
 // CareTeamMember is one careTeam entry.
 type CareTeamMember struct {
-	Sequence  int
-	NPI       string
-	Role      string // claimcareteamrole code: "primary", "assist", "other", "supervisor", "prescribing"
+	Sequence int
+	NPI      string
+	// Role code as emitted. STU3 (claimcareteamrole): institutional attending "primary",
+	// operating "assist", other "other", line rendering "primary"; carrier/DME performing
+	// "primary"; PDE prescriber "primary". R4 (C4BBClaimCareTeamRole): "attending",
+	// "operating", "otheroperating", "performing", "prescribing".
+	Role      string
 	Specialty string // prvdr_spclty (carrier/DME), "" otherwise
 }
 
@@ -169,9 +179,9 @@ type CareTeamMember struct {
 type Item struct {
 	Sequence         int
 	CareTeamSequence int      // careTeamLinkId (STU3) / careTeamSequence (R4); 0 when none
-	HCPCS            string   // item.service (STU3) / productOrService (R4); "" when none
+	HCPCS            string   // item.service (STU3) / productOrService (R4) HCPCS code; "" for PDE (NDC instead)
 	Modifiers        []string // HCPCS modifiers
-	NDC              string   // 11-digit NDC, carrier/DME/outpatient extension; "" when none
+	NDC              string   // 11-digit NDC: PDE service coding; carrier/DME item extension; outpatient service extension; "" when none
 	RevenueCenter    string   // rev_cntr (institutional), e.g. "0450"
 	PlaceOfService   string   // line_place_of_srvc_cd (carrier, DME)
 	BETOS            string   // betos_cd (carrier, DME)

@@ -250,6 +250,12 @@ func checkClaim(t *testing.T, v synth.FHIRVersion, e map[string]any, c *synth.Cl
 	fail("drg", drg, c.DRG)
 	fail("admission/discharge", adm+"/"+dis, c.AdmissionDate+"/"+c.DischargeDate)
 	fail("organization npi", orgNPI, c.OrganizationNPI)
+	if c.OrganizationNPI != "" && !synth.ValidNPI(c.OrganizationNPI) {
+		t.Errorf("%s: organization NPI %s fails Luhn", c.EOBID, c.OrganizationNPI)
+	}
+	if c.CCN != "" && len(c.CCN) != 6 {
+		t.Errorf("%s: CCN %q is not 6 characters", c.EOBID, c.CCN)
+	}
 	fail("ccn", ccn, c.CCN)
 	fail("facility type", fac, c.FacilityTypeCode)
 

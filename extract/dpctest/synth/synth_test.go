@@ -280,3 +280,35 @@ func TestBeneficiaryIdentity(t *testing.T) {
 		t.Fatal("no BeneID for an arbitrary string")
 	}
 }
+
+// TestConcurrentUse: one Generator serves many goroutines (the sandbox
+// streams files in parallel); results must not depend on interleaving.
+func TestConcurrentUse(t *testing.T) {
+	g := gen(synth.STU3, 8)
+	want := make([][]byte, 16)
+	for i := range want {
+		want[i], _ = g.AppendNDJSON(nil, g.MBI(i), "ExplanationOfBenefit", time.Time{}, time.Time{})
+	}
+	errs := make(chan string, 64)
+	done := make(chan struct{})
+	for w := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for k := range 32 {
+				i := (k + w*5) % len(want)
+				got, _ := g.AppendNDJSON(nil, g.MBI(i), "ExplanationOfBenefit", time.Time{}, time.Time{})
+				if !bytes.Equal(got, want[i]) {
+					errs <- g.MBI(i)
+					return
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	close(errs)
+	for m := range errs {
+		t.Errorf("concurrent output for %s differs", m)
+	}
+}

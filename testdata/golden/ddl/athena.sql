@@ -121,6 +121,23 @@ LOCATION 's3://my-bucket/dpc/eob/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
 MSCK REPAIR TABLE claims.eob;
 
+CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_amount (
+  eob_id string COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id string COMMENT 'Patient.id (BFD bene_id).',
+  claim_type string COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  variable string COMMENT 'BFD variable name (last segment of the https://bluebutton.cms.gov/resources/variables/ URL), e.g. nch_clm_prvdr_pmt_amt.',
+  amount decimal(15,2) COMMENT 'The amount, exact.',
+  export_job_id string COMMENT 'DPC export job id the row came from.',
+  source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT 'dpcetl eob_amount (schema 1.0.0): One row per header money amount of a claim, keyed by BFD variable: STU3 money extensions, R4 money extensions and benefitBalance.financial usedMoney. Lossless companion of the eob columns (total charge and payment are eob columns).'
+PARTITIONED BY (export_date date, `group` string)
+STORED AS PARQUET
+LOCATION 's3://my-bucket/dpc/eob_amount/'
+TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+MSCK REPAIR TABLE claims.eob_amount;
+
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line (
   eob_id string COMMENT 'ExplanationOfBenefit.id of the claim.',
   patient_id string COMMENT 'Patient.id (BFD bene_id).',
@@ -159,6 +176,25 @@ STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_line/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
 MSCK REPAIR TABLE claims.eob_line;
+
+CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_amount (
+  eob_id string COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id string COMMENT 'Patient.id (BFD bene_id).',
+  claim_type string COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  line_number int COMMENT 'Line number (item.sequence).',
+  variable string COMMENT 'BFD variable name the amount is keyed on (adjudication category coding of system https://bluebutton.cms.gov/resources/codesystem/adjudication, URL prefix removed).',
+  amount decimal(15,2) COMMENT 'The amount, exact.',
+  category_code string COMMENT 'Other (CARIN) adjudication category code when sent (R4: submitted, eligible, paidtoprovider, ...); ambiguous on its own.',
+  export_job_id string COMMENT 'DPC export job id the row came from.',
+  source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT 'dpcetl eob_line_amount (schema 1.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.'
+PARTITIONED BY (export_date date, `group` string)
+STORED AS PARQUET
+LOCATION 's3://my-bucket/dpc/eob_line_amount/'
+TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+MSCK REPAIR TABLE claims.eob_line_amount;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_diagnosis (
   eob_id string COMMENT 'ExplanationOfBenefit.id of the claim.',

@@ -101,6 +101,18 @@ CREATE TABLE IF NOT EXISTS `claims.eob` (
 )
 OPTIONS (description = 'dpcetl eob (schema 1.0.0): One row per claim (ExplanationOfBenefit).');
 
+CREATE TABLE IF NOT EXISTS `claims.eob_amount` (
+  eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
+  patient_id STRING OPTIONS(description='Patient.id (BFD bene_id).'),
+  claim_type STRING OPTIONS(description='Claim type from the eob-type coding (see eob.claim_type).'),
+  variable STRING OPTIONS(description='BFD variable name (last segment of the https://bluebutton.cms.gov/resources/variables/ URL), e.g. nch_clm_prvdr_pmt_amt.'),
+  amount NUMERIC(15, 2) OPTIONS(description='The amount, exact.'),
+  export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
+  source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
+  ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
+)
+OPTIONS (description = 'dpcetl eob_amount (schema 1.0.0): One row per header money amount of a claim, keyed by BFD variable: STU3 money extensions, R4 money extensions and benefitBalance.financial usedMoney. Lossless companion of the eob columns (total charge and payment are eob columns).');
+
 CREATE TABLE IF NOT EXISTS `claims.eob_line` (
   eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
   patient_id STRING OPTIONS(description='Patient.id (BFD bene_id).'),
@@ -134,6 +146,20 @@ CREATE TABLE IF NOT EXISTS `claims.eob_line` (
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
 OPTIONS (description = 'dpcetl eob_line (schema 1.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.');
+
+CREATE TABLE IF NOT EXISTS `claims.eob_line_amount` (
+  eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
+  patient_id STRING OPTIONS(description='Patient.id (BFD bene_id).'),
+  claim_type STRING OPTIONS(description='Claim type from the eob-type coding (see eob.claim_type).'),
+  line_number INT64 OPTIONS(description='Line number (item.sequence).'),
+  variable STRING OPTIONS(description='BFD variable name the amount is keyed on (adjudication category coding of system https://bluebutton.cms.gov/resources/codesystem/adjudication, URL prefix removed).'),
+  amount NUMERIC(15, 2) OPTIONS(description='The amount, exact.'),
+  category_code STRING OPTIONS(description='Other (CARIN) adjudication category code when sent (R4: submitted, eligible, paidtoprovider, ...); ambiguous on its own.'),
+  export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
+  source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
+  ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
+)
+OPTIONS (description = 'dpcetl eob_line_amount (schema 1.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.');
 
 CREATE TABLE IF NOT EXISTS `claims.eob_diagnosis` (
   eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),

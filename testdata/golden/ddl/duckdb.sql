@@ -101,6 +101,18 @@ CREATE TABLE IF NOT EXISTS eob (
 );
 COMMENT ON TABLE eob IS 'dpcetl eob (schema 1.0.0): One row per claim (ExplanationOfBenefit).';
 
+CREATE TABLE IF NOT EXISTS eob_amount (
+  eob_id VARCHAR,
+  patient_id VARCHAR,
+  claim_type VARCHAR,
+  variable VARCHAR,
+  amount DECIMAL(15,2),
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE eob_amount IS 'dpcetl eob_amount (schema 1.0.0): One row per header money amount of a claim, keyed by BFD variable: STU3 money extensions, R4 money extensions and benefitBalance.financial usedMoney. Lossless companion of the eob columns (total charge and payment are eob columns).';
+
 CREATE TABLE IF NOT EXISTS eob_line (
   eob_id VARCHAR,
   patient_id VARCHAR,
@@ -134,6 +146,20 @@ CREATE TABLE IF NOT EXISTS eob_line (
   ingested_at TIMESTAMPTZ
 );
 COMMENT ON TABLE eob_line IS 'dpcetl eob_line (schema 1.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
+
+CREATE TABLE IF NOT EXISTS eob_line_amount (
+  eob_id VARCHAR,
+  patient_id VARCHAR,
+  claim_type VARCHAR,
+  line_number INTEGER,
+  variable VARCHAR,
+  amount DECIMAL(15,2),
+  category_code VARCHAR,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE eob_line_amount IS 'dpcetl eob_line_amount (schema 1.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.';
 
 CREATE TABLE IF NOT EXISTS eob_diagnosis (
   eob_id VARCHAR,

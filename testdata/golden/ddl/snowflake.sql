@@ -101,6 +101,18 @@ CREATE TABLE IF NOT EXISTS eob (
 )
 COMMENT = 'dpcetl eob (schema 1.0.0): One row per claim (ExplanationOfBenefit).';
 
+CREATE TABLE IF NOT EXISTS eob_amount (
+  eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  claim_type VARCHAR COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  variable VARCHAR COMMENT 'BFD variable name (last segment of the https://bluebutton.cms.gov/resources/variables/ URL), e.g. nch_clm_prvdr_pmt_amt.',
+  amount NUMBER(15,2) COMMENT 'The amount, exact.',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl eob_amount (schema 1.0.0): One row per header money amount of a claim, keyed by BFD variable: STU3 money extensions, R4 money extensions and benefitBalance.financial usedMoney. Lossless companion of the eob columns (total charge and payment are eob columns).';
+
 CREATE TABLE IF NOT EXISTS eob_line (
   eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
   patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
@@ -134,6 +146,20 @@ CREATE TABLE IF NOT EXISTS eob_line (
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT = 'dpcetl eob_line (schema 1.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
+
+CREATE TABLE IF NOT EXISTS eob_line_amount (
+  eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  claim_type VARCHAR COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  line_number INTEGER COMMENT 'Line number (item.sequence).',
+  variable VARCHAR COMMENT 'BFD variable name the amount is keyed on (adjudication category coding of system https://bluebutton.cms.gov/resources/codesystem/adjudication, URL prefix removed).',
+  amount NUMBER(15,2) COMMENT 'The amount, exact.',
+  category_code VARCHAR COMMENT 'Other (CARIN) adjudication category code when sent (R4: submitted, eligible, paidtoprovider, ...); ambiguous on its own.',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl eob_line_amount (schema 1.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.';
 
 CREATE TABLE IF NOT EXISTS eob_diagnosis (
   eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
