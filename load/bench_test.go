@@ -109,13 +109,16 @@ type peakMem struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 	heap uint64
+	base uint64 // live heap at the start (the benchmark's own input batches)
 }
 
 func startPeak() *peakMem {
 	runtime.GC()
 	// Reset VmHWM to the current RSS (Linux >= 4.0); harmless elsewhere.
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-	p := &peakMem{stop: make(chan struct{})}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	p := &peakMem{stop: make(chan struct{}), base: ms.HeapAlloc}
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
 	p.wg.Add(1)
 	go func() {
@@ -137,7 +140,7 @@ func startPeak() *peakMem {
 	return p
 }
 
-func (p *peakMem) done() (heapMB, hwmMB float64) {
+func (p *peakMem) done() (heapMB, baseMB, hwmMB float64) {
 	close(p.stop)
 	p.wg.Wait()
 	hwm := 0.0
@@ -149,7 +152,7 @@ func (p *peakMem) done() (heapMB, hwmMB float64) {
 			}
 		}
 	}
-	return float64(p.heap) / (1 << 20), hwm
+	return float64(p.heap) / (1 << 20), float64(p.base) / (1 << 20), hwm
 }
 
 // benchSizes returns the output sizes in MB to write (DPCETL_BENCH_MB, default "200,1000").
@@ -235,7 +238,7 @@ func BenchmarkWriteClaims(b *testing.B) {
 					}
 					el := time.Since(start)
 					cpu := cpuSeconds() - cpu0
-					heapMB, hwmMB := peak.done()
+					heapMB, baseMB, hwmMB := peak.done()
 					out := m.Files[0].Bytes
 					b.ReportMetric(float64(out)/(1<<20), "out_MB")
 					b.ReportMetric(float64(out)/(1<<20)/el.Seconds(), "out_MB/s")
@@ -243,6 +246,7 @@ func BenchmarkWriteClaims(b *testing.B) {
 					// The machine is shared: MB per CPU-second of this process is the steadier figure.
 					b.ReportMetric(float64(out)/(1<<20)/cpu, "out_MB/cpu_s")
 					b.ReportMetric(heapMB, "peak_heap_MB")
+					b.ReportMetric(baseMB, "input_heap_MB") // the benchmark's own batches, live throughout
 					b.ReportMetric(hwmMB, "peak_RSS_MB")
 					if d, ok := s.(*sink.File); ok {
 						_ = os.RemoveAll(d.Root())

@@ -94,8 +94,9 @@ func benchEngine(tb testing.TB, mem memory.Allocator) *Engine {
 	return eng
 }
 
-// BenchmarkEngineClaims runs the generic engine and the typed baseline over the same
-// corpus on one core and logs MB/s for both and their ratio.
+// BenchmarkEngineClaims runs the generic engine and the typed baseline over the same corpus
+// on one core, alternating the two in every iteration so that a busy machine slows both
+// alike, and reports MB/s for each (wall clock and process CPU time) and their ratios.
 // Run: go test ./transform -run '^$' -bench BenchmarkEngineClaims -benchtime 5x
 func BenchmarkEngineClaims(b *testing.B) {
 	prev := runtime.GOMAXPROCS(1)
@@ -103,48 +104,31 @@ func BenchmarkEngineClaims(b *testing.B) {
 	data := benchCorpus(b, 64<<20)
 	mem := memory.NewGoAllocator()
 	eng := benchEngine(b, mem)
-	var engMBs, baseMBs, engCPU, baseCPU float64
-	b.Run("engine", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		b.ReportAllocs()
+	var engWall, engCPU, baseWall, baseCPU time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
 		runtime.GC()
-		start, cpu0 := time.Now(), cpuTime()
-		for i := 0; i < b.N; i++ {
-			src := Source{Name: "bench", Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
-			if _, err := eng.Run(context.Background(), []Source{src}, func(bt Batch) error { bt.Record.Release(); return nil }); err != nil {
-				b.Fatal(err)
-			}
+		t0, c0 := time.Now(), cpuTime()
+		src := Source{Name: "bench", Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+		if _, err := eng.Run(context.Background(), []Source{src}, func(bt Batch) error { bt.Record.Release(); return nil }); err != nil {
+			b.Fatal(err)
 		}
-		engMBs = float64(len(data)) * float64(b.N) / time.Since(start).Seconds() / 1e6
-		engCPU = float64(len(data)) * float64(b.N) / (cpuTime() - cpu0).Seconds() / 1e6
-		b.ReportMetric(engCPU, "MB/cpu-s")
-	})
-	b.Run("baseline", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		b.ReportAllocs()
+		engWall, engCPU = engWall+time.Since(t0), engCPU+cpuTime()-c0
 		runtime.GC()
-		start, cpu0 := time.Now(), cpuTime()
-		for i := 0; i < b.N; i++ {
-			if _, err := baselineRun(data, eng, mem); err != nil {
-				b.Fatal(err)
-			}
+		t0, c0 = time.Now(), cpuTime()
+		if _, err := baselineRun(data, eng, mem); err != nil {
+			b.Fatal(err)
 		}
-		baseMBs = float64(len(data)) * float64(b.N) / time.Since(start).Seconds() / 1e6
-		baseCPU = float64(len(data)) * float64(b.N) / (cpuTime() - cpu0).Seconds() / 1e6
-		b.ReportMetric(baseCPU, "MB/cpu-s")
-		if engCPU > 0 {
-			// reported here too because a parent benchmark's log is not always shown
-			b.ReportMetric(engCPU/baseCPU, "engine/baseline-cpu")
-			b.ReportMetric(engMBs/baseMBs, "engine/baseline-wall")
-		}
-	})
-	if baseMBs > 0 {
-		// On a shared machine wall time depends on the neighbours; process CPU time
-		// (all threads, GC included) is the per-core figure.
-		b.Logf("corpus %.1f MB: wall: engine %.0f MB/s, typed baseline %.0f MB/s, ratio %.2f; "+
-			"CPU time: engine %.0f MB/cpu-s, baseline %.0f MB/cpu-s, ratio %.2f (GOMAXPROCS=1)",
-			float64(len(data))/1e6, engMBs, baseMBs, engMBs/baseMBs, engCPU, baseCPU, engCPU/baseCPU)
+		baseWall, baseCPU = baseWall+time.Since(t0), baseCPU+cpuTime()-c0
 	}
+	mb := float64(len(data)) * float64(b.N) / 1e6
+	b.ReportMetric(mb/engWall.Seconds(), "engine-MB/s")
+	b.ReportMetric(mb/baseWall.Seconds(), "baseline-MB/s")
+	b.ReportMetric(baseWall.Seconds()/engWall.Seconds(), "ratio-wall")
+	// Process CPU time (all threads, GC included) is the per-core figure on a shared machine.
+	b.ReportMetric(mb/engCPU.Seconds(), "engine-MB/cpu-s")
+	b.ReportMetric(mb/baseCPU.Seconds(), "baseline-MB/cpu-s")
+	b.ReportMetric(baseCPU.Seconds()/engCPU.Seconds(), "ratio-cpu")
 }
 
 // The typed baseline: goccy/go-json into structs, then a plain Go flatten of the same columns

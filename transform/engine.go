@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dpcetl/dpcetl/transform/fhirpath"
 	"github.com/dpcetl/dpcetl/transform/jsontree"
 	"github.com/dpcetl/dpcetl/transform/view"
 )
@@ -135,6 +136,26 @@ type Engine struct {
 	tables  []*table
 	byType  map[string][]int // resource type → table indexes; read-only after New
 	schemas map[string]*arrow.Schema
+	keys    *jsontree.KeySet // members any view reads; the parser skips the others
+}
+
+// viewNames collects the member names the expressions of s may read.
+func viewNames(s *view.Select, add func(*fhirpath.Expr)) {
+	if s.ForEach != nil {
+		add(s.ForEach)
+	}
+	for _, r := range s.Repeat {
+		add(r)
+	}
+	for _, c := range s.Columns {
+		add(c.Expr)
+	}
+	for _, sub := range s.Selects {
+		viewNames(sub, add)
+	}
+	for _, sub := range s.UnionAll {
+		viewNames(sub, add)
+	}
 }
 
 type table struct {
@@ -199,6 +220,15 @@ func New(views []*view.View, opts ...Option) (*Engine, error) {
 		e.tables = append(e.tables, t)
 		e.byType[v.Resource] = append(e.byType[v.Resource], i)
 	}
+	names := []string{"resourceType", "id"}
+	add := func(x *fhirpath.Expr) { names = append(names, x.Names()...) }
+	for _, t := range e.tables {
+		for _, w := range t.v.Where {
+			add(w)
+		}
+		viewNames(t.v.Root, add)
+	}
+	e.keys = jsontree.NewKeySet(names, fhirpath.ChoiceSuffixes())
 	return e, nil
 }
 
@@ -290,6 +320,7 @@ type tableBuf struct {
 func (e *Engine) newWorker() *worker {
 	w := &worker{e: e, br: bufio.NewReaderSize(nil, min(1<<20, max(e.opts.maxLine, 16)))}
 	w.ev.init(e)
+	w.doc.Filter = e.keys
 	for _, t := range e.tables {
 		b := array.NewRecordBuilder(e.opts.mem, t.schema)
 		w.tb = append(w.tb, &tableBuf{t: t, b: b})
@@ -304,6 +335,20 @@ func (w *worker) release() {
 }
 
 func (w *worker) runSource(ctx context.Context, rs *runState, src Source) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			// drop this source's unflushed rows so a reused worker cannot emit them later
+			for _, tb := range w.tb {
+				if tb.n > 0 {
+					tb.b.NewRecordBatch().Release()
+					tb.n = 0
+				}
+			}
+		}
+	}()
 	rc, err := src.Open()
 	if err != nil {
 		return fmt.Errorf("transform: open %s: %w", src.Name, err)
@@ -528,7 +573,7 @@ func (w *worker) quarantine(ctx context.Context, rs *runState, src Source, line 
 // mode of the same compiled plans (used by the conformance suite); values are not typed
 // into Arrow, but the same rules on multiple values in a non-collection column apply.
 func (e *Engine) Rows(resource []byte) (map[string][]map[string]any, error) {
-	var doc jsontree.Doc
+	doc := jsontree.Doc{Filter: e.keys}
 	if err := doc.Parse(resource); err != nil {
 		return nil, err
 	}

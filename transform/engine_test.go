@@ -384,3 +384,57 @@ func TestLineNumbersLimitsAndRepeat(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+func TestFailedRunEmitsNothingPending(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	eng, err := transform.New(mustViews(t, eobView), transform.WithAllocator(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := src("a", eobLine("a1", "1", 0)+"\n"+eobLine("a2", "1", 0)+"\nnot json\n")
+	b := src("b", eobLine("b1", "1", 0)+"\n")
+	var c collect
+	_, err = eng.Run(context.Background(), []transform.Source{a, b}, c.emit)
+	if !errors.Is(err, transform.ErrQuarantineThreshold) || !strings.Contains(err.Error(), "a line 3: invalid JSON") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(c.rows["eob"]) != 0 {
+		t.Fatalf("rows of a failed run were emitted: %v", c.rows["eob"])
+	}
+}
+
+func TestMoreColumnTypes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	vj := `{"name":"obs","resource":"Observation","select":[{"column":[
+	  {"name":"id","path":"id"},
+	  {"name":"codes","path":"code.coding.code","type":"code","collection":true,"tag":[{"name":"arrow/dictionary","value":"true"}]},
+	  {"name":"big","path":"valueInteger64","type":"integer64"},
+	  {"name":"at","path":"effective.ofType(time)","type":"time"},
+	  {"name":"n","path":"component.count()","type":"integer","tag":[{"name":"ansi/type","value":"INTEGER"}]},
+	  {"name":"num_text","path":"valueInteger64","type":"string"},
+	  {"name":"flag","path":"component.exists()","type":"string"}]}]}`
+	eng, err := transform.New(mustViews(t, vj), transform.WithAllocator(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTypes := "utf8 list<item: dictionary<values=utf8, indices=int32, ordered=false>, nullable> int64 time64[us] int32 utf8 utf8"
+	var got []string
+	for _, f := range eng.Schemas()["obs"].Fields() {
+		got = append(got, f.Type.String())
+	}
+	if strings.Join(got, " ") != wantTypes {
+		t.Errorf("types %s\nwant %s", strings.Join(got, " "), wantTypes)
+	}
+	in := `{"resourceType":"Observation","id":"o1","code":{"coding":[{"code":"a"},{"code":"b"},{"code":"a"}]},"valueInteger64":9007199254740993,"effectiveTime":"10:20:30"}
+{"resourceType":"Observation","id":"o2","component":[{},{}]}`
+	var c collect
+	if _, err := eng.Run(context.Background(), []transform.Source{src("o", in)}, c.emit); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`o1|["a","b","a"]|9007199254740993|10:20:30.000000|0|9007199254740993|false`, `o2|[]|null|null|2|null|true`}
+	if strings.Join(c.rows["obs"], "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows\n%s\nwant\n%s", strings.Join(c.rows["obs"], "\n"), strings.Join(want, "\n"))
+	}
+}

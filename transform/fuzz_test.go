@@ -35,6 +35,11 @@ func FuzzEngine(f *testing.F) {
 		if valid := json.Valid(line) && utf8.Valid(line); valid != (perr == nil) && perr != jsontree.ErrTooDeep {
 			t.Fatalf("jsontree.Parse error %v but encoding/json Valid=%v for %q", perr, valid, line)
 		}
+		// skipping members (jsontree.KeySet) must not change what counts as valid JSON
+		fdoc := jsontree.Doc{Filter: jsontree.NewKeySet([]string{"a", "id", "resourceType"}, []string{"X"})}
+		if ferr := fdoc.Parse(line); (ferr == nil) != (perr == nil) && ferr != jsontree.ErrTooDeep && perr != jsontree.ErrTooDeep {
+			t.Fatalf("filtered parse error %v, unfiltered %v for %q", ferr, perr, line)
+		}
 		v, err := view.Parse("fuzz.json", viewJSON)
 		if err != nil {
 			return

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,7 +31,8 @@ import (
 // in the same run and interleaved: plain copies of the same bytes (no
 // verification) and the verified download. Throughput is in decoded MB/s, the
 // ratios compare verified with plain, rss-MB is the peak resident memory of the
-// process during the timed loop. DPCETL_BENCH_MB sets the decoded size of the
+// process (client and in-process sandbox) during the timed loop and
+// rss-before-MB the same just before it: the difference is what downloading adds. DPCETL_BENCH_MB sets the decoded size of the
 // export (default 256; extract/README.md quotes 1024 and 5120).
 func BenchmarkDownload(b *testing.B) {
 	mb := 256
@@ -85,6 +87,8 @@ func BenchmarkDownload(b *testing.B) {
 	only := os.Getenv("DPCETL_BENCH_ONLY") // profile one variant: its name
 	wall := make([]time.Duration, len(variants))
 	cpu := make([]time.Duration, len(variants))
+	runtime.GC()
+	base := rss() // the sandbox's data and the manifest are in memory already
 	peak := watchRSS()
 	n := 0
 	for i := 0; b.Loop(); i++ {
@@ -113,6 +117,7 @@ func BenchmarkDownload(b *testing.B) {
 		}
 	}
 	b.ReportMetric(peak()/1e6, "rss-MB")
+	b.ReportMetric(float64(base)/1e6, "rss-before-MB")
 	if only != "" {
 		return
 	}

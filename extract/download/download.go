@@ -320,7 +320,8 @@ type result struct {
 
 func resultOf(v *verify.Verifier) result { return result{sum: v.Sum(), n: v.N(), lines: v.Lines()} }
 
-// errDecode marks a body that did not decode (corrupt gzip): the part is discarded.
+// errDecode marks a body that did not decode (corrupt gzip). It counts like a
+// checksum mismatch: one fresh download, then the bytes go to ".bad".
 var errDecode = errors.New("corrupt gzip body")
 
 // attempt makes one pass at the file: a full GET, or Range requests continuing
@@ -487,20 +488,23 @@ func (d *Downloader) copyFull(resp *http.Response, w io.Writer, v *verify.Verifi
 	default:
 		return 0, fmt.Errorf("download: %s: unsupported Content-Encoding %q", resp.Request.URL, ce)
 	}
-	// Hash on a second goroutine while this one decodes and writes: on a
-	// multi-core machine verification then costs little wall-clock time.
-	n, err := v.Copy(w, src, 4, len(buf))
-	if err != nil {
-		if isDecodeError(err) {
-			return n, fmt.Errorf("download: %s: %w: %w", resp.Request.URL, errDecode, err)
-		}
-		return n, fmt.Errorf("download: %s: %w: %w", resp.Request.URL, err, extract.ErrRetryable)
-	}
-	// Only a body read to its end gets here: a cut stream is an error above.
-	if err := v.Check(rawLen()); err != nil {
+	// The verifying reader hashes inline, in the same pass as the write: measured
+	// faster than handing buffers to a hashing goroutine (cache-hot bytes, no
+	// hand-offs). At EOF it checks the manifest; a cut stream is never EOF.
+	vr := verify.NewReader(src, v, rawLen)
+	n, err := io.CopyBuffer(w, vr, buf)
+	var ve *verify.Error
+	switch {
+	case err == nil && vr.Verified():
+		return n, nil
+	case err == nil:
+		return n, fmt.Errorf("download: %s: stream ended without verification", resp.Request.URL)
+	case errors.As(err, &ve):
 		return n, err
+	case isDecodeError(err):
+		return n, fmt.Errorf("download: %s: %w: %w", resp.Request.URL, errDecode, err)
 	}
-	return n, nil
+	return n, fmt.Errorf("download: %s: %w: %w", resp.Request.URL, err, extract.ErrRetryable)
 }
 
 func isDecodeError(err error) bool {

@@ -132,7 +132,6 @@ func NewWriter(w io.Writer, schema *arrow.Schema, o Options) (*Writer, error) {
 		pq.WithDictionaryDefault(false),
 		// DECIMAL(p<=18) as INT32/INT64: every engine reads it, and it is smaller.
 		pq.WithStoreDecimalAsInteger(true),
-		pq.WithCreatedBy("dpcetl (parquet-go arrow-go v18)"),
 	}
 	for _, f := range schema.Fields() {
 		if f.Type.ID() == arrow.DICTIONARY || hasDictionaryTag(f) {

@@ -135,6 +135,10 @@ func (w *fileWriter) Commit() error {
 	if err := w.ctx.Err(); err != nil {
 		return fail(err)
 	}
+	// CreateTemp makes 0600 files; published data must be readable by the engines' users.
+	if err := w.f.Chmod(0o644); err != nil {
+		return fail(err)
+	}
 	if err := w.f.Sync(); err != nil {
 		return fail(err)
 	}

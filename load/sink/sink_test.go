@@ -58,6 +58,9 @@ func TestFileLeavesNoTempFiles(t *testing.T) {
 	if len(names) != 1 || names[0] != "c" {
 		t.Errorf("files on disk = %q, want only c", names)
 	}
+	if st, err := os.Stat(filepath.Join(dir, "a", "c")); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("committed file mode = %v, %v; want 0644 so engines can read it", st.Mode(), err)
+	}
 }
 
 func TestOpenURLs(t *testing.T) {
@@ -110,4 +113,34 @@ func TestS3RenameLargeObjectUsesMultipartCopy(t *testing.T) {
 		t.Fatalf("multipart copy: %d bytes, equal=%v", len(got), bytes.Equal(got, data))
 	}
 	loadtest.AssertMissing(t, s, "_staging/r/big")
+}
+
+func TestOpenS3URLUsesStandardCredentialChain(t *testing.T) {
+	srv := s3test.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	s, err := sink.Open(context.Background(), srv.URL("via-url")+"&part_size=5242880&max_attempts=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	loadtest.Put(t, s, "k", []byte("v"))
+	if got := loadtest.ReadAll(t, s, "k"); string(got) != "v" {
+		t.Errorf("Get = %q", got)
+	}
+	if got := s.URL("k"); got != "s3://"+srv.Bucket+"/via-url/k" {
+		t.Errorf("URL = %q", got)
+	}
+	// Wrong credentials from the chain are refused by the server.
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+	bad, err := sink.Open(context.Background(), srv.URL("via-url")+"&max_attempts=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.Stat(context.Background(), "k"); err == nil {
+		t.Error("Stat with a wrong secret succeeded")
+	}
 }

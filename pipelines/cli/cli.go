@@ -82,7 +82,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return ExitOK
 	}
 	code := ExitCode(err)
-	if ctx.Err() != nil && code != ExitUsage && code != ExitConfig {
+	if errors.Is(ctx.Err(), context.Canceled) && code != ExitUsage && code != ExitConfig {
 		code = ExitInterrupted
 	}
 	fmt.Fprintf(stderr, "dpcetl %s: %v\n", cmdPath(args, rest), err)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -58,12 +59,22 @@ func (l *logWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-// Event is an extract.Progress.
+// Event is an extract.Progress. Log records are written after the lock is released:
+// the log writer takes the same lock to clear the progress line.
 func (p *progress) Event(e extract.Event) {
+	var logs []func()
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	defer func() {
+		p.mu.Unlock()
+		for _, l := range logs {
+			l()
+		}
+	}()
 	if p.closed {
 		return
+	}
+	log := func(level slog.Level, msg string, args ...any) {
+		logs = append(logs, func() { p.log.Log(context.Background(), level, msg, args...) })
 	}
 	now := p.now()
 	if p.start.IsZero() {
@@ -71,15 +82,15 @@ func (p *progress) Event(e extract.Event) {
 	}
 	switch e.Kind {
 	case extract.EventJobKickOff, extract.EventJobRejoin:
-		p.log.Info("export job", "event", string(e.Kind), "job", e.JobID, "url", e.URL)
+		log(slog.LevelInfo, "export job", "event", string(e.Kind), "job", e.JobID, "url", e.URL)
 	case extract.EventJobProgress:
 		p.status, p.percent = e.Status, e.Percent
 		if !p.tty {
-			p.log.Debug("export job polled", "job", e.JobID, "status", e.Status, "percent", e.Percent)
+			log(slog.LevelDebug, "export job polled", "job", e.JobID, "status", e.Status, "percent", e.Percent)
 		}
 	case extract.EventJobComplete:
 		p.status, p.percent = "COMPLETE", 100
-		p.log.Info("export job complete", "job", e.JobID)
+		log(slog.LevelInfo, "export job complete", "job", e.JobID)
 	case extract.EventFileStart:
 		if e.Total > 0 && e.Attempt <= 1 {
 			p.total += e.Total
@@ -89,22 +100,19 @@ func (p *progress) Event(e extract.Event) {
 	case extract.EventFileVerified:
 		p.files++
 		if !p.tty {
-			p.log.Debug("file verified", "url", e.URL, "bytes", e.Bytes)
+			log(slog.LevelDebug, "file verified", "url", e.URL, "bytes", e.Bytes)
 		}
 	case extract.EventFileSkipped:
 		p.files++
 		p.skipped++
 	case extract.EventFileRetry:
-		p.clearLocked()
-		p.log.Warn("download retry", "url", e.URL, "attempt", e.Attempt, "err", e.Err)
+		log(slog.LevelWarn, "download retry", "url", e.URL, "attempt", e.Attempt, "err", e.Err)
 	case extract.EventFileFailed:
-		p.clearLocked()
-		p.log.Error("download failed", "url", e.URL, "err", e.Err)
+		log(slog.LevelError, "download failed", "url", e.URL, "err", e.Err)
 	case extract.EventClockSkew:
-		p.clearLocked()
-		p.log.Warn("clock skew against the DPC server", "skew", e.Skew.String())
+		log(slog.LevelWarn, "clock skew against the DPC server", "skew", e.Skew.String())
 	}
-	if p.tty && now.Sub(p.last) >= 100*time.Millisecond {
+	if p.tty && len(logs) == 0 && now.Sub(p.last) >= 100*time.Millisecond {
 		p.last = now
 		p.drawLocked(now)
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -72,11 +73,11 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, 
 
 		OnDownloadPlan: prog.Plan,
 	})
-	if err != nil {
-		return err
+	var sum *runner.Summary
+	if err == nil {
+		defer r.Close()
+		sum, err = fn(ctx, r)
 	}
-	defer r.Close()
-	sum, err := fn(ctx, r)
 	prog.Close()
 	if sum == nil {
 		sum = &runner.Summary{}
@@ -88,7 +89,7 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, 
 		sum.Status = "failed"
 		sum.Error = env.Redactor.String(err.Error())
 		sum.ExitCode = ExitCode(err)
-		if ctx.Err() != nil && sum.ExitCode != ExitConfig {
+		if errors.Is(ctx.Err(), context.Canceled) && sum.ExitCode != ExitConfig {
 			sum.ExitCode = ExitInterrupted
 		}
 	}

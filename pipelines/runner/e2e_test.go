@@ -248,4 +248,14 @@ func TestEndToEndParquetMatchesExport(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(f.cfg.StateDir, "jobs", "*.json")); len(left) != 0 {
 		t.Errorf("job state left behind: %v", left)
 	}
+	// An immediate incremental rerun has (almost) nothing new: it still commits, moves the
+	// watermark and adds no duplicate.
+	again, err := f.run(t, f.cfg)
+	if err != nil {
+		t.Fatalf("empty incremental run: %v", err)
+	}
+	if again.Groups[0].Since != g.TransactionTime || again.Groups[0].Watermark == g.TransactionTime {
+		t.Fatalf("empty run: since %q watermark %q (previous %q)", again.Groups[0].Since, again.Groups[0].Watermark, g.TransactionTime)
+	}
+	eobIDs(t, f)
 }

@@ -111,7 +111,7 @@ func classify(err error) error {
 		return err
 	case errors.Is(err, export.ErrEmptyGroup):
 		// Attributions end 90 days after they were made; DPC then answers 406.
-		return fmt.Errorf("%w: %w: re-attest the group's patients (dpcetl groups ...) or drop the group from the config", config.ErrInvalid, err)
+		return fmt.Errorf("%w: %w: re-attest the group's patients (dpcetl groups add, or dpcetl roster sync) or drop the group from the config", config.ErrInvalid, err)
 	case errors.Is(err, export.ErrJobExpired), errors.Is(err, export.ErrJobNotFound),
 		errors.Is(err, export.ErrJobFailed), errors.Is(err, export.ErrDeadline),
 		errors.Is(err, download.ErrFileExpired):

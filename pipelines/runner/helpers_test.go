@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
@@ -21,4 +22,9 @@ func readWatermark(t *testing.T, f *fixture, group string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return wm.TransactionTime, nil
+}
+
+// dpctestSmallFiles makes a job write many small files, so a run has several downloads.
+func dpctestSmallFiles() []dpctest.Option {
+	return []dpctest.Option{dpctest.WithFileResources(20), dpctest.WithBatchSize(10)}
 }

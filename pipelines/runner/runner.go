@@ -40,10 +40,9 @@ type Options struct {
 	Transport http.RoundTripper
 
 	// Embedded-sandbox knobs (tests shrink them; zero values give the demo defaults).
-	SandboxOptions  []dpctest.Option
-	Provision       dpc.SandboxOptions
-	OnSandboxStart  func(*dpctest.Server, *dpc.Sandbox) // tests reach the in-process server
-	KeepSandboxOpen bool                                // Close leaves the embedded server running (tests)
+	SandboxOptions []dpctest.Option
+	Provision      dpc.SandboxOptions
+	OnSandboxStart func(*dpctest.Server, *dpc.Sandbox) // called once the embedded sandbox is provisioned
 }
 
 // Runner runs the pipeline stages for the configured groups.
@@ -296,7 +295,7 @@ func (r *Runner) Sandbox() (*dpctest.Server, *dpc.Sandbox) { return r.srv, r.san
 
 // Close stops the embedded sandbox, closes the sink and removes throw-away state.
 func (r *Runner) Close() error {
-	if r.srv != nil && !r.opts.KeepSandboxOpen {
+	if r.srv != nil {
 		r.srv.Close()
 	}
 	if r.sink != nil {

@@ -2,9 +2,11 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 )
@@ -27,10 +29,16 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	return sum, r.finish(ctx, err)
 }
 
-// finish turns a cancelled context into ErrInterrupted, so the exit code says so.
+// finish turns a cancelled context into ErrInterrupted and a deadline (the configured
+// timeout) into a retryable error, so the exit code says which.
 func (r *Runner) finish(ctx context.Context, err error) error {
-	if err != nil && ctx.Err() != nil {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(ctx.Err(), context.Canceled):
 		return fmt.Errorf("%w: %w", ErrInterrupted, err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("timed out (timeout %s): %w: %w", time.Duration(r.cfg.Timeout), err, extract.ErrRetryable)
 	}
 	return err
 }

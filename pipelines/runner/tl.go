@@ -52,7 +52,7 @@ func Views(viewsDir string) ([]*view.View, error) {
 // of the earlier attempt instead of adding to them. Full exports are windows per day.
 func runID(group string, since, txTime time.Time, mode string) string {
 	h := sha256.Sum256([]byte(group))
-	g := hex.EncodeToString(h[:4])
+	g := hex.EncodeToString(h[:8]) // 64 bits: no birthday collision across a fleet of groups
 	if mode == "full" {
 		return "full-" + txTime.UTC().Format("20060102") + "-" + g
 	}

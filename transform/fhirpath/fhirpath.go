@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/dpcetl/dpcetl/transform/jsontree"
 )
@@ -61,10 +63,16 @@ type Env struct {
 
 // Expr is a compiled expression.
 type Expr struct {
-	Src string
-	fn  evalFn
-	// IsBoolLit etc. could go here; Simple says the expression is a plain member path.
+	Src   string
+	fn    evalFn
+	names []string
 }
+
+// Names returns the member names the expression may read (for jsontree.KeySet).
+func (e *Expr) Names() []string { return e.names }
+
+// ChoiceSuffixes lists the type suffixes of choice elements (value → valueQuantity).
+func ChoiceSuffixes() []string { return append([]string(nil), choiceTypes...) }
 
 type evalFn func(c *Ctx, lo, hi int) error
 
@@ -78,12 +86,17 @@ func Compile(src string, env Env) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp := &compiler{env: env}
+	cp := &compiler{env: env, names: map[string]bool{}}
 	fn, err := cp.compile(ast, true)
 	if err != nil {
 		return nil, err
 	}
-	return &Expr{Src: src, fn: fn}, nil
+	e := &Expr{Src: src, fn: fn}
+	for n := range cp.names {
+		e.names = append(e.names, n)
+	}
+	slices.Sort(e.names)
+	return e, nil
 }
 
 // Eval evaluates e with the single item focus and appends the result to dst.
@@ -113,7 +126,8 @@ func (e *Expr) EvalEmpty(c *Ctx, dst []Item) ([]Item, error) {
 func (c *Ctx) RootItem() Item { return Item{N: c.Root} }
 
 type compiler struct {
-	env Env
+	env   Env
+	names map[string]bool // member names read
 }
 
 func evalErr(format string, a ...any) error {
@@ -130,6 +144,9 @@ func (c *Ctx) compact(to, from int) {
 }
 
 func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
+	if n.kind == nIdent {
+		return cp.compilePath(n, top)
+	}
 	if n.target != nil {
 		tfn, err := cp.compile(n.target, top)
 		if err != nil {
@@ -223,14 +240,6 @@ func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
 			c.st = append(c.st, v)
 			return nil
 		}, nil
-	case nIdent:
-		if top && n.name == cp.env.Resource && n.name != "" {
-			return func(c *Ctx, lo, hi int) error {
-				c.st = append(c.st, c.st[lo:hi]...)
-				return nil
-			}, nil
-		}
-		return cp.compileMember(n)
 	case nFunc:
 		return cp.compileMember(n)
 	case nUnary:
@@ -276,6 +285,58 @@ func negText(s string) string {
 	return "-" + s
 }
 
+// compilePath compiles a run of member accesses a.b.c (after an optional non-member target)
+// into one walk over the document.
+func (cp *compiler) compilePath(n *astNode, top bool) (evalFn, error) {
+	var names []string
+	cur := n
+	for {
+		names = append(names, cur.name)
+		if cur.target == nil || cur.target.kind != nIdent {
+			break
+		}
+		cur = cur.target
+	}
+	slices.Reverse(names)
+	for _, n := range names {
+		cp.names[n] = true
+	}
+	var base evalFn
+	if cur.target != nil {
+		var err error
+		if base, err = cp.compile(cur.target, top); err != nil {
+			return nil, err
+		}
+	} else if top && names[0] == cp.env.Resource && cp.env.Resource != "" {
+		names = names[1:] // Patient.name means name on the Patient in focus
+	}
+	walk := func(c *Ctx, lo, hi int) error {
+		if len(names) == 0 {
+			c.st = append(c.st, c.st[lo:hi]...)
+			return nil
+		}
+		for k := lo; k < hi; k++ {
+			if c.st[k].K == KNode {
+				c.walk(c.st[k].N, names, "")
+			}
+		}
+		return nil
+	}
+	if base == nil {
+		return walk, nil
+	}
+	return func(c *Ctx, lo, hi int) error {
+		a := len(c.st)
+		if err := base(c, lo, hi); err != nil {
+			return err
+		}
+		b := len(c.st)
+		_ = walk(c, a, b)
+		c.compact(a, b)
+		return nil
+	}, nil
+}
+
 // compileMember compiles an identifier or function applied to the input c.st[lo:hi].
 func (cp *compiler) compileMember(n *astNode) (evalFn, error) {
 	if n.kind == nThis {
@@ -304,11 +365,22 @@ func (cp *compiler) compileMember(n *astNode) (evalFn, error) {
 
 // child appends the members named name of object node i (arrays flattened; choice types resolved).
 func (c *Ctx) child(i int32, name string) {
+	c.walk(i, []string{name}, "")
+}
+
+// walk appends the values reached from value node i by following names, depth first
+// (the order FHIRPath gives a.b.c), without materialising the intermediate collections.
+func (c *Ctx) walk(i int32, names []string, hint string) {
+	if len(names) == 0 {
+		c.st = append(c.st, Item{N: i, T: hint})
+		return
+	}
 	d := c.Doc
 	nd := &d.Nodes[i]
 	if nd.Kind != jsontree.Object {
 		return
 	}
+	name, rest := names[0], names[1:]
 	data := d.Data
 	for k := i + 1; k < nd.Next; k = d.Nodes[k].Next {
 		cn := &d.Nodes[k]
@@ -318,9 +390,8 @@ func (c *Ctx) child(i int32, name string) {
 			continue
 		}
 		if cn.KeyEsc {
-			key := d.Key(k)
-			if key == name {
-				c.pushValue(k, "")
+			if d.Key(k) == name {
+				c.walkValue(k, rest, "")
 			}
 			continue
 		}
@@ -328,37 +399,38 @@ func (c *Ctx) child(i int32, name string) {
 			continue
 		}
 		if kl == len(name) {
-			c.pushValue(k, "")
+			c.walkValue(k, rest, "")
 			continue
 		}
 		// choice type: valueQuantity for "value" (only FHIR type names, so that
 		// item.diagnosis does not pick up item.diagnosisLinkId)
 		if ch := data[ks+len(name)]; ch >= 'A' && ch <= 'Z' {
 			if suffix := data[ks+len(name) : ke]; isChoiceType(suffix) {
-				c.pushValue(k, string(suffix))
+				// the hint aliases the line, which outlives every item of the line
+				c.walkValue(k, rest, unsafe.String(unsafe.SliceData(suffix), len(suffix)))
 			}
 		}
 	}
 }
 
-func (c *Ctx) pushValue(k int32, hint string) {
+// walkValue continues walk at member value k: nulls are skipped, arrays flattened.
+func (c *Ctx) walkValue(k int32, rest []string, hint string) {
 	d := c.Doc
 	cn := &d.Nodes[k]
 	switch cn.Kind {
 	case jsontree.Null:
 	case jsontree.Array:
 		for e := k + 1; e < cn.Next; e = d.Nodes[e].Next {
-			if d.Nodes[e].Kind == jsontree.Null {
-				continue
+			switch d.Nodes[e].Kind {
+			case jsontree.Null:
+			case jsontree.Array:
+				c.walkValue(e, rest, hint)
+			default:
+				c.walk(e, rest, hint)
 			}
-			if d.Nodes[e].Kind == jsontree.Array {
-				c.pushValue(e, hint)
-				continue
-			}
-			c.st = append(c.st, Item{N: e, T: hint})
 		}
 	default:
-		c.st = append(c.st, Item{N: k, T: hint})
+		c.walk(k, rest, hint)
 	}
 }
 
@@ -486,9 +558,78 @@ func (cp *compiler) compileBinary(n *astNode, top bool) (evalFn, error) {
 			return nil
 		}, nil
 	}
+	// Fast path for the claims idiom `path = 'literal'`: compare bytes, no literal pushed.
+	if r := n.args[1]; (op == "=" || op == "!=") && r.kind == nLit && r.lit.K == KString {
+		lit, neg := r.lit.S, op == "!="
+		return func(c *Ctx, lo, hi int) error {
+			a := len(c.st)
+			if err := lfn(c, lo, hi); err != nil {
+				return err
+			}
+			switch len(c.st) - a {
+			case 0:
+				return nil
+			case 1:
+				eq := false
+				if it := &c.st[a]; it.K == KNode {
+					nd := &c.Doc.Nodes[it.N]
+					if nd.Kind == jsontree.String && !nd.Esc {
+						eq = string(c.Doc.Data[nd.Start:nd.End]) == lit
+					} else {
+						eq = c.equal(it, &r.lit, false)
+					}
+				} else {
+					eq = c.equal(it, &r.lit, false)
+				}
+				c.st[a] = boolItem(eq != neg)
+				c.st = c.st[:a+1]
+			default:
+				c.st = c.st[:a]
+				c.st = append(c.st, boolItem(neg))
+			}
+			return nil
+		}, nil
+	}
 	rfn, err := cp.compile(n.args[1], top)
 	if err != nil {
 		return nil, err
+	}
+	// and/or short-circuit when the left side decides the result
+	if op == "and" || op == "or" {
+		decide := 0 // "and": false decides
+		if op == "or" {
+			decide = 1
+		}
+		return func(c *Ctx, lo, hi int) error {
+			a := len(c.st)
+			if err := lfn(c, lo, hi); err != nil {
+				return err
+			}
+			l, err := c.truth(a, len(c.st))
+			c.st = c.st[:a]
+			if err != nil {
+				return err
+			}
+			if l == decide {
+				c.st = append(c.st, boolItem(l == 1))
+				return nil
+			}
+			if err := rfn(c, lo, hi); err != nil {
+				return err
+			}
+			r, err := c.truth(a, len(c.st))
+			c.st = c.st[:a]
+			if err != nil {
+				return err
+			}
+			switch {
+			case r == decide:
+				c.st = append(c.st, boolItem(r == 1))
+			case l >= 0 && r >= 0:
+				c.st = append(c.st, boolItem(r == 1))
+			}
+			return nil
+		}, nil
 	}
 	var comb func(c *Ctx, a, b, e int) (Item, bool, error) // result item, has result
 	switch op {
@@ -845,6 +986,15 @@ func (c *Ctx) matchType(it *Item, t string) bool {
 	}
 	return false
 }
+
+var choiceTypes = []string{"Base64Binary", "Boolean", "Canonical", "Code", "Date", "DateTime", "Decimal", "Id", "Instant",
+	"Integer", "Integer64", "Markdown", "Oid", "PositiveInt", "String", "Time", "UnsignedInt", "Uri",
+	"Url", "Uuid", "Address", "Age", "Annotation", "Attachment", "CodeableConcept", "CodeableReference",
+	"Coding", "ContactPoint", "Count", "Distance", "Duration", "HumanName", "Identifier", "Money",
+	"Period", "Quantity", "Range", "Ratio", "RatioRange", "Reference", "SampledData", "Signature",
+	"Timing", "ContactDetail", "Contributor", "DataRequirement", "Expression", "ParameterDefinition",
+	"RelatedArtifact", "TriggerDefinition", "UsageContext", "Dosage", "Meta", "Availability",
+	"ExtendedContactDetail", "VirtualServiceDetail", "MonetaryComponent"}
 
 // isChoiceType reports whether suffix names a FHIR data type that a choice element [x] may take.
 func isChoiceType(suffix []byte) bool {

@@ -67,6 +67,16 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown function %q", n.name)
 	}
+	// Functions that read members by name must list them here: the parser skips members
+	// that no expression names (jsontree.KeySet).
+	switch n.name {
+	case "extension":
+		cp.names["extension"], cp.names["url"] = true, true
+	case "getReferenceKey":
+		cp.names["reference"] = true
+	case "getResourceKey":
+		cp.names["id"] = true
+	}
 	if len(n.args) < ar[0] || len(n.args) > ar[1] {
 		return nil, fmt.Errorf("%s(): wrong number of arguments (%d)", n.name, len(n.args))
 	}

@@ -55,7 +55,47 @@ type Node struct {
 type Doc struct {
 	Data  []byte
 	Nodes []Node
-	stack []int32
+	// Filter, when set, makes Parse skip (validate without building nodes) object members
+	// whose keys it rules out, wherever they are. Escaped keys are always kept.
+	Filter *KeySet
+	stack  []int32
+}
+
+// KeySet is a conservative filter of member names: it may keep keys it was not given
+// (same first byte and length), never drops one it was given.
+type KeySet struct {
+	mask     [256]uint64 // first byte → bit per key length (bit 63: 63 and longer)
+	suffixes map[string]bool
+}
+
+// NewKeySet keeps the given names and, for choice elements, name+suffix for each suffix
+// (e.g. "value" with "Quantity" keeps "valueQuantity").
+func NewKeySet(names []string, suffixes []string) *KeySet {
+	ks := &KeySet{suffixes: map[string]bool{}}
+	for _, n := range names {
+		if n != "" {
+			ks.mask[n[0]] |= 1 << min(len(n), 63)
+		}
+	}
+	for _, s := range suffixes {
+		ks.suffixes[s] = true
+	}
+	return ks
+}
+
+func (ks *KeySet) has(first byte, n int) bool { return ks.mask[first]&(1<<min(n, 63)) != 0 }
+
+func (ks *KeySet) keep(key []byte) bool {
+	if len(key) == 0 || ks.has(key[0], len(key)) {
+		return true
+	}
+	// a choice element: name + type suffix starting with an upper-case letter
+	for i := 1; i < len(key); i++ {
+		if c := key[i]; c >= 'A' && c <= 'Z' {
+			return ks.has(key[0], i) && ks.suffixes[string(key[i:])]
+		}
+	}
+	return false
 }
 
 // SyntaxError reports malformed JSON at a byte offset.
@@ -135,6 +175,16 @@ func (d *Doc) Parse(data []byte) error {
 				return &SyntaxError{p, "expected ':' after object key"}
 			}
 			p++
+			if d.Filter != nil && !keyEsc && !d.Filter.keep(data[keyStart:keyEnd]) {
+				// a member no expression reads: validate it, build no nodes
+				var err error
+				if p, err = d.skipValue(p, len(d.stack)); err != nil {
+					return err
+				}
+				haveKey = false
+				state = expCommaOrEnd
+				continue
+			}
 			state = expValue
 			continue
 		case expCommaOrEnd:
@@ -237,6 +287,102 @@ func (d *Doc) Parse(data []byte) error {
 			return d.trailing(p)
 		}
 	}
+}
+
+// skipValue validates the value at data[p:] like Parse would, without building nodes.
+// depth is the nesting depth of the value's container.
+func (d *Doc) skipValue(p, depth int) (int, error) {
+	data := d.Data
+	n := len(data)
+	p = skipWS(data, p)
+	if p >= n {
+		return 0, &SyntaxError{p, "unexpected end of input"}
+	}
+	switch c := data[p]; {
+	case c == '"':
+		_, e, _, err := scanString(data, p)
+		if err != nil {
+			return 0, err
+		}
+		p = e
+	case c == '{' || c == '[':
+		if depth >= MaxDepth {
+			return 0, ErrTooDeep
+		}
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		p = skipWS(data, p+1)
+		if p < n && data[p] == closer {
+			return d.afterSkipped(p + 1)
+		}
+		for {
+			if c == '{' {
+				if p >= n || data[p] != '"' {
+					return 0, &SyntaxError{p, "expected string key"}
+				}
+				_, e, _, err := scanString(data, p)
+				if err != nil {
+					return 0, err
+				}
+				p = skipWS(data, e)
+				if p >= n || data[p] != ':' {
+					return 0, &SyntaxError{p, "expected ':' after object key"}
+				}
+				p++
+			}
+			var err error
+			if p, err = d.skipValue(p, depth+1); err != nil {
+				return 0, err
+			}
+			p = skipWS(data, p)
+			if p >= n {
+				return 0, &SyntaxError{p, "unexpected end of input"}
+			}
+			if data[p] == closer {
+				return d.afterSkipped(p + 1)
+			}
+			if data[p] != ',' {
+				return 0, &SyntaxError{p, "expected ',' or end of container"}
+			}
+			p = skipWS(data, p+1)
+		}
+	case c == 't', c == 'f', c == 'n':
+		lit := "null"
+		if c == 't' {
+			lit = "true"
+		} else if c == 'f' {
+			lit = "false"
+		}
+		if !bytes.HasPrefix(data[p:], []byte(lit)) {
+			return 0, &SyntaxError{p, "invalid literal"}
+		}
+		p += len(lit)
+	case c == '-' || (c >= '0' && c <= '9'):
+		e, err := scanNumber(data, p)
+		if err != nil {
+			return 0, err
+		}
+		p = e
+	default:
+		return 0, &SyntaxError{p, fmt.Sprintf("unexpected character %q", c)}
+	}
+	return d.afterSkipped(p)
+}
+
+func (d *Doc) afterSkipped(p int) (int, error) {
+	if p < len(d.Data) && !isDelim(d.Data[p]) {
+		return 0, &SyntaxError{p, "unexpected character after value"}
+	}
+	return p, nil
+}
+
+func skipWS(data []byte, p int) int {
+	for p < len(data) && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
+		p++
+	}
+	return p
 }
 
 func isDelim(c byte) bool {

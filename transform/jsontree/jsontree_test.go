@@ -25,6 +25,10 @@ func TestParseValidity(t *testing.T) {
 		if (err == nil) != (json.Valid([]byte(c)) && utf8.ValidString(c)) {
 			t.Errorf("Parse(%q) err=%v, encoding/json valid=%v", c, err, json.Valid([]byte(c)))
 		}
+		f := jsontree.Doc{Filter: jsontree.NewKeySet([]string{"b"}, nil)} // skips "a" members
+		if ferr := f.Parse([]byte(c)); (ferr == nil) != (err == nil) {
+			t.Errorf("filtered Parse(%q) err=%v, unfiltered %v", c, ferr, err)
+		}
 	}
 	deep := strings.Repeat("[", jsontree.MaxDepth+1) + strings.Repeat("]", jsontree.MaxDepth+1)
 	var d jsontree.Doc
@@ -47,6 +51,24 @@ func TestStrings(t *testing.T) {
 	}
 	if d.Child(0, "missing") != -1 {
 		t.Fatal("missing child found")
+	}
+}
+
+func TestFilterKeepsWhatItWasGiven(t *testing.T) {
+	d := jsontree.Doc{Filter: jsontree.NewKeySet([]string{"value", "id"}, []string{"Quantity"})}
+	src := `{"id":"x","display":"long text","valueQuantity":{"value":1.5,"unit":"mg"},"valueBoolean":true,"other":[{"id":"y"}]}`
+	if err := d.Parse([]byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	if d.Child(0, "display") != -1 || d.Child(0, "other") != -1 || d.Child(0, "valueBoolean") != -1 {
+		t.Error("filtered members were kept")
+	}
+	q := d.Child(0, "valueQuantity")
+	if q < 0 || string(d.Raw(d.Child(q, "value"))) != "1.5" || d.Str(d.Child(0, "id")) != "x" {
+		t.Errorf("kept members missing")
+	}
+	if string(d.Raw(0)) != src {
+		t.Error("root span changed")
 	}
 }
 

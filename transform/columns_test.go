@@ -1,0 +1,88 @@
+package transform
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseDecimal(t *testing.T) {
+	cases := []struct {
+		in        string
+		p, s      int32
+		want, err string
+	}{
+		{"12.5", 15, 2, "12.50", ""},
+		{"0.00", 15, 2, "0.00", ""},
+		{"-7", 15, 2, "-7.00", ""},
+		{"1.2300", 15, 2, "1.23", ""}, // trailing zeros are not precision loss
+		{"1.255", 15, 2, "", "more than 2 decimal places"},
+		{"1e2", 15, 2, "100.00", ""},
+		{"1.5E-1", 15, 2, "0.15", ""},
+		{"1.5E-3", 15, 2, "", "more than 2 decimal places"},
+		{"9999999999999.99", 15, 2, "9999999999999.99", ""},
+		{"99999999999999.99", 15, 2, "", "does not fit decimal(15,2)"},
+		{"123456789012345678901234567890.123456", 38, 6, "123456789012345678901234567890.123456", ""},
+		{"abc", 15, 2, "", "not a decimal"},
+		{"", 15, 2, "", "not a decimal"},
+	}
+	for _, c := range cases {
+		n, err := parseDecimal(c.in, c.p, c.s)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("parseDecimal(%q) err = %v, want %q", c.in, err, c.err)
+			}
+			continue
+		}
+		if err != nil || n.ToString(c.s) != c.want {
+			t.Errorf("parseDecimal(%q) = %s, %v; want %s", c.in, n.ToString(c.s), err, c.want)
+		}
+	}
+}
+
+func TestParseDates(t *testing.T) {
+	day := func(s string) int64 {
+		tm, _ := time.Parse("2006-01-02", s)
+		return tm.Unix() / 86400
+	}
+	for in, want := range map[string]int64{"2020-03-05": day("2020-03-05"), "2020-03": day("2020-03-01"), "2020": day("2020-01-01"),
+		"1899-12-31": day("1899-12-31"), "2024-02-29": day("2024-02-29")} {
+		if got, err := parseDate(in); err != nil || got != want {
+			t.Errorf("parseDate(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"2023-02-29", "2020-13-01", "20-01-01", "2020-1-1", "2020-03-05T10:00:00Z"} {
+		if _, err := parseDate(bad); err == nil {
+			t.Errorf("parseDate(%q) accepted", bad)
+		}
+	}
+	us := func(s string) int64 {
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm.UnixMicro()
+	}
+	for in, want := range map[string]int64{
+		"2026-04-16T00:05:05.355+00:00": us("2026-04-16T00:05:05.355Z"),
+		"2020-03-04T10:00:00-05:00":     us("2020-03-04T15:00:00Z"),
+		"2020-03-04T10:00:00.123456Z":   us("2020-03-04T10:00:00.123456Z"),
+		"2020-03-04T10:00:00.1234560Z":  us("2020-03-04T10:00:00.123456Z"),
+		"2020-03-04":                    us("2020-03-04T00:00:00Z"),
+		"2020-03":                       us("2020-03-01T00:00:00Z"),
+		"2020":                          us("2020-01-01T00:00:00Z"),
+		"2020-03-04T10:00:00":           us("2020-03-04T10:00:00Z"),
+	} {
+		if got, err := parseDateTime(in); err != nil || got != want {
+			t.Errorf("parseDateTime(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"2020-03-04T25:00:00Z", "2020-03-04T10:00:00.1234567Z", "2020-03-04T10:00:00+5", "2020-03-04 10:00"} {
+		if _, err := parseDateTime(bad); err == nil {
+			t.Errorf("parseDateTime(%q) accepted", bad)
+		}
+	}
+	if got, err := parseTime("12:34:56.5"); err != nil || got != (12*3600+34*60+56)*1e6+500000 {
+		t.Errorf("parseTime = %d, %v", got, err)
+	}
+}
