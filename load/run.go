@@ -144,21 +144,26 @@ type ManifestFile struct {
 	TransactionTime string `json:"transaction_time"`
 }
 
-// Run writes one run's tables. Write may be called from several goroutines; calls are serialised.
+// Run writes one run's tables. Each table has an encoder goroutine, so encoding overlaps
+// with the caller producing the next batch and tables encode in parallel. Write may be
+// called from several goroutines.
 type Run struct {
 	sink sink.Sink
 	o    RunOptions
 	date string
 
-	ctx    context.Context // governs staged uploads; cancelled by Abort or a cancelled call
+	ctx    context.Context // governs staged uploads; cancelled on failure, Abort or a cancelled call
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
+	mu      sync.Mutex // serialises Write, Commit and Abort
 	state   runState
 	err     error // why the run failed
 	started bool
+	closed  bool // the table queues are closed
 	tables  map[string]*tableState
-	files   []ManifestFile
+
+	errMu    sync.Mutex
+	asyncErr error // first error of an encoder goroutine
 }
 
 type runState int
@@ -168,11 +173,20 @@ const (
 	runDone
 )
 
+// queueDepth is how many batches per table may wait for the encoder.
+const queueDepth = 2
+
 type tableState struct {
+	name   string
 	schema *arrow.Schema
-	next   int
-	cur    *openFile
-	rows   int
+	queue  chan arrow.RecordBatch
+	done   chan struct{} // closed when the encoder goroutine has exited
+
+	// Owned by the encoder goroutine until done is closed.
+	next  int
+	cur   *openFile
+	rows  int
+	files []ManifestFile
 }
 
 type openFile struct {
@@ -238,7 +252,22 @@ func (r *Run) bind(ctx context.Context) (stop func() bool) {
 	return context.AfterFunc(ctx, r.cancel)
 }
 
-// fail records the first failure and discards everything staged; the run is then closed.
+func (r *Run) setAsyncErr(err error) {
+	r.errMu.Lock()
+	if r.asyncErr == nil {
+		r.asyncErr = err
+	}
+	r.errMu.Unlock()
+	r.cancel() // stop the other encoders and uploads: the run is doomed
+}
+
+func (r *Run) encoderErr() error {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	return r.asyncErr
+}
+
+// failLocked records the first failure and discards everything staged; the run is then closed.
 func (r *Run) failLocked(err error) error {
 	if r.err == nil {
 		r.err = err
@@ -247,16 +276,11 @@ func (r *Run) failLocked(err error) error {
 	return err
 }
 
+// discardLocked stops the encoders (which abort their open files) and deletes the staging area.
 func (r *Run) discardLocked() {
 	r.state = runDone
-	for _, t := range r.tables {
-		if t.cur != nil {
-			t.cur.pw.Abort()
-			_ = t.cur.sw.Abort()
-			t.cur = nil
-		}
-	}
 	r.cancel()
+	r.drainLocked()
 	if r.started {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -264,8 +288,83 @@ func (r *Run) discardLocked() {
 	}
 }
 
-// Write appends rec to table (the caller keeps ownership of rec). Files roll over at
-// TargetFileBytes. An error fails the whole run: nothing of it will become visible.
+// drainLocked closes the table queues and waits for every encoder to exit. With r.ctx
+// alive the encoders finish their open files; with r.ctx cancelled they abort them.
+func (r *Run) drainLocked() {
+	if !r.closed {
+		r.closed = true
+		for _, t := range r.tables {
+			close(t.queue)
+		}
+	}
+	for _, t := range r.tables {
+		<-t.done
+	}
+}
+
+// encode is a table's encoder goroutine.
+func (r *Run) encode(t *tableState) {
+	defer close(t.done)
+	failed := false
+	// Data dropped because the run was cancelled must fail the run, never vanish quietly.
+	cancelled := func() {
+		failed = true
+		r.setAsyncErr(fmt.Errorf("load: table %s: run cancelled: %w", t.name, context.Cause(r.ctx)))
+	}
+	for rec := range t.queue {
+		if !failed {
+			if r.ctx.Err() != nil {
+				cancelled()
+			} else if err := r.writeTable(t, rec); err != nil {
+				failed = true
+				r.setAsyncErr(err)
+			}
+		}
+		rec.Release()
+	}
+	if t.cur == nil {
+		return
+	}
+	if !failed && r.ctx.Err() != nil {
+		cancelled()
+	}
+	if failed {
+		t.cur.pw.Abort()
+		_ = t.cur.sw.Abort()
+		t.cur = nil
+		return
+	}
+	if err := r.finish(t); err != nil {
+		r.setAsyncErr(err)
+	}
+}
+
+func (r *Run) writeTable(t *tableState, rec arrow.RecordBatch) error {
+	if t.cur == nil {
+		f, err := r.open(t)
+		if err != nil {
+			return err
+		}
+		t.cur = f
+	}
+	if err := t.cur.pw.Write(rec); err != nil {
+		f := t.cur
+		t.cur = nil
+		f.pw.Abort()
+		_ = f.sw.Abort()
+		return r.fileErr(f, err)
+	}
+	t.rows += int(rec.NumRows())
+	if t.cur.pw.EstimatedSize() >= r.o.TargetFileBytes {
+		return r.finish(t)
+	}
+	return nil
+}
+
+// Write appends rec to table. It retains rec for the table's encoder and returns (the caller
+// keeps its own reference and may release it at once); an encoder error is returned by a
+// later Write or by Commit. Files roll over at TargetFileBytes. Any error fails the whole
+// run: nothing of it will become visible.
 func (r *Run) Write(ctx context.Context, table string, rec arrow.RecordBatch) error {
 	stop := r.bind(ctx)
 	defer stop()
@@ -273,6 +372,9 @@ func (r *Run) Write(ctx context.Context, table string, rec arrow.RecordBatch) er
 	defer r.mu.Unlock()
 	if r.state != runOpen {
 		return r.closedErr()
+	}
+	if err := r.encoderErr(); err != nil {
+		return r.failLocked(err)
 	}
 	if err := ctx.Err(); err != nil {
 		return r.failLocked(fmt.Errorf("load: write %s: %w", table, err))
@@ -289,31 +391,30 @@ func (r *Run) Write(ctx context.Context, table string, rec arrow.RecordBatch) er
 	}
 	t := r.tables[table]
 	if t == nil {
-		t = &tableState{schema: rec.Schema()}
+		t = &tableState{name: table, schema: rec.Schema(), queue: make(chan arrow.RecordBatch, queueDepth), done: make(chan struct{})}
 		r.tables[table] = t
+		go r.encode(t)
 	} else if !t.schema.Equal(rec.Schema()) {
 		return r.failLocked(fmt.Errorf("%w: table %s", ErrSchemaMismatch, table))
 	}
 	if rec.NumRows() == 0 {
 		return nil
 	}
-	if t.cur == nil {
-		f, err := r.openLocked(table, t)
-		if err != nil {
-			return r.failLocked(err)
+	rec.Retain()
+	select {
+	case t.queue <- rec:
+		return nil
+	case <-r.ctx.Done():
+		rec.Release()
+		err := r.encoderErr()
+		if err == nil {
+			err = fmt.Errorf("load: write %s: %w", table, context.Cause(ctx))
+			if ctx.Err() == nil {
+				err = fmt.Errorf("load: write %s: run cancelled", table)
+			}
 		}
-		t.cur = f
+		return r.failLocked(err)
 	}
-	if err := t.cur.pw.Write(rec); err != nil {
-		return r.failLocked(r.fileErr(t.cur, err))
-	}
-	t.rows += int(rec.NumRows())
-	if t.cur.pw.EstimatedSize() >= r.o.TargetFileBytes {
-		if err := r.finishLocked(table, t); err != nil {
-			return r.failLocked(err)
-		}
-	}
-	return nil
 }
 
 func (r *Run) closedErr() error {
@@ -327,7 +428,8 @@ func (r *Run) fileErr(f *openFile, err error) error {
 	return fmt.Errorf("load: %s (staged at %s): %w", r.sink.URL(f.key), r.sink.URL(f.staged), err)
 }
 
-func (r *Run) openLocked(table string, t *tableState) (*openFile, error) {
+func (r *Run) open(t *tableState) (*openFile, error) {
+	table := t.name
 	key := r.DataKey(table, t.next)
 	staged := r.stagingPrefix() + key
 	t.next++
@@ -366,8 +468,8 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// finishLocked closes the table's current file and commits it to staging.
-func (r *Run) finishLocked(table string, t *tableState) error {
+// finish closes the table's current file and commits it to staging.
+func (r *Run) finish(t *tableState) error {
 	f := t.cur
 	t.cur = nil
 	if err := f.pw.Close(); err != nil {
@@ -377,8 +479,8 @@ func (r *Run) finishLocked(table string, t *tableState) error {
 	if err := f.sw.Commit(); err != nil {
 		return r.fileErr(f, err)
 	}
-	r.files = append(r.files, ManifestFile{
-		Table:           table,
+	t.files = append(t.files, ManifestFile{
+		Table:           t.name,
 		Key:             f.key,
 		Rows:            f.pw.Rows(),
 		Bytes:           f.hw.n,
@@ -400,14 +502,8 @@ func (r *Run) Abort(ctx context.Context) error {
 	}
 	r.err = errors.New("aborted")
 	r.state = runDone
-	for _, t := range r.tables {
-		if t.cur != nil {
-			t.cur.pw.Abort()
-			_ = t.cur.sw.Abort()
-			t.cur = nil
-		}
-	}
 	r.cancel()
+	r.drainLocked()
 	if !r.started {
 		return nil
 	}
@@ -431,17 +527,25 @@ func (r *Run) Commit(ctx context.Context) (Manifest, error) {
 	if err := ctx.Err(); err != nil {
 		return Manifest{}, r.failLocked(fmt.Errorf("load: commit run %s: %w", r.o.RunID, err))
 	}
+	// Let every encoder finish its queue and its open file.
+	r.drainLocked()
+	if err := r.encoderErr(); err != nil {
+		return Manifest{}, r.failLocked(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return Manifest{}, r.failLocked(fmt.Errorf("load: commit run %s: %w", r.o.RunID, err))
+	}
+	if r.ctx.Err() != nil {
+		return Manifest{}, r.failLocked(fmt.Errorf("load: commit run %s: run cancelled: %w", r.o.RunID, context.Cause(r.ctx)))
+	}
 	names := make([]string, 0, len(r.tables))
 	for name := range r.tables {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	var files []ManifestFile
 	for _, name := range names {
-		if t := r.tables[name]; t.cur != nil {
-			if err := r.finishLocked(name, t); err != nil {
-				return Manifest{}, r.failLocked(err)
-			}
-		}
+		files = append(files, r.tables[name].files...)
 	}
 	m := Manifest{
 		FormatVersion:   1,
@@ -454,7 +558,7 @@ func (r *Run) Commit(ctx context.Context) (Manifest, error) {
 		DPCETLVersion:   r.o.DPCETLVersion,
 		CommittedAt:     formatTime(r.o.Now()),
 		Tables:          map[string]int{},
-		Files:           append([]ManifestFile{}, r.files...),
+		Files:           files,
 	}
 	for _, name := range names {
 		m.Tables[name] = r.tables[name].rows

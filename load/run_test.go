@@ -1,6 +1,7 @@
 package load_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -327,6 +328,9 @@ func TestParquetWriteErrorDoesNotCommit(t *testing.T) {
 	rec := nanosRecord(t, 1_000_000_001) // not representable in micros: pqarrow refuses to truncate
 	defer rec.Release()
 	err = run.Write(ctxT(t), "events", rec)
+	if err == nil { // the encoder runs behind Write: the error may come with Commit
+		_, err = run.Commit(ctxT(t))
+	}
 	if err == nil {
 		t.Fatal("write of a nanosecond value that would be truncated succeeded")
 	}
@@ -406,5 +410,36 @@ func TestConcurrentWritesToSeveralTables(t *testing.T) {
 	}
 	if len(m.Files) != len(tables) {
 		t.Errorf("%d files, want %d", len(m.Files), len(tables))
+	}
+}
+
+func TestCancelledContextFailsRunAndLeavesNothing(t *testing.T) {
+	for _, when := range []string{"write", "commit"} {
+		t.Run(when, func(t *testing.T) {
+			s, dir := fileSink(t)
+			run, err := load.NewRun(s, runOptions("cancel"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := claimsRecord(memory.DefaultAllocator, 0, 100)
+			defer rec.Release()
+			if err := run.Write(ctxT(t), "claims", rec); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if when == "write" {
+				err = run.Write(ctx, "claims", rec)
+			} else {
+				_, err = run.Commit(ctx)
+			}
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("%s with a cancelled context = %v, want context.Canceled", when, err)
+			}
+			if _, err := run.Commit(ctxT(t)); !errors.Is(err, load.ErrRunClosed) {
+				t.Errorf("Commit after cancellation = %v, want ErrRunClosed", err)
+			}
+			assertNoFiles(t, dir)
+		})
 	}
 }

@@ -60,7 +60,19 @@
 // Quarantine gets file, line number, error and raw bytes; Stats.Quarantined counts it; and
 // the resource adds no rows to any table (all views of a line are evaluated and converted
 // before anything is appended). Without WithQuarantine, the first bad line fails the run
-// with ErrQuarantineThreshold. WithThreshold(count, fraction) sets the limits.
+// with ErrQuarantineThreshold. WithThreshold(count, fraction) sets the limits: the count
+// is checked as lines are quarantined, the fraction (of non-blank lines read) at the end.
+//
+// # Streaming and memory
+//
+// Each line is parsed once (package jsontree: a zero-copy node arena over the line, reused
+// between lines); members no view expression names are validated but not materialised.
+// Every view on the line's resource type is evaluated against that one parse. Record
+// batches hold at most WithBatchRows rows; each concurrent worker (WithConcurrency, one
+// source at a time) keeps one partial batch per table, so memory is bounded by
+// concurrency × tables × batch size plus the longest line (WithMaxLineBytes, default
+// 64 MiB; longer lines are quarantined). emit is never called concurrently; blank lines
+// are ignored; a run that fails emits none of the failing source's unflushed rows.
 //
 // # FHIRPath
 //
@@ -74,5 +86,8 @@
 // startsWith, endsWith, contains, substring, lower, upper, length, trim, allTrue, anyTrue,
 // distinct). getResourceKey() is the resource id; getReferenceKey([Type]) is the id part
 // of a literal reference ("Patient/123" → "123"), empty when the type does not match.
-// Anything else is refused when the view is parsed.
+// Anything else is refused when the view is parsed. Choice elements resolve by FHIR type
+// suffix only (value → valueQuantity, never item.diagnosis → diagnosisLinkId). Decimal
+// arithmetic (+ - * /) is done in float64 and rounded to the operands' scale for + and -;
+// a result that then has more digits than its column allows is quarantined, not rounded.
 package transform

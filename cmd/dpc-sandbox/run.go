@@ -92,19 +92,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "credentials written to %s (private.pem, key_id, client_token, base_url, org_id, groups.json)\n", *credsDir)
 		}
 	}
+	orgID, createOrg := "ORG_ID", fmt.Sprintf("  curl -s -X POST %s/portal/Organization -d '{\"name\":\"My Clinic\"}'   # → {\"id\":ORG_ID,...}\n", srv.URL)
+	if sd != nil {
+		orgID, createOrg = sd.OrgID, "" // the seeded organization takes keys and tokens from the portal too
+	}
 	fmt.Fprintf(stdout, `
 Get credentials the way a DPC user does (the portal is the sandbox's stand-in for dpc.cms.gov):
-  curl -s -X POST %[1]s/portal/Organization -d '{"name":"My Clinic"}'          # → {"id":ORG_ID,...}
-  openssl genrsa -out private.pem %[2]d
+%[5]s  openssl genrsa -out private.pem %[2]d
   openssl rsa -in private.pem -pubout -out public.pem
   printf '%%s' '%[3]s' > snippet.txt
   openssl dgst -sign private.pem -sha256 snippet.txt | openssl base64 -A > signature.txt
   jq -n --rawfile key public.pem --rawfile sig signature.txt '{key:$key,signature:$sig}' |
-    curl -s -X POST '%[1]s/portal/Organization/ORG_ID/Key?label=mykey' --data-binary @-   # → {"id":KEY_ID,...}
-  curl -s -X POST '%[1]s/portal/Organization/ORG_ID/Token?label=mytoken'                   # → {"token":CLIENT_TOKEN,...}
+    curl -s -X POST '%[1]s/portal/Organization/%[6]s/Key?label=mykey' --data-binary @-   # → {"id":KEY_ID,...}
+  curl -s -X POST '%[1]s/portal/Organization/%[6]s/Token?label=mytoken'                 # → {"token":CLIENT_TOKEN,...}
 Then sign a JWT (iss=sub=CLIENT_TOKEN, aud=%[4]s/Token/auth, kid=KEY_ID) and POST it to %[4]s/Token/auth.
 Press Ctrl-C to stop.
-`, srv.URL, *minKeyBits, dpctest.Snippet, srv.BaseURL())
+`, srv.URL, *minKeyBits, dpctest.Snippet, srv.BaseURL(), createOrg, orgID)
 
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "dpc-sandbox: stopping")

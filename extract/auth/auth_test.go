@@ -215,8 +215,8 @@ func TestTransport401RefreshRetry(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("POST /Key after expiry = %d %s", resp.StatusCode, got)
 	}
-	if ts.Fetches() != 2 {
-		t.Fatalf("fetches = %d, want 2 (one refresh)", ts.Fetches())
+	if ts.Fetches() < 2 {
+		t.Fatalf("fetches = %d, want a refresh", ts.Fetches())
 	}
 	if n := sb.Srv.Requests("/api/v1/Key"); n != 2 {
 		t.Fatalf("server saw %d POST /Key, want 2 (one retry)", n)

@@ -42,7 +42,8 @@ type Sandbox struct {
 	PractitionerIDs map[string]string // NPI → Practitioner id
 	PatientIDs      map[string]string // MBI → Patient id
 
-	now func() time.Time
+	now  func() time.Time
+	base http.RoundTripper
 }
 
 // Client returns an API client authenticated with the sandbox's credentials. Its token source
@@ -55,7 +56,7 @@ func (s *Sandbox) Client(opts ...Option) *Client {
 	}
 	ts := auth.NewTokenSource(s.Credentials, auth.WithClock(now))
 	opts = append([]Option{WithNow(now)}, opts...)
-	return New(s.Credentials.BaseURL, &http.Client{Transport: ts.Transport(http.DefaultTransport), Timeout: 60 * time.Second}, opts...)
+	return New(s.Credentials.BaseURL, &http.Client{Transport: ts.Transport(s.base), Timeout: 60 * time.Second}, opts...)
 }
 
 // ProvisionSandbox does, against a dpctest sandbox at rootURL, what a new DPC user does by hand:
@@ -133,6 +134,7 @@ func ProvisionSandbox(ctx context.Context, rootURL string, opts SandboxOptions) 
 		PractitionerIDs: map[string]string{},
 		PatientIDs:      map[string]string{},
 		now:             opts.Now,
+		base:            opts.HTTPClient.Transport,
 	}
 	ts := auth.NewTokenSource(sb.Credentials, auth.WithClock(opts.Now))
 	c := New(sb.Credentials.BaseURL, &http.Client{Transport: ts.Transport(opts.HTTPClient.Transport), Timeout: opts.HTTPClient.Timeout},

@@ -234,6 +234,15 @@ func TestGroupAttribution(t *testing.T) {
 	}
 	mustStatus(t, c.api(t, "GET", "/Group?characteristic-value=wrong", nil, nil), http.StatusBadRequest)
 
+	// A second roster for the same practitioner answers with the existing group.
+	r = c.api(t, "POST", "/Group", groupJSON(ro.npi, extra), map[string]string{"X-Provenance": prov})
+	mustStatus(t, r, http.StatusOK)
+	if r.json(t)["id"] != ro.groupID {
+		t.Fatalf("second POST /Group created a new group: %s", r.body)
+	}
+	// A group for an NPI that is not a practitioner of the organization.
+	mustStatus(t, c.api(t, "POST", "/Group", groupJSON(g.NPI(40), extra), map[string]string{"X-Provenance": prov}), http.StatusUnprocessableEntity)
+
 	// PUT replaces the membership.
 	r = c.api(t, "PUT", "/Group/"+ro.groupID, groupJSON(ro.npi, extra), map[string]string{"X-Provenance": prov})
 	mustStatus(t, r, http.StatusOK)
@@ -248,9 +257,9 @@ func TestGroupAttribution(t *testing.T) {
 }
 
 type memberJSON struct {
-	Entity struct{ Reference string } `json:"entity"`
-	Period struct{ Start, End string } `json:"period"`
-	Inactive bool                      `json:"inactive"`
+	Entity   struct{ Reference string }  `json:"entity"`
+	Period   struct{ Start, End string } `json:"period"`
+	Inactive bool                        `json:"inactive"`
 }
 
 func groupMembers(t *testing.T, r response) []memberJSON {

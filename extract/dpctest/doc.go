@@ -39,6 +39,19 @@
 // smaller 400), label at most 25 characters (400), signature = base64 SHA256withRSA of Snippet
 // (400 if it does not verify).
 //
+// # Attribution
+//
+// Practitioner and Patient POST (201, or 200 with the existing resource for an NPI/MBI already
+// registered), $submit (Parameters wrapping a Bundle), list with _count/_offset paging
+// (self/first/prev/next links; _count=0 gives only the total) and ?identifier= search; profile
+// violations (invalid NPI Luhn or MBI format, missing name or birth date) are 422
+// OperationOutcomes. Group POST/PUT/$add need X-Provenance: missing or unparseable 400;
+// wrong profile, no recorded, reason other than ActReason#TREAT, role other than AGNT,
+// whoReference not the caller's organization, or a practitioner whose NPI differs from the
+// group's: 422. $remove needs none and marks members inactive. A second POST for an NPI that
+// already has a group answers 200 with that group. Every attribution ends 90 days (on the
+// Clock) after it was made or renewed; inactive members are left out of exports.
+//
 // # Export
 //
 // GET /Group/{id}/$export checks Accept (415), Prefer: respond-async (400), _type, _since (offset

@@ -54,6 +54,7 @@ type job struct {
 	outputs      []*fileInfo
 	errors       []*fileInfo
 	failure      string
+	pruned       bool // files removed from disk after expiry
 }
 
 // fileInfo is one finished export file on disk (gzip) and what the manifest says of it.
@@ -157,12 +158,30 @@ func (s *Server) startExport(w http.ResponseWriter, r *http.Request, o *org) {
 	}
 	j.dir = filepath.Join(s.dataDir, j.id)
 	s.jobs[j.id] = j
+	expired := s.expiredDirsLocked(now)
 	s.mu.Unlock()
+	// A long-running sandbox must not fill the disk: expired jobs lose their files
+	// (their URLs keep answering 410).
+	for _, d := range expired {
+		_ = os.RemoveAll(d)
+	}
 
 	s.wg.Add(1)
 	go s.runJob(j)
 	w.Header().Set("Content-Location", s.apiBase(r)+"/Jobs/"+j.id)
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// expiredDirsLocked marks expired jobs pruned and returns their directories.
+func (s *Server) expiredDirsLocked(now time.Time) []string {
+	var dirs []string
+	for _, j := range s.jobs {
+		if !j.pruned && !j.completed.IsZero() && !now.Before(j.completed.Add(s.cfg.fileExpiry)) {
+			j.pruned = true
+			dirs = append(dirs, j.dir)
+		}
+	}
+	return dirs
 }
 
 func contains(list []string, v string) bool {

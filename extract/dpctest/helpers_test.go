@@ -25,7 +25,7 @@ import (
 // testKeyBits keeps key generation fast; the server is told to accept it.
 const testKeyBits = 1024
 
-func newServer(t *testing.T, opts ...dpctest.Option) *dpctest.Server {
+func newServer(t testing.TB, opts ...dpctest.Option) *dpctest.Server {
 	t.Helper()
 	base := []dpctest.Option{dpctest.WithMinKeyBits(testKeyBits), dpctest.WithJobDuration(200 * time.Millisecond)}
 	srv := dpctest.NewServer(append(base, opts...)...)
@@ -49,7 +49,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -58,7 +58,7 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-func do(t *testing.T, method, u string, body []byte, hdr map[string]string) response {
+func do(t testing.TB, method, u string, body []byte, hdr map[string]string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, u, bytes.NewReader(body))
 	if err != nil {
@@ -79,14 +79,14 @@ func do(t *testing.T, method, u string, body []byte, hdr map[string]string) resp
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
 
-func mustStatus(t *testing.T, r response, want int) {
+func mustStatus(t testing.TB, r response, want int) {
 	t.Helper()
 	if r.status != want {
 		t.Fatalf("status %d, want %d; body %s", r.status, want, r.body)
 	}
 }
 
-func signSnippet(t *testing.T, k *rsa.PrivateKey) string {
+func signSnippet(t testing.TB, k *rsa.PrivateKey) string {
 	t.Helper()
 	d := sha256.Sum256([]byte(dpctest.Snippet))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, k, crypto.SHA256, d[:])
@@ -96,7 +96,7 @@ func signSnippet(t *testing.T, k *rsa.PrivateKey) string {
 	return base64.StdEncoding.EncodeToString(sig)
 }
 
-func publicPEM(t *testing.T, pub any) string {
+func publicPEM(t testing.TB, pub any) string {
 	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
@@ -105,7 +105,7 @@ func publicPEM(t *testing.T, pub any) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
 
-func genKey(t *testing.T) *rsa.PrivateKey {
+func genKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, testKeyBits)
 	if err != nil {
@@ -115,7 +115,7 @@ func genKey(t *testing.T) *rsa.PrivateKey {
 }
 
 // onboard walks the portal: organization, first key, first client token, then an access token.
-func onboard(t *testing.T, srv *dpctest.Server) *client {
+func onboard(t testing.TB, srv *dpctest.Server) *client {
 	t.Helper()
 	r := do(t, "POST", srv.URL+"/portal/Organization", []byte(`{"name":"Test Org","npi":"`+srv.Generator().NPI(99)+`"}`), nil)
 	mustStatus(t, r, http.StatusCreated)
@@ -132,7 +132,7 @@ func onboard(t *testing.T, srv *dpctest.Server) *client {
 }
 
 // assertion signs a client assertion; edit may change claims and header before signing.
-func (c *client) assertion(t *testing.T, edit func(claims jwt.MapClaims, tok *jwt.Token)) string {
+func (c *client) assertion(t testing.TB, edit func(claims jwt.MapClaims, tok *jwt.Token)) string {
 	t.Helper()
 	now := c.srv.Clock().Now()
 	claims := jwt.MapClaims{
@@ -165,13 +165,13 @@ func authForm(assertion string) []byte {
 	return []byte(v.Encode())
 }
 
-func (c *client) auth(t *testing.T, form []byte) response {
+func (c *client) auth(t testing.TB, form []byte) response {
 	t.Helper()
 	return do(t, "POST", c.srv.BaseURL()+"/Token/auth", form, map[string]string{
 		"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
 }
 
-func (c *client) accessToken(t *testing.T) string {
+func (c *client) accessToken(t testing.TB) string {
 	t.Helper()
 	r := c.auth(t, authForm(c.assertion(t, nil)))
 	mustStatus(t, r, http.StatusOK)
@@ -179,7 +179,7 @@ func (c *client) accessToken(t *testing.T) string {
 }
 
 // api calls an /api/v1 path with the client's bearer token and FHIR headers.
-func (c *client) api(t *testing.T, method, path string, body []byte, hdr map[string]string) response {
+func (c *client) api(t testing.TB, method, path string, body []byte, hdr map[string]string) response {
 	t.Helper()
 	h := map[string]string{"Authorization": "Bearer " + c.token, "Accept": "application/fhir+json", "Content-Type": "application/fhir+json"}
 	for k, v := range hdr {
@@ -224,7 +224,7 @@ type roster struct {
 	patientIDs, mbis             []string
 }
 
-func (c *client) roster(t *testing.T, practIdx, first, n int) roster {
+func (c *client) roster(t testing.TB, practIdx, first, n int) roster {
 	t.Helper()
 	g := c.srv.Generator()
 	ro := roster{npi: g.NPI(practIdx)}
@@ -245,7 +245,7 @@ func (c *client) roster(t *testing.T, practIdx, first, n int) roster {
 }
 
 // export kicks off an export and returns the job URL.
-func (c *client) export(t *testing.T, groupID, query string) string {
+func (c *client) export(t testing.TB, groupID, query string) string {
 	t.Helper()
 	r := c.api(t, "GET", "/Group/"+groupID+"/$export"+query, nil, map[string]string{"Prefer": "respond-async"})
 	mustStatus(t, r, http.StatusAccepted)
@@ -294,7 +294,7 @@ func (f outputFile) length() string {
 }
 
 // wait polls a job until it is complete and returns the manifest.
-func (c *client) wait(t *testing.T, jobURL string) manifest {
+func (c *client) wait(t testing.TB, jobURL string) manifest {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {

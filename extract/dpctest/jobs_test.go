@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,6 +101,17 @@ func TestJobLifecycle(t *testing.T) {
 	mustStatus(t, c.api(t, "GET", jobURL, nil, nil), http.StatusGone)
 	mustStatus(t, c.api(t, "GET", file, nil, nil), http.StatusGone)
 	mustStatus(t, c.api(t, "GET", srv.BaseURL()+"/Jobs/6f1a4c8e-0000-4000-8000-000000000000", nil, nil), http.StatusNotFound)
+
+	// The next kick-off removes the expired job's files from disk; its URLs stay 410.
+	jobDir := filepath.Join(srv.DataDir(), jobURL[strings.LastIndex(jobURL, "/")+1:])
+	if _, err := os.Stat(jobDir); err != nil {
+		t.Fatalf("expired job dir should still exist before pruning: %v", err)
+	}
+	c.export(t, ro.groupID, "?_type=Patient")
+	if _, err := os.Stat(jobDir); !os.IsNotExist(err) {
+		t.Fatalf("expired job dir not pruned: %v", err)
+	}
+	mustStatus(t, c.api(t, "GET", file, nil, nil), http.StatusGone)
 }
 
 func TestDeleteJob(t *testing.T) {

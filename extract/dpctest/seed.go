@@ -142,4 +142,3 @@ func (s *Server) CreateOrganization(name, npi string) string {
 	s.orgs[o.id] = o
 	return o.id
 }
-

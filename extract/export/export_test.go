@@ -109,7 +109,7 @@ func TestKickOffURL(t *testing.T) {
 // Run kicks off, polls to completion, saves the manifest; a second Run joins
 // the same job without a second kick-off.
 func TestRunAndRejoin(t *testing.T) {
-	sb := sandboxtest.Start(t, 12, dpctest.WithJobDuration(300*time.Millisecond))
+	sb := sandboxtest.Start(t, 12, dpctest.WithJobDuration(time.Second))
 	dir := t.TempDir()
 	var mu sync.Mutex
 	var events []extract.Event
@@ -165,18 +165,23 @@ func TestRunAndRejoin(t *testing.T) {
 func TestRejoinRunningJob(t *testing.T) {
 	sb := sandboxtest.Start(t, 5, dpctest.WithJobDuration(1500*time.Millisecond))
 	dir := t.TempDir()
-	c := client(sb)
 	req := export.Request{GroupID: sb.GroupID}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	// Killed at the first progress answer: the job is running, the state saved.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := c.Run(ctx, dir, req); !errors.Is(err, context.DeadlineExceeded) {
+	c := client(sb, export.WithProgress(func(e extract.Event) {
+		if e.Kind == extract.EventJobProgress {
+			cancel()
+		}
+	}))
+	if _, err := c.Run(ctx, dir, req); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 	st, _ := export.LoadState(dir, sb.GroupID)
 	if st == nil || st.Manifest != nil {
 		t.Fatalf("state after kill: %+v", st)
 	}
-	job, err := c.Run(context.Background(), dir, req)
+	job, err := client(sb).Run(context.Background(), dir, req)
 	if err != nil || !job.Rejoined || job.URL != st.JobURL {
 		t.Fatalf("rerun: %+v %v", job, err)
 	}

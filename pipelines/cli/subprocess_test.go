@@ -255,6 +255,11 @@ func TestSubprocessBadInputClearMessages(t *testing.T) {
 				}
 			}
 			assertNoStackTrace(t, r)
+			if tt.args[0] == "run" && tt.code != cli.ExitUsage {
+				if s := r.summary(t); s["status"] != "failed" || int(s["exit_code"].(float64)) != tt.code {
+					t.Errorf("summary line: %v", s)
+				}
+			}
 		})
 	}
 }
@@ -380,6 +385,16 @@ func TestSubprocessExitCodes(t *testing.T) {
 		r := runBinary(t, f.dir, nil, "export", "start", "--config", f.config)
 		if r.code != cli.ExitRetryable {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("10 retryable: timeout", func(t *testing.T) {
+		f := newCLIFixture(t, "", dpctest.WithJobDuration(time.Hour))
+		r := runBinary(t, f.dir, nil, "run", "--config", f.config, "--timeout", "300ms")
+		if r.code != cli.ExitRetryable || !strings.Contains(r.stderr, "timed out") {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		if s := r.summary(t); s["status"] != "failed" || s["exit_code"].(float64) != cli.ExitRetryable {
+			t.Fatalf("summary %v", s)
 		}
 	})
 	t.Run("11 still running", func(t *testing.T) {

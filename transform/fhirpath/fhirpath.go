@@ -275,6 +275,84 @@ func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
 	return nil, fmt.Errorf("unsupported expression")
 }
 
+// eqChain recognises p = 'a' or p = 'b' or ... with the same p and string literals.
+func eqChain(n *astNode) (*astNode, []string, bool) {
+	switch {
+	case n.kind == nBinary && n.name == "or":
+		lp, ll, ok := eqChain(n.args[0])
+		if !ok {
+			return nil, nil, false
+		}
+		rp, rl, ok := eqChain(n.args[1])
+		if !ok || !astEqual(lp, rp) {
+			return nil, nil, false
+		}
+		return lp, append(ll, rl...), true
+	case n.kind == nBinary && n.name == "=" && n.args[1].kind == nLit && n.args[1].lit.K == KString:
+		return n.args[0], []string{n.args[1].lit.S}, true
+	}
+	return nil, nil, false
+}
+
+func astEqual(a, b *astNode) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if a.kind != b.kind || a.name != b.name || a.lit != b.lit || len(a.args) != len(b.args) || !astEqual(a.target, b.target) {
+		return false
+	}
+	for i := range a.args {
+		if !astEqual(a.args[i], b.args[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// eqAny evaluates p once: empty → empty; one value → whether it equals any literal;
+// several values → false (what the chain of = and or gives).
+func (cp *compiler) eqAny(pfn evalFn, lits []string) evalFn {
+	litItems := make([]Item, len(lits))
+	for i, l := range lits {
+		litItems[i] = Item{N: -1, K: KString, S: l}
+	}
+	return func(c *Ctx, lo, hi int) error {
+		a := len(c.st)
+		if err := pfn(c, lo, hi); err != nil {
+			return err
+		}
+		switch len(c.st) - a {
+		case 0:
+			return nil
+		case 1:
+			eq := false
+			it := &c.st[a]
+			var raw []byte
+			if it.K == KNode {
+				if nd := &c.Doc.Nodes[it.N]; nd.Kind == jsontree.String && !nd.Esc {
+					raw = c.Doc.Data[nd.Start:nd.End]
+				}
+			}
+			for i := range litItems {
+				if raw != nil {
+					eq = string(raw) == lits[i]
+				} else {
+					eq = c.equal(it, &litItems[i], false)
+				}
+				if eq {
+					break
+				}
+			}
+			c.st[a] = boolItem(eq)
+			c.st = c.st[:a+1]
+		default:
+			c.st = c.st[:a]
+			c.st = append(c.st, boolItem(false))
+		}
+		return nil
+	}
+}
+
 func negText(s string) string {
 	if strings.HasPrefix(s, "-") {
 		return s[1:]
@@ -381,6 +459,9 @@ func (c *Ctx) walk(i int32, names []string, hint string) {
 		return
 	}
 	name, rest := names[0], names[1:]
+	if name == "" {
+		return
+	}
 	data := d.Data
 	for k := i + 1; k < nd.Next; k = d.Nodes[k].Next {
 		cn := &d.Nodes[k]
@@ -557,6 +638,16 @@ func (cp *compiler) compileBinary(n *astNode, top bool) (evalFn, error) {
 			}
 			return nil
 		}, nil
+	}
+	// `p = 'a' or p = 'b' or ...` (same p): walk p once and test membership.
+	if op == "or" {
+		if path, lits, ok := eqChain(n); ok && len(lits) > 1 {
+			pfn, err := cp.compile(path, top)
+			if err != nil {
+				return nil, err
+			}
+			return cp.eqAny(pfn, lits), nil
+		}
 	}
 	// Fast path for the claims idiom `path = 'literal'`: compare bytes, no literal pushed.
 	if r := n.args[1]; (op == "=" || op == "!=") && r.kind == nLit && r.lit.K == KString {

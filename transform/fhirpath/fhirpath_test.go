@@ -70,6 +70,13 @@ func TestEval(t *testing.T) {
 		{"link.other.reference", "[Patient/p9]"},
 		{"link.otherLinkId", "[]"},
 		{"name.count()", "[2]"}, // nameLinkId is not a choice of name
+		{"name.where(use = 'x' or use = 'maiden' or use = 'y').family", "[Roe]"},
+		{"name.given = 'A' or name.given = 'B'", "[false]"},
+		{"name.nope = 'A' or name.nope = 'B'", "[]"},
+		{"name.first().use = 'x' or name.first().use = 'official'", "[true]"},
+		{"name.first().family.substring(1)", "[oe]"},
+		{"'héllo'.substring(1, 3)", "[éll]"},
+		{"'abc'.substring(5)", "[]"},
 		{"name.given.single()", "error: fhirpath evaluation: single() on a collection of 2"},
 	}
 	for _, tc := range cases {

@@ -476,8 +476,19 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 			case "contains":
 				c.st = append(c.st, boolItem(strings.Contains(s, args[0].S)))
 			case "substring":
-				r := []rune(s)
 				st := int(args[0].I)
+				if isASCII(s) { // the common case: slice without copying
+					if st < 0 || st >= len(s) {
+						return nil
+					}
+					end := len(s)
+					if len(args) == 2 {
+						end = min(len(s), st+max(0, int(args[1].I)))
+					}
+					c.st = append(c.st, Item{N: -1, K: KString, S: s[st:end]})
+					return nil
+				}
+				r := []rune(s)
 				if st < 0 || st >= len(r) {
 					return nil
 				}
@@ -519,4 +530,13 @@ func splitReference(ref string) (string, string) {
 		return "", ""
 	}
 	return parts[len(parts)-2], parts[len(parts)-1]
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -55,6 +55,9 @@ func lex(src string) ([]token, error) {
 			if e < 0 {
 				return nil, fmt.Errorf("unterminated `identifier` at %d", i)
 			}
+			if e == 0 {
+				return nil, fmt.Errorf("empty `identifier` at %d", i)
+			}
 			toks = append(toks, token{tIdent, src[i+1 : i+1+e], i})
 			i += e + 2
 		case c == '\'':

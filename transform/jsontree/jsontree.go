@@ -90,9 +90,10 @@ func (ks *KeySet) keep(key []byte) bool {
 		return true
 	}
 	// a choice element: name + type suffix starting with an upper-case letter
+	// (the name may contain upper case too: multipleBirth + Integer)
 	for i := 1; i < len(key); i++ {
-		if c := key[i]; c >= 'A' && c <= 'Z' {
-			return ks.has(key[0], i) && ks.suffixes[string(key[i:])]
+		if c := key[i]; c >= 'A' && c <= 'Z' && ks.has(key[0], i) && ks.suffixes[string(key[i:])] {
+			return true
 		}
 	}
 	return false

@@ -55,8 +55,8 @@ func TestStrings(t *testing.T) {
 }
 
 func TestFilterKeepsWhatItWasGiven(t *testing.T) {
-	d := jsontree.Doc{Filter: jsontree.NewKeySet([]string{"value", "id"}, []string{"Quantity"})}
-	src := `{"id":"x","display":"long text","valueQuantity":{"value":1.5,"unit":"mg"},"valueBoolean":true,"other":[{"id":"y"}]}`
+	d := jsontree.Doc{Filter: jsontree.NewKeySet([]string{"value", "id", "multipleBirth"}, []string{"Quantity", "Integer"})}
+	src := `{"id":"x","display":"long text","valueQuantity":{"value":1.5,"unit":"mg"},"valueBoolean":true,"other":[{"id":"y"}],"multipleBirthInteger":2}`
 	if err := d.Parse([]byte(src)); err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +66,9 @@ func TestFilterKeepsWhatItWasGiven(t *testing.T) {
 	q := d.Child(0, "valueQuantity")
 	if q < 0 || string(d.Raw(d.Child(q, "value"))) != "1.5" || d.Str(d.Child(0, "id")) != "x" {
 		t.Errorf("kept members missing")
+	}
+	if mb := d.Child(0, "multipleBirthInteger"); mb < 0 || string(d.Raw(mb)) != "2" {
+		t.Error("choice element whose name has upper case was dropped")
 	}
 	if string(d.Raw(0)) != src {
 		t.Error("root span changed")

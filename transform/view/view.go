@@ -535,8 +535,8 @@ func (p *parser) column(jp string, c any) (*Column, error) {
 func validName(s string) bool {
 	for i, c := range s {
 		switch {
-		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-		case c >= '0' && c <= '9' && i > 0:
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case (c == '_' || c >= '0' && c <= '9') && i > 0:
 		default:
 			return false
 		}
