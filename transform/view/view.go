@@ -87,14 +87,16 @@ func (e *Error) Unwrap() error { return e.Err }
 var ErrInvalid = errors.New("invalid ViewDefinition")
 
 // Types lists the column types a view may declare.
-var Types = []string{
+func Types() []string { return append([]string(nil), types...) }
+
+var types = []string{
 	"base64Binary", "boolean", "canonical", "code", "date", "dateTime", "decimal", "id", "instant",
 	"integer", "integer64", "markdown", "oid", "positiveInt", "string", "time", "unsignedInt", "uri",
 	"url", "uuid", "xhtml",
 }
 
 func knownType(t string) bool {
-	for _, k := range Types {
+	for _, k := range types {
 		if k == t {
 			return true
 		}
@@ -483,7 +485,7 @@ func (p *parser) column(jp string, c any) (*Column, error) {
 		return nil, err
 	}
 	if col.Type != "" && !knownType(col.Type) {
-		return nil, p.errf(jp+".type", "unsupported column type %q (supported: %s)", col.Type, strings.Join(Types, ", "))
+		return nil, p.errf(jp+".type", "unsupported column type %q (supported: %s)", col.Type, strings.Join(types, ", "))
 	}
 	if col.Description, err = p.str(obj, "description", jp+"."); err != nil {
 		return nil, err
