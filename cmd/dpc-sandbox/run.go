@@ -35,6 +35,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fileResources = fs.Int("file-resources", 5000, "resources per export file")
 		batchSize     = fs.Int("batch-size", 100, "patients per export batch")
 		rfc7233       = fs.Bool("rfc7233-ranges", false, "serve standard RFC 7233 byte ranges instead of DPC's end-exclusive ones")
+		jobRetryAfter = fs.Duration("job-retry-after", 0, "send this Retry-After (whole seconds) on 202 job polls (default none, as DPC)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -59,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dpctest.WithSeed(*seed), dpctest.WithFHIRVersion(*fhirVersion), dpctest.WithTokenLifetime(*tokenLifetime),
 		dpctest.WithJobDuration(*jobDuration), dpctest.WithFaults(f), dpctest.WithMinKeyBits(*minKeyBits),
 		dpctest.WithFileResources(*fileResources), dpctest.WithBatchSize(*batchSize),
+		dpctest.WithJobRetryAfter(*jobRetryAfter),
 	}
 	if *dataDir != "" {
 		opts = append(opts, dpctest.WithDataDir(*dataDir))

@@ -322,6 +322,37 @@ func TestClockSkew(t *testing.T) {
 	}
 }
 
+// The other way round: our clock is right and the server's jumps ten minutes
+// (the sandbox's Date follows its Clock). With the real local clock the first
+// assertion is refused, the Date on that refusal shows the skew, and exactly one
+// re-signed assertion on the server's time succeeds; the token then works.
+func TestServerClockJump(t *testing.T) {
+	for _, jump := range []time.Duration{10 * time.Minute, -10 * time.Minute} {
+		t.Run(jump.String(), func(t *testing.T) {
+			sb := sandboxtest.Start(t, 1)
+			sb.Srv.Clock().Advance(jump)
+			var mu sync.Mutex
+			var events []extract.Event
+			ts := auth.NewTokenSource(sb.Cred, auth.WithProgress(func(e extract.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }))
+			hc := &http.Client{Transport: ts.Transport(nil)}
+			if st := get(t, hc, sb.Srv.BaseURL()+"/Organization"); st != 200 {
+				t.Fatalf("GET /Organization = %d after the server clock moved %s", st, jump)
+			}
+			if d := ts.Skew() - jump; d < -3*time.Second || d > 3*time.Second {
+				t.Fatalf("skew %s, want about %s", ts.Skew(), jump)
+			}
+			if n := sb.Srv.Requests("/api/v1/Token/auth"); n != 2 || ts.Fetches() != 1 {
+				t.Fatalf("%d token requests (%d tokens), want 2: one refused, one re-signed", n, ts.Fetches())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(events) == 0 || events[0].Kind != extract.EventClockSkew {
+				t.Fatalf("no skew event: %+v", events)
+			}
+		})
+	}
+}
+
 // No error or log line carries the client token, an assertion or an access token.
 func TestNoSecretsInErrors(t *testing.T) {
 	sb := sandboxtest.Start(t, 1)

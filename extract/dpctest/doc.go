@@ -33,7 +33,8 @@
 //   - missing or reused jti (remembered 5 minutes): 401 "Invalid JWT"
 //
 // JWT times are judged by the server Clock: a test that advances the clock must sign its
-// assertions with Clock().Now(). Access tokens live WithTokenLifetime (default 300s) on the
+// assertions with Clock().Now(), or let the client measure the skew from the Date header,
+// which every response takes from the same Clock. Access tokens live WithTokenLifetime (default 300s) on the
 // same clock. A failed bearer check (Authorization: Bearer or ?token=) is 401 with an
 // OperationOutcome. Keys: RSA only (EC/Ed25519 422), at least WithMinKeyBits (default 4096;
 // smaller 400), label at most 25 characters (400), signature = base64 SHA256withRSA of Snippet
@@ -64,7 +65,8 @@
 // files and no resources. _since keeps resources with lastUpdated in (_since, transactionTime].
 // GET /Jobs/{id} is 202 with X-Progress until the work is done and WithJobDuration (default 2s on
 // the clock) has passed, then 200 with the manifest and Expires; 410 after WithFileExpiry
-// (default 24h); DELETE cancels (202). At most WithJobWorkers jobs run at once; others are QUEUED.
+// (default 24h); DELETE cancels (202). Like DPC, a 202 carries no Retry-After unless
+// WithJobRetryAfter asks for one. At most WithJobWorkers jobs run at once; others are QUEUED.
 // GET /Data/{file}: stored gzip passed through only with Accept-Encoding: gzip, else decoded;
 // ETag = hex sha256, If-None-Match → 304, Last-Modified in epoch ms, HEAD; Range is DPC's
 // end-exclusive "bytes=a-b" (open end: at most 1 MiB, always decoded bytes; Content-Range
@@ -77,6 +79,7 @@
 // or random (probability p from a seeded RNG) failures: 429 with or without Retry-After,
 // 500 and 503 bursts (503 on "/Token/auth" is a token endpoint outage), 410 expired,
 // connection reset or truncation mid-body (headers with the real Content-Length, then part of
-// the body, then RST or FIN), slow bodies, a wrong checksum for the first output of a manifest,
+// the body, then RST or FIN), slow bodies, a flipped body byte (corrupt: in the stored gzip
+// stream when the client accepts gzip, in the decoded NDJSON otherwise), a wrong checksum for the first output of a manifest,
 // and a job that fails (500 on every poll). See FaultKind for the exact answers.
 package dpctest

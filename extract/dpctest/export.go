@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -470,6 +471,9 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request, o *org) {
 		progress := s.progressLocked(j, now)
 		s.mu.Unlock()
 		w.Header().Set("X-Progress", progress)
+		if ra := s.cfg.jobRetryAfter; ra > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((ra+time.Second-1)/time.Second)))
+		}
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}

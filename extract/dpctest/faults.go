@@ -42,6 +42,15 @@ const (
 	// FaultBadChecksum makes a job manifest (GET /Jobs/{id}, 200) carry a wrong
 	// sha256 for its first output file; the file itself is unchanged.
 	FaultBadChecksum FaultKind = "badchecksum"
+	// FaultCorrupt delivers the response with one body byte flipped (XOR 0xFF):
+	// the byte at offset Fault.AfterBytes of the body as sent (default: the middle,
+	// from Content-Length). Headers, length and ETag are unchanged. On GET /Data/
+	// with Accept-Encoding: gzip the flip lands in the stored gzip stream (a client
+	// sees a corrupt deflate stream or a gzip CRC error; a flip in the gzip header's
+	// MTIME, XFL or OS bytes, offsets 4–9, changes nothing a reader checks);
+	// otherwise (decoded bodies, ranges) in the NDJSON itself, so only the manifest
+	// checksum can tell. A body shorter than the offset is sent unchanged.
+	FaultCorrupt FaultKind = "corrupt"
 	// FaultJobFailed makes a GET /Jobs/{id} of a job that is not yet complete fail the
 	// job for good: that and every later poll answer 500 with an OperationOutcome.
 	FaultJobFailed FaultKind = "jobfail"
@@ -65,7 +74,7 @@ type Fault struct {
 	Count       int
 	Probability float64
 	RetryAfter  time.Duration // 429 and 503: Retry-After in whole seconds; 0 sends none
-	AfterBytes  int64         // reset and truncate: body bytes sent before the cut; 0: half the body
+	AfterBytes  int64         // reset and truncate: body bytes sent before the cut; corrupt: offset of the flipped byte; 0: half the body
 	Delay       time.Duration // slow: pause before each chunk; 0: 100ms
 	ChunkSize   int           // slow: bytes per chunk; 0: 16 KiB
 }
@@ -78,7 +87,9 @@ type Faults struct {
 // ParseFaults reads the compact fault spec of the dpc-sandbox --faults flag:
 // rules separated by ';', each "KIND@PATH" followed by ":key=value" options,
 // e.g. "429@/Data/:count=3:retry-after=2s;reset@/Data/:p=0.1;503@/Token/auth:count=5".
-// Keys: count, skip, p, method, retry-after, after (bytes), delay, chunk.
+// Keys: count, skip, p, method, retry-after, after (bytes: where reset and truncate
+// cut, where corrupt flips a byte), delay, chunk. Kinds: 429, 500, 503, expired,
+// reset, truncate, slow, corrupt, badchecksum, jobfail (see FaultKind).
 func ParseFaults(spec string) (Faults, error) {
 	var fs Faults
 	for _, rule := range strings.Split(spec, ";") {
@@ -133,7 +144,7 @@ func ParseFaults(spec string) (Faults, error) {
 func knownKind(k FaultKind) bool {
 	switch k {
 	case FaultTooManyRequests, FaultServerError, FaultUnavailable, FaultExpired, FaultReset,
-		FaultTruncate, FaultSlowBody, FaultBadChecksum, FaultJobFailed:
+		FaultTruncate, FaultSlowBody, FaultBadChecksum, FaultJobFailed, FaultCorrupt:
 		return true
 	}
 	return false
@@ -165,7 +176,7 @@ func (fs *faultState) set(f Faults, seed int64) {
 // requestFaults is what fired for one request.
 type requestFaults struct {
 	status      *Fault // answers the request
-	writer      *Fault // reset, truncate or slow
+	writer      *Fault // reset, truncate, slow or corrupt
 	badChecksum bool
 	jobFail     bool
 }
@@ -251,12 +262,12 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, h http.
 // errCut is what a handler's Write returns after the fault cut the connection.
 var errCut = errors.New("dpctest: connection cut by injected fault")
 
-// faultWriter delivers a response with a reset, truncate or slow fault.
+// faultWriter delivers a response with a reset, truncate, slow or corrupt fault.
 type faultWriter struct {
 	http.ResponseWriter
 	f       *Fault
 	ctx     context.Context
-	cutAt   int64 // body bytes to send before the cut
+	cutAt   int64 // body bytes to send before the cut (corrupt: offset of the flipped byte)
 	sent    int64
 	cut     bool
 	started bool
@@ -267,6 +278,14 @@ func (fw *faultWriter) WriteHeader(code int) {
 		return
 	}
 	fw.started = true
+	if fw.f.Kind == FaultCorrupt {
+		fw.cutAt = fw.f.AfterBytes
+		if fw.cutAt <= 0 {
+			if n, err := strconv.ParseInt(fw.Header().Get("Content-Length"), 10, 64); err == nil {
+				fw.cutAt = n / 2
+			}
+		}
+	}
 	if fw.f.Kind == FaultReset || fw.f.Kind == FaultTruncate {
 		fw.cutAt = fw.f.AfterBytes
 		if fw.cutAt <= 0 {
@@ -320,6 +339,18 @@ func (fw *faultWriter) Write(p []byte) (int, error) {
 			p = p[n:]
 		}
 		return written, nil
+	case FaultCorrupt:
+		if off := fw.cutAt - fw.sent; off >= 0 && off < int64(len(p)) {
+			// Flip a copy: the caller's buffer is not ours to change.
+			q := append([]byte(nil), p...)
+			q[off] ^= 0xFF
+			n, err := fw.ResponseWriter.Write(q)
+			fw.sent += int64(n)
+			return n, err
+		}
+		n, err := fw.ResponseWriter.Write(p)
+		fw.sent += int64(n)
+		return n, err
 	default: // reset, truncate
 		room := fw.cutAt - fw.sent
 		if int64(len(p)) < room {

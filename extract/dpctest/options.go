@@ -23,6 +23,7 @@ type config struct {
 	epoch          time.Time
 	jobWorkers     int
 	fileExpiry     time.Duration
+	jobRetryAfter  time.Duration
 	seedOrg        *SeedOrganization
 }
 
@@ -117,3 +118,8 @@ func WithSeedOrganization(o SeedOrganization) Option {
 func WithPatients(n int) Option {
 	return WithSeedOrganization(SeedOrganization{Name: "Sandbox Organization", Patients: n})
 }
+
+// WithJobRetryAfter makes GET /Jobs/{id} send Retry-After: <d in whole seconds,
+// rounded up> with every 202 (default 0: none, as the real DPC), to test that a
+// client polls no faster than the server asks.
+func WithJobRetryAfter(d time.Duration) Option { return func(cf *config) { cf.jobRetryAfter = d } }

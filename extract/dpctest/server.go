@@ -256,6 +256,10 @@ func (s *Server) handler() http.Handler {
 		s.reqMu.Lock()
 		s.reqCounts[r.URL.Path]++
 		s.reqMu.Unlock()
+		// Date comes from the server Clock, the same clock JWT and token checks
+		// use, so a client can measure (and correct for) the skew a test makes
+		// with Clock().Advance. net/http only adds its own Date when none is set.
+		w.Header().Set("Date", s.clock.Now().UTC().Format(http.TimeFormat))
 		s.serveWithFaults(w, r, mux)
 	})
 }

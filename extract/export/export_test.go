@@ -253,6 +253,57 @@ func TestTransientFaults(t *testing.T) {
 	}
 }
 
+// A job poll answered 202 with Retry-After: 1 is not asked again for a second,
+// however short the client's own poll backoff (20–100 ms here); without the
+// header the same job is polled many times more.
+func TestPollHonoursRetryAfter(t *testing.T) {
+	for _, ra := range []time.Duration{time.Second, 0} {
+		t.Run(fmt.Sprintf("retry-after=%s", ra), func(t *testing.T) {
+			t.Parallel()
+			sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(2200*time.Millisecond), dpctest.WithJobRetryAfter(ra))
+			var mu sync.Mutex
+			var polls []time.Time
+			c := client(sb, export.WithProgress(func(e extract.Event) {
+				if e.Kind == extract.EventJobProgress {
+					mu.Lock()
+					polls = append(polls, time.Now())
+					mu.Unlock()
+				}
+			}))
+			start := time.Now()
+			job, err := c.Run(context.Background(), t.TempDir(), export.Request{GroupID: sb.GroupID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			el := time.Since(start)
+			if len(job.Manifest.Output) == 0 || el < 2200*time.Millisecond {
+				t.Fatalf("job done in %s with %d outputs", el, len(job.Manifest.Output))
+			}
+			n := sb.Srv.Requests("/api/v1/Jobs/")
+			mu.Lock()
+			defer mu.Unlock()
+			if len(polls) != n-1 {
+				t.Fatalf("%d progress events for %d polls (the last is the 200)", len(polls), n)
+			}
+			if ra == 0 {
+				if n < 10 {
+					t.Fatalf("%d polls over %s without Retry-After: the backoff baseline is wrong", n, el)
+				}
+				return
+			}
+			// 2.2 s of job at one poll a second: polls at about 0, 1, 2 and 3 s.
+			if n < 3 || n > 4 {
+				t.Fatalf("%d polls over %s with Retry-After: 1, want 3 or 4", n, el)
+			}
+			for i := 1; i < len(polls); i++ {
+				if gap := polls[i].Sub(polls[i-1]); gap < 950*time.Millisecond {
+					t.Fatalf("poll %d came %s after the previous one, Retry-After asked for 1s", i+1, gap)
+				}
+			}
+		})
+	}
+}
+
 func TestJobFailed(t *testing.T) {
 	sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(time.Second),
 		dpctest.WithFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultJobFailed, Path: "/Jobs/"}}}))

@@ -148,15 +148,16 @@ func rosterSyncCmd() *Command {
 					return admPrintPlan(env, f, plan)
 				}
 				rep, applyErr := roster.Apply(ctx, c, plan)
-				if rep != nil {
-					if err := admPrintReport(env, f, rep); err != nil {
-						return err
-					}
+				if applyErr != nil && !errors.Is(applyErr, roster.ErrPartial) {
+					return applyErr // nothing was attempted
 				}
-				if applyErr != nil && rep != nil && len(rep.Failed) > 0 {
+				if err := admPrintReport(env, f, rep); err != nil {
+					return err
+				}
+				if applyErr != nil {
 					return fmt.Errorf("%s: %w (rerun to apply only what is missing)", *file, applyErr)
 				}
-				return applyErr
+				return nil
 			}
 		})
 }

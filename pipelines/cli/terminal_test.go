@@ -77,3 +77,19 @@ func TestProgressLine(t *testing.T) {
 		t.Fatalf("non-terminal progress: %q", errb.String())
 	}
 }
+
+// TestDoctorEmbedded checks the embedded default end to end: sandbox, token exchange.
+func TestDoctorEmbedded(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"doctor", "--out", filepath.Join(t.TempDir(), "out")}, Env{
+		Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" },
+	})
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	for _, w := range []string{"ok   embedded sandbox", "ok   token exchange", "ok   /Token/validate"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("doctor lacks %q:\n%s", w, out.String())
+		}
+	}
+}

@@ -144,6 +144,18 @@ func (c *Ctx) compact(to, from int) {
 }
 
 func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
+	// X.where(c).exists() is X.exists(c), and X.where(c).first() needs only the first
+	// match: both stop scanning X early (the claims idiom for coded lookups).
+	if w := n.target; n.kind == nFunc && len(n.args) == 0 && w != nil && w.kind == nFunc && w.name == "where" && len(w.args) == 1 {
+		switch n.name {
+		case "exists":
+			n = &astNode{kind: nFunc, name: "exists", args: w.args, target: w.target, pos: n.pos}
+		case "first":
+			wf := *w
+			wf.stopFirst = true
+			n = &wf
+		}
+	}
 	if n.kind == nIdent {
 		return cp.compilePath(n, top)
 	}

@@ -77,6 +77,11 @@ func TestEval(t *testing.T) {
 		{"name.first().family.substring(1)", "[oe]"},
 		{"'héllo'.substring(1, 3)", "[éll]"},
 		{"'abc'.substring(5)", "[]"},
+		{"name.where(use = 'maiden').exists()", "[true]"},
+		{"name.where(use = 'nope').exists()", "[false]"},
+		{"name.where(given.exists()).first().family", "[Doe]"},
+		{"name.where(use = 'maiden').first().family", "[Roe]"},
+		{"name.where(use = 'nope').first()", "[]"},
 		{"name.given.single()", "error: fhirpath evaluation: single() on a collection of 2"},
 	}
 	for _, tc := range cases {

@@ -92,7 +92,7 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
-		name := n.name
+		name, stopFirst := n.name, n.stopFirst
 		return func(c *Ctx, lo, hi int) error {
 			out := len(c.st)
 			any := false
@@ -117,7 +117,7 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 				if r == 1 {
 					any = true
 					c.st = c.st[:t+1] // keep the item
-					if name == "exists" {
+					if name == "exists" || stopFirst {
 						break
 					}
 				} else {

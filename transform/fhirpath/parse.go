@@ -218,6 +218,8 @@ type astNode struct {
 	args   []*astNode
 	target *astNode
 	pos    int
+	// stopFirst: a where() whose result only feeds first(), so it stops at the first match
+	stopFirst bool
 }
 
 type parser struct {
