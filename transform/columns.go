@@ -255,8 +255,10 @@ var pow10u64 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 
 
 // parseDecimal parses the exact decimal text s into an unscaled integer with the given scale.
 // Digits beyond the scale must be zeros and the result must fit the precision: nothing is rounded.
+// It does not allocate for values of up to 19 significant digits.
 func parseDecimal(s string, prec, scale int32) (decimal128.Num, error) {
 	orig := s
+	notDecimal := func() (decimal128.Num, error) { return decimal128.Num{}, fmt.Errorf("value %q is not a decimal", orig) }
 	neg := false
 	if s != "" && (s[0] == '-' || s[0] == '+') {
 		neg = s[0] == '-'
@@ -266,53 +268,70 @@ func parseDecimal(s string, prec, scale int32) (decimal128.Num, error) {
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
 		e, err := strconv.Atoi(s[i+1:])
 		if err != nil || e > 1000 || e < -1000 {
-			return decimal128.Num{}, fmt.Errorf("value %q is not a decimal", orig)
+			return notDecimal()
 		}
 		exp = e
 		s = s[:i]
 	}
 	intPart, frac, _ := strings.Cut(s, ".")
-	digits := intPart + frac
-	if digits == "" {
-		return decimal128.Num{}, fmt.Errorf("value %q is not a decimal", orig)
+	nd := len(intPart) + len(frac)
+	if nd == 0 {
+		return notDecimal()
 	}
-	for i := 0; i < len(digits); i++ {
-		if digits[i] < '0' || digits[i] > '9' {
-			return decimal128.Num{}, fmt.Errorf("value %q is not a decimal", orig)
+	digit := func(i int) byte {
+		if i < len(intPart) {
+			return intPart[i]
+		}
+		return frac[i-len(intPart)]
+	}
+	lead := -1 // index of the first non-zero digit
+	for i := 0; i < nd; i++ {
+		c := digit(i)
+		if c < '0' || c > '9' {
+			return notDecimal()
+		}
+		if lead < 0 && c != '0' {
+			lead = i
 		}
 	}
-	// value = digits × 10^(exp - len(frac)); we need digits × 10^(exp - len(frac) + scale)
+	if lead < 0 {
+		return decimal128.Num{}, nil // zero
+	}
+	// value = D × 10^shift, D the digit string; keep D[:keep] (the rest must be zeros)
 	shift := exp - len(frac) + int(scale)
+	keep := nd
 	if shift < 0 {
-		cut := len(digits) + shift
-		if cut < 0 {
-			cut = 0
+		keep = max(nd+shift, 0)
+		for i := keep; i < nd; i++ {
+			if digit(i) != '0' {
+				return decimal128.Num{}, fmt.Errorf("value %q has more than %d decimal places (would be rounded)", orig, scale)
+			}
 		}
-		if strings.Trim(digits[cut:], "0") != "" {
-			return decimal128.Num{}, fmt.Errorf("value %q has more than %d decimal places (would be rounded)", orig, scale)
-		}
-		digits = digits[:cut]
-	} else if shift > 0 {
-		if shift > 40 {
-			return decimal128.Num{}, fmt.Errorf("value %q does not fit decimal(%d,%d)", orig, prec, scale)
-		}
-		digits += strings.Repeat("0", shift)
+		shift = 0
 	}
-	digits = strings.TrimLeft(digits, "0")
-	if len(digits) > int(prec) {
+	sig := keep - lead + shift // significant digits of the result
+	if keep <= lead {
+		return decimal128.Num{}, nil
+	}
+	if sig > int(prec) {
 		return decimal128.Num{}, fmt.Errorf("value %q does not fit decimal(%d,%d)", orig, prec, scale)
 	}
 	var n decimal128.Num
-	if len(digits) <= 19 {
+	if sig <= 19 {
 		var u uint64
-		for i := 0; i < len(digits); i++ {
-			u = u*10 + uint64(digits[i]-'0')
+		for i := lead; i < keep; i++ {
+			u = u*10 + uint64(digit(i)-'0')
 		}
-		n = decimal128.FromU64(u)
+		n = decimal128.FromU64(u * pow10u64[shift])
 	} else {
-		bi, ok := new(big.Int).SetString(digits, 10)
+		var b strings.Builder
+		for i := lead; i < keep; i++ {
+			b.WriteByte(digit(i))
+		}
+		b.WriteString(strings.Repeat("0", shift))
+		bi, ok := new(big.Int).SetString(b.String(), 10)
 		if !ok {
-			return decimal128.Num{}, fmt.Errorf("value %q is not a decimal", orig)
+			return notDecimal()
 		}
 		n = decimal128.FromBigInt(bi)
 	}

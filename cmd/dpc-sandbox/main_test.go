@@ -55,6 +55,9 @@ func TestStartErrors(t *testing.T) {
 		{"invalid port", []string{"--addr", "127.0.0.1:99999"}, 1, "cannot listen on 127.0.0.1:99999"},
 		{"port in use", []string{"--addr", busy.Addr().String()}, 1, "cannot listen on " + busy.Addr().String()},
 		{"bad faults", []string{"--faults", "418@/Data/"}, 2, "--faults"},
+		// corrupt and --job-retry-after are accepted: the run gets as far as listening.
+		{"corrupt fault accepted", []string{"--addr", busy.Addr().String(), "--faults", "corrupt@/Data/:count=1:after=100", "--job-retry-after", "2s"}, 1, "cannot listen"},
+		{"bad job retry-after", []string{"--job-retry-after", "soon"}, 2, "job-retry-after"},
 		{"bad fhir version", []string{"--addr", "127.0.0.1:0", "--fhir-version", "DSTU2"}, 1, "FHIR version"},
 		{"credentials without patients", []string{"--credentials-dir", t.TempDir()}, 2, "needs --patients"},
 		{"unknown flag", []string{"--nope"}, 2, "flag provided but not defined"},
