@@ -24,6 +24,9 @@ var ErrUnknownDialect = errors.New("schemas: unknown SQL dialect")
 // ErrUnknownTable is returned when a requested table is not defined.
 var ErrUnknownTable = errors.New("schemas: unknown table")
 
+// ErrMissingOption means a dialect needs an option the caller did not give (Athena's location).
+var ErrMissingOption = errors.New("schemas: missing option")
+
 // Partition columns of the Parquet layout {prefix}/{table}/export_date=YYYY-MM-DD/group={id}/.
 const (
 	PartitionExportDate = "export_date"
@@ -53,7 +56,7 @@ func DDL(dialect string, tables []Table, opt DDLOptions) (string, error) {
 		return "", fmt.Errorf("%w: %q (want one of %s)", ErrUnknownDialect, dialect, strings.Join(Dialects(), ", "))
 	}
 	if d == Athena && opt.Location == "" {
-		return "", errors.New("schemas: athena DDL needs --location (the s3:// prefix the Parquet files were loaded to)")
+		return "", fmt.Errorf("athena DDL needs --location (the s3:// prefix the Parquet files were loaded to): %w", ErrMissingOption)
 	}
 	if strings.ContainsAny(opt.Location, "'\n\\") || strings.ContainsAny(opt.Dataset, "'\"`\n\\ ") {
 		return "", errors.New("schemas: location and dataset must not contain quotes, backslashes or newlines")

@@ -217,7 +217,7 @@ func (a *adm) everyCommand() {
 	a.stdin = jwt
 	a.ok("token", "validate", "--jwt-file", "-")
 	a.stdin = "not-a-jwt"
-	a.fails(cli.ExitInternal, "400", "token", "validate", "--jwt-file", "-")
+	a.fails(cli.ExitRejected, "400", "token", "validate", "--jwt-file", "-")
 	access := strings.TrimSpace(a.ok("token", "get"))
 	req, _ := http.NewRequest("GET", a.srv.BaseURL()+"/Organization", nil)
 	req.Header.Set("Authorization", "Bearer "+access)
@@ -240,14 +240,14 @@ func (a *adm) everyCommand() {
 	a.json(&k2, "keys", "upload", "--public-key-file", filepath.Join(k2dir, "public.pem"), "--sign-key-file", filepath.Join(k2dir, "private.pem"), "--label", "second")
 	a.fails(cli.ExitUsage, "--sign-key-file", "keys", "upload", "--public-key-file", filepath.Join(k2dir, "public.pem"))
 	// A key signed by another key's private half is refused by DPC.
-	a.fails(cli.ExitInternal, "verified", "keys", "upload", "--public-key-file", filepath.Join(k2dir, "public.pem"), "--sign-key-file", a.path("private.pem"))
+	a.fails(cli.ExitRejected, "verified", "keys", "upload", "--public-key-file", filepath.Join(k2dir, "public.pem"), "--sign-key-file", a.path("private.pem"))
 	var got dpc.Key
 	a.json(&got, "keys", "get", k2.ID)
 	if got.ID != k2.ID || !strings.Contains(got.PublicKey, "PUBLIC KEY") {
 		t.Fatalf("keys get: %+v", got)
 	}
 	a.ok("keys", "delete", k2.ID)
-	a.fails(cli.ExitInternal, "404", "keys", "get", k2.ID)
+	a.fails(cli.ExitRejected, "404", "keys", "get", k2.ID)
 	a.fails(cli.ExitUsage, "KEY_ID", "keys", "get")
 	a.fails(cli.ExitUsage, "25 characters", "keys", "upload", "--label", strings.Repeat("x", 30), "--public-key-file", a.path("public.pem"), "--sign-key-file", a.path("private.pem"))
 
@@ -293,7 +293,7 @@ func (a *adm) everyCommand() {
 		t.Fatalf("practitioners get: %+v", p)
 	}
 	a.json(&p, "practitioners", "get", p.ID)
-	a.fails(cli.ExitInternal, "not found", "practitioners", "get", "--npi", gen.NPI(40))
+	a.fails(cli.ExitRejected, "not found", "practitioners", "get", "--npi", gen.NPI(40))
 	a.fails(cli.ExitUsage, "--npi", "practitioners", "get")
 
 	// Patients.
@@ -342,7 +342,7 @@ func (a *adm) everyCommand() {
 	if len(gs) != 1 || gs[0].ID != g.ID {
 		t.Fatalf("groups find: %+v", gs)
 	}
-	a.fails(cli.ExitInternal, "no group", "groups", "find", "--npi", npi3)
+	a.fails(cli.ExitRejected, "no group", "groups", "find", "--npi", npi3)
 	a.json(&g, "groups", "add", "--npi", npi1, "--mbi", mbis[2])
 	if activeCount(g, a.srv.Clock().Now()) != 3 {
 		t.Fatalf("groups add: %+v", g)
@@ -362,9 +362,9 @@ func (a *adm) everyCommand() {
 	if len(gs) != 1 {
 		t.Fatalf("groups list: %d", len(gs))
 	}
-	a.fails(cli.ExitInternal, "not registered", "groups", "add", "--npi", npi1, "--mbi", gen.MBI(77))
+	a.fails(cli.ExitRejected, "not registered", "groups", "add", "--npi", npi1, "--mbi", gen.MBI(77))
 	a.fails(cli.ExitUsage, "--mbi", "groups", "add", "--npi", npi1)
-	a.fails(cli.ExitInternal, "404 Cannot find group", "groups", "show", "0e0e0e0e-0000-4000-8000-000000000000")
+	a.fails(cli.ExitRejected, "404 Cannot find group", "groups", "show", "0e0e0e0e-0000-4000-8000-000000000000")
 
 	// Transient failures are retried (GET: always safe).
 	a.srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultUnavailable, Path: "/Organization", Count: 1}}})
@@ -378,7 +378,7 @@ func (a *adm) everyCommand() {
 	for i := 0; i < 25; i++ {
 		many = append(many, gen.MBI(300+i))
 	}
-	a.fails(cli.ExitInternal, "not registered", "groups", "add", "--npi", npi1, "--mbi", strings.Join(many, ","))
+	a.fails(cli.ExitRejected, "not registered", "groups", "add", "--npi", npi1, "--mbi", strings.Join(many, ","))
 
 	// Credentials missing or wrong.
 	saved := a.vars["DPCETL_KEY_ID"]
@@ -609,18 +609,18 @@ func TestAdminErrorPaths(t *testing.T) {
 		want string
 		args []string
 	}{
-		{cli.ExitInternal, "404", []string{"keys", "delete", unknown}},
-		{cli.ExitInternal, "404", []string{"tokens", "delete", unknown}},
+		{cli.ExitRejected, "404", []string{"keys", "delete", unknown}},
+		{cli.ExitRejected, "404", []string{"tokens", "delete", unknown}},
 		{cli.ExitUsage, "TOKEN_ID", []string{"tokens", "delete"}},
 		{cli.ExitUsage, "entry 1", []string{"practitioners", "submit", "--file", a.path("badnpi.json")}},
 		{cli.ExitUsage, "not JSON", []string{"practitioners", "submit", "--file", a.path("notjson.json")}},
 		{cli.ExitConfig, "--file", []string{"patients", "submit", "--file", a.path("missing.json")}},
 		{cli.ExitUsage, "--file is required", []string{"practitioners", "submit"}},
 		{cli.ExitUsage, "--given and --family", []string{"practitioners", "add", "--npi", gen.NPI(2)}},
-		{cli.ExitInternal, "not found", []string{"patients", "get", "--mbi", gen.MBI(50)}},
-		{cli.ExitInternal, "404", []string{"patients", "get", unknown}},
-		{cli.ExitInternal, "not found", []string{"groups", "create", "--npi", gen.NPI(3), "--mbi", gen.MBI(1)}},
-		{cli.ExitInternal, "no group", []string{"groups", "replace", "--npi", gen.NPI(1), "--mbi", gen.MBI(1)}},
+		{cli.ExitRejected, "not found", []string{"patients", "get", "--mbi", gen.MBI(50)}},
+		{cli.ExitRejected, "404", []string{"patients", "get", unknown}},
+		{cli.ExitRejected, "not found", []string{"groups", "create", "--npi", gen.NPI(3), "--mbi", gen.MBI(1)}},
+		{cli.ExitRejected, "no group", []string{"groups", "replace", "--npi", gen.NPI(1), "--mbi", gen.MBI(1)}},
 		{cli.ExitUsage, "--npi", []string{"groups", "find", "--npi", "12345"}},
 		{cli.ExitUsage, "GROUP_ID", []string{"groups", "show"}},
 		{cli.ExitUsage, "--name is required", []string{"org", "create"}},

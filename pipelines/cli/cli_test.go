@@ -9,11 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/dpc"
+	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
+	"github.com/dpcetl/dpcetl/schemas"
 )
 
 // runCLI runs Main in-process with a fixed environment.
@@ -130,6 +134,11 @@ func TestExitCodeMapping(t *testing.T) {
 		{fmt.Errorf("GET: 503: %w", extract.ErrRetryable), ExitRetryable},
 		{fmt.Errorf("poll: %w", context.DeadlineExceeded), ExitRetryable},
 		{fmt.Errorf("get: %w", netErr), ExitRetryable},
+		{fmt.Errorf("read key: %w", syscall.ENOENT), ExitInternal},
+		{fmt.Errorf("group: %w", dpc.ErrNotFound), ExitRejected},
+		{fmt.Errorf("validate: %w", dpc.ErrInvalid), ExitRejected},
+		{fmt.Errorf("kick-off: %w", export.ErrBadRequest), ExitRejected},
+		{fmt.Errorf("ddl: %w", schemas.ErrUnknownDialect), ExitUsage},
 		{fmt.Errorf("job: %w", runner.ErrStillRunning), ExitStillRunning},
 		{fmt.Errorf("run: %w", context.Canceled), ExitInterrupted},
 		{errors.Join(fmt.Errorf("a: %w", extract.ErrRetryable), fmt.Errorf("b: %w", extract.ErrAuth)), ExitAuth},

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/url"
 	"os"
 
 	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/dpc"
+	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
+	"github.com/dpcetl/dpcetl/schemas"
 )
 
 // Exit codes. Orchestrators retry the Retryable group (10-19) and page someone for the rest.
@@ -28,6 +32,10 @@ const (
 	// ExitBadData means more input lines failed to transform than the quarantine
 	// thresholds allow: fatal, the quarantined lines are in the state directory.
 	ExitBadData = 5
+	// ExitRejected means DPC (or dpcetl's own input checks) rejected the request itself:
+	// HTTP 400/404/415/422, an unknown resource id, an NPI with no group. Fatal: fix the
+	// request, retrying the same one will not help.
+	ExitRejected = 6
 	// ExitRetryable is a transient failure: network error, HTTP 5xx or 429, a timeout,
 	// an expired export file. Retry later; the state directory lets the rerun resume.
 	ExitRetryable = 10
@@ -58,17 +66,27 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.Is(err, runner.ErrStillRunning):
 		return ExitStillRunning
+	case errors.Is(err, schemas.ErrUnknownDialect) || errors.Is(err, schemas.ErrUnknownTable) ||
+		errors.Is(err, schemas.ErrMissingOption):
+		return ExitUsage
 	case errors.Is(err, config.ErrInvalid) || errors.Is(err, os.ErrPermission):
 		return ExitConfig
 	case errors.Is(err, extract.ErrAuth):
 		return ExitAuth
 	case errors.Is(err, runner.ErrBadData):
 		return ExitBadData
+	case errors.Is(err, dpc.ErrInvalid) || errors.Is(err, dpc.ErrNotFound) ||
+		errors.Is(err, export.ErrBadRequest) || errors.Is(err, export.ErrUnsupportedFormat):
+		return ExitRejected
 	case errors.Is(err, extract.ErrRetryable) || errors.Is(err, context.DeadlineExceeded):
 		return ExitRetryable
 	}
-	var ne net.Error
-	if errors.As(err, &ne) {
+	// Only real network failures are retryable: syscall.Errno also satisfies net.Error,
+	// and a missing local file must not be retried forever by an orchestrator.
+	var oe *net.OpError
+	var ue2 *url.Error
+	var de *net.DNSError
+	if errors.As(err, &oe) || errors.As(err, &ue2) || errors.As(err, &de) {
 		return ExitRetryable
 	}
 	return ExitInternal
@@ -86,6 +104,7 @@ var exitCodeTable = []struct {
 	{ExitConfig, "config", "fatal", "invalid configuration, missing credential file, unwritable output/state"},
 	{ExitAuth, "auth", "fatal", "DPC refused the credentials (key id, signature, client token)"},
 	{ExitBadData, "bad-data", "fatal", "quarantined lines exceed the configured threshold"},
+	{ExitRejected, "rejected", "fatal", "DPC rejected the request (400/404/415/422) or an id/NPI is unknown: fix the request"},
 	{ExitRetryable, "retryable", "retry", "network error, HTTP 5xx/429, timeout, expired file: retry later, the rerun resumes"},
 	{ExitStillRunning, "still-running", "retry", "the export job is still running (export status): poll again later"},
 	{ExitInterrupted, "interrupted", "retry", "stopped by SIGINT/SIGTERM; in-flight output aborted, rerun resumes"},

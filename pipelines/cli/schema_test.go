@@ -58,9 +58,9 @@ func TestSchemaDDLErrors(t *testing.T) {
 		msg  string
 	}{
 		{"no dialect", []string{"schema", "ddl"}, ExitUsage, "--dialect is required"},
-		{"bad dialect", []string{"schema", "ddl", "--dialect", "oracle"}, ExitInternal, "unknown SQL dialect"},
-		{"bad table", []string{"schema", "ddl", "--dialect", "duckdb", "--table", "claims"}, ExitInternal, "unknown table"},
-		{"athena without location", []string{"schema", "ddl", "--dialect", "athena"}, ExitInternal, "--location"},
+		{"bad dialect", []string{"schema", "ddl", "--dialect", "oracle"}, ExitUsage, "unknown SQL dialect"},
+		{"bad table", []string{"schema", "ddl", "--dialect", "duckdb", "--table", "claims"}, ExitUsage, "unknown table"},
+		{"athena without location", []string{"schema", "ddl", "--dialect", "athena"}, ExitUsage, "--location"},
 		{"bad flag", []string{"schema", "ddl", "--dialekt", "duckdb"}, ExitUsage, "dialekt"},
 		{"stray arg", []string{"schema", "ddl", "--dialect", "duckdb", "extra"}, ExitUsage, "unexpected argument"},
 	}

@@ -379,6 +379,14 @@ func TestSubprocessExitCodes(t *testing.T) {
 			t.Fatal("no quarantine file in the state directory")
 		}
 	})
+	t.Run("6 rejected: unknown key id", func(t *testing.T) {
+		f := newCLIFixture(t, "")
+		r := runBinary(t, f.dir, nil, "keys", "get", "0e0e0e0e-0000-4000-8000-000000000000", "--config", f.config)
+		if r.code != cli.ExitRejected || !strings.Contains(r.stderr, "404") {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		f.secretsAbsent(t, r)
+	})
 	t.Run("10 retryable: 503", func(t *testing.T) {
 		f := newCLIFixture(t, "")
 		f.srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultUnavailable, Path: "/Group/"}}})
