@@ -4,7 +4,7 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: demo test bench lint build tools
+.PHONY: demo test bench lint build tools sandbox
 
 demo: ## run the whole pipeline on the embedded DPC sandbox; Parquet lands in ./dpcetl-out
 	$(GO) run ./cmd/dpcetl run
@@ -15,13 +15,16 @@ test: tools ## every test: unit, conformance, sandbox end-to-end, S3 (versitygw)
 
 bench: ## long benchmarks; writes bench/results.txt
 	mkdir -p bench
-	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./... | tee bench/results.txt
+	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 120m ./... | tee bench/results.txt
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 	@test -x $(GOBIN)/staticcheck || $(GO) install $(STATICCHECK)
 	$(GOBIN)/staticcheck ./...
+
+sandbox: ## a standalone DPC sandbox with 1000 patients; credentials for it in .sandbox/
+	$(GO) run ./cmd/dpc-sandbox --patients 1000 --credentials-dir .sandbox
 
 build:
 	$(GO) build -o bin/ ./cmd/...

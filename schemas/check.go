@@ -16,13 +16,10 @@ const (
 	// WarnUnknownClaimType: an eob row whose eob-type coding is missing or not one of the eight
 	// BFD claim types; claim_type is null and claim_type_raw holds what was sent.
 	WarnUnknownClaimType = "unknown_claim_type"
-	// WarnUnresolvedRendering: an eob_line row linking to a care team sequence above the range
-	// the view resolves (1..MaxCareTeamSequence); rendering_npi is null, join eob_care_team instead.
+	// WarnUnresolvedRendering: an eob_line row linking to a care team sequence that names no
+	// care team member with a provider identifier; rendering_npi is null.
 	WarnUnresolvedRendering = "unresolved_rendering_npi"
 )
-
-// MaxCareTeamSequence is the largest care team sequence eob_line.rendering_npi resolves.
-const MaxCareTeamSequence = 128
 
 // Warning is a data-quality finding in the claims tables that did not stop the run: the rows
 // are kept (with nulls), and the count goes into the run summary.
@@ -111,7 +108,7 @@ func (c *Checker) Observe(table string, rec arrow.RecordBatch) error {
 			return fmt.Errorf("schemas: check %s: %w", table, err)
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			if seq.IsValid(i) && (seq.Value(i) > MaxCareTeamSequence || seq.Value(i) < 1) && npi.IsNull(i) {
+			if seq.IsValid(i) && npi.IsNull(i) {
 				c.add(table, WarnUnresolvedRendering, fmt.Sprint(seq.Value(i)))
 			}
 		}

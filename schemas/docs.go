@@ -34,7 +34,7 @@ func Docs() (string, error) {
 	b.WriteString("in a directory and point dpcetl at it (`views_dir`, `schemas.LoadDir`); a name that clashes with a built-in\n")
 	b.WriteString("table is an error. Data-quality warnings that keep the row (`schemas.Checker`): `unknown_claim_type`\n")
 	b.WriteString("(eob-type missing or not one of the eight BFD types: `claim_type` null, `claim_type_raw` as sent) and\n")
-	fmt.Fprintf(&b, "`unresolved_rendering_npi` (a line links to a care team sequence above %d: join `eob_care_team` instead).\n\n", MaxCareTeamSequence)
+	b.WriteString("`unresolved_rendering_npi` (a line links to a care team sequence with no member NPI: `rendering_npi` null).\n\n")
 	b.WriteString("## Tables\n\n")
 	for _, t := range stu3 {
 		fmt.Fprintf(&b, "- [`%s`](#%s) (%s): %s\n", t.Name, t.Name, t.Resource, md(t.Description))

@@ -3,8 +3,7 @@
 
 The checked-in JSON is what dpcetl embeds and what the tests pin (golden tables, round trip,
 README, DDL). This script is how the JSON was produced: the repetitive parts (12 unionAll
-branches of coverage_month, the care-team lookup tree of eob_line.rendering_npi, one column
-list for two FHIR versions) are easier to keep right here. After editing, run
+branches of coverage_month, one column list for two FHIR versions) are easier to keep right here. After editing, run
 `python3 schemas/genviews.py && go test ./schemas -update` and re-check the golden diffs by hand.
 """
 import json, os, sys
@@ -65,17 +64,10 @@ def infocat(field, varname):
 PATIENT_REF = "patient.getReferenceKey(Patient)"
 
 
-def ct_tree(k, lo, hi):
-    """Resolve a care team sequence k (an expression evaluated on the line) to the member's NPI.
-    FHIRPath has no way to use the line's value inside careTeam.where(), so the lookup is a
-    binary tree of iif() over the possible sequence numbers: log2(n) comparisons per line."""
-    if lo == hi:
-        return "%%resource.careTeam.where(sequence = %d).provider.identifier.value.first()" % lo
-    mid = (lo + hi) // 2
-    return "iif(%s <= %d, %s, %s)" % (k, mid, ct_tree(k, lo, mid), ct_tree(k, mid + 1, hi))
-
-
-MAX_CT = 128
+def ct_lookup(link):
+    """NPI of the care team member whose sequence is the line's first link (%context is the
+    line: the forEach node, unchanged inside where())."""
+    return "%%resource.careTeam.where(sequence = %%context.%s.first()).provider.identifier.value.first()" % link
 
 # ---------------------------------------------------------------- eob header
 claim_type = "type.coding.where(system = '%s' and (%s)).code.first()" % (
@@ -173,9 +165,8 @@ line_cols = [
     col('quantity', 'quantity', 'Units (item.quantity.value; R4 institutional lines: rev_cntr_unit_cnt).',
         'quantity.value',
         "iif(%s.exists(), %s.valueQuantity.value.first(), quantity.value)" % (ext('rev_cntr_unit_cnt'), ext('rev_cntr_unit_cnt'))),
-    col('rendering_npi', 'code', 'NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence), resolved for sequences 1..128.',
-        "iif(careTeamLinkId.first() >= 1 and careTeamLinkId.first() <= %d, %s)" % (MAX_CT, ct_tree('careTeamLinkId.first()', 1, MAX_CT)),
-        "iif(careTeamSequence.first() >= 1 and careTeamSequence.first() <= %d, %s)" % (MAX_CT, ct_tree('careTeamSequence.first()', 1, MAX_CT))),
+    col('rendering_npi', 'code', 'NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence).',
+        ct_lookup('careTeamLinkId'), ct_lookup('careTeamSequence')),
     col('care_team_sequence', 'integer', 'Sequence of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence); joins eob_care_team.sequence.',
         'careTeamLinkId.first()', 'careTeamSequence.first()'),
     col('submitted_amount', 'money', 'Submitted charge: line_sbmtd_chrg_amt, rev_cntr_tot_chrg_amt, tot_rx_cst_amt (Part D).',

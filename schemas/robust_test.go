@@ -214,33 +214,49 @@ func TestCheckerOnGoldenSamplesIsQuiet(t *testing.T) {
 	}
 }
 
-func TestRenderingLookupBoundMatchesChecker(t *testing.T) {
-	for _, dir := range []string{"stu3", "r4"} {
+// TestRenderingLookupHasNoBound pins the care-team lookup to the %context form (no generated
+// iif() tree, so no largest sequence).
+func TestRenderingLookupHasNoBound(t *testing.T) {
+	for dir, link := range map[string]string{"stu3": "careTeamLinkId", "r4": "careTeamSequence"} {
 		b, err := os.ReadFile(filepath.Join(dir, "eob_line.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Contains(b, []byte("<= 128, iif(")) || bytes.Contains(b, []byte("sequence = 129")) || !bytes.Contains(b, []byte("sequence = 128)")) {
-			t.Errorf("%s/eob_line.json: rendering_npi lookup does not cover exactly 1..%d", dir, MaxCareTeamSequence)
+		want := "%resource.careTeam.where(sequence = %context." + link + ".first()).provider.identifier.value.first()"
+		if !bytes.Contains(b, []byte(want)) || bytes.Contains(b, []byte("where(sequence = 1)")) {
+			t.Errorf("%s/eob_line.json: rendering_npi is not the %%context lookup %s", dir, want)
 		}
 	}
 }
 
-func TestUnresolvedRenderingCounted(t *testing.T) {
-	in := []byte(`{"resourceType":"ExplanationOfBenefit","id":"carrier-7","type":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/eob-type","code":"CARRIER"}]},` +
-		`"careTeam":[{"sequence":128,"provider":{"identifier":{"value":"1111111111"}}},{"sequence":129,"provider":{"identifier":{"value":"2222222222"}}}],` +
-		`"item":[{"sequence":1,"careTeamLinkId":[128]},{"sequence":2,"careTeamLinkId":[129]},{"sequence":3}]}` + "\n")
-	out, _ := runEngine(t, STU3, []string{"in"}, map[string][]byte{"in": in})
-	lines := out[TableEOBLine]
-	want := []string{"1111111111", "<null>", "<null>"}
-	for i, r := range lines.rows {
-		if got := str(lines.get(t, r, "rendering_npi")); got != want[i] {
-			t.Errorf("line %d rendering_npi %s, want %s", i+1, got, want[i])
+// TestRenderingLookupAnySequence resolves links above the old 128 cap, and counts the links
+// that name no care team member with an NPI (a member without identifier, a missing member).
+func TestRenderingLookupAnySequence(t *testing.T) {
+	for _, version := range []string{STU3, R4} {
+		link := "careTeamLinkId"
+		if version == R4 {
+			link = "careTeamSequence"
 		}
-	}
-	chk, _ := checkRun(t, STU3, in)
-	if n := chk.Count(TableEOBLine, WarnUnresolvedRendering); n != 1 {
-		t.Errorf("unresolved rendering counted %d, want 1 (%v)", n, chk.Warnings())
+		in := []byte(`{"resourceType":"ExplanationOfBenefit","id":"carrier-7","type":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/eob-type","code":"CARRIER"}]},` +
+			`"careTeam":[{"sequence":128,"provider":{"identifier":{"value":"1111111111"}}},{"sequence":129,"provider":{"identifier":{"value":"2222222222"}}},` +
+			`{"sequence":1000,"provider":{"identifier":{"value":"3333333333"}}},{"sequence":5,"provider":{"reference":"#x"}}],` +
+			`"item":[{"sequence":1,"` + link + `":[128]},{"sequence":2,"` + link + `":[129,128]},{"sequence":3},` +
+			`{"sequence":4,"` + link + `":[1000]},{"sequence":5,"` + link + `":[5]},{"sequence":6,"` + link + `":[7]}]}` + "\n")
+		out, _ := runEngine(t, version, []string{"in"}, map[string][]byte{"in": in})
+		lines := out[TableEOBLine]
+		want := []string{"1111111111", "2222222222", "<null>", "3333333333", "<null>", "<null>"}
+		if len(lines.rows) != len(want) {
+			t.Fatalf("%s: %d lines, want %d", version, len(lines.rows), len(want))
+		}
+		for i, r := range lines.rows {
+			if got := str(lines.get(t, r, "rendering_npi")); got != want[i] {
+				t.Errorf("%s: line %d rendering_npi %s, want %s", version, i+1, got, want[i])
+			}
+		}
+		chk, _ := checkRun(t, version, in)
+		if n := chk.Count(TableEOBLine, WarnUnresolvedRendering); n != 2 {
+			t.Errorf("%s: unresolved rendering counted %d, want 2 (sequences 5 and 7) (%v)", version, n, chk.Warnings())
+		}
 	}
 }
 

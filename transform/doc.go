@@ -78,7 +78,10 @@
 //
 // Supported: literals (string, integer, decimal, boolean, @date/@dateTime/@T time, {}),
 // member paths with choice types (value → valueQuantity), indexers, $this, $index,
-// %constants (view `constant`), %rowIndex, %resource, operators (. [] unary -, * / div mod,
+// %constants (view `constant`), %rowIndex, %resource (the resource), %context (the input
+// of the expression: the current forEach node for a column, unchanged inside where() and
+// select(), so `%resource.careTeam.where(sequence = %context.careTeamLinkId.first())`
+// follows a line's link), operators (. [] unary -, * / div mod,
 // + - &, |, is as, < > <= >=, = != ~ !~, in contains, and or xor implies) and the functions
 // listed by fhirpath.Functions() (where, select, exists, empty, count, first, last, single,
 // tail, skip, take, not, ofType, as, is, extension, join, lowBoundary, highBoundary,

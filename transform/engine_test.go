@@ -438,3 +438,29 @@ func TestMoreColumnTypes(t *testing.T) {
 		t.Errorf("rows\n%s\nwant\n%s", strings.Join(c.rows["obs"], "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestContextInForEach resolves a line's care-team link with %context (the forEach node)
+// inside a where() over the resource: the lookup SQL on FHIR views write for links.
+func TestContextInForEach(t *testing.T) {
+	const v = `{"resourceType": "ViewDefinition", "name": "line", "resource": "ExplanationOfBenefit",
+  "select": [{"column": [{"name": "eob_id", "path": "id", "type": "id"}]},
+    {"forEach": "item", "column": [
+      {"name": "seq", "path": "sequence", "type": "integer"},
+      {"name": "npi", "path": "%resource.careTeam.where(sequence = %context.careTeamLinkId.first()).provider.identifier.value.first()", "type": "string"},
+      {"name": "ctx_is_line", "path": "%context.sequence = sequence", "type": "boolean"}]}]}`
+	line := `{"resourceType":"ExplanationOfBenefit","id":"e1",` +
+		`"careTeam":[{"sequence":2,"provider":{"identifier":{"value":"222"}}},{"sequence":300,"provider":{"identifier":{"value":"300300"}}}],` +
+		`"item":[{"sequence":1,"careTeamLinkId":[2,300]},{"sequence":2,"careTeamLinkId":[300]},{"sequence":3},{"sequence":4,"careTeamLinkId":[9]}]}`
+	eng, err := transform.New(mustViews(t, v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c collect
+	if _, err := eng.Run(context.Background(), []transform.Source{src("a.ndjson", line+"\n")}, c.emit); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"e1|1|222|true", "e1|2|300300|true", "e1|3|null|true", "e1|4|null|true"}
+	if got := c.rows["line"]; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -47,12 +47,20 @@ type Ctx struct {
 	RowIndex int64 // value of %rowIndex
 	st       []Item
 	index    int64
+	// cur is %context: the input of the expression being evaluated (the current forEach
+	// node for a view column, the resource for a view-level where); hasCur is false when
+	// that input is empty (forEachOrNull over nothing).
+	cur    Item
+	hasCur bool
+	ns     []int32 // node scratch of compiled predicates (a stack)
 }
 
 // Reset prepares c for a new resource.
 func (c *Ctx) Reset(doc *jsontree.Doc, root int32) {
 	c.Doc, c.Root, c.RowIndex = doc, root, 0
 	c.st = c.st[:0]
+	c.ns = c.ns[:0]
+	c.cur, c.hasCur = Item{N: root}, true
 }
 
 // Env is what an expression may refer to at compile time.
@@ -100,10 +108,14 @@ func Compile(src string, env Env) (*Expr, error) {
 }
 
 // Eval evaluates e with the single item focus and appends the result to dst.
+// focus is also %context for the whole expression (inside where() and select() too).
 func (e *Expr) Eval(c *Ctx, focus Item, dst []Item) ([]Item, error) {
 	base := len(c.st)
 	c.st = append(c.st, focus)
+	savedCur, savedHas := c.cur, c.hasCur
+	c.cur, c.hasCur = focus, true
 	err := e.fn(c, base, base+1)
+	c.cur, c.hasCur = savedCur, savedHas
 	if err == nil {
 		dst = append(dst, c.st[base+1:]...)
 	}
@@ -111,10 +123,13 @@ func (e *Expr) Eval(c *Ctx, focus Item, dst []Item) ([]Item, error) {
 	return dst, err
 }
 
-// EvalEmpty evaluates e with an empty focus and appends the result to dst.
+// EvalEmpty evaluates e with an empty focus (and an empty %context) and appends the result to dst.
 func (e *Expr) EvalEmpty(c *Ctx, dst []Item) ([]Item, error) {
 	base := len(c.st)
+	savedCur, savedHas := c.cur, c.hasCur
+	c.hasCur = false
 	err := e.fn(c, base, base)
+	c.cur, c.hasCur = savedCur, savedHas
 	if err == nil {
 		dst = append(dst, c.st[base:]...)
 	}
@@ -126,8 +141,9 @@ func (e *Expr) EvalEmpty(c *Ctx, dst []Item) ([]Item, error) {
 func (c *Ctx) RootItem() Item { return Item{N: c.Root} }
 
 type compiler struct {
-	env   Env
-	names map[string]bool // member names read
+	env    Env
+	names  map[string]bool // member names read
+	noPred bool            // tests: compile criteria with the general evaluator only
 }
 
 func evalErr(format string, a ...any) error {
@@ -238,9 +254,18 @@ func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
 				c.st = append(c.st, Item{N: -1, K: KInteger, I: c.RowIndex, F: float64(c.RowIndex)})
 				return nil
 			}, nil
-		case "resource", "context", "rootResource":
+		case "resource", "rootResource":
 			return func(c *Ctx, lo, hi int) error {
 				c.st = append(c.st, Item{N: c.Root})
+				return nil
+			}, nil
+		case "context":
+			// FHIRPath: the input of the evaluation, which in a view is the current
+			// forEach node; it does not change inside where()/select() (unlike $this).
+			return func(c *Ctx, lo, hi int) error {
+				if c.hasCur {
+					c.st = append(c.st, c.cur)
+				}
 				return nil
 			}, nil
 		}
@@ -598,7 +623,9 @@ func (c *Ctx) truth(a, b int) (int, error) {
 func (e *Expr) Truth(c *Ctx, focus Item) (bool, error) {
 	base := len(c.st)
 	c.st = append(c.st, focus)
-	defer func() { c.st = c.st[:base] }()
+	savedCur, savedHas := c.cur, c.hasCur
+	c.cur, c.hasCur = focus, true
+	defer func() { c.st = c.st[:base]; c.cur, c.hasCur = savedCur, savedHas }()
 	if err := e.fn(c, base, base+1); err != nil {
 		return false, err
 	}

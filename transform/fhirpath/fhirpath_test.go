@@ -121,3 +121,62 @@ func ExampleCompile() {
 	fmt.Println(c.String(&out[0]), err)
 	// Output: Ada Lovelace <nil>
 }
+
+// TestContextIsFocus pins %context to the input of the evaluation (the forEach node in a
+// view), unchanged inside where() and select(); %resource stays the root.
+func TestContextIsFocus(t *testing.T) {
+	var d jsontree.Doc
+	if err := d.Parse([]byte(patient)); err != nil {
+		t.Fatal(err)
+	}
+	var c fhirpath.Ctx
+	c.Reset(&d, 0)
+	names, err := fhirpath.Compile("name", fhirpath.Env{Resource: "Patient"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	focus, err := names.Eval(&c, c.RootItem(), nil)
+	if err != nil || len(focus) != 2 {
+		t.Fatalf("name: %v %v", focus, err)
+	}
+	cases := []struct {
+		expr       string
+		root, name string // result with the resource, with the second name as focus
+	}{
+		{"%context.family", "[]", "[Roe]"},
+		{"%context.id", "[p1]", "[]"},
+		{"%resource.id", "[p1]", "[p1]"},
+		{"%resource.name.where(use = %context.use).family", "[]", "[Roe]"},
+		{"%resource.name.where(family != %context.family).family", "[]", "[Doe]"},
+		{"%resource.name.select(%context.family).first()", "[]", "[Roe]"},
+		{"iif(%context.use = 'maiden', 'm', 'o')", "[o]", "[m]"},
+	}
+	for _, tc := range cases {
+		e, err := fhirpath.Compile(tc.expr, fhirpath.Env{Resource: "Patient"})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		for _, f := range []struct {
+			it   fhirpath.Item
+			want string
+		}{{c.RootItem(), tc.root}, {focus[1], tc.name}} {
+			out, err := e.Eval(&c, f.it, nil)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.expr, err)
+			}
+			var s []string
+			for i := range out {
+				s = append(s, c.String(&out[i]))
+			}
+			if got := "[" + strings.Join(s, ",") + "]"; got != f.want {
+				t.Errorf("%s with focus %d = %s, want %s", tc.expr, f.it.N, got, f.want)
+			}
+		}
+	}
+	// empty input (forEachOrNull over nothing): %context is empty
+	e, _ := fhirpath.Compile("%context.exists()", fhirpath.Env{Resource: "Patient"})
+	out, err := e.EvalEmpty(&c, nil)
+	if err != nil || len(out) != 1 || c.String(&out[0]) != "false" {
+		t.Errorf("EvalEmpty %%context.exists() = %v %v", out, err)
+	}
+}

@@ -93,6 +93,11 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 			return nil, err
 		}
 		name, stopFirst := n.name, n.stopFirst
+		if name != "select" && !cp.noPred {
+			if p := cp.compilePred(n.args[0]); p != nil {
+				return predFilter(p, crit, name == "exists", stopFirst), nil
+			}
+		}
 		return func(c *Ctx, lo, hi int) error {
 			out := len(c.st)
 			any := false

@@ -48,6 +48,28 @@ type Node struct {
 	Kind             Kind
 	Esc              bool // string value contains escapes
 	KeyEsc           bool // key contains escapes
+	// KeyTag is KeyTag(key) for an unescaped member key: a one-byte summary that lets a
+	// member lookup skip most siblings without reading the key bytes.
+	KeyTag uint8
+}
+
+// KeyTag summarises a member name for Node.KeyTag. It depends only on the name up to its
+// first upper-case letter after the first byte, so a choice element (valueQuantity) has the
+// tag of its base name (value): comparing tags never rules out a member a lookup wants.
+func KeyTag(key string) uint8 { return keyTag(key) }
+
+func keyTag[S string | []byte](key S) uint8 {
+	n := len(key)
+	for i := 1; i < len(key); i++ {
+		if c := key[i]; c >= 'A' && c <= 'Z' {
+			n = i
+			break
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return uint8(n)*29 ^ key[0] ^ key[n-1]<<1 ^ key[n>>1]<<3
 }
 
 // Doc is a parsed document. Its nodes refer to the input bytes, which must stay
@@ -224,6 +246,9 @@ func (d *Doc) Parse(data []byte) error {
 		nd := &d.Nodes[idx]
 		if haveKey {
 			nd.KeyStart, nd.KeyEnd, nd.KeyEsc = keyStart, keyEnd, keyEsc
+			if !keyEsc {
+				nd.KeyTag = keyTag(data[keyStart:keyEnd])
+			}
 			haveKey = false
 		}
 		if len(d.stack) > 0 {

@@ -153,7 +153,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line (
   service_start date COMMENT 'Service from date (servicedPeriod.start or servicedDate).',
   service_end date COMMENT 'Service through date (servicedPeriod.end or servicedDate).',
   quantity decimal(18,6) COMMENT 'Units (item.quantity.value; R4 institutional lines: rev_cntr_unit_cnt).',
-  rendering_npi string COMMENT 'NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence), resolved for sequences 1..128.',
+  rendering_npi string COMMENT 'NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence).',
   care_team_sequence int COMMENT 'Sequence of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence); joins eob_care_team.sequence.',
   submitted_amount decimal(15,2) COMMENT 'Submitted charge: line_sbmtd_chrg_amt, rev_cntr_tot_chrg_amt, tot_rx_cst_amt (Part D).',
   allowed_amount decimal(15,2) COMMENT 'Allowed charge: line_alowd_chrg_amt.',

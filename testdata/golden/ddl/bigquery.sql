@@ -128,7 +128,7 @@ CREATE TABLE IF NOT EXISTS `claims.eob_line` (
   service_start DATE OPTIONS(description='Service from date (servicedPeriod.start or servicedDate).'),
   service_end DATE OPTIONS(description='Service through date (servicedPeriod.end or servicedDate).'),
   quantity NUMERIC(18, 6) OPTIONS(description='Units (item.quantity.value; R4 institutional lines: rev_cntr_unit_cnt).'),
-  rendering_npi STRING OPTIONS(description='NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence), resolved for sequences 1..128.'),
+  rendering_npi STRING OPTIONS(description='NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence).'),
   care_team_sequence INT64 OPTIONS(description='Sequence of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence); joins eob_care_team.sequence.'),
   submitted_amount NUMERIC(15, 2) OPTIONS(description='Submitted charge: line_sbmtd_chrg_amt, rev_cntr_tot_chrg_amt, tot_rx_cst_amt (Part D).'),
   allowed_amount NUMERIC(15, 2) OPTIONS(description='Allowed charge: line_alowd_chrg_amt.'),

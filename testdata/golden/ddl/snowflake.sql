@@ -128,7 +128,7 @@ CREATE TABLE IF NOT EXISTS eob_line (
   service_start DATE COMMENT 'Service from date (servicedPeriod.start or servicedDate).',
   service_end DATE COMMENT 'Service through date (servicedPeriod.end or servicedDate).',
   quantity NUMBER(18,6) COMMENT 'Units (item.quantity.value; R4 institutional lines: rev_cntr_unit_cnt).',
-  rendering_npi VARCHAR COMMENT 'NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence), resolved for sequences 1..128.',
+  rendering_npi VARCHAR COMMENT 'NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence).',
   care_team_sequence INTEGER COMMENT 'Sequence of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence); joins eob_care_team.sequence.',
   submitted_amount NUMBER(15,2) COMMENT 'Submitted charge: line_sbmtd_chrg_amt, rev_cntr_tot_chrg_amt, tot_rx_cst_amt (Part D).',
   allowed_amount NUMBER(15,2) COMMENT 'Allowed charge: line_alowd_chrg_amt.',

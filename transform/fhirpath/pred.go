@@ -1,0 +1,285 @@
+package fhirpath
+
+import (
+	"slices"
+	"unsafe"
+
+	"github.com/dpcetl/dpcetl/transform/jsontree"
+)
+
+// pred is a where()/exists() criterion compiled to test one element node directly, without
+// materialising collections on the evaluation stack: 1 true, 0 false, -1 empty. It covers
+// the coded-lookup idioms (system = 'x', code = 'a' or code = 'b', coding.where(...).exists(),
+// and/or of those) that dominate claims views; anything else uses the general evaluator.
+type pred func(c *Ctx, n int32) int8
+
+// purePath returns the member names of a path made only of identifiers ($this is the empty path).
+func purePath(n *astNode) ([]string, bool) {
+	if n.kind == nThis && n.target == nil {
+		return nil, true
+	}
+	var names []string
+	for cur := n; ; cur = cur.target {
+		if cur.kind != nIdent {
+			return nil, false
+		}
+		names = append(names, cur.name)
+		if cur.target == nil {
+			break
+		}
+	}
+	slices.Reverse(names)
+	return names, true
+}
+
+// compilePred compiles a criterion into a pred, or returns nil when it is not one of the
+// supported forms. The results equal what the general evaluator gives for the same node.
+func (cp *compiler) compilePred(n *astNode) pred {
+	switch {
+	case n.kind == nBinary && (n.name == "=" || n.name == "!=") && n.args[1].kind == nLit && n.args[1].lit.K == KString:
+		return cp.eqPred(n.args[0], []string{n.args[1].lit.S}, n.name == "!=")
+	case n.kind == nBinary && n.name == "or":
+		if path, lits, ok := eqChain(n); ok {
+			return cp.eqPred(path, lits, false)
+		}
+		fallthrough
+	case n.kind == nBinary && n.name == "and":
+		l := cp.compilePred(n.args[0])
+		if l == nil {
+			return nil
+		}
+		r := cp.compilePred(n.args[1])
+		if r == nil {
+			return nil
+		}
+		if n.name == "and" {
+			return func(c *Ctx, i int32) int8 {
+				x := l(c, i)
+				if x == 0 {
+					return 0
+				}
+				y := r(c, i)
+				switch {
+				case y == 0:
+					return 0
+				case x == 1 && y == 1:
+					return 1
+				}
+				return -1
+			}
+		}
+		return func(c *Ctx, i int32) int8 {
+			x := l(c, i)
+			if x == 1 {
+				return 1
+			}
+			y := r(c, i)
+			switch {
+			case y == 1:
+				return 1
+			case x == 0 && y == 0:
+				return 0
+			}
+			return -1
+		}
+	case n.kind == nFunc && n.name == "exists" && n.target != nil:
+		// X.exists(), X.exists(P), X.where(P).exists()
+		target, arg := n.target, (*astNode)(nil)
+		if len(n.args) == 1 {
+			arg = n.args[0]
+		} else if len(n.args) == 0 && target.kind == nFunc && target.name == "where" && len(target.args) == 1 && target.target != nil {
+			target, arg = target.target, target.args[0]
+		}
+		names, ok := purePath(target)
+		if !ok {
+			return nil
+		}
+		var inner pred
+		if arg != nil {
+			if inner = cp.compilePred(arg); inner == nil {
+				return nil
+			}
+		}
+		cp.addNames(names)
+		return func(c *Ctx, i int32) int8 {
+			base := len(c.ns)
+			c.walkNodes(i, names)
+			end := len(c.ns)
+			found := false
+			for k := base; k < end && !found; k++ {
+				found = inner == nil || inner(c, c.ns[k]) == 1
+			}
+			c.ns = c.ns[:base]
+			if found {
+				return 1
+			}
+			return 0
+		}
+	}
+	return nil
+}
+
+func (cp *compiler) addNames(names []string) {
+	for _, s := range names {
+		cp.names[s] = true
+	}
+}
+
+// eqPred tests path = lit (any of lits): empty path → empty; one value → whether it is a
+// string equal to a literal; several values → false (collection equality).
+func (cp *compiler) eqPred(path *astNode, lits []string, neg bool) pred {
+	names, ok := purePath(path)
+	if !ok {
+		return nil
+	}
+	cp.addNames(names)
+	t, f := int8(1), int8(0)
+	if neg {
+		t, f = 0, 1
+	}
+	return func(c *Ctx, i int32) int8 {
+		base := len(c.ns)
+		c.walkNodes(i, names)
+		cnt := len(c.ns) - base
+		var m int32
+		if cnt > 0 {
+			m = c.ns[base]
+		}
+		c.ns = c.ns[:base]
+		switch cnt {
+		case 0:
+			return -1
+		case 1:
+		default:
+			return f
+		}
+		nd := &c.Doc.Nodes[m]
+		if nd.Kind != jsontree.String {
+			return f // numbers, booleans and objects never equal a string
+		}
+		var s string
+		if nd.Esc {
+			s = c.Doc.Str(m)
+		} else {
+			s = bytesToString(c.Doc.Data[nd.Start:nd.End])
+		}
+		for _, l := range lits {
+			if s == l {
+				return t
+			}
+		}
+		return f
+	}
+}
+
+// bytesToString views b as a string without copying; only for comparisons that do not keep it.
+func bytesToString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// walkNodes is walk appending node indices to c.ns instead of items to the stack.
+func (c *Ctx) walkNodes(i int32, names []string) {
+	if len(names) == 0 {
+		c.ns = append(c.ns, i)
+		return
+	}
+	d := c.Doc
+	nd := &d.Nodes[i]
+	if nd.Kind != jsontree.Object {
+		return
+	}
+	name, rest := names[0], names[1:]
+	if name == "" {
+		return
+	}
+	data := d.Data
+	for k := i + 1; k < nd.Next; k = d.Nodes[k].Next {
+		cn := &d.Nodes[k]
+		ks, ke := int(cn.KeyStart), int(cn.KeyEnd)
+		kl := ke - ks
+		if kl < len(name) || data[ks] != name[0] {
+			continue
+		}
+		if cn.KeyEsc {
+			if d.Key(k) == name {
+				c.walkNodesValue(k, rest)
+			}
+			continue
+		}
+		if string(data[ks:ks+len(name)]) != name {
+			continue
+		}
+		if kl == len(name) {
+			c.walkNodesValue(k, rest)
+			continue
+		}
+		if ch := data[ks+len(name)]; ch >= 'A' && ch <= 'Z' && isChoiceType(data[ks+len(name):ke]) {
+			c.walkNodesValue(k, rest)
+		}
+	}
+}
+
+func (c *Ctx) walkNodesValue(k int32, rest []string) {
+	d := c.Doc
+	cn := &d.Nodes[k]
+	switch cn.Kind {
+	case jsontree.Null:
+	case jsontree.Array:
+		for e := k + 1; e < cn.Next; e = d.Nodes[e].Next {
+			switch d.Nodes[e].Kind {
+			case jsontree.Null:
+			case jsontree.Array:
+				c.walkNodesValue(e, rest)
+			default:
+				c.walkNodes(e, rest)
+			}
+		}
+	default:
+		c.walkNodes(k, rest)
+	}
+}
+
+// predFilter is where(p) (or exists(p) when exists) over the input: element nodes are tested
+// with p; computed values (rare: where() over literals) go through the general criterion.
+func predFilter(p pred, crit evalFn, exists, stopFirst bool) evalFn {
+	return func(c *Ctx, lo, hi int) error {
+		out := len(c.st)
+		any := false
+		for k := lo; k < hi; k++ {
+			var r int8
+			if c.st[k].K == KNode {
+				r = p(c, c.st[k].N)
+			} else {
+				t := len(c.st)
+				c.st = append(c.st, c.st[k])
+				saved := c.index
+				c.index = int64(k - lo)
+				err := crit(c, t, t+1)
+				c.index = saved
+				if err != nil {
+					return err
+				}
+				tr, err := c.truth(t+1, len(c.st))
+				c.st = c.st[:t]
+				if err != nil {
+					return err
+				}
+				r = int8(tr)
+			}
+			if r != 1 {
+				continue
+			}
+			any = true
+			if exists {
+				break
+			}
+			c.st = append(c.st, c.st[k])
+			if stopFirst {
+				break
+			}
+		}
+		if exists {
+			c.st = c.st[:out]
+			c.st = append(c.st, boolItem(any))
+		}
+		return nil
+	}
+}
