@@ -555,7 +555,7 @@ func TestAdminHelpListsFlags(t *testing.T) {
 	a.fails(cli.ExitUsage, "--output", "keys", "list", "--output", "yaml")
 }
 
-// TestAdminReadmeWalk runs ADMIN.md's walk as written (default file names in the working
+// TestAdminReadmeWalk runs the README's "From nothing to a first export" walk as written (default file names in the working
 // directory), with a small key only because the test sandbox allows it.
 func TestAdminReadmeWalk(t *testing.T) {
 	a := newAdm(t)

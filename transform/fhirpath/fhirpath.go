@@ -425,14 +425,15 @@ func (cp *compiler) compilePath(n *astNode, top bool) (evalFn, error) {
 	} else if top && names[0] == cp.env.Resource && cp.env.Resource != "" {
 		names = names[1:] // Patient.name means name on the Patient in focus
 	}
+	keys := members(names)
 	walk := func(c *Ctx, lo, hi int) error {
-		if len(names) == 0 {
+		if len(keys) == 0 {
 			c.st = append(c.st, c.st[lo:hi]...)
 			return nil
 		}
 		for k := lo; k < hi; k++ {
 			if c.st[k].K == KNode {
-				c.walk(c.st[k].N, names, "")
+				c.walk(c.st[k].N, keys, "")
 			}
 		}
 		return nil
@@ -461,13 +462,13 @@ func (cp *compiler) compileMember(n *astNode) (evalFn, error) {
 		}, nil
 	}
 	if n.kind == nIdent {
-		name := n.name
+		keys := members([]string{n.name})
 		return func(c *Ctx, lo, hi int) error {
 			for k := lo; k < hi; k++ {
 				if c.st[k].K != KNode {
 					continue
 				}
-				c.child(c.st[k].N, name)
+				c.walk(c.st[k].N, keys, "")
 			}
 			return nil
 		}, nil
@@ -478,14 +479,23 @@ func (cp *compiler) compileMember(n *astNode) (evalFn, error) {
 	return cp.compileFunc(n)
 }
 
-// child appends the members named name of object node i (arrays flattened; choice types resolved).
-func (c *Ctx) child(i int32, name string) {
-	c.walk(i, []string{name}, "")
+// member is a path step: the name and its jsontree.KeyTag, computed once at compile time.
+type member struct {
+	name string
+	tag  uint8
+}
+
+func members(names []string) []member {
+	out := make([]member, len(names))
+	for i, n := range names {
+		out[i] = member{n, jsontree.KeyTag(n)}
+	}
+	return out
 }
 
 // walk appends the values reached from value node i by following names, depth first
 // (the order FHIRPath gives a.b.c), without materialising the intermediate collections.
-func (c *Ctx) walk(i int32, names []string, hint string) {
+func (c *Ctx) walk(i int32, names []member, hint string) {
 	if len(names) == 0 {
 		c.st = append(c.st, Item{N: i, T: hint})
 		return
@@ -495,13 +505,16 @@ func (c *Ctx) walk(i int32, names []string, hint string) {
 	if nd.Kind != jsontree.Object {
 		return
 	}
-	name, rest := names[0], names[1:]
+	name, tag, rest := names[0].name, names[0].tag, names[1:]
 	if name == "" {
 		return
 	}
 	data := d.Data
 	for k := i + 1; k < nd.Next; k = d.Nodes[k].Next {
 		cn := &d.Nodes[k]
+		if cn.KeyTag != tag && !cn.KeyEsc {
+			continue // cannot be name nor name + a type suffix
+		}
 		ks, ke := int(cn.KeyStart), int(cn.KeyEnd)
 		kl := ke - ks
 		if kl < len(name) || data[ks] != name[0] {
@@ -532,7 +545,7 @@ func (c *Ctx) walk(i int32, names []string, hint string) {
 }
 
 // walkValue continues walk at member value k: nulls are skipped, arrays flattened.
-func (c *Ctx) walkValue(k int32, rest []string, hint string) {
+func (c *Ctx) walkValue(k int32, rest []member, hint string) {
 	d := c.Doc
 	cn := &d.Nodes[k]
 	switch cn.Kind {

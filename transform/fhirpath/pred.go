@@ -101,9 +101,10 @@ func (cp *compiler) compilePred(n *astNode) pred {
 			}
 		}
 		cp.addNames(names)
+		keys := members(names)
 		return func(c *Ctx, i int32) int8 {
 			base := len(c.ns)
-			c.walkNodes(i, names)
+			c.walkNodes(i, keys)
 			end := len(c.ns)
 			found := false
 			for k := base; k < end && !found; k++ {
@@ -133,13 +134,14 @@ func (cp *compiler) eqPred(path *astNode, lits []string, neg bool) pred {
 		return nil
 	}
 	cp.addNames(names)
+	keys := members(names)
 	t, f := int8(1), int8(0)
 	if neg {
 		t, f = 0, 1
 	}
 	return func(c *Ctx, i int32) int8 {
 		base := len(c.ns)
-		c.walkNodes(i, names)
+		c.walkNodes(i, keys)
 		cnt := len(c.ns) - base
 		var m int32
 		if cnt > 0 {
@@ -176,7 +178,7 @@ func (cp *compiler) eqPred(path *astNode, lits []string, neg bool) pred {
 func bytesToString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // walkNodes is walk appending node indices to c.ns instead of items to the stack.
-func (c *Ctx) walkNodes(i int32, names []string) {
+func (c *Ctx) walkNodes(i int32, names []member) {
 	if len(names) == 0 {
 		c.ns = append(c.ns, i)
 		return
@@ -186,13 +188,16 @@ func (c *Ctx) walkNodes(i int32, names []string) {
 	if nd.Kind != jsontree.Object {
 		return
 	}
-	name, rest := names[0], names[1:]
+	name, tag, rest := names[0].name, names[0].tag, names[1:]
 	if name == "" {
 		return
 	}
 	data := d.Data
 	for k := i + 1; k < nd.Next; k = d.Nodes[k].Next {
 		cn := &d.Nodes[k]
+		if cn.KeyTag != tag && !cn.KeyEsc {
+			continue // cannot be name nor name + a type suffix
+		}
 		ks, ke := int(cn.KeyStart), int(cn.KeyEnd)
 		kl := ke - ks
 		if kl < len(name) || data[ks] != name[0] {
@@ -217,7 +222,7 @@ func (c *Ctx) walkNodes(i int32, names []string) {
 	}
 }
 
-func (c *Ctx) walkNodesValue(k int32, rest []string) {
+func (c *Ctx) walkNodesValue(k int32, rest []member) {
 	d := c.Doc
 	cn := &d.Nodes[k]
 	switch cn.Kind {

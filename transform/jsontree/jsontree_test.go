@@ -89,3 +89,33 @@ func ExampleDoc() {
 	// Doe
 	// Roe
 }
+
+// TestKeyTag: a member's tag equals the tag of every name a lookup may match it by (itself,
+// its choice base name), so comparing tags first never hides a member.
+func TestKeyTag(t *testing.T) {
+	for key, base := range map[string]string{
+		"valueQuantity": "value", "multipleBirthInteger": "multipleBirth", "careTeamLinkId": "careTeam",
+		"ExplanationOfBenefit": "ExplanationOf", "a": "a", "x": "x", "valueString": "valueString",
+	} {
+		if jsontree.KeyTag(key) != jsontree.KeyTag(base) {
+			t.Errorf("KeyTag(%q) = %d, KeyTag(%q) = %d", key, jsontree.KeyTag(key), base, jsontree.KeyTag(base))
+		}
+	}
+	var d jsontree.Doc
+	if err := d.Parse([]byte(`{"valueQuantity":{"value":1},"code":"x","c\u006fde":"y"}`)); err != nil {
+		t.Fatal(err)
+	}
+	distinct := map[uint8]bool{}
+	for _, n := range []string{"code", "system", "value", "display", "extension", "url", "coding", "sequence"} {
+		distinct[jsontree.KeyTag(n)] = true
+	}
+	if len(distinct) < 7 {
+		t.Errorf("KeyTag separates common FHIR names poorly: %d tags for 8 names", len(distinct))
+	}
+	for i := range d.Nodes[1:] {
+		nd := &d.Nodes[i+1]
+		if nd.KeyEnd > nd.KeyStart && !nd.KeyEsc && nd.KeyTag != jsontree.KeyTag(string(d.Data[nd.KeyStart:nd.KeyEnd])) {
+			t.Errorf("node %d: KeyTag %d not computed at parse", i+1, nd.KeyTag)
+		}
+	}
+}
