@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ func benchRun(b *testing.B, views []*view.View, data []byte) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	var rows int64
+	c0 := cpuTime()
 	for range b.N {
 		src := transform.Source{Name: "eob.ndjson", Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
 		st, err := eng.Run(context.Background(), []transform.Source{src}, func(bt transform.Batch) error {
@@ -45,6 +47,20 @@ func benchRun(b *testing.B, views []*view.View, data []byte) {
 		}
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	// Process CPU time (all threads, GC included) is the per-core figure on a shared machine;
+	// run with GOMAXPROCS=1.
+	if cpu := cpuTime() - c0; cpu > 0 {
+		b.ReportMetric(float64(len(data))*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
+	}
+}
+
+// cpuTime is the process's user + system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkClaimsViews measures the five EOB tables over synthetic claims (one goroutine).
