@@ -165,19 +165,7 @@ func TestKilledProcessMidRunLeavesNothingVisible(t *testing.T) {
 		t.Fatalf("killed run reported committed: %q", runs)
 	}
 	// Rerunning the same run id cleans what the killed attempt left, temp files included.
-	run, err := load.NewRun(s, runOptions("killme"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := claimsRecord(memory.DefaultAllocator, 0, 10)
-	defer rec.Release()
-	if err := run.Write(ctxT(t), "claims", rec); err != nil {
-		t.Fatal(err)
-	}
-	m, err := run.Commit(ctxT(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := commitClaims(t, s, runOptions("killme"), 10, 10)
 	if v := readerVisible(t, s); len(v) != 1 || v[0] != m.Files[0].Key {
 		t.Errorf("visible after rerun = %q", v)
 	}

@@ -127,6 +127,35 @@ func runOptions(id string) load.RunOptions {
 	}
 }
 
+// writeClaims opens a run with o and writes claims rows [0, rows) to table "claims" in batches
+// of batch rows.
+func writeClaims(t *testing.T, s sink.Sink, o load.RunOptions, rows, batch int) *load.Run {
+	t.Helper()
+	run, err := load.NewRun(s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for start := 0; start < rows; start += batch {
+		rec := claimsRecord(memory.DefaultAllocator, start, min(batch, rows-start))
+		err := run.Write(ctxT(t), "claims", rec)
+		rec.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return run
+}
+
+// commitClaims is writeClaims and a Commit that must succeed.
+func commitClaims(t *testing.T, s sink.Sink, o load.RunOptions, rows, batch int) load.Manifest {
+	t.Helper()
+	m, err := writeClaims(t, s, o, rows, batch).Commit(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)

@@ -127,19 +127,7 @@ func TestCompressionSelectable(t *testing.T) {
 			s, _ := fileSink(t)
 			o := runOptions("r")
 			o.Compression = tc.c
-			run, err := load.NewRun(s, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec := claimsRecord(memory.DefaultAllocator, 0, 100)
-			defer rec.Release()
-			if err := run.Write(ctxT(t), "claims", rec); err != nil {
-				t.Fatal(err)
-			}
-			m, err := run.Commit(ctxT(t))
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := commitClaims(t, s, o, 100, 100)
 			f := openParquet(t, readObject(t, s, m.Files[0].Key))
 			for _, cc := range f.Metadata().RowGroups[0].Columns {
 				if cc.MetaData.Codec != tc.want {
@@ -222,23 +210,7 @@ func TestRerunReplacesOwnFilesOnly(t *testing.T) {
 		o := runOptions(id)
 		o.TargetFileBytes = target
 		o.RowGroupRows = 500
-		run, err := load.NewRun(s, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for start := 0; start < rows; start += 500 {
-			rec := claimsRecord(memory.DefaultAllocator, start, min(500, rows-start))
-			err := run.Write(ctxT(t), "claims", rec)
-			rec.Release()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		m, err := run.Commit(ctxT(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+		return commitClaims(t, s, o, rows, 500)
 	}
 	first := write("run-a", 8000, 32<<10)
 	other := write("run-b", 1000, 1<<30)
@@ -273,15 +245,7 @@ func TestRerunReplacesOwnFilesOnly(t *testing.T) {
 
 func TestAbortLeavesNothing(t *testing.T) {
 	s, dir := fileSink(t)
-	run, err := load.NewRun(s, runOptions("ab"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := claimsRecord(memory.DefaultAllocator, 0, 100)
-	defer rec.Release()
-	if err := run.Write(ctxT(t), "claims", rec); err != nil {
-		t.Fatal(err)
-	}
+	run := writeClaims(t, s, runOptions("ab"), 100, 100)
 	if err := run.Abort(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -296,19 +260,11 @@ func TestAbortLeavesNothing(t *testing.T) {
 
 func TestFailedWriteFailsRunAndLeavesNothing(t *testing.T) {
 	s, dir := fileSink(t)
-	run, err := load.NewRun(s, runOptions("bad"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := claimsRecord(memory.DefaultAllocator, 0, 100)
-	defer rec.Release()
-	if err := run.Write(ctxT(t), "claims", rec); err != nil {
-		t.Fatal(err)
-	}
+	run := writeClaims(t, s, runOptions("bad"), 100, 100)
 	// A batch with another schema for the same table fails the run.
 	other := nanosRecord(t, 1000)
 	defer other.Release()
-	err = run.Write(ctxT(t), "claims", other)
+	err := run.Write(ctxT(t), "claims", other)
 	if !errors.Is(err, load.ErrSchemaMismatch) {
 		t.Fatalf("Write with another schema = %v, want ErrSchemaMismatch", err)
 	}

@@ -23,23 +23,7 @@ func TestS3RunRoundTripAndRerun(t *testing.T) {
 		o := runOptions(id)
 		o.TargetFileBytes = 16 << 10
 		o.RowGroupRows = 1000
-		run, err := load.NewRun(s, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for start := 0; start < rows; start += 1000 {
-			rec := claimsRecord(memory.DefaultAllocator, start, min(1000, rows-start))
-			err := run.Write(ctxT(t), "claims", rec)
-			rec.Release()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		m, err := run.Commit(ctxT(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+		return commitClaims(t, s, o, rows, 1000)
 	}
 	first := write("s3run", 6000)
 	if len(first.Files) < 2 {

@@ -315,6 +315,7 @@ type tableBuf struct {
 	rows int64
 	// pending rows of the current line: row r has slots [slot0 + r*w, slot0+(r+1)*w)
 	slot0, nrows int
+	dataLen      []int // string bytes per string column of the last full batch
 }
 
 func (e *Engine) newWorker() *worker {
@@ -496,8 +497,24 @@ func (w *worker) processLine(ctx context.Context, rs *runState, src Source, line
 		tb.rows += int64(tb.nrows)
 		w.stats.Rows[tb.t.v.Name] += int64(tb.nrows)
 		if tb.n >= w.e.opts.batchRows {
+			// the table fills batches: size the next one like this one once, instead of
+			// growing every buffer by doubling (offsets, validity, values, string bytes)
+			tb.dataLen = tb.dataLen[:0]
+			for i := range tb.b.Fields() {
+				if sb, ok := tb.b.Field(i).(*array.StringBuilder); ok {
+					tb.dataLen = append(tb.dataLen, sb.DataLen())
+				}
+			}
 			if err := w.flush(rs, tb); err != nil {
 				return err
+			}
+			tb.b.Reserve(w.e.opts.batchRows)
+			k := 0
+			for i := range tb.b.Fields() {
+				if sb, ok := tb.b.Field(i).(*array.StringBuilder); ok && k < len(tb.dataLen) {
+					sb.ReserveData(tb.dataLen[k])
+					k++
+				}
 			}
 		}
 	}

@@ -71,35 +71,15 @@ func ValidateMBI(mbi string) error {
 	if len(mbi) != 11 {
 		return invalidf("MBI %q: must be 11 characters", mbi)
 	}
-	for i := 0; i < 11; i++ {
-		c := mbi[i]
-		ok := false
-		switch mbiPattern[i] {
-		case 'C':
-			ok = c >= '1' && c <= '9'
-		case 'N':
-			ok = c >= '0' && c <= '9'
-		case 'A':
-			ok = mbiLetter(c)
-		case 'X':
-			ok = (c >= '0' && c <= '9') || mbiLetter(c)
-		}
-		if !ok {
-			return invalidf("MBI %q: character %d (%q) is not allowed there", mbi, i+1, c)
-		}
+	if i := mbiBadChar(mbi, mbiLetter); i >= 0 {
+		return invalidf("MBI %q: character %d (%q) is not allowed there", mbi, i+1, mbi[i])
 	}
 	return nil
 }
 
-// SyntheticMBI reports whether mbi has the shape of the synthetic MBIs the DPC sandbox and
-// Blue Button serve data for (e.g. 1S00E00AA02, 1SQ3F00AA00): 'S' in position 2, which the MBI
-// specification excludes so that no real MBI ever looks like one, and any letter where the
-// specification narrows the alphabet.
-func SyntheticMBI(mbi string) bool {
-	if len(mbi) != 11 || mbi[1] != 'S' {
-		return false
-	}
-	letter := func(c byte) bool { return c >= 'A' && c <= 'Z' }
+// mbiBadChar returns the index of the first character of the 11-character mbi that does not
+// fit mbiPattern, with letter deciding what counts as an A, or -1 when all fit.
+func mbiBadChar(mbi string, letter func(byte) bool) int {
 	for i := 0; i < 11; i++ {
 		c := mbi[i]
 		ok := false
@@ -114,10 +94,22 @@ func SyntheticMBI(mbi string) bool {
 			ok = (c >= '0' && c <= '9') || letter(c)
 		}
 		if !ok {
-			return false
+			return i
 		}
 	}
-	return true
+	return -1
+}
+
+// SyntheticMBI reports whether mbi has the shape of the synthetic MBIs the DPC sandbox and
+// Blue Button serve data for (e.g. 1S00E00AA02, 1SQ3F00AA00): 'S' in position 2, which the MBI
+// specification excludes so that no real MBI ever looks like one, and any letter where the
+// specification narrows the alphabet.
+func SyntheticMBI(mbi string) bool {
+	if len(mbi) != 11 || mbi[1] != 'S' {
+		return false
+	}
+	letter := func(c byte) bool { return c >= 'A' && c <= 'Z' }
+	return mbiBadChar(mbi, letter) < 0
 }
 
 // ValidateMBIOrSynthetic accepts a valid MBI or a SyntheticMBI (sandbox data).

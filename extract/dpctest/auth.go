@@ -180,11 +180,25 @@ func humanDuration(d time.Duration) string {
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, o *org) {
+	listEntities(s, w, &o.tokenOrder, o.tokens, func(t *clientToken) tokenJSON { return tokenBody(t, "") })
+}
+
+func (s *Server) getToken(w http.ResponseWriter, r *http.Request, o *org) {
+	getEntity(s, w, r, o.tokens, "token", func(t *clientToken) tokenJSON { return tokenBody(t, "") })
+}
+
+func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, o *org) {
+	deleteEntity(s, w, r, o.tokens, "token")
+}
+
+// listEntities answers a DPC list (of client tokens or public keys): the entities still in
+// byID, in order, each rendered by body under s.mu.
+func listEntities[T, J any](s *Server, w http.ResponseWriter, order *[]string, byID map[string]T, body func(T) J) {
 	s.mu.Lock()
-	ents := make([]tokenJSON, 0, len(o.tokenOrder))
-	for _, id := range o.tokenOrder {
-		if t, ok := o.tokens[id]; ok {
-			ents = append(ents, tokenBody(t, ""))
+	ents := make([]J, 0, len(*order))
+	for _, id := range *order {
+		if v, ok := byID[id]; ok {
+			ents = append(ents, body(v))
 		}
 	}
 	s.mu.Unlock()
@@ -192,25 +206,29 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, o *org) {
 		"created_at": fhirTime(s.clock.Now()), "count": len(ents), "entities": ents})
 }
 
-func (s *Server) getToken(w http.ResponseWriter, r *http.Request, o *org) {
+// getEntity answers a DPC read of the entity named by the request's {id}, or 404
+// "Cannot find <what>".
+func getEntity[T, J any](s *Server, w http.ResponseWriter, r *http.Request, byID map[string]T, what string, body func(T) J) {
 	s.mu.Lock()
-	t, ok := o.tokens[r.PathValue("id")]
+	v, ok := byID[r.PathValue("id")]
 	s.mu.Unlock()
 	if !ok {
-		writeError(w, http.StatusNotFound, "Cannot find token")
+		writeError(w, http.StatusNotFound, "Cannot find "+what)
 		return
 	}
-	writeJSON(w, http.StatusOK, "application/json", tokenBody(t, ""))
+	writeJSON(w, http.StatusOK, "application/json", body(v))
 }
 
-func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, o *org) {
+// deleteEntity removes the entity named by the request's {id}, or answers 404
+// "Cannot find <what>".
+func deleteEntity[T any](s *Server, w http.ResponseWriter, r *http.Request, byID map[string]T, what string) {
 	id := r.PathValue("id")
 	s.mu.Lock()
-	_, ok := o.tokens[id]
-	delete(o.tokens, id)
+	_, ok := byID[id]
+	delete(byID, id)
 	s.mu.Unlock()
 	if !ok {
-		writeError(w, http.StatusNotFound, "Cannot find token")
+		writeError(w, http.StatusNotFound, "Cannot find "+what)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -302,40 +320,15 @@ func mustPKIX(k *rsa.PublicKey) []byte {
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, o *org) {
-	s.mu.Lock()
-	ents := make([]keyJSON, 0, len(o.keyOrder))
-	for _, id := range o.keyOrder {
-		if k, ok := o.keys[id]; ok {
-			ents = append(ents, keyBody(k))
-		}
-	}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, "application/json", map[string]any{
-		"created_at": fhirTime(s.clock.Now()), "count": len(ents), "entities": ents})
+	listEntities(s, w, &o.keyOrder, o.keys, keyBody)
 }
 
 func (s *Server) getKey(w http.ResponseWriter, r *http.Request, o *org) {
-	s.mu.Lock()
-	k, ok := o.keys[r.PathValue("id")]
-	s.mu.Unlock()
-	if !ok {
-		writeError(w, http.StatusNotFound, "Cannot find public key")
-		return
-	}
-	writeJSON(w, http.StatusOK, "application/json", keyBody(k))
+	getEntity(s, w, r, o.keys, "public key", keyBody)
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request, o *org) {
-	id := r.PathValue("id")
-	s.mu.Lock()
-	_, ok := o.keys[id]
-	delete(o.keys, id)
-	s.mu.Unlock()
-	if !ok {
-		writeError(w, http.StatusNotFound, "Cannot find public key")
-		return
-	}
-	w.WriteHeader(http.StatusOK)
+	deleteEntity(s, w, r, o.keys, "public key")
 }
 
 // ---- /Token/auth ----

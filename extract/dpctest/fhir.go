@@ -327,31 +327,45 @@ func (s *Server) listPractitioners(w http.ResponseWriter, r *http.Request, o *or
 }
 
 func (s *Server) getPractitioner(w http.ResponseWriter, r *http.Request, o *org) {
+	getResource(s, w, r, o.practByID, "practitioner", func(p *practitioner) any { return p.resource() })
+}
+
+func (s *Server) deletePractitioner(w http.ResponseWriter, r *http.Request, o *org) {
+	deleteResource(s, w, r, o.practByID, "practitioner", func(p *practitioner) {
+		delete(o.practByID, p.id)
+		delete(o.practByNPI, p.npi)
+		o.practitioners = removeFirst(o.practitioners, p)
+	})
+}
+
+// getResource answers a FHIR read of the resource named by the request's {id}, rendered by
+// render under s.mu, or 404 "Cannot find <what>".
+func getResource[T any](s *Server, w http.ResponseWriter, r *http.Request, byID map[string]T, what string, render func(T) any) {
 	s.mu.Lock()
-	p, ok := o.practByID[r.PathValue("id")]
-	var res map[string]any
+	v, ok := byID[r.PathValue("id")]
+	var res any
 	if ok {
-		res = p.resource()
+		res = render(v)
 	}
 	s.mu.Unlock()
 	if !ok {
-		writeOO(w, http.StatusNotFound, "not-found", "Cannot find practitioner")
+		writeOO(w, http.StatusNotFound, "not-found", "Cannot find "+what)
 		return
 	}
 	writeJSON(w, http.StatusOK, fhirJSON, res)
 }
 
-func (s *Server) deletePractitioner(w http.ResponseWriter, r *http.Request, o *org) {
+// deleteResource removes the resource named by the request's {id}, with forget (called under
+// s.mu) dropping it from every index, or answers 404 "Cannot find <what>".
+func deleteResource[T any](s *Server, w http.ResponseWriter, r *http.Request, byID map[string]T, what string, forget func(T)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := o.practByID[r.PathValue("id")]
+	v, ok := byID[r.PathValue("id")]
 	if !ok {
-		writeOO(w, http.StatusNotFound, "not-found", "Cannot find practitioner")
+		writeOO(w, http.StatusNotFound, "not-found", "Cannot find "+what)
 		return
 	}
-	delete(o.practByID, p.id)
-	delete(o.practByNPI, p.npi)
-	o.practitioners = removeFirst(o.practitioners, p)
+	forget(v)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -485,30 +499,13 @@ func (s *Server) listPatients(w http.ResponseWriter, r *http.Request, o *org) {
 }
 
 func (s *Server) getPatient(w http.ResponseWriter, r *http.Request, o *org) {
-	s.mu.Lock()
-	p, ok := o.patByID[r.PathValue("id")]
-	var res map[string]any
-	if ok {
-		res = p.resource(o.id)
-	}
-	s.mu.Unlock()
-	if !ok {
-		writeOO(w, http.StatusNotFound, "not-found", "Cannot find patient")
-		return
-	}
-	writeJSON(w, http.StatusOK, fhirJSON, res)
+	getResource(s, w, r, o.patByID, "patient", func(p *patient) any { return p.resource(o.id) })
 }
 
 func (s *Server) deletePatient(w http.ResponseWriter, r *http.Request, o *org) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, ok := o.patByID[r.PathValue("id")]
-	if !ok {
-		writeOO(w, http.StatusNotFound, "not-found", "Cannot find patient")
-		return
-	}
-	delete(o.patByID, p.id)
-	delete(o.patByMBI, p.mbi)
-	o.patients = removeFirst(o.patients, p)
-	w.WriteHeader(http.StatusOK)
+	deleteResource(s, w, r, o.patByID, "patient", func(p *patient) {
+		delete(o.patByID, p.id)
+		delete(o.patByMBI, p.mbi)
+		o.patients = removeFirst(o.patients, p)
+	})
 }

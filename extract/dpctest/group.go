@@ -271,26 +271,13 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, o *org) {
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, o *org) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, ok := o.groupByID[r.PathValue("id")]
-	if !ok {
-		writeOO(w, http.StatusNotFound, "not-found", "Cannot find group")
-		return
-	}
-	writeJSON(w, http.StatusOK, fhirJSON, g.resource(s.clock.Now()))
+	getResource(s, w, r, o.groupByID, "group", func(g *group) any { return g.resource(s.clock.Now()) })
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, o *org) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, ok := o.groupByID[r.PathValue("id")]
-	if !ok {
-		writeOO(w, http.StatusNotFound, "not-found", "Cannot find group")
-		return
-	}
-	delete(o.groupByID, g.id)
-	delete(o.groupByNPI, g.npi)
-	o.groups = removeFirst(o.groups, g)
-	w.WriteHeader(http.StatusOK)
+	deleteResource(s, w, r, o.groupByID, "group", func(g *group) {
+		delete(o.groupByID, g.id)
+		delete(o.groupByNPI, g.npi)
+		o.groups = removeFirst(o.groups, g)
+	})
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // tempMarker is part of every temporary file name; List never reports such files.
@@ -78,20 +77,17 @@ func (s *File) NewWriter(ctx context.Context, key string) (Writer, error) {
 	}
 	w := &fileWriter{ctx: ctx, f: f, final: final, url: s.URL(key)}
 	// Cancelling ctx aborts even if the caller is blocked elsewhere and never calls Abort.
-	w.stop = context.AfterFunc(ctx, func() { w.abortCause(context.Cause(ctx)) })
+	w.watch(ctx, w.discardLocked)
 	return w, nil
 }
 
 type fileWriter struct {
+	abortable
 	ctx   context.Context
-	mu    sync.Mutex
 	f     *os.File
 	final string
 	url   string
-	done  bool
-	cause error // why the writer was aborted by its context
 	err   error // first write error; makes Commit fail
-	stop  func() bool
 }
 
 func (w *fileWriter) Write(p []byte) (int, error) {
@@ -119,10 +115,7 @@ func (w *fileWriter) Commit() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done {
-		if w.cause != nil {
-			return fmt.Errorf("commit %s: aborted: %w", w.url, w.cause)
-		}
-		return fmt.Errorf("commit %s: %w", w.url, ErrClosed)
+		return w.closedErr(w.url)
 	}
 	fail := func(err error) error {
 		w.discardLocked()
@@ -154,27 +147,6 @@ func (w *fileWriter) Commit() error {
 		return fmt.Errorf("commit %s: sync directory: %w", w.url, err)
 	}
 	return nil
-}
-
-// abortCause aborts because the writer's context ended, remembering why for Commit's error.
-func (w *fileWriter) abortCause(cause error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done {
-		return
-	}
-	w.cause = cause
-	_ = w.discardLocked()
-}
-
-func (w *fileWriter) Abort() error {
-	w.stop()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done {
-		return nil
-	}
-	return w.discardLocked()
 }
 
 func (w *fileWriter) discardLocked() error {

@@ -231,7 +231,7 @@ func (s *S3) NewWriter(ctx context.Context, key string) (Writer, error) {
 		sem:    make(chan struct{}, s.opts.Concurrency),
 		free:   make(chan []byte, s.opts.Concurrency+1),
 	}
-	w.stop = context.AfterFunc(ctx, func() { w.abortCause(context.Cause(ctx)) })
+	w.watch(ctx, w.abortLocked)
 	return w, nil
 }
 
@@ -242,14 +242,11 @@ type s3Writer struct {
 	parent context.Context // the caller's context: cancellation means abort
 	ctx    context.Context // parent + our own cancel for stopping in-flight parts
 	cancel context.CancelFunc
-	stop   func() bool
 
-	mu       sync.Mutex // serialises Write, Commit and Abort
-	buf      []byte
-	uploadID string
-	nextPart int32
-	done     bool
-	cause    error // why the writer was aborted by its context
+	abortable // its mu serialises Write, Commit and Abort
+	buf       []byte
+	uploadID  string
+	nextPart  int32
 
 	sem  chan struct{} // limits parts in flight
 	free chan []byte   // recycled part buffers: at most Concurrency+1 exist
@@ -380,10 +377,7 @@ func (w *s3Writer) Commit() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done {
-		if w.cause != nil {
-			return fmt.Errorf("commit %s: aborted: %w", w.url, w.cause)
-		}
-		return fmt.Errorf("commit %s: %w", w.url, ErrClosed)
+		return w.closedErr(w.url)
 	}
 	if err := w.commitLocked(); err != nil {
 		w.abortLocked()
@@ -439,27 +433,6 @@ func (w *s3Writer) commitLocked() error {
 		return fmt.Errorf("commit %s: complete multipart upload: %w", w.url, err)
 	}
 	return nil
-}
-
-// abortCause aborts because the writer's context ended, remembering why for Commit's error.
-func (w *s3Writer) abortCause(cause error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done {
-		return
-	}
-	w.cause = cause
-	_ = w.abortLocked()
-}
-
-func (w *s3Writer) Abort() error {
-	w.stop()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done {
-		return nil
-	}
-	return w.abortLocked()
 }
 
 func (w *s3Writer) abortLocked() error {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -63,6 +64,54 @@ type Writer interface {
 	io.Writer
 	Commit() error
 	Abort() error
+}
+
+// abortable is the close-once state the file and S3 writers share. mu serialises Write, Commit
+// and Abort; done is set by whichever of Commit, Abort or the end of the writer's context comes
+// first. It provides the writers' Abort.
+type abortable struct {
+	mu      sync.Mutex
+	done    bool
+	cause   error        // why the writer was aborted by its context
+	stop    func() bool  // stops watching the context
+	discard func() error // throws the object away and sets done; called with mu held
+}
+
+// watch makes the end of ctx abort the writer even if its caller is blocked elsewhere and never
+// calls Abort; discard is the writer's own abort, run with mu held.
+func (a *abortable) watch(ctx context.Context, discard func() error) {
+	a.discard = discard
+	a.stop = context.AfterFunc(ctx, func() { a.abortCause(context.Cause(ctx)) })
+}
+
+// abortCause aborts because the writer's context ended, remembering why for Commit's error.
+func (a *abortable) abortCause(cause error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.done {
+		return
+	}
+	a.cause = cause
+	_ = a.discard()
+}
+
+// Abort discards the object unless the writer is already committed or aborted.
+func (a *abortable) Abort() error {
+	a.stop()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.done {
+		return nil
+	}
+	return a.discard()
+}
+
+// closedErr is Commit's error once the writer is done: why its context aborted it, or ErrClosed.
+func (a *abortable) closedErr(url string) error {
+	if a.cause != nil {
+		return fmt.Errorf("commit %s: aborted: %w", url, a.cause)
+	}
+	return fmt.Errorf("commit %s: %w", url, ErrClosed)
 }
 
 // Options configure Open. Zero values mean defaults.

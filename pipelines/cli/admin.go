@@ -55,6 +55,24 @@ func admCmd(name, usage, summary string, mk func() (*admFlags, func(ctx context.
 	}
 }
 
+// admClientCmd builds an admin command with only the shared flags that wants exactly nargs
+// positional arguments (described by what): it checks them, connects, then calls run.
+func admClientCmd(name, usage, summary, fsName string, nargs int, what string,
+	run func(ctx context.Context, env *Env, f *admFlags, c *dpc.Client, args []string) error) *Command {
+	return admCmd(name, usage, summary, func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
+		return admNewFlags(fsName, true), func(ctx context.Context, env *Env, f *admFlags, args []string) error {
+			if err := admNeedArgs(args, nargs, what); err != nil {
+				return err
+			}
+			c, _, err := f.client(env)
+			if err != nil {
+				return err
+			}
+			return run(ctx, env, f, c, args)
+		}
+	})
+}
+
 // ---- keys ----
 
 func keysGenerateCmd() *Command {
@@ -251,64 +269,34 @@ func admEmitKeys(env *Env, f *admFlags, keys []dpc.Key, one bool) error {
 }
 
 func keysListCmd() *Command {
-	return admCmd("list", "dpcetl keys list", "list the organization's public keys",
-		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
-			f := admNewFlags("keys list", true)
-			return f, func(ctx context.Context, env *Env, f *admFlags, args []string) error {
-				if err := admNeedArgs(args, 0, "no arguments"); err != nil {
-					return err
-				}
-				c, _, err := f.client(env)
-				if err != nil {
-					return err
-				}
-				keys, err := c.Keys(ctx)
-				if err != nil {
-					return err
-				}
-				return admEmitKeys(env, f, keys, false)
+	return admClientCmd("list", "dpcetl keys list", "list the organization's public keys", "keys list", 0, "no arguments",
+		func(ctx context.Context, env *Env, f *admFlags, c *dpc.Client, _ []string) error {
+			keys, err := c.Keys(ctx)
+			if err != nil {
+				return err
 			}
+			return admEmitKeys(env, f, keys, false)
 		})
 }
 
 func keysGetCmd() *Command {
-	return admCmd("get", "dpcetl keys get KEY_ID", "show one public key (with its PEM in --output json)",
-		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
-			f := admNewFlags("keys get", true)
-			return f, func(ctx context.Context, env *Env, f *admFlags, args []string) error {
-				if err := admNeedArgs(args, 1, "one KEY_ID"); err != nil {
-					return err
-				}
-				c, _, err := f.client(env)
-				if err != nil {
-					return err
-				}
-				k, err := c.Key(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				return admEmitKeys(env, f, []dpc.Key{k}, true)
+	return admClientCmd("get", "dpcetl keys get KEY_ID", "show one public key (with its PEM in --output json)", "keys get", 1, "one KEY_ID",
+		func(ctx context.Context, env *Env, f *admFlags, c *dpc.Client, args []string) error {
+			k, err := c.Key(ctx, args[0])
+			if err != nil {
+				return err
 			}
+			return admEmitKeys(env, f, []dpc.Key{k}, true)
 		})
 }
 
 func keysDeleteCmd() *Command {
-	return admCmd("delete", "dpcetl keys delete KEY_ID", "remove a public key",
-		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
-			f := admNewFlags("keys delete", true)
-			return f, func(ctx context.Context, env *Env, f *admFlags, args []string) error {
-				if err := admNeedArgs(args, 1, "one KEY_ID"); err != nil {
-					return err
-				}
-				c, _, err := f.client(env)
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteKey(ctx, args[0]); err != nil {
-					return err
-				}
-				return f.emit(env, map[string]string{"deleted": args[0]}, []string{"DELETED KEY"}, [][]string{{args[0]}})
+	return admClientCmd("delete", "dpcetl keys delete KEY_ID", "remove a public key", "keys delete", 1, "one KEY_ID",
+		func(ctx context.Context, env *Env, f *admFlags, c *dpc.Client, args []string) error {
+			if err := c.DeleteKey(ctx, args[0]); err != nil {
+				return err
 			}
+			return f.emit(env, map[string]string{"deleted": args[0]}, []string{"DELETED KEY"}, [][]string{{args[0]}})
 		})
 }
 
@@ -399,46 +387,26 @@ func admEmitTokens(env *Env, f *admFlags, toks []dpc.Token, one bool, file strin
 }
 
 func tokensListCmd() *Command {
-	return admCmd("list", "dpcetl tokens list", "list client tokens (ids, labels, expiry; never the secrets)",
-		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
-			f := admNewFlags("tokens list", true)
-			return f, func(ctx context.Context, env *Env, f *admFlags, args []string) error {
-				if err := admNeedArgs(args, 0, "no arguments"); err != nil {
-					return err
-				}
-				c, _, err := f.client(env)
-				if err != nil {
-					return err
-				}
-				toks, err := c.Tokens(ctx)
-				if err != nil {
-					return err
-				}
-				for i := range toks {
-					toks[i].Token = ""
-				}
-				return admEmitTokens(env, f, toks, false, "")
+	return admClientCmd("list", "dpcetl tokens list", "list client tokens (ids, labels, expiry; never the secrets)", "tokens list", 0, "no arguments",
+		func(ctx context.Context, env *Env, f *admFlags, c *dpc.Client, _ []string) error {
+			toks, err := c.Tokens(ctx)
+			if err != nil {
+				return err
 			}
+			for i := range toks {
+				toks[i].Token = ""
+			}
+			return admEmitTokens(env, f, toks, false, "")
 		})
 }
 
 func tokensDeleteCmd() *Command {
-	return admCmd("delete", "dpcetl tokens delete TOKEN_ID", "revoke a client token",
-		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
-			f := admNewFlags("tokens delete", true)
-			return f, func(ctx context.Context, env *Env, f *admFlags, args []string) error {
-				if err := admNeedArgs(args, 1, "one TOKEN_ID"); err != nil {
-					return err
-				}
-				c, _, err := f.client(env)
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteToken(ctx, args[0]); err != nil {
-					return err
-				}
-				return f.emit(env, map[string]string{"deleted": args[0]}, []string{"DELETED TOKEN"}, [][]string{{args[0]}})
+	return admClientCmd("delete", "dpcetl tokens delete TOKEN_ID", "revoke a client token", "tokens delete", 1, "one TOKEN_ID",
+		func(ctx context.Context, env *Env, f *admFlags, c *dpc.Client, args []string) error {
+			if err := c.DeleteToken(ctx, args[0]); err != nil {
+				return err
 			}
+			return f.emit(env, map[string]string{"deleted": args[0]}, []string{"DELETED TOKEN"}, [][]string{{args[0]}})
 		})
 }
 
@@ -546,23 +514,13 @@ func tokenGetCmd() *Command {
 // ---- organization ----
 
 func orgShowCmd() *Command {
-	return admCmd("show", "dpcetl org show", "show the organization (its id goes into attestations)",
-		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
-			f := admNewFlags("org show", true)
-			return f, func(ctx context.Context, env *Env, f *admFlags, args []string) error {
-				if err := admNeedArgs(args, 0, "no arguments"); err != nil {
-					return err
-				}
-				c, _, err := f.client(env)
-				if err != nil {
-					return err
-				}
-				o, err := c.Organization(ctx)
-				if err != nil {
-					return err
-				}
-				return f.emit(env, o, []string{"ORGANIZATION ID", "NAME", "NPI"}, [][]string{{o.ID, o.Name, o.NPI()}})
+	return admClientCmd("show", "dpcetl org show", "show the organization (its id goes into attestations)", "org show", 0, "no arguments",
+		func(ctx context.Context, env *Env, f *admFlags, c *dpc.Client, _ []string) error {
+			o, err := c.Organization(ctx)
+			if err != nil {
+				return err
 			}
+			return f.emit(env, o, []string{"ORGANIZATION ID", "NAME", "NPI"}, [][]string{{o.ID, o.Name, o.NPI()}})
 		})
 }
 

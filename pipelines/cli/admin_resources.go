@@ -90,23 +90,13 @@ func practitionerCmds() []*Command {
 				return admEmitPractitioners(env, f, out, false)
 			}
 		})
-	list := admCmd("list", "dpcetl practitioners list", "list the organization's practitioners",
-		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
-			f := admNewFlags("practitioners list", true)
-			return f, func(ctx context.Context, env *Env, f *admFlags, args []string) error {
-				if err := admNeedArgs(args, 0, "no arguments"); err != nil {
-					return err
-				}
-				c, _, err := f.client(env)
-				if err != nil {
-					return err
-				}
-				ps, err := c.Practitioners(ctx)
-				if err != nil {
-					return err
-				}
-				return admEmitPractitioners(env, f, ps, false)
+	list := admClientCmd("list", "dpcetl practitioners list", "list the organization's practitioners", "practitioners list", 0, "no arguments",
+		func(ctx context.Context, env *Env, f *admFlags, c *dpc.Client, _ []string) error {
+			ps, err := c.Practitioners(ctx)
+			if err != nil {
+				return err
 			}
+			return admEmitPractitioners(env, f, ps, false)
 		})
 	get := admCmd("get", "dpcetl practitioners get --npi NPI | ID", "show one practitioner by NPI or id",
 		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
@@ -289,23 +279,13 @@ func patientCmds() []*Command {
 				return admEmitPatients(env, f, out, false)
 			}
 		})
-	list := admCmd("list", "dpcetl patients list", "list the organization's patients (all pages)",
-		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
-			f := admNewFlags("patients list", true)
-			return f, func(ctx context.Context, env *Env, f *admFlags, args []string) error {
-				if err := admNeedArgs(args, 0, "no arguments"); err != nil {
-					return err
-				}
-				c, _, err := f.client(env)
-				if err != nil {
-					return err
-				}
-				ps, err := c.Patients(ctx)
-				if err != nil {
-					return err
-				}
-				return admEmitPatients(env, f, ps, false)
+	list := admClientCmd("list", "dpcetl patients list", "list the organization's patients (all pages)", "patients list", 0, "no arguments",
+		func(ctx context.Context, env *Env, f *admFlags, c *dpc.Client, _ []string) error {
+			ps, err := c.Patients(ctx)
+			if err != nil {
+				return err
 			}
+			return admEmitPatients(env, f, ps, false)
 		})
 	get := admCmd("get", "dpcetl patients get --mbi MBI | ID", "show one patient by MBI or id",
 		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
@@ -559,41 +539,21 @@ func groupCmds() []*Command {
 				return admEmitGroups(env, f, gs, false)
 			}
 		})
-	list := admCmd("list", "dpcetl groups list", "list every attribution group of the organization",
-		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
-			f := admNewFlags("groups list", true)
-			return f, func(ctx context.Context, env *Env, f *admFlags, args []string) error {
-				if err := admNeedArgs(args, 0, "no arguments"); err != nil {
-					return err
-				}
-				c, _, err := f.client(env)
-				if err != nil {
-					return err
-				}
-				gs, err := c.AllGroups(ctx)
-				if err != nil {
-					return err
-				}
-				return admEmitGroups(env, f, gs, false)
+	list := admClientCmd("list", "dpcetl groups list", "list every attribution group of the organization", "groups list", 0, "no arguments",
+		func(ctx context.Context, env *Env, f *admFlags, c *dpc.Client, _ []string) error {
+			gs, err := c.AllGroups(ctx)
+			if err != nil {
+				return err
 			}
+			return admEmitGroups(env, f, gs, false)
 		})
-	show := admCmd("show", "dpcetl groups show GROUP_ID", "show a group's members and when each attribution lapses",
-		func() (*admFlags, func(context.Context, *Env, *admFlags, []string) error) {
-			f := admNewFlags("groups show", true)
-			return f, func(ctx context.Context, env *Env, f *admFlags, args []string) error {
-				if err := admNeedArgs(args, 1, "one GROUP_ID"); err != nil {
-					return err
-				}
-				c, _, err := f.client(env)
-				if err != nil {
-					return err
-				}
-				g, err := c.Group(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				return admEmitGroups(env, f, []dpc.Group{g}, true)
+	show := admClientCmd("show", "dpcetl groups show GROUP_ID", "show a group's members and when each attribution lapses", "groups show", 1, "one GROUP_ID",
+		func(ctx context.Context, env *Env, f *admFlags, c *dpc.Client, args []string) error {
+			g, err := c.Group(ctx, args[0])
+			if err != nil {
+				return err
 			}
+			return admEmitGroups(env, f, []dpc.Group{g}, true)
 		})
 	return []*Command{create, find, show, add, remove, replace, list}
 }

@@ -87,18 +87,8 @@ func (f *admFlags) parse(args []string) ([]string, error) {
 // config builds the connection configuration the way `dpcetl run` does (P1's config package):
 // defaults, then the file, then DPCETL_* variables, then these flags.
 func (f *admFlags) config(env *Env) (config.Config, error) {
-	c := config.Default()
-	path := f.configPath
-	if path == "" {
-		path = env.Getenv("DPCETL_CONFIG")
-	}
-	if path != "" {
-		var err error
-		if c, err = config.Load(path); err != nil {
-			return c, err
-		}
-	}
-	if err := config.ApplyEnv(&c, env.Getenv); err != nil {
+	c, err := fileEnvConfig(env, f.configPath)
+	if err != nil {
 		return c, err
 	}
 	set := map[string]string{}

@@ -77,18 +77,8 @@ func (f *cmdFlags) parse(args []string) ([]string, error) {
 
 // config builds the configuration: defaults, then the file, then DPCETL_* env, then flags.
 func (f *cmdFlags) config(env *Env) (config.Config, error) {
-	c := config.Default()
-	path := f.configPath
-	if path == "" {
-		path = env.Getenv("DPCETL_CONFIG")
-	}
-	if path != "" {
-		var err error
-		if c, err = config.Load(path); err != nil {
-			return c, err
-		}
-	}
-	if err := config.ApplyEnv(&c, env.Getenv); err != nil {
+	c, err := fileEnvConfig(env, f.configPath)
+	if err != nil {
 		return c, err
 	}
 	set := map[string]bool{}
@@ -101,6 +91,25 @@ func (f *cmdFlags) config(env *Env) (config.Config, error) {
 		}
 	}
 	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// fileEnvConfig is the configuration before any flag: defaults, then the YAML file at path
+// (or $DPCETL_CONFIG when path is empty), then the DPCETL_* variables.
+func fileEnvConfig(env *Env, path string) (config.Config, error) {
+	c := config.Default()
+	if path == "" {
+		path = env.Getenv("DPCETL_CONFIG")
+	}
+	if path != "" {
+		var err error
+		if c, err = config.Load(path); err != nil {
+			return c, err
+		}
+	}
+	if err := config.ApplyEnv(&c, env.Getenv); err != nil {
 		return c, err
 	}
 	return c, nil

@@ -175,6 +175,9 @@ func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
 	if n.kind == nIdent {
 		return cp.compilePath(n, top)
 	}
+	if fn, ok, err := cp.firstAfterWhere(n, top); ok || err != nil {
+		return fn, err
+	}
 	if n.target != nil {
 		tfn, err := cp.compile(n.target, top)
 		if err != nil {

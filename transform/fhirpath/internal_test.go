@@ -51,7 +51,8 @@ func TestPredMatchesGeneral(t *testing.T) {
 	var c Ctx
 	c.Reset(&d, 0)
 	for _, cr := range crits {
-		for _, form := range []string{"item.where(%s).s", "item.where(%s).first().s", "item.exists(%s)", "item.where(%s).exists()", "item.where(%s).count()"} {
+		for _, form := range []string{"item.where(%s).s", "item.where(%s).first().s", "item.exists(%s)", "item.where(%s).exists()", "item.where(%s).count()",
+			"item.where(%s).coding.code.first()", "item.where(%s).value.first()", "item.where(%s).amount.value.first()", "item.where(%s).nope.first()"} {
 			src := fmt.Sprintf(form, cr)
 			var got [2]string
 			for i, noPred := range []bool{false, true} {

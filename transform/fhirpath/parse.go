@@ -220,6 +220,8 @@ type astNode struct {
 	pos    int
 	// stopFirst: a where() whose result only feeds first(), so it stops at the first match
 	stopFirst bool
+	// plain: compile without the first-after-where fast path (its own fallback)
+	plain bool
 }
 
 type parser struct {

@@ -166,7 +166,9 @@ func (cp *compiler) eqPred(path *astNode, lits []string, neg bool) pred {
 			s = bytesToString(c.Doc.Data[nd.Start:nd.End])
 		}
 		for _, l := range lits {
-			if s == l {
+			// coded-value literals share long prefixes (BFD variable URLs): test the
+			// length and the last byte before comparing the whole text
+			if len(s) == len(l) && (len(s) == 0 || s[len(s)-1] == l[len(l)-1]) && s == l {
 				return t
 			}
 		}
@@ -287,4 +289,70 @@ func predFilter(p pred, crit evalFn, exists, stopFirst bool) evalFn {
 		}
 		return nil
 	}
+}
+
+// firstAfterWhere compiles X.where(P).a.b.first() (P a predicate, a.b member names) so that
+// it stops at the first element of X that passes P and has a value at a.b, instead of
+// filtering all of X and walking a.b from every match (the coded amount lookup idiom:
+// adjudication.where(category.coding.where(code = '…').exists()).amount.value.first()).
+func (cp *compiler) firstAfterWhere(n *astNode, top bool) (evalFn, bool, error) {
+	if cp.noPred || n.plain || n.kind != nFunc || n.name != "first" || len(n.args) != 0 || n.target == nil || n.target.kind != nIdent {
+		return nil, false, nil
+	}
+	var names []string
+	cur := n.target
+	for cur.kind == nIdent {
+		names = append(names, cur.name)
+		if cur.target == nil {
+			return nil, false, nil
+		}
+		cur = cur.target
+	}
+	w := cur
+	if w.kind != nFunc || w.name != "where" || len(w.args) != 1 || w.target == nil {
+		return nil, false, nil
+	}
+	p := cp.compilePred(w.args[0])
+	if p == nil {
+		return nil, false, nil
+	}
+	slices.Reverse(names)
+	plain := *n
+	plain.plain = true
+	general, err := cp.compile(&plain, top) // also registers every member name read
+	if err != nil {
+		return nil, true, err
+	}
+	src, err := cp.compile(w.target, top)
+	if err != nil {
+		return nil, true, err
+	}
+	keys := members(names)
+	return func(c *Ctx, lo, hi int) error {
+		a := len(c.st)
+		if err := src(c, lo, hi); err != nil {
+			return err
+		}
+		b := len(c.st)
+		for k := a; k < b; k++ {
+			if c.st[k].K != KNode {
+				// a computed value in X (where() over literals): the general evaluator decides
+				c.st = c.st[:a]
+				return general(c, lo, hi)
+			}
+		}
+		for k := a; k < b; k++ {
+			if p(c, c.st[k].N) != 1 {
+				continue
+			}
+			c.walk(c.st[k].N, keys, "")
+			if len(c.st) > b {
+				c.st[a] = c.st[b]
+				c.st = c.st[:a+1]
+				return nil
+			}
+		}
+		c.st = c.st[:a]
+		return nil
+	}, true, nil
 }
