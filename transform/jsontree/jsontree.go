@@ -170,7 +170,6 @@ func (d *Doc) Parse(data []byte) error {
 			return &SyntaxError{p, "unexpected end of input"}
 		}
 		c := data[p]
-		inObj := len(d.stack) > 0 && d.Nodes[d.stack[len(d.stack)-1]].Kind == Object
 		switch state {
 		case expKeyOrEnd, expKey:
 			if c == '}' && state == expKeyOrEnd {
@@ -211,6 +210,8 @@ func (d *Doc) Parse(data []byte) error {
 			state = expValue
 			continue
 		case expCommaOrEnd:
+			// only here does the container kind matter (',' then a key or a value)
+			inObj := len(d.stack) > 0 && d.Nodes[d.stack[len(d.stack)-1]].Kind == Object
 			switch {
 			case c == ',':
 				p++
