@@ -39,7 +39,7 @@ type GroupSummary struct {
 	Rows            map[string]int64   `json:"rows,omitempty"`
 	Quarantined     int                `json:"quarantined"`
 	Durations       map[string]float64 `json:"durations_s,omitempty"`
-	Outputs         []string           `json:"outputs,omitempty"`
+	Outputs         []string           `json:"-"` // listed once, in Summary.Outputs, to keep the XCom line short
 }
 
 func newSummary() *Summary {
