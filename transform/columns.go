@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -159,27 +160,27 @@ type cval struct {
 func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
 	k, s, _, iv := c.Prim(it)
 	if k == fhirpath.KNode {
-		return cval{}, fmt.Errorf("value is not a primitive (%s)", truncate(string(c.Doc.Raw(it.N)), 60))
+		return cval{}, &ValueError{What: "is not a primitive", Value: string(c.Doc.Raw(it.N))}
 	}
 	switch cs.kind {
 	case ckString, ckDict:
 		return cval{s: s}, nil
 	case ckBool:
 		if k != fhirpath.KBool {
-			return cval{}, fmt.Errorf("value %q is not a boolean", truncate(s, 60))
+			return cval{}, &ValueError{What: "is not a boolean", Value: s}
 		}
 		return cval{i: iv}, nil
 	case ckInt32, ckInt64:
 		if k != fhirpath.KInteger {
-			return cval{}, fmt.Errorf("value %q is not an integer", truncate(s, 60))
+			return cval{}, &ValueError{What: "is not an integer", Value: s}
 		}
 		if cs.kind == ckInt32 && (iv < -1<<31 || iv > 1<<31-1) {
-			return cval{}, fmt.Errorf("value %q does not fit int32", s)
+			return cval{}, &ValueError{What: "does not fit int32", Value: s}
 		}
 		return cval{i: iv}, nil
 	case ckDecimal:
 		if k != fhirpath.KInteger && k != fhirpath.KDecimal {
-			return cval{}, fmt.Errorf("value %q is not a number", truncate(s, 60))
+			return cval{}, &ValueError{What: "is not a number", Value: s}
 		}
 		if s == "" {
 			s = strconv.FormatInt(iv, 10)
@@ -191,7 +192,7 @@ func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
 		return cval{d: d}, nil
 	case ckDate:
 		if k != fhirpath.KString && k != fhirpath.KDate {
-			return cval{}, fmt.Errorf("value %q is not a date", truncate(s, 60))
+			return cval{}, &ValueError{What: "is not a date", Value: s}
 		}
 		d, err := parseDate(s)
 		if err != nil {
@@ -200,7 +201,7 @@ func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
 		return cval{i: d}, nil
 	case ckTimestamp:
 		if k != fhirpath.KString && k != fhirpath.KDateTime && k != fhirpath.KDate {
-			return cval{}, fmt.Errorf("value %q is not a dateTime", truncate(s, 60))
+			return cval{}, &ValueError{What: "is not a dateTime", Value: s}
 		}
 		us, err := parseDateTime(s)
 		if err != nil {
@@ -209,7 +210,7 @@ func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
 		return cval{i: us}, nil
 	case ckTime:
 		if k != fhirpath.KString && k != fhirpath.KTime {
-			return cval{}, fmt.Errorf("value %q is not a time", truncate(s, 60))
+			return cval{}, &ValueError{What: "is not a time", Value: s}
 		}
 		us, err := parseTime(s)
 		if err != nil {
@@ -218,6 +219,36 @@ func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
 		return cval{i: us}, nil
 	}
 	return cval{}, fmt.Errorf("internal: unknown column kind")
+}
+
+// ValueError is a value that does not fit its column. Error names the problem but not
+// the value: values are claims data (PHI) and error text reaches logs and summaries.
+// The value is kept for the quarantine record (see QuarantineRecord.Err), where an
+// operator with access to the state directory can see it.
+type ValueError struct {
+	What  string // e.g. "is not a date"
+	Value string // the offending value (PHI: never log it)
+}
+
+func (e *ValueError) Error() string { return "value " + e.What }
+
+// Detail is Error with the value quoted (up to 60 bytes), for the quarantine record only.
+func (e *ValueError) Detail() string {
+	return "value " + strconv.Quote(truncate(e.Value, 60)) + " " + e.What
+}
+
+// details returns err's text with a ValueError's message replaced by its Detail.
+func details(err error) string {
+	msg := err.Error()
+	var ve *ValueError
+	if !errors.As(err, &ve) {
+		return msg
+	}
+	short := ve.Error()
+	if i := strings.LastIndex(msg, short); i >= 0 {
+		return msg[:i] + ve.Detail() + msg[i+len(short):]
+	}
+	return msg + " (" + ve.Detail() + ")"
 }
 
 func truncate(s string, n int) string {
@@ -258,7 +289,9 @@ var pow10u64 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 
 // It does not allocate for values of up to 19 significant digits.
 func parseDecimal(s string, prec, scale int32) (decimal128.Num, error) {
 	orig := s
-	notDecimal := func() (decimal128.Num, error) { return decimal128.Num{}, fmt.Errorf("value %q is not a decimal", orig) }
+	notDecimal := func() (decimal128.Num, error) {
+		return decimal128.Num{}, &ValueError{What: "is not a decimal", Value: orig}
+	}
 	neg := false
 	if s != "" && (s[0] == '-' || s[0] == '+') {
 		neg = s[0] == '-'
@@ -304,7 +337,7 @@ func parseDecimal(s string, prec, scale int32) (decimal128.Num, error) {
 		keep = max(nd+shift, 0)
 		for i := keep; i < nd; i++ {
 			if digit(i) != '0' {
-				return decimal128.Num{}, fmt.Errorf("value %q has more than %d decimal places (would be rounded)", orig, scale)
+				return decimal128.Num{}, &ValueError{What: fmt.Sprintf("has more than %d decimal places (would be rounded)", scale), Value: orig}
 			}
 		}
 		shift = 0
@@ -314,7 +347,7 @@ func parseDecimal(s string, prec, scale int32) (decimal128.Num, error) {
 		return decimal128.Num{}, nil
 	}
 	if sig > int(prec) {
-		return decimal128.Num{}, fmt.Errorf("value %q does not fit decimal(%d,%d)", orig, prec, scale)
+		return decimal128.Num{}, &ValueError{What: fmt.Sprintf("does not fit decimal(%d,%d)", prec, scale), Value: orig}
 	}
 	var n decimal128.Num
 	if sig <= 19 {
@@ -355,7 +388,7 @@ func atoiN(s string) (int, bool) {
 
 // ymd parses YYYY, YYYY-MM or YYYY-MM-DD; partial dates widen to their first day.
 func ymd(s string) (y, m, d int, err error) {
-	bad := fmt.Errorf("value %q is not a date", s)
+	bad := &ValueError{What: "is not a date", Value: s}
 	var ok bool
 	m, d = 1, 1
 	switch len(s) {
@@ -432,7 +465,7 @@ func parseDateTime(s string) (int64, error) {
 	date, rest, hasT := strings.Cut(s, "T")
 	y, m, d, err := ymd(date)
 	if err != nil {
-		return 0, fmt.Errorf("value %q is not a dateTime", s)
+		return 0, &ValueError{What: "is not a dateTime", Value: s}
 	}
 	days := daysFromCivil(y, m, d)
 	if !hasT {
@@ -445,12 +478,12 @@ func parseDateTime(s string) (int64, error) {
 		tz := rest[i:]
 		tm = rest[:i]
 		if len(tz) != 6 || tz[3] != ':' {
-			return 0, fmt.Errorf("value %q is not a dateTime", s)
+			return 0, &ValueError{What: "is not a dateTime", Value: s}
 		}
 		hh, ok1 := atoiN(tz[1:3])
 		mm, ok2 := atoiN(tz[4:6])
 		if !ok1 || !ok2 || hh > 14 || mm > 59 {
-			return 0, fmt.Errorf("value %q is not a dateTime", s)
+			return 0, &ValueError{What: "is not a dateTime", Value: s}
 		}
 		off = hh*3600 + mm*60
 		if tz[0] == '-' {
@@ -459,14 +492,14 @@ func parseDateTime(s string) (int64, error) {
 	}
 	us, err := parseTime(tm)
 	if err != nil {
-		return 0, fmt.Errorf("value %q is not a dateTime", s)
+		return 0, &ValueError{What: "is not a dateTime", Value: s}
 	}
 	return days*86400e6 + us - int64(off)*1e6, nil
 }
 
 // parseTime parses hh:mm[:ss[.ffffff]] into microseconds since midnight.
 func parseTime(s string) (int64, error) {
-	bad := fmt.Errorf("value %q is not a time", s)
+	bad := &ValueError{What: "is not a time", Value: s}
 	if len(s) < 5 || s[2] != ':' {
 		return 0, bad
 	}
@@ -492,7 +525,7 @@ func parseTime(s string) (int64, error) {
 			f = f[1:]
 			if len(f) > 6 {
 				if strings.Trim(f[6:], "0") != "" {
-					return 0, fmt.Errorf("value %q has sub-microsecond precision (would be truncated)", s)
+					return 0, &ValueError{What: "has sub-microsecond precision (would be truncated)", Value: s}
 				}
 				f = f[:6]
 			}

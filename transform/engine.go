@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -436,6 +437,20 @@ func (w *worker) readLine() (line []byte, n int, truncated bool, err error) {
 	return b, n, truncated, err
 }
 
+// typeName quotes a resourceType for an error message if it looks like a FHIR type
+// name; anything else could be data (PHI) in the wrong field, so it is not shown.
+func typeName(rt string) string {
+	ok := len(rt) > 0 && len(rt) <= 64 && rt[0] >= 'A' && rt[0] <= 'Z'
+	for i := 0; ok && i < len(rt); i++ {
+		c := rt[i]
+		ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+	}
+	if !ok {
+		return "(not a type name, not shown)"
+	}
+	return strconv.Quote(rt)
+}
+
 func blank(b []byte) bool {
 	for _, c := range b {
 		if c != ' ' && c != '\t' && c != '\r' {
@@ -451,7 +466,7 @@ func (w *worker) processLine(ctx context.Context, rs *runState, src Source, line
 	}
 	w.stats.Lines++
 	if err := w.doc.Parse(line); err != nil {
-		return w.quarantine(ctx, rs, src, line, err.Error())
+		return w.quarantineErr(ctx, rs, src, line, err)
 	}
 	root := int32(0)
 	if w.doc.Nodes[0].Kind != jsontree.Object {
@@ -463,12 +478,12 @@ func (w *worker) processLine(ctx context.Context, rs *runState, src Source, line
 	}
 	rt := w.doc.Str(rtn)
 	if src.Type != "" && rt != src.Type {
-		return w.quarantine(ctx, rs, src, line, fmt.Sprintf("resourceType %q in a %s file", rt, src.Type))
+		return w.quarantine(ctx, rs, src, line, fmt.Sprintf("resourceType %s in a %s file", typeName(rt), src.Type))
 	}
 	idx := w.e.byType[rt]
 	if len(idx) == 0 {
 		if src.Type != "" {
-			return w.quarantine(ctx, rs, src, line, fmt.Sprintf("no view reads resourceType %q", rt))
+			return w.quarantine(ctx, rs, src, line, fmt.Sprintf("no view reads resourceType %s", typeName(rt)))
 		}
 		w.stats.Skipped++
 		return nil
@@ -482,7 +497,7 @@ func (w *worker) processLine(ctx context.Context, rs *runState, src Source, line
 		tb.slot0, tb.nrows = len(ev.slots), 0
 		n, err := ev.viewRows(tb.t, true)
 		if err != nil {
-			return w.quarantine(ctx, rs, src, line, err.Error())
+			return w.quarantineErr(ctx, rs, src, line, err)
 		}
 		tb.nrows = n
 	}
@@ -567,13 +582,25 @@ func (w *worker) flush(rs *runState, tb *tableBuf) error {
 	return rs.emit(Batch{Table: tb.t.v.Name, Record: rec})
 }
 
+// quarantine sets a line aside. msg goes into errors Run returns (and so into logs):
+// it must name where and why but never quote data; detail (msg plus the offending
+// value, if any) goes only into the quarantine record.
 func (w *worker) quarantine(ctx context.Context, rs *runState, src Source, line []byte, msg string) error {
+	return w.quarantineDetail(ctx, rs, src, line, msg, msg)
+}
+
+// quarantineErr quarantines a line for err, keeping a ValueError's value out of msg.
+func (w *worker) quarantineErr(ctx context.Context, rs *runState, src Source, line []byte, err error) error {
+	return w.quarantineDetail(ctx, rs, src, line, err.Error(), details(err))
+}
+
+func (w *worker) quarantineDetail(ctx context.Context, rs *runState, src Source, line []byte, msg, detail string) error {
 	n := rs.quarantined.Add(1)
 	if mc := w.e.opts.maxCount; mc >= 0 && n > mc {
 		return fmt.Errorf("%w: %s line %d: %s", ErrQuarantineThreshold, src.Name, w.lineNo, msg)
 	}
 	if q := w.e.opts.quarantine; q != nil {
-		rec := QuarantineRecord{File: src.Name, Line: w.lineNo, Err: msg, Raw: append([]byte(nil), line...)}
+		rec := QuarantineRecord{File: src.Name, Line: w.lineNo, Err: detail, Raw: append([]byte(nil), line...)}
 		rs.qMu.Lock()
 		err := q.Put(ctx, rec)
 		rs.qMu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -462,5 +463,59 @@ func TestContextInForEach(t *testing.T) {
 	want := []string{"e1|1|222|true", "e1|2|300300|true", "e1|3|null|true", "e1|4|null|true"}
 	if got := c.rows["line"]; strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Values are claims data (PHI): errors Run returns reach logs, so they name the file,
+// line, resource, view, column and type but never the value; only the quarantine
+// record (written to the operator's state directory) carries it.
+func TestErrorsDoNotQuoteValues(t *testing.T) {
+	const secret = "Jane Doe 1942-03-04 MBI 1EG4TE5MK73"
+	cases := []struct{ name, line, want string }{
+		{"decimal", eobLine("e1", `"`+secret+`"`, 0), `ExplanationOfBenefit/e1: view "eob": column "payment" (decimal(15,2)): value is not a number`},
+		{"scale", eobLine("e2", "1.2345678", 0), `column "payment" (decimal(15,2)): value has more than 2 decimal places`},
+		{"date", strings.Replace(eobLine("e3", "1", 0), `"2020-03-01"`, `"`+secret+`"`, 1), `ExplanationOfBenefit/e3: view "eob"`},
+		{"resourceType", `{"resourceType":"` + secret + `","id":"x"}`, "resourceType (not a type name, not shown) in a ExplanationOfBenefit file"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			value := secret
+			if tc.name == "scale" {
+				value = "1.2345678"
+			}
+			mk := func() transform.Source {
+				s := src("eob.ndjson", eobLine("ok", "1", 0)+"\n"+tc.line+"\n")
+				s.Type = "ExplanationOfBenefit"
+				return s
+			}
+			// over the threshold: the error names where and why, not the value
+			eng, err := transform.New(mustViews(t, eobView, lineView), transform.WithQuarantine(&memQuarantine{}), transform.WithThreshold(0, -1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c collect
+			_, err = eng.Run(context.Background(), []transform.Source{mk()}, c.emit)
+			if !errors.Is(err, transform.ErrQuarantineThreshold) {
+				t.Fatalf("err = %v, want ErrQuarantineThreshold", err)
+			}
+			if msg := err.Error(); strings.Contains(msg, value) || !strings.Contains(msg, "eob.ndjson line 2: ") || !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q: must contain %q and not the value %q", msg, tc.want, value)
+			}
+			// under the threshold: the quarantine record keeps the value for the operator
+			q := &memQuarantine{}
+			eng, err = transform.New(mustViews(t, eobView, lineView), transform.WithQuarantine(q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := eng.Run(context.Background(), []transform.Source{mk()}, c.emit); err != nil {
+				t.Fatal(err)
+			}
+			if len(q.recs) != 1 || !bytes.Contains(q.recs[0].Raw, []byte(value)) {
+				t.Fatalf("records %+v", q.recs)
+			}
+			if tc.name != "resourceType" && !strings.Contains(q.recs[0].Err, strconv.Quote(value)) {
+				t.Errorf("quarantine record error %q lacks the value %q", q.recs[0].Err, value)
+			}
+		})
 	}
 }

@@ -607,14 +607,50 @@ func drain(resp *http.Response) {
 	resp.Body.Close()
 }
 
+// readMsg returns what an error response says, for the error text. A data URL's body
+// could be claims (PHI), and error text reaches logs: a JSON body shows only an
+// OperationOutcome's (or an OAuth error's) own words, never other JSON.
 func readMsg(resp *http.Response) string {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	resp.Body.Close()
 	s := strings.TrimSpace(string(b))
+	if strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[") {
+		s = jsonMsg([]byte(s))
+	}
 	if len(s) > 300 {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+// jsonMsg is the message of an OperationOutcome or OAuth error body, or a note that
+// the body is not shown.
+func jsonMsg(b []byte) string {
+	var m struct {
+		ResourceType string `json:"resourceType"`
+		Issue        []struct {
+			Details struct {
+				Text string `json:"text"`
+			} `json:"details"`
+			Diagnostics string `json:"diagnostics"`
+		} `json:"issue"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if json.Unmarshal(b, &m) == nil {
+		var parts []string
+		if m.ResourceType == "OperationOutcome" {
+			for _, is := range m.Issue {
+				parts = append(parts, strings.TrimSpace(is.Details.Text+" "+is.Diagnostics))
+			}
+		} else if m.ResourceType == "" && m.Error != "" {
+			parts = append(parts, strings.TrimSpace(m.Error+" "+m.Description))
+		}
+		if s := strings.Join(parts, "; "); s != "" {
+			return s
+		}
+	}
+	return fmt.Sprintf("(%d-byte JSON body not shown: it could be claims data)", len(b))
 }
 
 // progressWriter writes to w and reports bytes in steps of at least 1 MiB.

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -94,6 +95,12 @@ func checkFiles(t *testing.T, e *env, got []extract.File) map[string]bool {
 		}
 		if f.Bytes != int64(len(b)) || f.Count != o.Count || f.Lines != int64(o.Count) || f.Type != o.Type || f.JobID != e.job.ID {
 			t.Fatalf("%s: File %+v, %d bytes on disk, manifest %+v", f.URL, f, len(b), o)
+		}
+		// claims at rest: owner-only (the file is the renamed .part, so this is its mode too)
+		for p, want := range map[string]os.FileMode{f.Path: 0o600, filepath.Dir(f.Path): 0o700} {
+			if info, err := os.Stat(p); err != nil || info.Mode().Perm() != want {
+				t.Fatalf("%s: mode %v (%v), want %v", p, info.Mode().Perm(), err, want)
+			}
 		}
 		if lines := bytes.Count(b, []byte("\n")); lines != o.Count {
 			t.Fatalf("%s: %d lines, manifest count %d", f.URL, lines, o.Count)
@@ -563,6 +570,12 @@ func TestCorruptBody(t *testing.T) {
 				if rerr != nil || len(bad) == 0 {
 					t.Fatalf("bad bytes: %d, %v", len(bad), rerr)
 				}
+				if info, serr := os.Stat(fe.Bad); serr != nil || info.Mode().Perm() != 0o600 {
+					t.Fatalf(".bad mode %v (%v), want 0600: it holds claims", info.Mode().Perm(), serr)
+				}
+				if strings.Contains(err.Error(), "resourceType") {
+					t.Fatalf("error quotes the body: %v", err)
+				}
 				h := sha256.Sum256(bad)
 				if "sha256:"+hex.EncodeToString(h[:]) == victim.Checksum {
 					t.Fatal(".bad holds the right bytes")
@@ -613,5 +626,33 @@ func TestDecoderReuseAfterFailures(t *testing.T) {
 	}
 	if n := e.sb.Srv.Requests("/api/v1/Data/"); n < len(e.files)+2 {
 		t.Fatalf("%d data requests for %d files: the two faults were not hit", n, len(e.files))
+	}
+}
+
+// Error text reaches logs: an error response that could be claims data is not quoted,
+// while a server's own message (OperationOutcome, OAuth error) is.
+func TestErrorBodyNotQuoted(t *testing.T) {
+	const phi = `{"resourceType":"Patient","id":"p1","name":[{"family":"Doe","given":["Jane"]}],"birthDate":"1942-03-04"}`
+	cases := []struct{ name, ctype, body, want, not string }{
+		{"resource json", "application/fhir+ndjson", phi + "\n" + phi, "JSON body not shown", "Doe"},
+		{"outcome", "application/fhir+json", `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden","details":{"text":"file not in this job"}}]}`, "file not in this job", "OperationOutcome"},
+		{"oauth", "application/json", `{"error":"invalid_token","error_description":"expired"}`, "invalid_token expired", "{"},
+		{"text", "text/plain", "no such file", "no such file", "JSON body"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.ctype)
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			d := download.New(srv.Client(), t.TempDir(), download.WithRetry(fastRetry))
+			o := export.Output{Type: "Patient", URL: srv.URL + "/f/p.ndjson", Count: 1, Checksum: "sha256:" + strings.Repeat("0", 64), FileLength: 10}
+			_, err := d.Fetch(context.Background(), "job", o)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.not) {
+				t.Fatalf("err %v: want %q in it and not %q", err, tc.want, tc.not)
+			}
+		})
 	}
 }

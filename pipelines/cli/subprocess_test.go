@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -377,6 +378,60 @@ func TestSubprocessExitCodes(t *testing.T) {
 		qs, _ := filepath.Glob(filepath.Join(f.stateDir, "quarantine", "*", "*.ndjson"))
 		if len(qs) == 0 {
 			t.Fatal("no quarantine file in the state directory")
+		}
+	})
+	t.Run("5 bad data: values only in the quarantine file", func(t *testing.T) {
+		views := filepath.Join(t.TempDir(), "views")
+		os.MkdirAll(views, 0o755)
+		// The patient reference (a beneficiary id: PHI) does not fit an integer column.
+		writeTestFile(t, views, "eob_patient.json", `{"resourceType":"ViewDefinition","name":"eob_patient","status":"active",
+"resource":"ExplanationOfBenefit","select":[{"column":[{"name":"bene","path":"patient.reference","type":"integer"}]}]}`)
+		f := newCLIFixture(t, "views_dir: "+views+"\nquarantine:\n  max_lines: 2\n")
+		r := runBinary(t, f.dir, nil, "run", "--config", f.config)
+		if r.code != cli.ExitBadData {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		// the error that reaches the logs and the summary says where and why...
+		for _, want := range []string{`view \"eob_patient\": column \"bene\" (int32): value is not an integer`, "ExplanationOfBenefit/", " line "} {
+			if !strings.Contains(r.stderr, want) || !strings.Contains(r.stdout, want) {
+				t.Errorf("logs or summary lack %q\nstdout:\n%s\nstderr:\n%s", want, r.stdout, r.stderr)
+			}
+		}
+		// ...while the values are only in the quarantine file, readable by the owner alone.
+		qs, _ := filepath.Glob(filepath.Join(f.stateDir, "quarantine", "*", "*.ndjson"))
+		if len(qs) != 1 {
+			t.Fatalf("quarantine files: %v", qs)
+		}
+		for _, p := range []string{qs[0], filepath.Dir(qs[0]), f.stateDir} {
+			if info, err := os.Stat(p); err != nil || info.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s: mode %v (%v), want owner-only", p, info.Mode(), err)
+			}
+		}
+		b, err := os.ReadFile(qs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		values := 0
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var rec struct{ Error, Raw string }
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("quarantine line %q: %v", line, err)
+			}
+			var eob struct{ Patient struct{ Reference string } }
+			if err := json.Unmarshal([]byte(rec.Raw), &eob); err != nil || !strings.HasPrefix(eob.Patient.Reference, "Patient/") {
+				t.Fatalf("quarantined raw line %q: %v", rec.Raw, err)
+			}
+			v := eob.Patient.Reference
+			if !strings.Contains(rec.Error, strconv.Quote(v)) {
+				t.Errorf("quarantine record error %q does not show the value %q", rec.Error, v)
+			}
+			if strings.Contains(r.stdout, v) || strings.Contains(r.stderr, v) {
+				t.Errorf("value %q (PHI) appears in the logs or the summary", v)
+			}
+			values++
+		}
+		if values == 0 {
+			t.Fatal("no quarantined values checked")
 		}
 	})
 	t.Run("6 rejected: unknown key id", func(t *testing.T) {

@@ -131,7 +131,8 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 // so that a wrong --out fails at once with a clear message.
 func (r *Runner) prepareDirs() error {
 	if local, ok := localPath(r.cfg.Destination); ok {
-		if err := checkDirWritable(local); err != nil {
+		// the Parquet output is the user's deliverable: usual directory mode
+		if err := checkDirWritable(local, 0o755); err != nil {
 			return fmt.Errorf("%w: output directory %s is not writable: %v", config.ErrInvalid, local, err)
 		}
 	}
@@ -145,7 +146,8 @@ func (r *Runner) prepareDirs() error {
 		}
 		r.stateDir, r.tmpState = d, true
 	}
-	if err := checkDirWritable(r.stateDir); err != nil {
+	// the state directory holds claims (PHI): downloads, quarantine, Arrow tables
+	if err := checkDirWritable(r.stateDir, 0o700); err != nil {
 		return fmt.Errorf("%w: state directory %s is not writable: %v", config.ErrInvalid, r.stateDir, err)
 	}
 	return nil
@@ -161,8 +163,9 @@ func localPath(dest string) (string, bool) {
 	return "", false
 }
 
-func checkDirWritable(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// checkDirWritable creates dir (with mode, if it does not exist) and proves it writable.
+func checkDirWritable(dir string, mode os.FileMode) error {
+	if err := os.MkdirAll(dir, mode); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			return fmt.Errorf("%s: %v", pe.Path, pe.Err)

@@ -315,7 +315,8 @@ type ipcFile struct {
 }
 
 func newIPCFile(path string, schema *arrow.Schema) (*ipcFile, error) {
-	f, err := os.Create(path)
+	// 0600: the table holds claims (PHI) at rest
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
 	}

@@ -498,9 +498,19 @@ func members(names []string) []member {
 
 // walk appends the values reached from value node i by following names, depth first
 // (the order FHIRPath gives a.b.c), without materialising the intermediate collections.
-func (c *Ctx) walk(i int32, names []member, hint string) {
+func (c *Ctx) walk(i int32, names []member, hint string) { c.descend(i, names, hint, false) }
+
+// walkNodes is walk appending node indices to c.ns instead of items to the stack.
+func (c *Ctx) walkNodes(i int32, names []member) { c.descend(i, names, "", true) }
+
+// descend is walk (nodes false) and walkNodes (nodes true): the one member matcher both share.
+func (c *Ctx) descend(i int32, names []member, hint string, nodes bool) {
 	if len(names) == 0 {
-		c.st = append(c.st, Item{N: i, T: hint})
+		if nodes {
+			c.ns = append(c.ns, i)
+		} else {
+			c.st = append(c.st, Item{N: i, T: hint})
+		}
 		return
 	}
 	d := c.Doc
@@ -525,7 +535,7 @@ func (c *Ctx) walk(i int32, names []member, hint string) {
 		}
 		if cn.KeyEsc {
 			if d.Key(k) == name {
-				c.walkValue(k, rest, "")
+				c.descendValue(k, rest, "", nodes)
 			}
 			continue
 		}
@@ -533,7 +543,7 @@ func (c *Ctx) walk(i int32, names []member, hint string) {
 			continue
 		}
 		if kl == len(name) {
-			c.walkValue(k, rest, "")
+			c.descendValue(k, rest, "", nodes)
 			continue
 		}
 		// choice type: valueQuantity for "value" (only FHIR type names, so that
@@ -541,14 +551,14 @@ func (c *Ctx) walk(i int32, names []member, hint string) {
 		if ch := data[ks+len(name)]; ch >= 'A' && ch <= 'Z' {
 			if suffix := data[ks+len(name) : ke]; isChoiceType(suffix) {
 				// the hint aliases the line, which outlives every item of the line
-				c.walkValue(k, rest, unsafe.String(unsafe.SliceData(suffix), len(suffix)))
+				c.descendValue(k, rest, unsafe.String(unsafe.SliceData(suffix), len(suffix)), nodes)
 			}
 		}
 	}
 }
 
-// walkValue continues walk at member value k: nulls are skipped, arrays flattened.
-func (c *Ctx) walkValue(k int32, rest []member, hint string) {
+// descendValue continues descend at member value k: nulls are skipped, arrays flattened.
+func (c *Ctx) descendValue(k int32, rest []member, hint string, nodes bool) {
 	d := c.Doc
 	cn := &d.Nodes[k]
 	switch cn.Kind {
@@ -558,13 +568,13 @@ func (c *Ctx) walkValue(k int32, rest []member, hint string) {
 			switch d.Nodes[e].Kind {
 			case jsontree.Null:
 			case jsontree.Array:
-				c.walkValue(e, rest, hint)
+				c.descendValue(e, rest, hint, nodes)
 			default:
-				c.walk(e, rest, hint)
+				c.descend(e, rest, hint, nodes)
 			}
 		}
 	default:
-		c.walk(k, rest, hint)
+		c.descend(k, rest, hint, nodes)
 	}
 }
 
@@ -649,9 +659,9 @@ func (e *Expr) Truth(c *Ctx, focus Item) (bool, error) {
 	case 0:
 		return false, nil
 	case 1:
-		k, s, _, i := c.prim(&c.st[base+1])
+		k, _, _, i := c.prim(&c.st[base+1])
 		if k != KBool {
-			return false, evalErr("where condition %q returned %q, not a boolean", e.Src, s)
+			return false, evalErr("where condition %q returned a non-boolean value (not shown: it is data)", e.Src)
 		}
 		return i == 1, nil
 	}
@@ -1142,18 +1152,17 @@ var choiceTypes = []string{"Base64Binary", "Boolean", "Canonical", "Code", "Date
 	"RelatedArtifact", "TriggerDefinition", "UsageContext", "Dosage", "Meta", "Availability",
 	"ExtendedContactDetail", "VirtualServiceDetail", "MonetaryComponent"}
 
+// choiceTypeSet holds choiceTypes for isChoiceType.
+var choiceTypeSet = func() map[string]struct{} {
+	m := make(map[string]struct{}, len(choiceTypes))
+	for _, t := range choiceTypes {
+		m[t] = struct{}{}
+	}
+	return m
+}()
+
 // isChoiceType reports whether suffix names a FHIR data type that a choice element [x] may take.
 func isChoiceType(suffix []byte) bool {
-	switch string(suffix) {
-	case "Base64Binary", "Boolean", "Canonical", "Code", "Date", "DateTime", "Decimal", "Id", "Instant",
-		"Integer", "Integer64", "Markdown", "Oid", "PositiveInt", "String", "Time", "UnsignedInt", "Uri",
-		"Url", "Uuid", "Address", "Age", "Annotation", "Attachment", "CodeableConcept", "CodeableReference",
-		"Coding", "ContactPoint", "Count", "Distance", "Duration", "HumanName", "Identifier", "Money",
-		"Period", "Quantity", "Range", "Ratio", "RatioRange", "Reference", "SampledData", "Signature",
-		"Timing", "ContactDetail", "Contributor", "DataRequirement", "Expression", "ParameterDefinition",
-		"RelatedArtifact", "TriggerDefinition", "UsageContext", "Dosage", "Meta", "Availability",
-		"ExtendedContactDetail", "VirtualServiceDetail", "MonetaryComponent":
-		return true
-	}
-	return false
+	_, ok := choiceTypeSet[string(suffix)]
+	return ok
 }

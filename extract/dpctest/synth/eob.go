@@ -182,3 +182,283 @@ func (w *jw) countEntries(defs []countDef, vals []int, lead bool) {
 		w.raw(`}`)
 	}
 }
+
+// The writers below are emitted the same way by the STU3 and R4 ExplanationOfBenefit
+// writers; version differences come in as parameters.
+
+// claimTypeCodings writes the type codings (NCH type, eob-type, FHIR claim type under claimTypeSys).
+func (w *jw) claimTypeCodings(c *Claim, claimTypeSys string) {
+	if c.NCHClaimTypeCode != "" {
+		w.coding2(bbVar, "nch_clm_type_cd", c.NCHClaimTypeCode, nchTypeDisplay[c.NCHClaimTypeCode])
+		w.raw(`,`)
+	}
+	w.coding(bbCS+"eob-type", string(c.Type), "")
+	w.raw(`,`)
+	w.coding(claimTypeSys, c.FHIRClaimType, claimTypeDisplay[c.FHIRClaimType])
+}
+
+// billablePeriod writes the billablePeriod members up to the end date's value.
+func (w *jw) billablePeriod(c *Claim, inst bool) {
+	if inst {
+		w.raw(`"extension":[`)
+		w.extCoding("claim_query_cd", "3", "Final bill")
+		w.raw(`],`)
+	}
+	w.raw(`"start":"`)
+	w.raw(c.BillableStart)
+	w.raw(`","end":"`)
+	w.raw(c.BillableEnd)
+}
+
+// procedures writes the procedure array (R4 codes each procedure under the CMS ICD-10 system too).
+func (w *jw) procedures(c *Claim, r4 bool) {
+	if len(c.Procedures) == 0 {
+		return
+	}
+	w.raw(`,"procedure":[`)
+	for k := range c.Procedures {
+		pr := &c.Procedures[k]
+		if k > 0 {
+			w.raw(`,`)
+		}
+		w.raw(`{"sequence":`)
+		w.int(pr.Sequence)
+		w.raw(`,"date":"`)
+		w.raw(pr.Date)
+		w.raw(`T00:00:00+00:00","procedureCodeableConcept":{"coding":[`)
+		if r4 {
+			w.coding("http://www.cms.gov/Medicare/Coding/ICD10", pr.Code, lookup(icd10PCS, pr.Code))
+			w.raw(`,`)
+		}
+		w.coding(sysICD10, pr.Code, lookup(icd10PCS, pr.Code))
+		w.raw(`]}}`)
+	}
+	w.raw(`]`)
+}
+
+// coverageRef writes the insurance coverage members up to the reference's value.
+func (w *jw) coverageRef(c *Claim, p *Beneficiary) {
+	if c.Type == PDE {
+		w.raw(`"extension":[`)
+		w.extIdentifier("plan_cntrct_rec_id", c.PDE.PlanContract)
+		w.raw(`,`)
+		w.extIdentifier("plan_pbp_rec_num", c.PDE.PlanPBP)
+		w.raw(`],`)
+	}
+	w.raw(`"reference":"Coverage/` + coveragePart(c.Type))
+	w.raw(p.BeneID)
+}
+
+// items writes the items of c, comma separated.
+func (g *Generator) items(w *jw, c *Claim, x *claimExtra, r4 bool) {
+	for k := range c.Items {
+		if k > 0 {
+			w.raw(`,`)
+		}
+		if r4 {
+			g.itemR4(w, c, x, k)
+		} else {
+			g.itemSTU3(w, c, x, k)
+		}
+	}
+}
+
+// dmeLineExt writes the leading DME line extensions (supplier, screen savings, MTUS count).
+func (w *jw) dmeLineExt(it *Item, x *claimExtra) {
+	w.extIdentifier("suplrnum", x.groupNPI)
+	w.raw(`,{"url":"https://bluebutton.cms.gov/resources/variables/dmerc_line_scrn_svgs_amt","valueQuantity":{"value":0.00}},{"url":"https://bluebutton.cms.gov/resources/variables/dmerc_line_mtus_cnt","valueQuantity":{"value":`)
+	w.raw(it.Quantity)
+	w.raw(`,"unit":"Number of services","system":"https://bluebutton.cms.gov/resources/variables/dmerc_line_mtus_cd","code":"3"}},`)
+}
+
+// itemLinks writes the item's care team and (professional claims) diagnosis links
+// under the version's member openings.
+func (w *jw) itemLinks(c *Claim, it *Item, prof bool, careTeam, diagnosis string) {
+	if it.CareTeamSequence > 0 {
+		w.raw(careTeam)
+		w.int(it.CareTeamSequence)
+		w.raw(`]`)
+	}
+	if prof && len(c.Diagnoses) > 0 {
+		w.raw(diagnosis)
+		w.int(c.Diagnoses[0].Sequence)
+		w.raw(`]`)
+	}
+}
+
+// itemCategory writes the line CMS type of service of professional claims.
+func (w *jw) itemCategory(t ClaimType) {
+	switch t {
+	case Carrier:
+		w.raw(`,"category":{"coding":[`)
+		w.coding2(bbVar, "line_cms_type_srvc_cd", "1", "Medical care")
+		w.raw(`]}`)
+	case DME:
+		w.raw(`,"category":{"coding":[`)
+		w.coding2(bbVar, "line_cms_type_srvc_cd", "P", "Lump sum purchase of DME, prosthetics orthotics")
+		w.raw(`]}`)
+	}
+}
+
+// modifiers writes the HCPCS modifiers of an item.
+func (w *jw) modifiers(mods []string) {
+	if len(mods) == 0 {
+		return
+	}
+	w.raw(`,"modifier":[`)
+	for j, m := range mods {
+		if j > 0 {
+			w.raw(`,`)
+		}
+		w.raw(`{"coding":[{"system":"` + sysHCPCS + `","version":"5","code":"`)
+		w.raw(m)
+		w.raw(`"}]}`)
+	}
+	w.raw(`]`)
+}
+
+// servicedPeriodLocation opens a professional item's servicedPeriod and location
+// extensions (state, zip); the caller adds its own and itemWhereQuantity closes them.
+func (w *jw) servicedPeriodLocation(it *Item, x *claimExtra) {
+	w.raw(`,"servicedPeriod":{"start":"`)
+	w.raw(it.ServiceStart)
+	w.raw(`","end":"`)
+	w.raw(it.ServiceEnd)
+	w.raw(`"},"locationCodeableConcept":{"extension":[`)
+	w.extCoding("prvdr_state_cd", x.prvdrState, "")
+	w.raw(`,`)
+	w.extCoding("prvdr_zip", x.provZip, "")
+}
+
+// itemWhereQuantity ends an item's location (place of service for professional
+// claims, served date and state otherwise) and writes its quantity.
+func (w *jw) itemWhereQuantity(it *Item, x *claimExtra, prof bool) {
+	if prof {
+		w.raw(`],"coding":[`)
+		w.coding2(bbVar, "line_place_of_srvc_cd", it.PlaceOfService, posDisplay(it.PlaceOfService))
+		w.raw(`]}`)
+	} else {
+		if it.ServiceStart != "" {
+			w.raw(`,"servicedDate":"`)
+			w.raw(it.ServiceStart)
+			w.raw(`"`)
+		}
+		w.raw(`,"locationAddress":{"state":"`)
+		w.raw(x.prvdrState)
+		w.raw(`"}`)
+	}
+	w.raw(`,"quantity":{"value":`)
+	w.raw(it.Quantity)
+	w.raw(`}`)
+}
+
+// adjNCHPayment writes the line NCH payment adjudication with its 80%/100% extension.
+func (w *jw) adjNCHPayment(a *amtDef, val string, r4 bool) {
+	w.raw(`{"extension":[`)
+	w.extCoding("line_pmt_80_100_cd", "0", "80%")
+	w.raw(`],`)
+	w.b = w.adjAmountBody(w.b, a, val, r4)
+}
+
+// carrierHeaderExt writes the header extensions common to professional claims, each after a comma.
+func (w *jw) carrierHeaderExt(x *claimExtra) {
+	w.raw(`,`)
+	w.extIdentifier("carr_num", x.carrNum)
+	w.raw(`,`)
+	w.extIdentifier("carr_clm_cntl_num", x.ctrlNum)
+	w.raw(`,`)
+	w.extCoding("carr_clm_pmt_dnl_cd", "1", "Physician/supplier")
+	w.raw(`,`)
+	w.extCoding("asgmntcd", "A", "Assigned claim")
+	w.raw(`,`)
+	w.extIdentifier("clm_clncl_tril_num", "0")
+}
+
+// lineAdjudications writes an item's adjudications after '[': the coded reasons of
+// its claim type, then its amounts (STU3 gives the PDE plan-paid amount its coverage reason).
+func (w *jw) lineAdjudications(t ClaimType, it *Item, x *claimExtra, r4 bool) {
+	switch t {
+	case Carrier:
+		w.adjReasonDisp("carr_line_rdcd_pmt_phys_astn_c", "Carrier Line Reduced Payment Physician Assistant Code", "0", "N/A", r4)
+		w.raw(`,`)
+	case Outpatient, HHA:
+		w.adjReason("rev_cntr_1st_ansi_cd", "Revenue Center 1st ANSI Code", "CO45", r4)
+		w.raw(`,`)
+		if t == Outpatient {
+			w.adjReason("rev_cntr_2nd_ansi_cd", "Revenue Center 2nd ANSI Code", "PR1", r4)
+			w.raw(`,`)
+		}
+	}
+	for j := range it.Amounts {
+		if j > 0 {
+			w.raw(`,`)
+		}
+		a := &x.lineDefs[j]
+		switch {
+		case a.name == "line_nch_pmt_amt":
+			w.adjNCHPayment(a, it.Amounts[j].Value, r4)
+		case !r4 && a.name == "cvrd_d_plan_pd_amt":
+			w.raw(`{`)
+			w.b = w.adjAmountBodyReason(w.b, a, it.Amounts[j].Value)
+		default:
+			w.adjAmount(a, it.Amounts[j].Value, r4)
+		}
+	}
+}
+
+// careTeam writes the careTeam array.
+func (w *jw) careTeam(c *Claim, x *claimExtra, r4 bool) {
+	prof := c.Type == Carrier || c.Type == DME
+	w.raw(`,"careTeam":[`)
+	for k := range c.CareTeam {
+		ct := &c.CareTeam[k]
+		if k > 0 {
+			w.raw(`,`)
+		}
+		w.raw(`{`)
+		if prof {
+			w.raw(`"extension":[`)
+			w.extCoding("carr_line_prvdr_type_cd", "0", "")
+			w.raw(`,`)
+			w.extCoding("prtcptng_ind_cd", "1", "Participating")
+			if !r4 && c.Type == Carrier {
+				w.raw(`,{"url":"` + sysNPI + `","valueCoding":`)
+				w.coding(sysNPI, x.groupNPI, x.orgName)
+				w.raw(`}`)
+			}
+			w.raw(`],`)
+		}
+		w.raw(`"sequence":`)
+		w.int(ct.Sequence)
+		if r4 {
+			w.raw(`,"provider":{"identifier":{` + carinNPIType + `,"value":"`)
+		} else {
+			w.raw(`,"provider":{"identifier":{"system":"` + sysNPI + `","value":"`)
+		}
+		w.raw(ct.NPI)
+		w.raw(`"}}`)
+		if prof {
+			w.raw(`,"responsible":true`)
+		}
+		w.raw(`,"role":{"coding":[`)
+		if r4 {
+			w.coding("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole", ct.Role, roleDisplay[ct.Role])
+			w.raw(`]},"qualification":{"coding":[{"system":"http://nucc.org/provider-taxonomy","code":"207R00000X","display":"Internal Medicine Physician"}`)
+			if ct.Specialty != "" {
+				w.raw(`,`)
+				w.coding2(bbVar, "prvdr_spclty", ct.Specialty, lookup(specialties, ct.Specialty))
+			}
+			w.raw(`]}`)
+		} else {
+			w.coding("http://hl7.org/fhir/claimcareteamrole", ct.Role, roleDisplay[ct.Role])
+			w.raw(`]}`)
+			if ct.Specialty != "" {
+				w.raw(`,"qualification":{"coding":[`)
+				w.coding2(bbVar, "prvdr_spclty", ct.Specialty, lookup(specialties, ct.Specialty))
+				w.raw(`]}`)
+			}
+		}
+		w.raw(`}`)
+	}
+	w.raw(`]`)
+}

@@ -78,16 +78,7 @@ func (g *Generator) appendClaimR4(b []byte, p *Beneficiary, c *Claim, x *claimEx
 		w.raw(`,"extension":[`)
 		w.extCoding("nch_near_line_rec_ident_cd", nl, nld)
 		if prof {
-			w.raw(`,`)
-			w.extIdentifier("carr_num", x.carrNum)
-			w.raw(`,`)
-			w.extIdentifier("carr_clm_cntl_num", x.ctrlNum)
-			w.raw(`,`)
-			w.extCoding("carr_clm_pmt_dnl_cd", "1", "Physician/supplier")
-			w.raw(`,`)
-			w.extCoding("asgmntcd", "A", "Assigned claim")
-			w.raw(`,`)
-			w.extIdentifier("clm_clncl_tril_num", "0")
+			w.carrierHeaderExt(x)
 			w.raw(`,`)
 			w.extCoding("carr_clm_entry_cd", "1", "Original debit; void of original debit (If CLM_DISP_CD = 3, code 1 means voided original debit)")
 		} else {
@@ -125,25 +116,11 @@ func (g *Generator) appendClaimR4(b []byte, p *Beneficiary, c *Claim, x *claimEx
 	w.raw(`"}],"status":"`)
 	w.raw(c.Status)
 	w.raw(`","type":{"coding":[`)
-	if c.NCHClaimTypeCode != "" {
-		w.coding2(bbVar, "nch_clm_type_cd", c.NCHClaimTypeCode, nchTypeDisplay[c.NCHClaimTypeCode])
-		w.raw(`,`)
-	}
-	w.coding(bbCS+"eob-type", string(c.Type), "")
-	w.raw(`,`)
-	w.coding("http://terminology.hl7.org/CodeSystem/claim-type", c.FHIRClaimType, claimTypeDisplay[c.FHIRClaimType])
+	w.claimTypeCodings(c, "http://terminology.hl7.org/CodeSystem/claim-type")
 	w.raw(`]},"use":"claim","patient":{"reference":"Patient/`)
 	w.raw(p.BeneID)
 	w.raw(`"},"billablePeriod":{`)
-	if inst {
-		w.raw(`"extension":[`)
-		w.extCoding("claim_query_cd", "3", "Final bill")
-		w.raw(`],`)
-	}
-	w.raw(`"start":"`)
-	w.raw(c.BillableStart)
-	w.raw(`","end":"`)
-	w.raw(c.BillableEnd)
+	w.billablePeriod(c, inst)
 	w.raw(`"},"created":"`)
 	w.b = appendInstant(w.b, c.LastUpdated)
 	w.raw(`","insurer":{"identifier":{"value":"CMS"}}`)
@@ -171,41 +148,7 @@ func (g *Generator) appendClaimR4(b []byte, p *Beneficiary, c *Claim, x *claimEx
 	if prof {
 		w.raw(`,"disposition":"Debit accepted"`)
 	}
-	// care team
-	w.raw(`,"careTeam":[`)
-	for k := range c.CareTeam {
-		ct := &c.CareTeam[k]
-		if k > 0 {
-			w.raw(`,`)
-		}
-		w.raw(`{`)
-		if prof {
-			w.raw(`"extension":[`)
-			w.extCoding("carr_line_prvdr_type_cd", "0", "")
-			w.raw(`,`)
-			w.extCoding("prtcptng_ind_cd", "1", "Participating")
-			w.raw(`],`)
-		}
-		w.raw(`"sequence":`)
-		w.int(ct.Sequence)
-		w.raw(`,"provider":{"identifier":{` + carinNPIType + `,"value":"`)
-		w.raw(ct.NPI)
-		w.raw(`"}}`)
-		if prof {
-			w.raw(`,"responsible":true`)
-		}
-		w.raw(`,"role":{"coding":[`)
-		w.coding("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole", ct.Role, roleDisplay[ct.Role])
-		w.raw(`]}`)
-		w.raw(`,"qualification":{"coding":[{"system":"http://nucc.org/provider-taxonomy","code":"207R00000X","display":"Internal Medicine Physician"}`)
-		if ct.Specialty != "" {
-			w.raw(`,`)
-			w.coding2(bbVar, "prvdr_spclty", ct.Specialty, lookup(specialties, ct.Specialty))
-		}
-		w.raw(`]}`)
-		w.raw(`}`)
-	}
-	w.raw(`]`)
+	w.careTeam(c, x, true)
 	g.supportingInfoR4(&w, c, x)
 	// diagnoses
 	if len(c.Diagnoses) > 0 {
@@ -252,42 +195,11 @@ func (g *Generator) appendClaimR4(b []byte, p *Beneficiary, c *Claim, x *claimEx
 		}
 		w.raw(`]`)
 	}
-	if len(c.Procedures) > 0 {
-		w.raw(`,"procedure":[`)
-		for k := range c.Procedures {
-			pr := &c.Procedures[k]
-			if k > 0 {
-				w.raw(`,`)
-			}
-			w.raw(`{"sequence":`)
-			w.int(pr.Sequence)
-			w.raw(`,"date":"`)
-			w.raw(pr.Date)
-			w.raw(`T00:00:00+00:00","procedureCodeableConcept":{"coding":[`)
-			w.coding("http://www.cms.gov/Medicare/Coding/ICD10", pr.Code, lookup(icd10PCS, pr.Code))
-			w.raw(`,`)
-			w.coding(sysICD10, pr.Code, lookup(icd10PCS, pr.Code))
-			w.raw(`]}}`)
-		}
-		w.raw(`]`)
-	}
+	w.procedures(c, true)
 	w.raw(`,"insurance":[{"focal":true,"coverage":{`)
-	if c.Type == PDE {
-		w.raw(`"extension":[`)
-		w.extIdentifier("plan_cntrct_rec_id", c.PDE.PlanContract)
-		w.raw(`,`)
-		w.extIdentifier("plan_pbp_rec_num", c.PDE.PlanPBP)
-		w.raw(`],`)
-	}
-	w.raw(`"reference":"Coverage/` + coveragePart(c.Type))
-	w.raw(p.BeneID)
+	w.coverageRef(c, p)
 	w.raw(`"}}],"item":[`)
-	for k := range c.Items {
-		if k > 0 {
-			w.raw(`,`)
-		}
-		g.itemR4(&w, c, x, k)
-	}
+	g.items(&w, c, x, true)
 	w.raw(`]`)
 	if c.Type == PDE {
 		tot, _ := c.Items[0].Amounts.Get("tot_rx_cst_amt")
@@ -433,10 +345,7 @@ func (g *Generator) itemR4(w *jw, c *Claim, x *claimExtra, k int) {
 	case prof:
 		w.raw(`"extension":[`)
 		if c.Type == DME {
-			w.extIdentifier("suplrnum", x.groupNPI)
-			w.raw(`,{"url":"https://bluebutton.cms.gov/resources/variables/dmerc_line_scrn_svgs_amt","valueQuantity":{"value":0.00}},{"url":"https://bluebutton.cms.gov/resources/variables/dmerc_line_mtus_cnt","valueQuantity":{"value":`)
-			w.raw(it.Quantity)
-			w.raw(`,"unit":"Number of services","system":"https://bluebutton.cms.gov/resources/variables/dmerc_line_mtus_cd","code":"3"}},`)
+			w.dmeLineExt(it, x)
 			w.extCoding("dmerc_line_prcng_state_cd", x.prvdrState, "")
 			w.raw(`,`)
 			w.extCoding("dmerc_line_supplr_type_cd", "3", "Suppliers (other than sole proprietorship) for whom employer identification (EI) numbers are used in coding the ID field.")
@@ -461,16 +370,7 @@ func (g *Generator) itemR4(w *jw, c *Claim, x *claimExtra, k int) {
 	}
 	w.raw(`"sequence":`)
 	w.int(it.Sequence)
-	if it.CareTeamSequence > 0 {
-		w.raw(`,"careTeamSequence":[`)
-		w.int(it.CareTeamSequence)
-		w.raw(`]`)
-	}
-	if prof && len(c.Diagnoses) > 0 {
-		w.raw(`,"diagnosisSequence":[`)
-		w.int(c.Diagnoses[0].Sequence)
-		w.raw(`]`)
-	}
+	w.itemLinks(c, it, prof, `,"careTeamSequence":[`, `,"diagnosisSequence":[`)
 	if c.Type == PDE {
 		w.raw(`,"productOrService":{"coding":[`)
 		w.coding(sysNDC, it.NDC, ndcDisplay(it.NDC))
@@ -480,15 +380,7 @@ func (g *Generator) itemR4(w *jw, c *Claim, x *claimExtra, k int) {
 		w.raw(it.Quantity)
 		w.raw(`}`)
 	} else {
-		if c.Type == Carrier {
-			w.raw(`,"category":{"coding":[`)
-			w.coding2(bbVar, "line_cms_type_srvc_cd", "1", "Medical care")
-			w.raw(`]}`)
-		} else if c.Type == DME {
-			w.raw(`,"category":{"coding":[`)
-			w.coding2(bbVar, "line_cms_type_srvc_cd", "P", "Lump sum purchase of DME, prosthetics orthotics")
-			w.raw(`]}`)
-		}
+		w.itemCategory(c.Type)
 		if it.RevenueCenter != "" {
 			w.raw(`,"revenue":{"extension":[`)
 			w.extCoding("rev_cntr_stus_ind_cd", "A", "Services not paid under OPPS; uses a different fee schedule (e.g., ambulance, PT, mammography)")
@@ -509,74 +401,17 @@ func (g *Generator) itemR4(w *jw, c *Claim, x *claimExtra, k int) {
 		w.raw(`"coding":[`)
 		w.coding(sysHCPCS, it.HCPCS, "")
 		w.raw(`]}`)
-		if len(it.Modifiers) > 0 {
-			w.raw(`,"modifier":[`)
-			for j, m := range it.Modifiers {
-				if j > 0 {
-					w.raw(`,`)
-				}
-				w.raw(`{"coding":[{"system":"` + sysHCPCS + `","version":"5","code":"`)
-				w.raw(m)
-				w.raw(`"}]}`)
-			}
-			w.raw(`]`)
-		}
+		w.modifiers(it.Modifiers)
 		if prof {
-			w.raw(`,"servicedPeriod":{"start":"`)
-			w.raw(it.ServiceStart)
-			w.raw(`","end":"`)
-			w.raw(it.ServiceEnd)
-			w.raw(`"},"locationCodeableConcept":{"extension":[`)
-			w.extCoding("prvdr_state_cd", x.prvdrState, "")
-			w.raw(`,`)
-			w.extCoding("prvdr_zip", x.provZip, "")
+			w.servicedPeriodLocation(it, x)
 			if c.Type == Carrier {
 				w.raw(`,`)
 				w.extCoding("carr_line_prcng_lclty_cd", "01", "LOCALITY 01")
 			}
-			w.raw(`],"coding":[`)
-			w.coding2(bbVar, "line_place_of_srvc_cd", it.PlaceOfService, posDisplay(it.PlaceOfService))
-			w.raw(`]}`)
-		} else {
-			if it.ServiceStart != "" {
-				w.raw(`,"servicedDate":"`)
-				w.raw(it.ServiceStart)
-				w.raw(`"`)
-			}
-			w.raw(`,"locationAddress":{"state":"`)
-			w.raw(x.prvdrState)
-			w.raw(`"}`)
 		}
-		w.raw(`,"quantity":{"value":`)
-		w.raw(it.Quantity)
-		w.raw(`}`)
+		w.itemWhereQuantity(it, x, prof)
 	}
 	w.raw(`,"adjudication":[`)
-	switch c.Type {
-	case Carrier:
-		w.adjReasonDisp("carr_line_rdcd_pmt_phys_astn_c", "", "0", "N/A", true)
-		w.raw(`,`)
-	case Outpatient, HHA:
-		w.adjReason("rev_cntr_1st_ansi_cd", "", "CO45", true)
-		w.raw(`,`)
-		if c.Type == Outpatient {
-			w.adjReason("rev_cntr_2nd_ansi_cd", "", "PR1", true)
-			w.raw(`,`)
-		}
-	}
-	for j := range it.Amounts {
-		if j > 0 {
-			w.raw(`,`)
-		}
-		a := &x.lineDefs[j]
-		if a.name == "line_nch_pmt_amt" {
-			w.raw(`{"extension":[`)
-			w.extCoding("line_pmt_80_100_cd", "0", "80%")
-			w.raw(`],`)
-			w.b = w.adjAmountBody(w.b, a, it.Amounts[j].Value, true)
-			continue
-		}
-		w.adjAmount(a, it.Amounts[j].Value, true)
-	}
+	w.lineAdjudications(c.Type, it, x, true)
 	w.raw(`]}`)
 }

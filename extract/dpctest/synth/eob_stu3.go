@@ -4,15 +4,21 @@ import "strconv"
 
 const infoCS = `"category":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/information","code":"https://bluebutton.cms.gov/resources/variables/`
 
-// infoCode writes an STU3 information entry with a coded value.
-func (w *jw) infoCode(seq int, v, vdisp, sys, code, disp string) {
+// infoStart opens an STU3 information entry: sequence and BFD variable category.
+func (w *jw) infoStart(seq int, v, vdisp string) {
 	w.raw(`{"sequence":`)
 	w.int(seq)
 	w.raw(`,` + infoCS)
 	w.raw(v)
 	w.raw(`","display":"`)
 	w.raw(vdisp)
-	w.raw(`"}]},"code":{"coding":[`)
+	w.raw(`"}]}`)
+}
+
+// infoCode writes an STU3 information entry with a coded value.
+func (w *jw) infoCode(seq int, v, vdisp, sys, code, disp string) {
+	w.infoStart(seq, v, vdisp)
+	w.raw(`,"code":{"coding":[`)
 	if sys == "" {
 		w.coding2(bbVar, v, code, disp)
 	} else {
@@ -22,13 +28,8 @@ func (w *jw) infoCode(seq int, v, vdisp, sys, code, disp string) {
 }
 
 func (w *jw) infoDate(seq int, v, vdisp, date string) {
-	w.raw(`{"sequence":`)
-	w.int(seq)
-	w.raw(`,` + infoCS)
-	w.raw(v)
-	w.raw(`","display":"`)
-	w.raw(vdisp)
-	w.raw(`"}]},"timingDate":"`)
+	w.infoStart(seq, v, vdisp)
+	w.raw(`,"timingDate":"`)
 	w.raw(date)
 	w.raw(`"}`)
 }
@@ -88,11 +89,8 @@ func (w *jw) adjAmountBody(b []byte, a *amtDef, val string, r4 bool) []byte {
 	w.raw(a.disp)
 	w.raw(`"}]},"amount":{"value":`)
 	w.raw(val)
-	if r4 {
-		w.raw(moneyR4 + `}`)
-	} else {
-		w.raw(moneySTU3 + `}`)
-	}
+	w.moneyEnd(r4)
+	w.raw(`}`)
 	return w.b
 }
 
@@ -115,16 +113,7 @@ func (g *Generator) appendClaimSTU3(b []byte, p *Beneficiary, c *Claim, x *claim
 		w.raw(`,"extension":[`)
 		if prof {
 			w.extMoney("prpayamt", 0, false)
-			w.raw(`,`)
-			w.extIdentifier("carr_num", x.carrNum)
-			w.raw(`,`)
-			w.extIdentifier("carr_clm_cntl_num", x.ctrlNum)
-			w.raw(`,`)
-			w.extCoding("carr_clm_pmt_dnl_cd", "1", "Physician/supplier")
-			w.raw(`,`)
-			w.extCoding("asgmntcd", "A", "Assigned claim")
-			w.raw(`,`)
-			w.extIdentifier("clm_clncl_tril_num", "0")
+			w.carrierHeaderExt(x)
 			for k := 1; k < len(x.hdrDefs); k++ { // prpayamt (k=0) written first, as BFD does
 				w.raw(`,`)
 				w.extMoneyStr(x.hdrDefs[k].name, c.Amounts[k].Value, false)
@@ -156,13 +145,7 @@ func (g *Generator) appendClaimSTU3(b []byte, p *Beneficiary, c *Claim, x *claim
 	w.raw(`"}],"status":"`)
 	w.raw(c.Status)
 	w.raw(`","type":{"coding":[`)
-	if c.NCHClaimTypeCode != "" {
-		w.coding2(bbVar, "nch_clm_type_cd", c.NCHClaimTypeCode, nchTypeDisplay[c.NCHClaimTypeCode])
-		w.raw(`,`)
-	}
-	w.coding(bbCS+"eob-type", string(c.Type), "")
-	w.raw(`,`)
-	w.coding("http://hl7.org/fhir/ex-claimtype", c.FHIRClaimType, claimTypeDisplay[c.FHIRClaimType])
+	w.claimTypeCodings(c, "http://hl7.org/fhir/ex-claimtype")
 	if c.Type != PDE {
 		nl, nld := nearLineCode(c.Type)
 		w.raw(`,`)
@@ -175,15 +158,7 @@ func (g *Generator) appendClaimSTU3(b []byte, p *Beneficiary, c *Claim, x *claim
 	w.raw(`]},"patient":{"reference":"Patient/`)
 	w.raw(p.BeneID)
 	w.raw(`"},"billablePeriod":{`)
-	if inst {
-		w.raw(`"extension":[`)
-		w.extCoding("claim_query_cd", "3", "Final bill")
-		w.raw(`],`)
-	}
-	w.raw(`"start":"`)
-	w.raw(c.BillableStart)
-	w.raw(`","end":"`)
-	w.raw(c.BillableEnd)
+	w.billablePeriod(c, inst)
 	w.raw(`"}`)
 	if inst {
 		w.raw(`,"provider":{"identifier":{"system":"https://bluebutton.cms.gov/resources/variables/prvdr_num","value":"`)
@@ -244,15 +219,15 @@ func (g *Generator) appendClaimSTU3(b []byte, p *Beneficiary, c *Claim, x *claim
 			seq++
 		}
 		if c.Type == Inpatient || c.Type == SNF {
-			w.raw(`,{"sequence":`)
-			w.int(seq)
-			w.raw(`,` + infoCS + `nch_blood_pnts_frnshd_qty","display":"NCH Blood Pints Furnished Quantity"}]},"valueQuantity":{"value":0,"unit":"pint","system":"http://unitsofmeasure.org","code":"[pt_us]"}}`)
+			w.raw(`,`)
+			w.infoStart(seq, "nch_blood_pnts_frnshd_qty", "NCH Blood Pints Furnished Quantity")
+			w.raw(`,"valueQuantity":{"value":0,"unit":"pint","system":"http://unitsofmeasure.org","code":"[pt_us]"}}`)
 			seq++
 		}
 		if c.Type == SNF {
-			w.raw(`,{"sequence":`)
-			w.int(seq)
-			w.raw(`,` + infoCS + `nch_qlfyd_stay_from_dt","display":"NCH Qualified Stay From Date"}]},"timingPeriod":{"start":"`)
+			w.raw(`,`)
+			w.infoStart(seq, "nch_qlfyd_stay_from_dt", "NCH Qualified Stay From Date")
+			w.raw(`,"timingPeriod":{"start":"`)
 			w.raw(x.qualStayFrom)
 			w.raw(`","end":"`)
 			w.raw(x.qualStayThru)
@@ -276,45 +251,7 @@ func (g *Generator) appendClaimSTU3(b []byte, p *Beneficiary, c *Claim, x *claim
 		}
 	}
 	w.raw(`]`)
-	// care team
-	w.raw(`,"careTeam":[`)
-	for k := range c.CareTeam {
-		ct := &c.CareTeam[k]
-		if k > 0 {
-			w.raw(`,`)
-		}
-		w.raw(`{`)
-		if prof {
-			w.raw(`"extension":[`)
-			w.extCoding("carr_line_prvdr_type_cd", "0", "")
-			w.raw(`,`)
-			w.extCoding("prtcptng_ind_cd", "1", "Participating")
-			if c.Type == Carrier {
-				w.raw(`,{"url":"` + sysNPI + `","valueCoding":`)
-				w.coding(sysNPI, x.groupNPI, x.orgName)
-				w.raw(`}`)
-			}
-			w.raw(`],`)
-		}
-		w.raw(`"sequence":`)
-		w.int(ct.Sequence)
-		w.raw(`,"provider":{"identifier":{"system":"` + sysNPI + `","value":"`)
-		w.raw(ct.NPI)
-		w.raw(`"}}`)
-		if prof {
-			w.raw(`,"responsible":true`)
-		}
-		w.raw(`,"role":{"coding":[`)
-		w.coding("http://hl7.org/fhir/claimcareteamrole", ct.Role, roleDisplay[ct.Role])
-		w.raw(`]}`)
-		if ct.Specialty != "" {
-			w.raw(`,"qualification":{"coding":[`)
-			w.coding2(bbVar, "prvdr_spclty", ct.Specialty, lookup(specialties, ct.Specialty))
-			w.raw(`]}`)
-		}
-		w.raw(`}`)
-	}
-	w.raw(`]`)
+	w.careTeam(c, x, false)
 	// diagnoses (DRG first, as a packageCode-only entry)
 	if c.Type != PDE {
 		w.raw(`,"diagnosis":[`)
@@ -362,33 +299,9 @@ func (g *Generator) appendClaimSTU3(b []byte, p *Beneficiary, c *Claim, x *claim
 		}
 		w.raw(`]`)
 	}
-	if len(c.Procedures) > 0 {
-		w.raw(`,"procedure":[`)
-		for k := range c.Procedures {
-			pr := &c.Procedures[k]
-			if k > 0 {
-				w.raw(`,`)
-			}
-			w.raw(`{"sequence":`)
-			w.int(pr.Sequence)
-			w.raw(`,"date":"`)
-			w.raw(pr.Date)
-			w.raw(`T00:00:00+00:00","procedureCodeableConcept":{"coding":[`)
-			w.coding(sysICD10, pr.Code, lookup(icd10PCS, pr.Code))
-			w.raw(`]}}`)
-		}
-		w.raw(`]`)
-	}
+	w.procedures(c, false)
 	w.raw(`,"insurance":{"coverage":{`)
-	if c.Type == PDE {
-		w.raw(`"extension":[`)
-		w.extIdentifier("plan_cntrct_rec_id", c.PDE.PlanContract)
-		w.raw(`,`)
-		w.extIdentifier("plan_pbp_rec_num", c.PDE.PlanPBP)
-		w.raw(`],`)
-	}
-	w.raw(`"reference":"Coverage/` + coveragePart(c.Type))
-	w.raw(p.BeneID)
+	w.coverageRef(c, p)
 	w.raw(`"}}`)
 	if c.AdmissionDate != "" {
 		w.raw(`,"hospitalization":{`)
@@ -405,12 +318,7 @@ func (g *Generator) appendClaimSTU3(b []byte, p *Beneficiary, c *Claim, x *claim
 	}
 	// items
 	w.raw(`,"item":[`)
-	for k := range c.Items {
-		if k > 0 {
-			w.raw(`,`)
-		}
-		g.itemSTU3(&w, c, x, k)
-	}
+	g.items(&w, c, x, false)
 	w.raw(`]`)
 	if c.TotalCharge != "" {
 		w.raw(`,"totalCost":{"value":`)
@@ -443,10 +351,7 @@ func (g *Generator) itemSTU3(w *jw, c *Claim, x *claimExtra, k int) {
 	case prof:
 		w.raw(`"extension":[`)
 		if c.Type == DME {
-			w.extIdentifier("suplrnum", x.groupNPI)
-			w.raw(`,{"url":"https://bluebutton.cms.gov/resources/variables/dmerc_line_scrn_svgs_amt","valueQuantity":{"value":0.00}},{"url":"https://bluebutton.cms.gov/resources/variables/dmerc_line_mtus_cnt","valueQuantity":{"value":`)
-			w.raw(it.Quantity)
-			w.raw(`,"unit":"Number of services","system":"https://bluebutton.cms.gov/resources/variables/dmerc_line_mtus_cd","code":"3"}},`)
+			w.dmeLineExt(it, x)
 		} else {
 			w.extCoding("carr_line_mtus_cd", "3", "Services")
 			w.raw(`,{"url":"https://bluebutton.cms.gov/resources/variables/carr_line_mtus_cnt","valueQuantity":{"value":`)
@@ -469,16 +374,7 @@ func (g *Generator) itemSTU3(w *jw, c *Claim, x *claimExtra, k int) {
 	}
 	w.raw(`"sequence":`)
 	w.int(it.Sequence)
-	if it.CareTeamSequence > 0 {
-		w.raw(`,"careTeamLinkId":[`)
-		w.int(it.CareTeamSequence)
-		w.raw(`]`)
-	}
-	if prof && len(c.Diagnoses) > 0 {
-		w.raw(`,"diagnosisLinkId":[`)
-		w.int(c.Diagnoses[0].Sequence)
-		w.raw(`]`)
-	}
+	w.itemLinks(c, it, prof, `,"careTeamLinkId":[`, `,"diagnosisLinkId":[`)
 	if it.RevenueCenter != "" {
 		w.raw(`,"revenue":{"extension":[`)
 		w.extCoding("rev_cntr_stus_ind_cd", "A", "Services not paid under OPPS; uses a different fee schedule (e.g., ambulance, PT, mammography)")
@@ -501,15 +397,7 @@ func (g *Generator) itemSTU3(w *jw, c *Claim, x *claimExtra, k int) {
 		w.raw(it.Quantity)
 		w.raw(`}`)
 	} else {
-		if c.Type == Carrier {
-			w.raw(`,"category":{"coding":[`)
-			w.coding2(bbVar, "line_cms_type_srvc_cd", "1", "Medical care")
-			w.raw(`]}`)
-		} else if c.Type == DME {
-			w.raw(`,"category":{"coding":[`)
-			w.coding2(bbVar, "line_cms_type_srvc_cd", "P", "Lump sum purchase of DME, prosthetics orthotics")
-			w.raw(`]}`)
-		}
+		w.itemCategory(c.Type)
 		w.raw(`,"service":{`)
 		if it.NDC != "" && !prof {
 			w.raw(`"extension":[`)
@@ -525,27 +413,9 @@ func (g *Generator) itemSTU3(w *jw, c *Claim, x *claimExtra, k int) {
 			w.coding(sysHCPCS, it.HCPCS, "")
 		}
 		w.raw(`]}`)
-		if len(it.Modifiers) > 0 {
-			w.raw(`,"modifier":[`)
-			for j, m := range it.Modifiers {
-				if j > 0 {
-					w.raw(`,`)
-				}
-				w.raw(`{"coding":[{"system":"` + sysHCPCS + `","version":"5","code":"`)
-				w.raw(m)
-				w.raw(`"}]}`)
-			}
-			w.raw(`]`)
-		}
+		w.modifiers(it.Modifiers)
 		if prof {
-			w.raw(`,"servicedPeriod":{"start":"`)
-			w.raw(it.ServiceStart)
-			w.raw(`","end":"`)
-			w.raw(it.ServiceEnd)
-			w.raw(`"},"locationCodeableConcept":{"extension":[`)
-			w.extCoding("prvdr_state_cd", x.prvdrState, "")
-			w.raw(`,`)
-			w.extCoding("prvdr_zip", x.provZip, "")
+			w.servicedPeriodLocation(it, x)
 			if c.Type == DME {
 				w.raw(`,`)
 				w.extCoding("dmerc_line_prcng_state_cd", x.prvdrState, "")
@@ -555,55 +425,11 @@ func (g *Generator) itemSTU3(w *jw, c *Claim, x *claimExtra, k int) {
 				w.raw(`,`)
 				w.extCoding("carr_line_prcng_lclty_cd", "01", "LOCALITY 01")
 			}
-			w.raw(`],"coding":[`)
-			w.coding2(bbVar, "line_place_of_srvc_cd", it.PlaceOfService, posDisplay(it.PlaceOfService))
-			w.raw(`]}`)
-		} else {
-			if it.ServiceStart != "" {
-				w.raw(`,"servicedDate":"`)
-				w.raw(it.ServiceStart)
-				w.raw(`"`)
-			}
-			w.raw(`,"locationAddress":{"state":"`)
-			w.raw(x.prvdrState)
-			w.raw(`"}`)
 		}
-		w.raw(`,"quantity":{"value":`)
-		w.raw(it.Quantity)
-		w.raw(`}`)
+		w.itemWhereQuantity(it, x, prof)
 	}
 	w.raw(`,"adjudication":[`)
-	switch c.Type {
-	case Carrier:
-		w.raw(`{"category":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/adjudication","code":"https://bluebutton.cms.gov/resources/variables/carr_line_rdcd_pmt_phys_astn_c","display":"Carrier Line Reduced Payment Physician Assistant Code"}]},"reason":{"coding":[`)
-		w.coding2(bbVar, "carr_line_rdcd_pmt_phys_astn_c", "0", "N/A")
-		w.raw(`]}},`)
-	case Outpatient, HHA:
-		w.adjReason("rev_cntr_1st_ansi_cd", "Revenue Center 1st ANSI Code", "CO45", false)
-		w.raw(`,`)
-		if c.Type == Outpatient {
-			w.adjReason("rev_cntr_2nd_ansi_cd", "Revenue Center 2nd ANSI Code", "PR1", false)
-			w.raw(`,`)
-		}
-	}
-	for j := range it.Amounts {
-		if j > 0 {
-			w.raw(`,`)
-		}
-		a := &x.lineDefs[j]
-		switch a.name {
-		case "line_nch_pmt_amt":
-			w.raw(`{"extension":[`)
-			w.extCoding("line_pmt_80_100_cd", "0", "80%")
-			w.raw(`],`)
-			w.b = w.adjAmountBody(w.b, a, it.Amounts[j].Value, false)
-		case "cvrd_d_plan_pd_amt":
-			w.raw(`{`)
-			w.b = w.adjAmountBodyReason(w.b, a, it.Amounts[j].Value)
-		default:
-			w.adjAmount(a, it.Amounts[j].Value, false)
-		}
-	}
+	w.lineAdjudications(c.Type, it, x, false)
 	if c.Type == Carrier || c.Type == DME {
 		w.raw(`,`)
 		w.adjReasonDisp("line_prcsg_ind_cd", "Line Processing Indicator Code", "A", "Allowed", false)
@@ -621,9 +447,6 @@ func (w *jw) extMoneyStr(v, val string, r4 bool) {
 	w.raw(v)
 	w.raw(`","valueMoney":{"value":`)
 	w.raw(val)
-	if r4 {
-		w.raw(moneyR4 + `}`)
-	} else {
-		w.raw(moneySTU3 + `}`)
-	}
+	w.moneyEnd(r4)
+	w.raw(`}`)
 }

@@ -118,6 +118,11 @@ func (w *jw) extIdentifier(v, val string) {
 func (w *jw) money(c int64, r4 bool) {
 	w.raw(`{"value":`)
 	w.b = appendCents(w.b, c)
+	w.moneyEnd(r4)
+}
+
+// moneyEnd writes the currency members that follow a money value.
+func (w *jw) moneyEnd(r4 bool) {
 	if r4 {
 		w.raw(moneyR4)
 	} else {
