@@ -166,11 +166,7 @@ func keysSignSnippetCmd() *Command {
 						return err
 					}
 				}
-				if f.json() {
-					return admJSON(env.Stdout, map[string]string{"signature": b64})
-				}
-				_, err = fmt.Fprintln(env.Stdout, b64)
-				return err
+				return admPrintValue(env, f, "signature", b64)
 			}
 		})
 }
@@ -428,11 +424,7 @@ func jwtCmd() *Command {
 				if err != nil {
 					return err
 				}
-				if f.json() {
-					return admJSON(env.Stdout, map[string]string{"jwt": jwt})
-				}
-				_, err = fmt.Fprintln(env.Stdout, jwt)
-				return err
+				return admPrintValue(env, f, "jwt", jwt)
 			}
 		})
 }
@@ -554,4 +546,14 @@ func orgCreateCmd() *Command {
 				return f.emit(env, o, []string{"ORGANIZATION ID", "NAME", "NPI"}, [][]string{{o.ID, o.Name, o.NPI}})
 			}
 		})
+}
+
+// admPrintValue prints one value: as {"key": value} with --output json, else alone on a line,
+// so scripts can capture it with $(…).
+func admPrintValue(env *Env, f *admFlags, key, value string) error {
+	if f.json() {
+		return admJSON(env.Stdout, map[string]string{key: value})
+	}
+	_, err := fmt.Fprintln(env.Stdout, value)
+	return err
 }
