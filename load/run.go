@@ -576,7 +576,16 @@ func (r *Run) Commit(ctx context.Context) (Manifest, error) {
 		// next attempt of this run id (or CleanStale) finishes the rollback.
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		if rerr := rollBack(cctx, r.sink, r.o.RunID); rerr != nil {
+		committed, rerr := rollBack(cctx, r.sink, r.o.RunID)
+		if committed && rerr == nil && r.ownsSuccess(cctx, m) {
+			// The error came after our _SUCCESS reached the store (a reply lost on the
+			// way back): the run is committed and readers may already use it.
+			r.tidyLocked(cctx)
+			r.state = runDone
+			r.cancel()
+			return m, nil
+		}
+		if rerr != nil {
 			err = fmt.Errorf("%w (rollback incomplete: %v)", err, rerr)
 		}
 		return Manifest{}, r.failLocked(err)
@@ -634,10 +643,22 @@ func (r *Run) publishLocked(ctx context.Context, m Manifest) (mutated bool, err 
 	if err := putObject(ctx, r.sink, dir+"/"+SuccessName, []byte("manifest_sha256="+hex.EncodeToString(sum[:])+"\n")); err != nil {
 		return true, fmt.Errorf("load: write %s: %w", r.sink.URL(dir+"/"+SuccessName), err)
 	}
-	// The run is committed; what follows is tidying.
-	_ = r.sink.Delete(ctx, dir+"/"+PublishingName)
-	_ = r.sink.DeletePrefix(ctx, r.stagingPrefix())
+	// The run is committed; what follows is tidying. A leftover intent record next to
+	// _SUCCESS is harmless: rollBack never touches a committed run, it only removes it.
+	r.tidyLocked(ctx)
 	return true, nil
+}
+
+// tidyLocked removes the intent record and the staging area of a committed run.
+func (r *Run) tidyLocked(ctx context.Context) {
+	_ = r.sink.Delete(ctx, RunDir(r.o.RunID)+"/"+PublishingName)
+	_ = r.sink.DeletePrefix(ctx, r.stagingPrefix())
+}
+
+// ownsSuccess reports whether the run's committed manifest is the one this attempt wrote.
+func (r *Run) ownsSuccess(ctx context.Context, m Manifest) bool {
+	got, err := ReadManifest(ctx, r.sink, r.o.RunID)
+	return err == nil && got.CommittedAt == m.CommittedAt && len(got.Files) == len(m.Files)
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -755,16 +776,46 @@ func CleanStale(ctx context.Context, s sink.Sink, olderThan time.Duration, now t
 		if name != PublishingName || id == keep || !o.ModTime.Before(cutoff) {
 			continue
 		}
-		errs = append(errs, rollBack(ctx, s, id))
+		if _, err := rollBack(ctx, s, id); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// RollBack unpublishes run id's unfinished publish: see rollBack. It reports committed
+// (and changes nothing but a leftover intent record) when the run has a _SUCCESS marker.
+// The caller must make sure no other process is publishing that run id (the run lock).
+func RollBack(ctx context.Context, s sink.Sink, runID string) (committed bool, err error) {
+	if !runIDRe.MatchString(runID) {
+		return false, fmt.Errorf("%w: run id %q", ErrInvalidOptions, runID)
+	}
+	return rollBack(ctx, s, runID)
 }
 
 // rollBack unpublishes a run whose publish never finished: its files (from the intent and
 // any earlier manifest) and its manifest are deleted; the intent goes last so a failed
 // rollback is retried by the next cleaner.
-func rollBack(ctx context.Context, s sink.Sink, runID string) error {
+//
+// A run with _SUCCESS is committed and is never rolled back, whatever else lies beside it:
+// publish deletes an earlier _SUCCESS before it writes the intent, so an intent next to a
+// _SUCCESS is only the leftover of a tidy-up that failed after the commit. Only that
+// leftover (and the run's staging) is removed.
+func rollBack(ctx context.Context, s sink.Sink, runID string) (committed bool, err error) {
 	dir := RunDir(runID)
+	switch ok, err := sink.Exists(ctx, s, dir+"/"+SuccessName); {
+	case err != nil:
+		return false, err
+	case ok:
+		if _, err := ReadManifest(ctx, s, runID); err != nil {
+			// Never guess about a committed run: leave it for a human.
+			return true, fmt.Errorf("load: run %s has %s but its manifest is unreadable; not touching it: %w", runID, SuccessName, err)
+		}
+		if err := s.DeletePrefix(ctx, StagingDir+"/"+runID+"/"); err != nil {
+			return true, err
+		}
+		return true, s.Delete(ctx, dir+"/"+PublishingName)
+	}
 	keys := map[string]bool{}
 	for _, name := range []string{PublishingName, ManifestName} {
 		m, err := readManifest(ctx, s, dir+"/"+name)
@@ -772,7 +823,7 @@ func rollBack(ctx context.Context, s sink.Sink, runID string) error {
 			continue
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		for _, f := range m.Files {
 			keys[f.Key] = true
@@ -780,13 +831,16 @@ func rollBack(ctx context.Context, s sink.Sink, runID string) error {
 	}
 	for _, k := range sortedKeys(keys) {
 		if err := s.Delete(ctx, k); err != nil {
-			return err
+			return false, err
 		}
 	}
-	for _, name := range []string{SuccessName, ManifestName, PublishingName} {
+	if err := s.DeletePrefix(ctx, StagingDir+"/"+runID+"/"); err != nil {
+		return false, err
+	}
+	for _, name := range []string{ManifestName, PublishingName} {
 		if err := s.Delete(ctx, dir+"/"+name); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return false, nil
 }
