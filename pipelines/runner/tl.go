@@ -143,7 +143,7 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 
 // transformLoad streams transform into a load run, commits it, then moves the watermark.
 func (r *Runner) transformLoad(ctx context.Context, group, jobID string, m *export.Manifest, files []extract.File, gs *GroupSummary) error {
-	run, since, err := r.newRun(group, jobID, m)
+	run, since, err := r.newRun(ctx, group, jobID, m)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,12 @@ func (r *Runner) transformLoad(ctx context.Context, group, jobID string, m *expo
 	return r.commit(ctx, run, group, jobID, since, m, gs)
 }
 
-func (r *Runner) newRun(group, jobID string, m *export.Manifest) (*load.Run, time.Time, error) {
+func (r *Runner) newRun(ctx context.Context, group, jobID string, m *export.Manifest) (*load.Run, time.Time, error) {
+	// `dpcetl load` reaches here without the export stage: an interrupted publish must be
+	// undone (or finished) before a new run id publishes.
+	if err := r.recoverPending(ctx, group); err != nil {
+		return nil, time.Time{}, err
+	}
 	st, err := export.LoadState(r.jobsDir(), group)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -228,9 +233,12 @@ func (r *Runner) advance(ctx context.Context, p pending) error {
 	return r.sink.Delete(ctx, pendingKey(p.Group))
 }
 
-// recoverPending finishes what a killed process left between commit and watermark: if
-// the pending run committed, the watermark moves to it; if not, the record is dropped
-// (the next attempt at the same window reuses the run id and replaces any partial files).
+// recoverPending finishes what a killed process left between the pending record and the
+// watermark: if the pending run committed, the watermark moves to it; if not, whatever it
+// published is rolled back before the record is dropped. The next attempt may have another
+// run id (a full rerun on another UTC day, full then incremental), so leaving the partial
+// files for it to replace would show them beside its own. The run lock guarantees that the
+// pending run's process is gone.
 func (r *Runner) recoverPending(ctx context.Context, group string) error {
 	var p pending
 	ok, err := getJSON(ctx, r.sink, pendingKey(group), &p)
@@ -250,6 +258,15 @@ func (r *Runner) recoverPending(ctx context.Context, group string) error {
 		}
 		return r.sink.Delete(ctx, pendingKey(group))
 	case errors.Is(err, sink.ErrNotExist):
+		committed, err := load.RollBack(ctx, r.sink, p.RunID)
+		if err != nil {
+			return fmt.Errorf("roll back run %s interrupted mid-publish (the next run retries): %w", p.RunID, err)
+		}
+		if committed {
+			// _SUCCESS appeared between the two reads: never undo a committed run.
+			return r.recoverPending(ctx, group)
+		}
+		r.log.Warn("rolled back a run interrupted before it committed", "group", group, "run", p.RunID)
 		return r.sink.Delete(ctx, pendingKey(group))
 	}
 	return err
@@ -348,7 +365,7 @@ func (r *Runner) Load(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return fmt.Errorf("%w: no transformed tables for job %s of group %s in %s: run 'dpcetl transform' first", config.ErrInvalid, job.ID, group, dir)
 		}
-		run, since, err := r.newRun(group, job.ID, job.Manifest)
+		run, since, err := r.newRun(ctx, group, job.ID, job.Manifest)
 		if err != nil {
 			return err
 		}
