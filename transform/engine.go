@@ -596,9 +596,8 @@ func (w *worker) quarantineErr(ctx context.Context, rs *runState, src Source, li
 
 func (w *worker) quarantineDetail(ctx context.Context, rs *runState, src Source, line []byte, msg, detail string) error {
 	n := rs.quarantined.Add(1)
-	if mc := w.e.opts.maxCount; mc >= 0 && n > mc {
-		return fmt.Errorf("%w: %s line %d: %s", ErrQuarantineThreshold, src.Name, w.lineNo, msg)
-	}
+	// The line that crosses the threshold is quarantined too: the error sends people to
+	// the quarantine file, which must then hold it.
 	if q := w.e.opts.quarantine; q != nil {
 		rec := QuarantineRecord{File: src.Name, Line: w.lineNo, Err: detail, Raw: append([]byte(nil), line...)}
 		rs.qMu.Lock()
@@ -607,6 +606,9 @@ func (w *worker) quarantineDetail(ctx context.Context, rs *runState, src Source,
 		if err != nil {
 			return fmt.Errorf("transform: quarantine %s line %d: %w", src.Name, w.lineNo, err)
 		}
+	}
+	if mc := w.e.opts.maxCount; mc >= 0 && n > mc {
+		return fmt.Errorf("%w: %s line %d: %s", ErrQuarantineThreshold, src.Name, w.lineNo, msg)
 	}
 	return nil
 }

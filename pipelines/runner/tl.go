@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -81,7 +83,15 @@ func (q *quarantineFile) Put(_ context.Context, rec transform.QuarantineRecord) 
 		}
 		q.f, q.w = f, bufio.NewWriter(f)
 	}
-	b, err := json.Marshal(map[string]any{"file": rec.File, "line": rec.Line, "error": rec.Err, "raw": string(rec.Raw)})
+	line := map[string]any{"file": rec.File, "line": rec.Line, "error": rec.Err}
+	if utf8.Valid(rec.Raw) {
+		line["raw"] = string(rec.Raw)
+	} else {
+		// JSON strings cannot carry invalid UTF-8 (encoding/json would turn it into U+FFFD):
+		// keep the exact bytes, base64-encoded.
+		line["raw_base64"] = base64.StdEncoding.EncodeToString(rec.Raw)
+	}
+	b, err := json.Marshal(line)
 	if err != nil {
 		return err
 	}
