@@ -1,0 +1,5 @@
+//go:build !linux
+
+package lock
+
+func procStart(int) string { return "" }
