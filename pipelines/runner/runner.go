@@ -18,6 +18,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/load/lock"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
@@ -65,6 +66,8 @@ type Runner struct {
 
 	limOnce sync.Once
 	lim     *retry.Limiter
+
+	destLock *lock.Lock // held while a stage runs (lock.go)
 }
 
 // DemoPatients is how many patients the embedded sandbox gets by default.

@@ -15,7 +15,12 @@ import (
 // then the watermark. Transform streams straight into load (no intermediate files).
 func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	sum := r.newSummary()
-	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
+	release, err := r.lock(ctx, "dpcetl run")
+	if err != nil {
+		return sum, err
+	}
+	defer release()
+	err = r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
 		job, err := r.export(ctx, group, gs)
 		if err != nil {
 			return err
@@ -47,7 +52,12 @@ func (r *Runner) finish(ctx context.Context, err error) error {
 // same request (idempotent: calling it twice starts one job).
 func (r *Runner) ExportStart(ctx context.Context) (*Summary, error) {
 	sum := r.newSummary()
-	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
+	release, err := r.lock(ctx, "dpcetl export start")
+	if err != nil {
+		return sum, err
+	}
+	defer release()
+	err = r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
 		req, err := r.request(ctx, group, gs)
 		if err != nil {
 			return err
@@ -96,7 +106,12 @@ func (r *Runner) savedJob(group string) (*export.State, error) {
 // job runs, and saves the manifest of a completed job for the download stage.
 func (r *Runner) ExportStatus(ctx context.Context) (*Summary, error) {
 	sum := r.newSummary()
-	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
+	release, err := r.lock(ctx, "dpcetl export status")
+	if err != nil {
+		return sum, err
+	}
+	defer release()
+	err = r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
 		st, err := r.savedJob(group)
 		if err != nil {
 			return err
@@ -146,7 +161,12 @@ func isGone(err error) bool {
 // ExportWait waits for each group's job, starting it when none is saved.
 func (r *Runner) ExportWait(ctx context.Context) (*Summary, error) {
 	sum := r.newSummary()
-	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
+	release, err := r.lock(ctx, "dpcetl export wait")
+	if err != nil {
+		return sum, err
+	}
+	defer release()
+	err = r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
 		_, err := r.export(ctx, group, gs)
 		return err
 	})
@@ -174,7 +194,12 @@ func (r *Runner) completedJob(group string, gs *GroupSummary) (*export.Job, erro
 // Download fetches and verifies the files of each group's completed job (resumable).
 func (r *Runner) Download(ctx context.Context) (*Summary, error) {
 	sum := r.newSummary()
-	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
+	release, err := r.lock(ctx, "dpcetl download")
+	if err != nil {
+		return sum, err
+	}
+	defer release()
+	err = r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
 		job, err := r.completedJob(group, gs)
 		if err != nil {
 			return err

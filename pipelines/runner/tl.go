@@ -212,6 +212,9 @@ func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string,
 	defer func() { gs.Durations["load"] += r.now().Sub(start).Seconds() }()
 	id := runID(group, since, m.TransactionTime, r.cfg.Since)
 	p := pending{Group: group, JobID: jobID, RunID: id, ExportDate: m.TransactionTime.UTC().Format(time.DateOnly), Since: since, TransactionTime: m.TransactionTime}
+	if err := r.checkLock(); err != nil {
+		return err
+	}
 	if err := putJSON(ctx, r.sink, pendingKey(group), p); err != nil {
 		return err
 	}
@@ -286,7 +289,12 @@ func (r *Runner) recoverPending(ctx context.Context, group string) error {
 // Arrow IPC streams in the state directory for `dpcetl load`.
 func (r *Runner) Transform(ctx context.Context) (*Summary, error) {
 	sum := r.newSummary()
-	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
+	release, err := r.lock(ctx, "dpcetl transform")
+	if err != nil {
+		return sum, err
+	}
+	defer release()
+	err = r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
 		job, err := r.completedJob(group, gs)
 		if err != nil {
 			return err
@@ -365,7 +373,12 @@ func (i *ipcFile) close() error {
 // Load writes each group's transformed tables as Parquet, commits, then advances the watermark.
 func (r *Runner) Load(ctx context.Context) (*Summary, error) {
 	sum := r.newSummary()
-	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
+	release, err := r.lock(ctx, "dpcetl load")
+	if err != nil {
+		return sum, err
+	}
+	defer release()
+	err = r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
 		job, err := r.completedJob(group, gs)
 		if err != nil {
 			return err
