@@ -21,6 +21,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/dpcetl/dpcetl/load/killpoint"
 	"github.com/dpcetl/dpcetl/load/parquet"
 	"github.com/dpcetl/dpcetl/load/sink"
 )
@@ -625,11 +626,13 @@ func (r *Run) publishLocked(ctx context.Context, m Manifest) (mutated bool, err 
 	if err := putObject(ctx, r.sink, dir+"/"+PublishingName, body); err != nil {
 		return true, fmt.Errorf("load: commit run %s: record intent: %w", r.o.RunID, err)
 	}
+	killpoint.Reach("publish.intent")
 	for _, f := range m.Files {
 		if err := r.sink.Rename(ctx, r.stagingPrefix()+f.Key, f.Key); err != nil {
 			return true, fmt.Errorf("load: publish %s: %w", r.sink.URL(f.Key), err)
 		}
 		delete(old, f.Key)
+		killpoint.Reach("publish.rename")
 	}
 	for _, k := range sortedKeys(old) {
 		if err := r.sink.Delete(ctx, k); err != nil {
@@ -639,10 +642,12 @@ func (r *Run) publishLocked(ctx context.Context, m Manifest) (mutated bool, err 
 	if err := putObject(ctx, r.sink, dir+"/"+ManifestName, body); err != nil {
 		return true, fmt.Errorf("load: write manifest of run %s: %w", r.o.RunID, err)
 	}
+	killpoint.Reach("publish.manifest")
 	sum := sha256.Sum256(body)
 	if err := putObject(ctx, r.sink, dir+"/"+SuccessName, []byte("manifest_sha256="+hex.EncodeToString(sum[:])+"\n")); err != nil {
 		return true, fmt.Errorf("load: write %s: %w", r.sink.URL(dir+"/"+SuccessName), err)
 	}
+	killpoint.Reach("publish.success")
 	// The run is committed; what follows is tidying. A leftover intent record next to
 	// _SUCCESS is harmless: rollBack never touches a committed run, it only removes it.
 	r.tidyLocked(ctx)

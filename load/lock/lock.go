@@ -34,7 +34,7 @@ type Owner struct {
 	ProcStart string    `json:"proc_start,omitempty"` // kernel start time of PID (Linux): tells pid reuse apart
 	Started   time.Time `json:"started_at"`
 	Command   string    `json:"command,omitempty"`
-	Token     string    `json:"token"`                // random per acquire: who may renew and release
+	Token     string    `json:"token"`               // random per acquire: who may renew and release
 	Expires   time.Time `json:"expires_at,omitzero"` // leases only
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/download"
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/load/killpoint"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 )
 
@@ -63,7 +64,7 @@ func (r *Runner) exportClient() *export.Client {
 		pi = min(pi, 100*time.Millisecond)
 	}
 	return export.New(r.creds.BaseURL, r.hc,
-		export.WithProgress(r.opts.Progress),
+		export.WithProgress(r.progress()),
 		export.WithLimiter(r.limiter()),
 		export.WithClock(r.now),
 		export.WithPollBackoff(retry.Policy{Base: pi, Max: max(pi, 4*pi), Jitter: 0.2}),
@@ -75,10 +76,25 @@ func (r *Runner) downloader() *download.Downloader {
 	return download.New(r.hc, r.filesDir(),
 		download.WithConcurrency(r.cfg.Concurrency),
 		download.WithLimiter(r.limiter()),
-		download.WithProgress(r.opts.Progress),
+		download.WithProgress(r.progress()),
 		download.WithClock(r.now),
 		download.WithRetry(r.retryPolicy()),
 	)
+}
+
+// progress is the configured progress callback, with kill points "extract.{event kind}"
+// (extract.job.progress, extract.file.bytes, …) when the chaos suite asks for them.
+func (r *Runner) progress() extract.Progress {
+	p := r.opts.Progress
+	if !killpoint.Enabled() {
+		return p
+	}
+	return func(e extract.Event) {
+		killpoint.Reach("extract." + string(e.Kind))
+		if p != nil {
+			p(e)
+		}
+	}
 }
 
 // request is the export request of a group: its since is the committed watermark in

@@ -23,6 +23,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/load"
+	"github.com/dpcetl/dpcetl/load/killpoint"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/schemas"
@@ -162,6 +163,7 @@ func (r *Runner) transformLoad(ctx context.Context, group, jobID string, m *expo
 	var loadSecs float64
 	err = r.transform(ctx, group, jobID, m, files, gs, func(b transform.Batch) error {
 		defer b.Record.Release()
+		killpoint.Reach("transform.batch")
 		t0 := r.now()
 		err := run.Write(ctx, b.Table, b.Record)
 		mu.Lock()
@@ -218,10 +220,12 @@ func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string,
 	if err := putJSON(ctx, r.sink, pendingKey(group), p); err != nil {
 		return err
 	}
+	killpoint.Reach("commit.pending")
 	man, err := run.Commit(ctx)
 	if err != nil {
 		return err
 	}
+	killpoint.Reach("commit.committed")
 	for t, n := range man.Tables {
 		gs.Rows[t] += int64(n)
 	}
@@ -243,6 +247,7 @@ func (r *Runner) advance(ctx context.Context, p pending) error {
 	if err := putJSON(ctx, r.sink, WatermarkKey(p.Group), wm); err != nil {
 		return err
 	}
+	killpoint.Reach("commit.watermark")
 	return r.sink.Delete(ctx, pendingKey(p.Group))
 }
 
