@@ -4,7 +4,7 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: demo test bench lint build tools sandbox
+.PHONY: demo test bench lint build tools sandbox chaos
 
 demo: ## run the whole pipeline on the embedded DPC sandbox; Parquet lands in ./dpcetl-out
 	$(GO) run ./cmd/dpcetl run
