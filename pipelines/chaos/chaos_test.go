@@ -6,11 +6,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -37,8 +38,9 @@ import (
 )
 
 var (
-	patients = flag.Int("chaos.patients", 2400, "patients in the sandbox")
-	groupsN  = flag.Int("chaos.groups", 4, "attribution groups (practitioners)")
+	patients = flag.Int("chaos.patients", 2000, "patients in the sandbox")
+	groupsN  = flag.Int("chaos.groups", 8, "attribution groups (practitioners)")
+	perCase  = flag.Int("chaos.case-groups", 2, "groups each case exports (rotating through all of them)")
 	seed     = flag.Uint64("chaos.seed", 18, "seed of the random kill delays and fault probabilities")
 	report   = flag.String("chaos.report", "../../bench/chaos.md", "where the results table is written")
 )
@@ -60,7 +62,8 @@ type suite struct {
 	root   string
 	srv    *dpctest.Server
 	s3     *s3test.Server
-	groups []string
+	groups []string // every group of the sandbox
+	cur    []string // the groups of the current case
 	creds  dpctest.Credentials
 	tok    string
 	key    string
@@ -68,7 +71,8 @@ type suite struct {
 	n      int
 
 	ndjson  map[string]map[string]int            // table → group → resources in the NDJSON
-	base    map[string]map[string]map[string]int // table → group → row fingerprint → count (clean run)
+	base    map[string]map[string]map[uint64]int // table → group → row fingerprint → count (clean run)
+	hseed   maphash.Seed
 	runTime time.Duration                        // a clean run's wall time
 	results []result
 }
@@ -94,8 +98,8 @@ func TestChaos(t *testing.T) {
 	start := time.Now()
 	s := setup(t)
 	s.baseline()
-	s.killScenarios(s.fileDest)
-	s.killScenarios(s.s3Dest)
+	s.killScenarios(s.fileDest, false)
+	s.killScenarios(s.s3Dest, true)
 	s.s3KillScenarios()
 	s.faultScenarios()
 	s.write(time.Since(start))
@@ -125,7 +129,7 @@ func setup(t *testing.T) *suite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &suite{t: t, bin: bin, root: root, srv: srv, creds: creds, rng: rand.New(rand.NewPCG(*seed, 18))}
+	s := &suite{t: t, bin: bin, root: root, srv: srv, creds: creds, rng: rand.New(rand.NewPCG(*seed, 18)), hseed: maphash.MakeSeed()}
 	for _, g := range sd.Groups {
 		s.groups = append(s.groups, g.GroupID)
 	}
@@ -203,17 +207,26 @@ func (s *suite) countNDJSON() map[string]map[string]int {
 }
 
 func (s *suite) fileDest() dest {
-	s.n++
+	s.next()
 	dir := filepath.Join(s.root, fmt.Sprintf("out-%03d", s.n))
 	return dest{kind: "file", url: dir, dir: dir}
 }
 
 func (s *suite) s3Dest() dest {
-	s.n++
+	s.next()
 	p := fmt.Sprintf("lake-%03d", s.n)
 	return dest{kind: "s3", url: s.s3.URL(p), prefix: p, env: []string{
 		"AWS_ACCESS_KEY_ID=" + s.s3.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s.s3.SecretKey, "AWS_REGION=" + s.s3.Region,
 		"AWS_EC2_METADATA_DISABLED=true"}}
+}
+
+// next starts a case: a new number and the next groups in turn.
+func (s *suite) next() {
+	s.n++
+	s.cur = nil
+	for i := range min(*perCase, len(s.groups)) {
+		s.cur = append(s.cur, s.groups[(s.n*(*perCase)+i)%len(s.groups)])
+	}
 }
 
 func (s *suite) sink(d dest) sink.Sink {
@@ -242,7 +255,7 @@ since: %s
 poll_interval: 50ms
 max_attempts: 3
 concurrency: 4
-`, s.srv.BaseURL(), s.tok, s.key, s.creds.KeyID, strings.Join(s.groups, ", "), d.url, state, mode)
+`, s.srv.BaseURL(), s.tok, s.key, s.creds.KeyID, strings.Join(s.cur, ", "), d.url, state, mode)
 	p := filepath.Join(s.root, fmt.Sprintf("cfg-%03d-%s.yaml", s.n, mode))
 	if err := os.WriteFile(p, []byte(y), 0o600); err != nil {
 		s.t.Fatal(err)
@@ -304,12 +317,13 @@ func (s *suite) complete(cfg string, d dest) (int, proc) {
 
 func (s *suite) baseline() {
 	d := s.fileDest()
+	s.cur = s.groups // the clean run exports every group: the reference for all cases
 	state := filepath.Join(s.root, fmt.Sprintf("state-%03d", s.n))
 	p := s.run(s.config(d, state, "incremental"), nil, nil)
 	if p.code != 0 {
 		s.t.Fatalf("clean run: exit %d\n%s", p.code, p.stderr)
 	}
-	s.runTime = p.duration
+	s.runTime = p.duration * time.Duration(*perCase) / time.Duration(len(s.groups))
 	r := result{section: "baseline", dest: "file", name: "clean run", reached: true}
 	s.base = s.check(d, &r)
 	if len(r.problems) > 0 {
@@ -331,7 +345,7 @@ func (s *suite) baseline() {
 var dataKey = regexp.MustCompile(`^([^_./][^/]*)/export_date=[^/]+/group=([^/]+)/[^/]+$`)
 
 // check verifies the destination as a reader would find it and returns its rows.
-func (s *suite) check(d dest, r *result) map[string]map[string]map[string]int {
+func (s *suite) check(d dest, r *result) map[string]map[string]map[uint64]int {
 	ctx := context.Background()
 	snk := s.sink(d)
 	defer snk.Close()
@@ -389,7 +403,7 @@ func (s *suite) check(d dest, r *result) map[string]map[string]map[string]int {
 		}
 	}
 	seen := map[string]bool{}
-	rows := map[string]map[string]map[string]int{}
+	rows := map[string]map[string]map[uint64]int{}
 	ids := map[string]map[string]map[string]int{}
 	for _, k := range visible {
 		seen[k] = true
@@ -410,7 +424,7 @@ func (s *suite) check(d dest, r *result) map[string]map[string]map[string]int {
 		}
 	}
 	// Watermarks: present, on a committed run, never ahead of it; no pending record left.
-	for _, g := range s.groups {
+	for _, g := range s.cur {
 		wm, err := runner.ReadWatermark(ctx, snk, g)
 		if err != nil || wm == nil {
 			bad("group %s: no watermark (%v)", g, err)
@@ -428,7 +442,7 @@ func (s *suite) check(d dest, r *result) map[string]map[string]map[string]int {
 	}
 	// Resource tables against the sandbox's NDJSON: every id once.
 	for tbl, want := range s.ndjson {
-		for _, g := range s.groups {
+		for _, g := range s.cur {
 			got := ids[tbl][g]
 			n, dupIDs := 0, 0
 			for _, c := range got {
@@ -441,8 +455,8 @@ func (s *suite) check(d dest, r *result) map[string]map[string]map[string]int {
 		}
 	}
 	if s.base != nil {
-		for tbl, gs := range unionKeys(s.base, rows) {
-			for g := range gs {
+		for tbl := range unionKeys(s.base, rows) {
+			for _, g := range s.cur {
 				b, got := s.base[tbl][g], rows[tbl][g]
 				for fp, n := range b {
 					r.lost += max(0, n-got[fp])
@@ -463,9 +477,9 @@ func (s *suite) check(d dest, r *result) map[string]map[string]map[string]int {
 	return rows
 }
 
-func unionKeys(a, b map[string]map[string]map[string]int) map[string]map[string]bool {
+func unionKeys(a, b map[string]map[string]map[uint64]int) map[string]map[string]bool {
 	out := map[string]map[string]bool{}
-	for _, m := range []map[string]map[string]map[string]int{a, b} {
+	for _, m := range []map[string]map[string]map[uint64]int{a, b} {
 		for tbl, gs := range m {
 			if out[tbl] == nil {
 				out[tbl] = map[string]bool{}
@@ -481,7 +495,7 @@ func unionKeys(a, b map[string]map[string]map[string]int) map[string]map[string]
 // readRows reads a Parquet file with parquet-go (not the writer's library) and counts a
 // fingerprint of each row (volatile columns left out) and the ids of resource tables.
 func (s *suite) readRows(ctx context.Context, snk sink.Sink, key, table, group string,
-	rows, ids map[string]map[string]map[string]int, bad func(string, ...any)) {
+	rows map[string]map[string]map[uint64]int, ids map[string]map[string]map[string]int, bad func(string, ...any)) {
 	rc, err := snk.Get(ctx, key)
 	if err != nil {
 		bad("read %s: %v", key, err)
@@ -508,32 +522,47 @@ func (s *suite) readRows(ctx context.Context, snk sink.Sink, key, table, group s
 			idCol = i
 		}
 	}
-	add := func(m map[string]map[string]map[string]int, k string) {
-		if m[table] == nil {
-			m[table] = map[string]map[string]int{}
-		}
-		if m[table][group] == nil {
-			m[table][group] = map[string]int{}
-		}
-		m[table][group][k]++
+	if rows[table] == nil {
+		rows[table] = map[string]map[uint64]int{}
 	}
+	if rows[table][group] == nil {
+		rows[table][group] = map[uint64]int{}
+	}
+	fps := rows[table][group]
+	var idm map[string]int
+	if idCol >= 0 {
+		if ids[table] == nil {
+			ids[table] = map[string]map[string]int{}
+		}
+		if ids[table][group] == nil {
+			ids[table][group] = map[string]int{}
+		}
+		idm = ids[table][group]
+	}
+	var h maphash.Hash
+	h.SetSeed(s.hseed)
 	for _, rg := range f.RowGroups() {
 		rr := rg.Rows()
 		buf := make([]pgo.Row, 256)
 		for {
 			n, err := rr.ReadRows(buf)
 			for _, row := range buf[:n] {
-				h := sha256.New()
+				h.Reset()
 				for _, v := range row {
-					if skip[v.Column()] {
+					c := v.Column()
+					if skip[c] {
 						continue
 					}
-					if idCol >= 0 && v.Column() == idCol {
-						add(ids, v.String())
+					if c == idCol {
+						idm[string(v.ByteArray())]++
 					}
-					fmt.Fprintf(h, "%d:%d:%s|", v.Column(), v.Kind(), v.String())
+					h.Write([]byte{byte(c), byte(c >> 8), byte(v.Kind()), byte(v.RepetitionLevel()), byte(v.DefinitionLevel())})
+					if !v.IsNull() {
+						h.Write(v.Bytes())
+					}
+					h.WriteByte(0xff)
 				}
-				add(rows, string(h.Sum(nil)))
+				fps[h.Sum64()]++
 			}
 			if err == io.EOF {
 				break
@@ -552,7 +581,7 @@ func (s *suite) wmNotAhead(d dest, r *result) {
 	ctx := context.Background()
 	snk := s.sink(d)
 	defer snk.Close()
-	for _, g := range s.groups {
+	for _, g := range s.cur {
 		wm, err := runner.ReadWatermark(ctx, snk, g)
 		if err != nil {
 			r.problems = append(r.problems, fmt.Sprintf("after the kill: watermark of %s: %v", g, err))
@@ -638,22 +667,41 @@ var (
 	randomSection = "random kill -9"
 )
 
-func (s *suite) killScenarios(newDest func() dest) {
-	for _, p := range samePoints {
+// killScenarios runs every kill point on newDest's destination; with short, a subset
+// (the load side, where the destination matters, plus a few of the rest).
+func (s *suite) killScenarios(newDest func() dest, short bool) {
+	pick := func(pts []string, keep ...string) []string {
+		if !short {
+			return pts
+		}
+		var out []string
+		for _, p := range pts {
+			if slices.Contains(keep, p) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	for _, p := range pick(samePoints, "extract.job.progress", "extract.file.bytes@3", "transform.batch@25", "commit.pending",
+		"publish.intent", "publish.rename", "publish.rename@6", "publish.manifest", "publish.success", "commit.committed", "commit.watermark") {
 		s.killCase("kill points", newDest, killCase{first: "incremental", then: "incremental", point: p})
 	}
-	for _, p := range fullPoints {
+	for _, p := range pick(fullPoints, "publish.rename@3", "commit.committed") {
 		s.killCase("kill points", newDest, killCase{first: "full", then: "full", point: p})
 	}
-	for _, p := range fullToIncPts {
+	for _, p := range pick(fullToIncPts, "publish.rename@2", "publish.success") {
 		s.killCase("mode switch", newDest, killCase{first: "full", then: "incremental", point: p})
 	}
 	// Only kills before the incremental run commits: after it, a full rerun adds a second
 	// full snapshot, as full mode is meant to.
-	for _, p := range incToFullPts {
+	for _, p := range pick(incToFullPts, "commit.pending", "publish.rename@2") {
 		s.killCase("mode switch", newDest, killCase{first: "incremental", then: "full", point: p})
 	}
-	for range randomKills {
+	n := randomKills
+	if short {
+		n /= 2
+	}
+	for range n {
 		delay := time.Duration(s.rng.Int64N(int64(s.runTime))) + 20*time.Millisecond
 		s.killCase(randomSection, newDest, killCase{first: "incremental", then: "incremental", delay: delay})
 	}
@@ -718,8 +766,12 @@ func (s *suite) faultScenarios() {
 		{"mixed (p=0.05 each) + kill at publish.rename@3", mixed(0.05), "publish.rename@3"},
 		{"mixed (p=0.05 each) + kill at extract.file.bytes@5", mixed(0.05), "extract.file.bytes@5"},
 	}
-	for _, c := range cases {
-		for _, newDest := range []func() dest{s.fileDest, s.s3Dest} {
+	for i, c := range cases {
+		dests := []func() dest{s.fileDest}
+		if i%3 == 0 || c.kill != "" {
+			dests = append(dests, s.s3Dest) // a third of the faults, and the mixed kills, on S3 too
+		}
+		for _, newDest := range dests {
 			d := newDest()
 			state := filepath.Join(s.root, fmt.Sprintf("state-%03d", s.n))
 			r := result{section: "faults", dest: d.kind, name: c.name}
