@@ -118,10 +118,18 @@ func (l *Lock) Release(ctx context.Context) error {
 	return err
 }
 
-// Dir locks a local directory through the file name inside it. The kernel drops the lock
-// when its holder dies, however it dies, so a stale lock file is simply taken over.
+// Dir locks a local directory through the file name inside it (see File).
 func Dir(dir, name string, self Owner) (*Lock, error) {
-	return lockFile(filepath.Join(dir, name), self)
+	return File(filepath.Join(dir, name), self)
+}
+
+// File locks the local file path (creating it and its directory). The kernel drops the
+// lock when its holder dies, however it dies, so a stale lock file is simply taken over.
+func File(path string, self Owner) (*Lock, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return lockFile(path, self)
 }
 
 // Sink locks a destination: through a local lock file at key for a file sink, through a
@@ -132,11 +140,7 @@ func Sink(ctx context.Context, s sink.Sink, key string, self Owner, ttl time.Dur
 	}
 	switch v := s.(type) {
 	case interface{ Root() string }:
-		path := filepath.Join(v.Root(), filepath.FromSlash(key))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, err
-		}
-		return lockFile(path, self)
+		return File(filepath.Join(v.Root(), filepath.FromSlash(key)), self)
 	case *sink.S3:
 		return Lease(ctx, v, key, self, ttl)
 	}

@@ -73,7 +73,7 @@ type suite struct {
 	ndjson  map[string]map[string]int            // table → group → resources in the NDJSON
 	base    map[string]map[string]map[uint64]int // table → group → row fingerprint → count (clean run)
 	hseed   maphash.Seed
-	runTime time.Duration                        // a clean run's wall time
+	runTime time.Duration // a clean run's wall time
 	results []result
 }
 

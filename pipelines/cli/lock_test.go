@@ -39,7 +39,7 @@ func TestSubprocessSecondRunExits10(t *testing.T) {
 	if r.code != cli.ExitRetryable {
 		t.Fatalf("second run: exit %d, want %d\n%s", r.code, cli.ExitRetryable, r.stderr)
 	}
-	for _, want := range []string{fmt.Sprintf("pid %d", first.Process.Pid), "dpcetl run", filepath.Join(f.stateDir, "dpcetl.lock")} {
+	for _, want := range []string{fmt.Sprintf("pid %d", first.Process.Pid), "dpcetl run", filepath.Join(f.stateDir, "locks", "group-"), f.sb.GroupIDs[0]} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("second run's error does not name %q:\n%s", want, r.stderr)
 		}
@@ -49,7 +49,7 @@ func TestSubprocessSecondRunExits10(t *testing.T) {
 	cfg2 := filepath.Join(f.dir, "second.yaml")
 	os.WriteFile(cfg2, []byte(other), 0o600)
 	r = runBinary(t, f.dir, nil, "export", "start", "--config", cfg2)
-	if r.code != cli.ExitRetryable || !strings.Contains(r.stderr, filepath.Join(f.outDir, "_state", "lock.json")) {
+	if r.code != cli.ExitRetryable || !strings.Contains(r.stderr, filepath.Join(f.outDir, "_state", "groups", f.sb.GroupIDs[0], "lock.json")) {
 		t.Fatalf("second state dir, same destination: exit %d\n%s", r.code, r.stderr)
 	}
 

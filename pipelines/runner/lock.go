@@ -2,51 +2,88 @@ package runner
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/load/lock"
 )
 
-// ErrLocked means another dpcetl run holds the state directory or the destination. It is
-// retryable (exit 10): the scheduler's next try finds the lock free once that run ends.
+// ErrLocked means another dpcetl run holds a group of this run, in the state directory or
+// in the destination. It is retryable (exit 10): the scheduler's next try finds the lock
+// free once that run ends (or once its holder is found dead).
 var ErrLocked = fmt.Errorf("another dpcetl run is in progress: %w", extract.ErrRetryable)
 
-// Lock names, beside the state (StateLockName in the state directory) and in the
-// destination (DestinationLockKey, a lease object on S3).
-const (
-	StateLockName      = "dpcetl.lock"
-	DestinationLockKey = StatePrefix + "lock.json"
-)
+// Locks are per group, so that one process per group (the scale-out model: Airflow mapped
+// tasks, one Kubernetes Job per group) may share a state directory and a destination,
+// while two runs of the same group never overlap. Everything a run touches is per group:
+// its job state, downloads, tables, quarantine, run ids, partitions, watermark and pending
+// record.
+//
+//	{state_dir}/locks/group-{sha256(group)[:16]}.lock       flock(2), holder pid/host/start
+//	{destination}/_state/groups/{group}/lock.json            file: flock(2); S3: lease object
+func stateLockPath(stateDir, group string) string {
+	h := sha256.Sum256([]byte(group))
+	return filepath.Join(stateDir, "locks", "group-"+hex.EncodeToString(h[:8])+".lock")
+}
 
-// lockTTL is how long an S3 lease outlives a holder that stopped renewing it.
-const lockTTL = lock.DefaultTTL
+// DestinationLockKey is the key of a group's lock (an S3 lease object) in the destination.
+func DestinationLockKey(group string) string {
+	return StatePrefix + "groups/" + url.PathEscape(group) + "/lock.json"
+}
 
-// lock takes the state directory's lock, then the destination's, for one stage. The
-// returned release gives both up. A second run is refused with ErrLocked naming the holder.
+// heldLocks are the locks a stage holds.
+type heldLocks struct {
+	mu    sync.Mutex
+	dest  map[string]*lock.Lock // group → destination lock
+	local []*lock.Lock
+}
+
+// lock takes, for every group of the run (in sorted order), the state-directory lock and
+// then the destination lock. A group held by another run fails the stage with ErrLocked
+// naming the holder; release gives up everything taken.
 func (r *Runner) lock(ctx context.Context, command string) (release func(), err error) {
 	self := lock.Self(command)
-	sl, err := lock.Dir(r.stateDir, StateLockName, self)
-	if err != nil {
-		return nil, lockErr("state directory "+r.stateDir, err)
-	}
-	dl, err := lock.Sink(ctx, r.sink, DestinationLockKey, self, lockTTL)
-	if err != nil {
-		sl.Release(context.WithoutCancel(ctx))
-		return nil, lockErr("destination "+r.sink.URL(""), err)
-	}
-	r.destLock = dl
-	return func() {
+	h := &heldLocks{dest: map[string]*lock.Lock{}}
+	release = func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if err := dl.Release(cctx); err != nil {
-			r.log.Warn("could not release the destination lock (it expires by itself)", "lock", dl.Where(), "err", err)
+		for g, l := range h.dest {
+			if err := l.Release(cctx); err != nil {
+				r.log.Warn("could not release the destination lock (it expires by itself)", "group", g, "lock", l.Where(), "err", err)
+			}
 		}
-		sl.Release(cctx)
-		r.destLock = nil
-	}, nil
+		for _, l := range h.local {
+			l.Release(cctx)
+		}
+		r.locks.Store(nil)
+	}
+	groups := slices.Clone(r.groups)
+	slices.Sort(groups)
+	for _, g := range slices.Compact(groups) {
+		p := stateLockPath(r.stateDir, g)
+		l, err := lock.File(p, self)
+		if err != nil {
+			release()
+			return nil, lockErr(fmt.Sprintf("group %s in state directory %s", g, r.stateDir), err)
+		}
+		h.local = append(h.local, l)
+		dl, err := lock.Sink(ctx, r.sink, DestinationLockKey(g), self, lock.DefaultTTL)
+		if err != nil {
+			release()
+			return nil, lockErr(fmt.Sprintf("group %s in destination %s", g, r.sink.URL("")), err)
+		}
+		h.dest[g] = dl
+	}
+	r.locks.Store(h)
+	return release, nil
 }
 
 func lockErr(what string, err error) error {
@@ -56,14 +93,17 @@ func lockErr(what string, err error) error {
 	return fmt.Errorf("lock %s: %w", what, err)
 }
 
-// checkLock fails before a publish if the destination lease was lost (taken over after it
-// could not be renewed): two writers must never publish at once.
-func (r *Runner) checkLock() error {
-	if r.destLock == nil {
+// checkLock fails before a publish if the group's destination lease was lost (taken over
+// after it could not be renewed): two writers of one group must never publish at once.
+func (r *Runner) checkLock(group string) error {
+	h := r.locks.Load()
+	if h == nil {
 		return nil
 	}
-	if err := r.destLock.Err(); err != nil {
-		return fmt.Errorf("%w (not publishing)", err)
+	if l := h.dest[group]; l != nil {
+		if err := l.Err(); err != nil {
+			return fmt.Errorf("%w (not publishing)", err)
+		}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
@@ -18,7 +19,6 @@ import (
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/extract/retry"
-	"github.com/dpcetl/dpcetl/load/lock"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
@@ -67,7 +67,7 @@ type Runner struct {
 	limOnce sync.Once
 	lim     *retry.Limiter
 
-	destLock *lock.Lock // held while a stage runs (lock.go)
+	locks atomic.Pointer[heldLocks] // held while a stage runs (lock.go)
 }
 
 // DemoPatients is how many patients the embedded sandbox gets by default.

@@ -214,7 +214,7 @@ func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string,
 	defer func() { gs.Durations["load"] += r.now().Sub(start).Seconds() }()
 	id := runID(group, since, m.TransactionTime, r.cfg.Since)
 	p := pending{Group: group, JobID: jobID, RunID: id, ExportDate: m.TransactionTime.UTC().Format(time.DateOnly), Since: since, TransactionTime: m.TransactionTime}
-	if err := r.checkLock(); err != nil {
+	if err := r.checkLock(group); err != nil {
 		return err
 	}
 	if err := putJSON(ctx, r.sink, pendingKey(group), p); err != nil {
