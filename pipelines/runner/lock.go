@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
@@ -39,9 +38,8 @@ func DestinationLockKey(group string) string {
 	return StatePrefix + "groups/" + url.PathEscape(group) + "/lock.json"
 }
 
-// heldLocks are the locks a stage holds.
+// heldLocks are the locks a stage holds; filled before the groups start, then read-only.
 type heldLocks struct {
-	mu    sync.Mutex
 	dest  map[string]*lock.Lock // group → destination lock
 	local []*lock.Lock
 }
