@@ -100,7 +100,7 @@ func (r *Runner) checkLock(group string) error {
 	}
 	if l := h.dest[group]; l != nil {
 		if err := l.Err(); err != nil {
-			return fmt.Errorf("%w (not publishing)", err)
+			return fmt.Errorf("%w (not publishing; a rerun takes the lock again): %w", err, extract.ErrRetryable)
 		}
 	}
 	return nil
