@@ -233,18 +233,181 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 	case "distinct":
 		return func(c *Ctx, lo, hi int) error {
 			out := len(c.st)
+			c.st = append(c.st, c.st[lo:hi]...)
+			c.dedupe(out)
+			return nil
+		}, nil
+	case "ofType", "as", "is":
+		t, err := typeArg(n.args[0], n.name)
+		if err != nil {
+			return nil, err
+		}
+		return typeTest(this, t, n.name == "is"), nil
+	case "extension":
+		cp.names["extension"], cp.names["url"] = true, true
+	case "getReferenceKey":
+		cp.names["reference"] = true
+	case "getResourceKey":
+		cp.names["id"] = true
+	}
+	if len(n.args) < ar[0] || len(n.args) > ar[1] {
+		return nil, fmt.Errorf("%s(): wrong number of arguments (%d)", n.name, len(n.args))
+	}
+	switch n.name {
+	case "where", "select", "exists":
+		if n.name == "exists" && len(n.args) == 0 {
+			return func(c *Ctx, lo, hi int) error {
+				c.st = append(c.st, boolItem(hi > lo))
+				return nil
+			}, nil
+		}
+		crit, err := cp.compile(n.args[0], false)
+		if err != nil {
+			return nil, err
+		}
+		name, stopFirst := n.name, n.stopFirst
+		if name != "select" && !cp.noPred {
+			if p := cp.compilePred(n.args[0]); p != nil {
+				return predFilter(p, crit, name == "exists", stopFirst), nil
+			}
+		}
+		return func(c *Ctx, lo, hi int) error {
+			out := len(c.st)
+			any := false
 			for k := lo; k < hi; k++ {
-				dup := false
-				for j := out; j < len(c.st); j++ {
-					if c.equal(&c.st[j], &c.st[k], false) {
-						dup = true
+				t := len(c.st)
+				c.st = append(c.st, c.st[k])
+				saved := c.index
+				c.index = int64(k - lo)
+				err := crit(c, t, t+1)
+				c.index = saved
+				if err != nil {
+					return err
+				}
+				if name == "select" {
+					c.compact(t, t+1)
+					continue
+				}
+				r, err := c.truth(t+1, len(c.st))
+				if err != nil {
+					return err
+				}
+				if r == 1 {
+					any = true
+					c.st = c.st[:t+1] // keep the item
+					if name == "exists" || stopFirst {
 						break
 					}
-				}
-				if !dup {
-					c.st = append(c.st, c.st[k])
+				} else {
+					c.st = c.st[:t]
 				}
 			}
+			if name == "exists" {
+				c.st = c.st[:out]
+				c.st = append(c.st, boolItem(any))
+			}
+			return nil
+		}, nil
+	case "empty":
+		return func(c *Ctx, lo, hi int) error {
+			c.st = append(c.st, boolItem(hi == lo))
+			return nil
+		}, nil
+	case "count":
+		return func(c *Ctx, lo, hi int) error {
+			c.st = append(c.st, Item{N: -1, K: KInteger, I: int64(hi - lo), F: float64(hi - lo)})
+			return nil
+		}, nil
+	case "first":
+		return func(c *Ctx, lo, hi int) error {
+			if hi > lo {
+				c.st = append(c.st, c.st[lo])
+			}
+			return nil
+		}, nil
+	case "last":
+		return func(c *Ctx, lo, hi int) error {
+			if hi > lo {
+				c.st = append(c.st, c.st[hi-1])
+			}
+			return nil
+		}, nil
+	case "single":
+		return func(c *Ctx, lo, hi int) error {
+			if hi-lo > 1 {
+				return evalErr("single() on a collection of %d", hi-lo)
+			}
+			c.st = append(c.st, c.st[lo:hi]...)
+			return nil
+		}, nil
+	case "tail":
+		return func(c *Ctx, lo, hi int) error {
+			if hi > lo {
+				c.st = append(c.st, c.st[lo+1:hi]...)
+			}
+			return nil
+		}, nil
+	case "skip", "take":
+		a, ok, err := cp.constArg(n.args[0], n.name)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || a.K != KInteger {
+			return nil, fmt.Errorf("%s(): argument must be an integer", n.name)
+		}
+		num := int(a.I)
+		take := n.name == "take"
+		return func(c *Ctx, lo, hi int) error {
+			if take {
+				c.st = append(c.st, c.st[lo:lo+max(0, min(num, hi-lo))]...)
+			} else if num < hi-lo {
+				c.st = append(c.st, c.st[lo+max(num, 0):hi]...)
+			}
+			return nil
+		}, nil
+	case "not":
+		return func(c *Ctx, lo, hi int) error {
+			r, err := c.truth(lo, hi)
+			if err != nil {
+				return err
+			}
+			if r >= 0 {
+				c.st = append(c.st, boolItem(r == 0))
+			}
+			return nil
+		}, nil
+	case "hasValue":
+		return func(c *Ctx, lo, hi int) error {
+			ok := false
+			if hi-lo == 1 {
+				k, _, _, _ := c.prim(&c.st[lo])
+				ok = k != KNode
+			}
+			c.st = append(c.st, boolItem(ok))
+			return nil
+		}, nil
+	case "allTrue", "anyTrue":
+		all := n.name == "allTrue"
+		return func(c *Ctx, lo, hi int) error {
+			r := all
+			for k := lo; k < hi; k++ {
+				kk, _, _, i := c.prim(&c.st[k])
+				t := kk == KBool && i == 1
+				if all && !t {
+					r = false
+				}
+				if !all && t {
+					r = true
+				}
+			}
+			c.st = append(c.st, boolItem(r))
+			return nil
+		}, nil
+	case "distinct":
+		return func(c *Ctx, lo, hi int) error {
+			out := len(c.st)
+			c.st = append(c.st, c.st[lo:hi]...)
+			c.dedupe(out)
 			return nil
 		}, nil
 	case "ofType", "as", "is":
