@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -271,24 +272,22 @@ func (ev *evaluator) viewRows(t *table, _ bool) (int, error) {
 	return n, nil
 }
 
-// jsonValue converts an item to a plain Go value (string, float64, bool, map, slice).
+// jsonValue converts an item to a plain Go value: string, bool, json.Number (the exact
+// number: an integer64 or a decimal is never passed through float64), map or slice.
 func (ev *evaluator) jsonValue(it *fhirpath.Item) (any, error) {
-	k, s, f, i := ev.ctx.Prim(it)
+	k, s, _, i := ev.ctx.Prim(it)
 	switch k {
 	case fhirpath.KBool:
 		return i == 1, nil
 	case fhirpath.KInteger:
-		return float64(i), nil
+		return json.Number(strconv.FormatInt(i, 10)), nil
 	case fhirpath.KDecimal:
-		if s != "" {
-			if v, err := strconv.ParseFloat(s, 64); err == nil {
-				return v, nil
-			}
-		}
-		return f, nil
+		return json.Number(s), nil
 	case fhirpath.KNode:
+		dec := json.NewDecoder(bytes.NewReader(ev.ctx.Doc.Raw(it.N)))
+		dec.UseNumber()
 		var v any
-		if err := json.Unmarshal(ev.ctx.Doc.Raw(it.N), &v); err != nil {
+		if err := dec.Decode(&v); err != nil {
 			return nil, err
 		}
 		return v, nil

@@ -285,7 +285,12 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 				sep = a.S
 			}
 		}
+		// FHIRPath (join, STU): "If the input is empty, the result is empty." (The
+		// current SQL on FHIR suite expected "" here; its open pull request follows the spec.)
 		return func(c *Ctx, lo, hi int) error {
+			if hi == lo {
+				return nil
+			}
 			var b strings.Builder
 			for k := lo; k < hi; k++ {
 				if k > lo {
