@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -228,6 +229,12 @@ func New(views []*view.View, opts ...Option) (*Engine, error) {
 			add(w)
 		}
 		viewNames(t.v.Root, add)
+	}
+	if slices.Contains(names, "extension") {
+		// extension() on a primitive reads its `_name` sibling (FHIR JSON), so keep those too
+		for _, n := range names {
+			names = append(names, "_"+n)
+		}
 	}
 	e.keys = jsontree.NewKeySet(names, fhirpath.ChoiceSuffixes())
 	return e, nil

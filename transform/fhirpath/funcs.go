@@ -76,6 +76,8 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 		cp.names["reference"] = true
 	case "getResourceKey":
 		cp.names["id"] = true
+	case "lowBoundary", "highBoundary":
+		cp.names["start"], cp.names["end"] = true, true // on a Period
 	}
 	if len(n.args) < ar[0] || len(n.args) > ar[1] {
 		return nil, fmt.Errorf("%s(): wrong number of arguments (%d)", n.name, len(n.args))
@@ -251,26 +253,7 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 		if !ok || a.K != KString {
 			return nil, fmt.Errorf("extension(): url must be a string")
 		}
-		url := a.S
-		return func(c *Ctx, lo, hi int) error {
-			for k := lo; k < hi; k++ {
-				if c.st[k].K != KNode {
-					continue
-				}
-				ext := c.Doc.Child(c.st[k].N, "extension")
-				if ext < 0 || c.Doc.Nodes[ext].Kind != jsontree.Array {
-					continue
-				}
-				en := &c.Doc.Nodes[ext]
-				for e := ext + 1; e < en.Next; e = c.Doc.Nodes[e].Next {
-					u := c.Doc.Child(e, "url")
-					if u >= 0 && c.Doc.Nodes[u].Kind == jsontree.String && c.Doc.Str(u) == url {
-						c.st = append(c.st, Item{N: e})
-					}
-				}
-			}
-			return nil
-		}, nil
+		return extensionFn(a.S), nil
 	case "join":
 		sep := ""
 		if len(n.args) == 1 {
@@ -486,14 +469,25 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 		}, nil
 	case "lowBoundary", "highBoundary":
 		high := n.name == "highBoundary"
+		prec := -1
+		if len(n.args) == 1 {
+			a, ok, err := cp.constArg(n.args[0], n.name)
+			if err != nil {
+				return nil, err
+			}
+			if !ok || a.K != KInteger || a.I < 0 {
+				return nil, fmt.Errorf("%s(): precision must be a non-negative integer", n.name)
+			}
+			prec = int(min(a.I, 1000))
+		}
 		return func(c *Ctx, lo, hi int) error {
 			if hi == lo {
 				return nil
 			}
 			if hi-lo > 1 {
-				return evalErr("boundary on a collection")
+				return evalErr("%s() on a collection", n.name)
 			}
-			it, ok := c.boundary(&c.st[lo], high)
+			it, ok := c.boundary(&c.st[lo], high, prec)
 			if ok {
 				c.st = append(c.st, it)
 			}
