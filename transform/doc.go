@@ -20,11 +20,14 @@
 // Tags (ViewDefinition column `tag`, {"name": ..., "value": ...}):
 //
 //	{"name": "ansi/type", "value": "DECIMAL(15,2)"}   precision and scale of a decimal column
-//	                                                  (NUMERIC(p,s) is accepted too; p 1..38). Money uses DECIMAL(15,2).
-//	{"name": "ansi/type", "value": "VARCHAR"}         other ANSI names (VARCHAR, TEXT, CHAR, STRING, BOOLEAN,
-//	                                                  INTEGER, INT, BIGINT, DATE, TIMESTAMP, TIMESTAMPTZ,
-//	                                                  TIMESTAMP WITH TIME ZONE, TIME) are accepted when they agree
-//	                                                  with the FHIR type and change nothing; a disagreeing one is an error.
+//	                                                  (NUMERIC(p,s) and DEC(p,s) are accepted too; p 1..38). Money uses DECIMAL(15,2).
+//	{"name": "ansi/type", "value": "VARCHAR(64)"}     other ISO/IEC 9075 names are accepted when they agree with the
+//	                                                  FHIR type: VARCHAR, CHARACTER VARYING, CHAR, CHARACTER, NVARCHAR,
+//	                                                  NCHAR, STRING, TEXT (each with an optional (n)), BOOLEAN, INTEGER,
+//	                                                  INT, BIGINT, DATE, TIMESTAMP[(p)] [WITH TIME ZONE], TIMESTAMPTZ[(p)],
+//	                                                  TIME[(p)]. A disagreeing or unknown one is an error. (n) and (p)
+//	                                                  are limits, not truncation: a value longer than n characters, or
+//	                                                  with more than p fractional second digits (p 0..6), is quarantined.
 //	{"name": "arrow/dictionary", "value": "true"}     dictionary<int32, utf8> encoding for a low-cardinality
 //	                                                  string-like column (codes); "false" is the default.
 //
