@@ -363,7 +363,9 @@ type suiteResult struct {
 
 type failure struct{ file, title, tag, why string }
 
-func (f failure) String() string { return fmt.Sprintf("%s: %q (%s): %s", f.file, f.title, f.tag, f.why) }
+func (f failure) String() string {
+	return fmt.Sprintf("%s: %q (%s): %s", f.file, f.title, f.tag, f.why)
+}
 
 func runSuite(t *testing.T, dir string) suiteResult {
 	t.Helper()

@@ -113,14 +113,9 @@ func (ev *evaluator) selectRows(s *view.Select, focus fhirpath.Item, null bool, 
 			}
 			return base, nil
 		}
-		saved := ev.ctx.RowIndex
-		for k := a; k < b; k++ {
-			ev.ctx.RowIndex = int64(k - a)
-			if err := ev.focusRows(s, ev.items[k], false, depth); err != nil {
-				return 0, err
-			}
+		if err := ev.eachFocus(s, a, b, depth); err != nil {
+			return 0, err
 		}
-		ev.ctx.RowIndex = saved
 	case len(s.Repeat) > 0:
 		a := len(ev.items)
 		// a node is collected once (as FHIRPath repeat() does), so paths that revisit
@@ -133,20 +128,28 @@ func (ev *evaluator) selectRows(s *view.Select, focus fhirpath.Item, null bool, 
 			return 0, err
 		}
 		b := len(ev.items)
-		saved := ev.ctx.RowIndex
-		for k := a; k < b; k++ {
-			ev.ctx.RowIndex = int64(k - a)
-			if err := ev.focusRows(s, ev.items[k], false, depth); err != nil {
-				return 0, err
-			}
+		if err := ev.eachFocus(s, a, b, depth); err != nil {
+			return 0, err
 		}
-		ev.ctx.RowIndex = saved
 	default:
 		if err := ev.focusRows(s, focus, false, depth); err != nil {
 			return 0, err
 		}
 	}
 	return base, nil
+}
+
+// eachFocus appends the rows of s for each item of ev.items[a:b], with %rowIndex its position.
+func (ev *evaluator) eachFocus(s *view.Select, a, b, depth int) error {
+	saved := ev.ctx.RowIndex
+	defer func() { ev.ctx.RowIndex = saved }()
+	for k := a; k < b; k++ {
+		ev.ctx.RowIndex = int64(k - a)
+		if err := ev.focusRows(s, ev.items[k], false, depth); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // repeat appends to ev.items, depth first, every item reached by following s.Repeat paths.

@@ -35,12 +35,7 @@ func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
 			if err != nil {
 				return nil, err
 			}
-			return func(c *Ctx, lo, hi int) error {
-				a := len(c.st)
-				if err := tfn(c, lo, hi); err != nil {
-					return err
-				}
-				b := len(c.st)
+			return onTarget(tfn, func(c *Ctx, lo, hi, a, b int) error {
 				if err := ifn(c, lo, hi); err != nil {
 					return err
 				}
@@ -59,24 +54,19 @@ func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
 				c.st[a] = c.st[a+int(iv)]
 				c.st = c.st[:a+1]
 				return nil
-			}, nil
+			}), nil
 		}
 		sfn, err := cp.compileMember(n)
 		if err != nil {
 			return nil, err
 		}
-		return func(c *Ctx, lo, hi int) error {
-			a := len(c.st)
-			if err := tfn(c, lo, hi); err != nil {
-				return err
-			}
-			b := len(c.st)
+		return onTarget(tfn, func(c *Ctx, _, _, a, b int) error {
 			if err := sfn(c, a, b); err != nil {
 				return err
 			}
 			c.compact(a, b)
 			return nil
-		}, nil
+		}), nil
 	}
 	switch n.kind {
 	case nLit:
@@ -248,4 +238,28 @@ func (cp *compiler) compileMember(n *astNode) (evalFn, error) {
 func this(c *Ctx, lo, hi int) error {
 	c.st = append(c.st, c.st[lo:hi]...)
 	return nil
+}
+
+// onTarget evaluates tfn on the input st[lo:hi], then op on its result st[a:b]; op leaves
+// its own result at st[a:] in place of the target's.
+func onTarget(tfn evalFn, op func(c *Ctx, lo, hi, a, b int) error) evalFn {
+	return func(c *Ctx, lo, hi int) error {
+		a := len(c.st)
+		if err := tfn(c, lo, hi); err != nil {
+			return err
+		}
+		return op(c, lo, hi, a, len(c.st))
+	}
+}
+
+// evalOn evaluates the criterion fn of where()/select()/exists() with st[k] (element k-lo
+// of the input) as $this and $index: it pushes st[k] at t and leaves fn's result at st[t+1:].
+func (c *Ctx) evalOn(fn evalFn, k, lo int) (t int, err error) {
+	t = len(c.st)
+	c.st = append(c.st, c.st[k])
+	saved := c.index
+	c.index = int64(k - lo)
+	err = fn(c, t, t+1)
+	c.index = saved
+	return t, err
 }

@@ -36,9 +36,11 @@ func astEqual(a, b *astNode) bool {
 	return true
 }
 
-// eqAny evaluates p once: empty → empty; one value → whether it equals any literal;
-// several values → false (what the chain of = and or gives).
-func (cp *compiler) eqAny(pfn evalFn, lits []string) evalFn {
+// eqStrings evaluates p once and compares it with string literals, as `p = 'a'`,
+// `p != 'a'` (neg) and `p = 'a' or p = 'b' or ...` do: empty → empty; one value → whether
+// it equals any literal (string bytes of a node compared directly, no literal pushed);
+// several values → false (true for !=).
+func eqStrings(pfn evalFn, lits []string, neg bool) evalFn {
 	litItems := make([]Item, len(lits))
 	for i, l := range lits {
 		litItems[i] = Item{N: -1, K: KString, S: l}
@@ -70,40 +72,6 @@ func (cp *compiler) eqAny(pfn evalFn, lits []string) evalFn {
 					break
 				}
 			}
-			c.st[a] = boolItem(eq)
-			c.st = c.st[:a+1]
-		default:
-			c.st = c.st[:a]
-			c.st = append(c.st, boolItem(false))
-		}
-		return nil
-	}
-}
-
-// eqLiteral is the claims idiom `path = 'literal'` (or !=): it compares the string bytes
-// of a node with the literal, pushing no literal item.
-func eqLiteral(lfn evalFn, litItem Item, neg bool) evalFn {
-	lit := litItem.S
-	return func(c *Ctx, lo, hi int) error {
-		a := len(c.st)
-		if err := lfn(c, lo, hi); err != nil {
-			return err
-		}
-		switch len(c.st) - a {
-		case 0:
-			return nil
-		case 1:
-			eq := false
-			if it := &c.st[a]; it.K == KNode {
-				nd := &c.Doc.Nodes[it.N]
-				if nd.Kind == jsontree.String && !nd.Esc {
-					eq = string(c.Doc.Data[nd.Start:nd.End]) == lit
-				} else {
-					eq = c.equal(it, &litItem, false)
-				}
-			} else {
-				eq = c.equal(it, &litItem, false)
-			}
 			c.st[a] = boolItem(eq != neg)
 			c.st = c.st[:a+1]
 		default:
@@ -112,5 +80,4 @@ func eqLiteral(lfn evalFn, litItem Item, neg bool) evalFn {
 		}
 		return nil
 	}
-
 }

@@ -104,12 +104,7 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 			out := len(c.st)
 			any := false
 			for k := lo; k < hi; k++ {
-				t := len(c.st)
-				c.st = append(c.st, c.st[k])
-				saved := c.index
-				c.index = int64(k - lo)
-				err := crit(c, t, t+1)
-				c.index = saved
+				t, err := c.evalOn(crit, k, lo)
 				if err != nil {
 					return err
 				}

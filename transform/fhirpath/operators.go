@@ -24,12 +24,12 @@ func (cp *compiler) compileBinary(n *astNode, top bool) (evalFn, error) {
 			if err != nil {
 				return nil, err
 			}
-			return cp.eqAny(pfn, lits), nil
+			return eqStrings(pfn, lits, false), nil
 		}
 	}
 	// Fast path for the claims idiom `path = 'literal'`.
 	if r := n.args[1]; (op == "=" || op == "!=") && r.kind == nLit && r.lit.K == KString {
-		return eqLiteral(lfn, r.lit, op == "!="), nil
+		return eqStrings(lfn, []string{r.lit.S}, op == "!="), nil
 	}
 	rfn, err := cp.compile(n.args[1], top)
 	if err != nil {
