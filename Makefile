@@ -31,3 +31,6 @@ build:
 
 tools: ## the S3-compatible server the load tests run against
 	@test -x $(GOBIN)/versitygw || $(GO) install $(VERSITYGW)
+
+chaos: tools ## kill -9 / S3-kill / fault campaign against the real binary (loopback only, < 20 min); writes bench/chaos.md
+	PATH="$(GOBIN):$$PATH" $(GO) test -tags chaos -run '^TestChaos$$' -count=1 -timeout 25m -v ./pipelines/chaos/
