@@ -48,6 +48,9 @@ func Self(command string) Owner {
 }
 
 func (o Owner) String() string {
+	if o.PID == 0 && o.Host == "" {
+		return "a holder whose record is empty (it is starting or ending: retry)"
+	}
 	s := fmt.Sprintf("pid %d on host %s since %s", o.PID, o.Host, o.Started.UTC().Format(time.RFC3339))
 	if o.Command != "" {
 		s += " (" + o.Command + ")"
