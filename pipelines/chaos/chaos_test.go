@@ -43,7 +43,13 @@ var (
 	perCase  = flag.Int("chaos.case-groups", 2, "groups each case exports (rotating through all of them)")
 	seed     = flag.Uint64("chaos.seed", 18, "seed of the random kill delays and fault probabilities")
 	report   = flag.String("chaos.report", "../../bench/chaos.md", "where the results table is written")
+	only     = flag.String("chaos.only", "", "run only the cases whose section/destination/name matches this regexp (the clean run always runs)")
 )
+
+// want reports whether a case is selected by -chaos.only.
+func want(section, kind, name string) bool {
+	return *only == "" || regexp.MustCompile(*only).MatchString(section+"/"+kind+"/"+name)
+}
 
 // Tables whose rows are one FHIR resource each, keyed by the resource id: their counts are
 // checked against an independent count of the sandbox's own NDJSON.
@@ -643,6 +649,9 @@ func (s *suite) killCase(section string, newDest func() dest, kc killCase) {
 	} else {
 		name = fmt.Sprintf("%s (%s)", name, kc.first)
 	}
+	if !want(section, d.kind, name) {
+		return
+	}
 	r := result{section: section, dest: d.kind, name: name}
 	p := s.run(s.config(d, state, kc.first), env, during)
 	r.reached = p.killed
@@ -734,6 +743,9 @@ func (s *suite) s3KillScenarios() {
 		state := filepath.Join(s.root, fmt.Sprintf("state-%03d", s.n))
 		resume := filepath.Join(s.root, fmt.Sprintf("resume-%03d", s.n))
 		r := result{section: "versitygw killed", dest: "s3", name: "S3 down at " + p}
+		if !want(r.section, r.dest, r.name) {
+			continue
+		}
 		env := append(append([]string(nil), d.env...), killpoint.Env+"="+p+":pause", killpoint.ResumeEnv+"="+resume)
 		first := s.run(s.config(d, state, "incremental"), env, func(_ *exec.Cmd, line string) {
 			if strings.HasPrefix(line, "KILLPOINT ") {
@@ -793,6 +805,9 @@ func (s *suite) faultScenarios() {
 			d := newDest()
 			state := filepath.Join(s.root, fmt.Sprintf("state-%03d", s.n))
 			r := result{section: "faults", dest: d.kind, name: c.name}
+			if !want(r.section, r.dest, r.name) {
+				continue
+			}
 			s.srv.SetFaults(dpctest.Faults{Rules: c.rules})
 			cfg := s.config(d, state, "incremental")
 			if c.kill != "" {
