@@ -141,3 +141,29 @@ func TestCreateGroupIdempotent(t *testing.T) {
 		t.Fatalf("%d $add calls", n)
 	}
 }
+
+// Past DPC's practitioner limit (422 "Provider limit reached") the new practitioner's rows
+// are reported with that reason; the other practitioner's rows still apply.
+func TestSyncPractitionerLimit(t *testing.T) {
+	srv := dpctest.NewServer(dpctest.WithMinKeyBits(1024), dpctest.WithPractitionerLimit(1))
+	t.Cleanup(srv.Close)
+	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{
+		Key: testKey(), Practitioners: 1, Patients: 1, Now: srv.Clock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := srv.Generator()
+	csv := header + line(sb.NPIs[0], gen.MBI(1)) + line(gen.NPI(7), gen.MBI(2)) + line(gen.NPI(7), gen.MBI(3))
+	c := sb.Client()
+	plan, err := roster.MakePlan(context.Background(), c, mustParse(t, csv), roster.Options{Now: srv.Clock().Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := roster.Apply(context.Background(), c, plan)
+	if !errors.Is(err, roster.ErrPartial) || !strings.Contains(err.Error(), "roster rows 3-4") || !strings.Contains(err.Error(), "Provider limit reached") {
+		t.Fatalf("Apply: %v", err)
+	}
+	if len(rep.Added) != 1 || rep.Added[0].Line != 2 {
+		t.Fatalf("added %+v", rep.Added)
+	}
+}
