@@ -154,8 +154,12 @@ func Doctor(ctx context.Context, o Options) ([]Check, error) {
 		// organization_id at /Token/auth): only an authenticated call proves the token works.
 		api := &http.Client{Transport: ts.Transport(o.Transport), Timeout: 30 * time.Second}
 		if err := CheckAccess(ctx, api, creds, tokenSource(cfg)); err != nil {
+			sentinel := extract.ErrAuth // the detail already says why
+			if errors.Is(err, extract.ErrRetryable) {
+				sentinel = extract.ErrRetryable
+			}
 			fail(Check{Name: "authenticated call", Detail: err.Error(),
-				Fix: "the client token is revoked or expired: create a new one (DPC portal, or dpcetl tokens create) and point the config at it"}, authOr(err))
+				Fix: "the client token is revoked or expired: create a new one (DPC portal, or dpcetl tokens create) and point the config at it"}, sentinel)
 		} else {
 			checks = append(checks, Check{Name: "authenticated call", OK: true, Detail: "GET /Organization accepted the access token"})
 		}
