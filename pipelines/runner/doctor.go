@@ -96,7 +96,21 @@ func Doctor(ctx context.Context, o Options) ([]Check, error) {
 		fail(Check{Name: "key id", Detail: fmt.Sprintf("%q is not a UUID", creds.KeyID), Fix: "use the id DPC returned when you uploaded the public key (dpcetl keys list)"}, config.ErrInvalid)
 	}
 	if d, ok := clientTokenShape(creds.ClientToken); ok {
-		checks = append(checks, Check{Name: "client token", OK: true, Detail: d})
+		// DPC would still issue access tokens for an expired client token and then refuse
+		// every call: read its expires caveat and say so here.
+		ct, perr := auth.ParseClientToken(creds.ClientToken)
+		switch {
+		case perr != nil:
+			fail(Check{Name: "client token", Detail: perr.Error(), Fix: "copy the whole client token from the DPC portal (it starts with W3sid…) into the token file, with nothing else"}, config.ErrInvalid)
+		case !ct.Expires.IsZero() && !o.Now().Before(ct.Expires):
+			fail(Check{Name: "client token", Detail: fmt.Sprintf("client token %s (%s) expired at %s", ct.Name(), tokenSource(cfg), ct.Expires.UTC().Format(time.RFC3339)),
+				Fix: "create a new client token (DPC portal, or dpcetl tokens create) and point the config at it"}, extract.ErrAuth)
+		default:
+			if !ct.Expires.IsZero() {
+				d += fmt.Sprintf(", id %s, expires %s", ct.Name(), ct.Expires.UTC().Format("2006-01-02"))
+			}
+			checks = append(checks, Check{Name: "client token", OK: true, Detail: d})
+		}
 	} else {
 		fail(Check{Name: "client token", Detail: d, Fix: "copy the whole client token from the DPC portal (it starts with W3sid…) into the token file, with nothing else"}, config.ErrInvalid)
 	}
