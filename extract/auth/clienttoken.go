@@ -32,27 +32,36 @@ func ParseClientToken(tok string) (ClientToken, error) {
 	if tok == "" {
 		return ClientToken{}, fmt.Errorf("empty: %w", ErrMalformedClientToken)
 	}
-	var raw []byte
-	var err error
-	for _, enc := range []*base64.Encoding{base64.URLEncoding, base64.RawURLEncoding, base64.StdEncoding, base64.RawStdEncoding} {
-		if raw, err = enc.DecodeString(tok); err == nil {
-			break
+	// As DPC's MacaroonBakery.deserializeMacaroon: a token starting e, W or T is base64url
+	// (padded or not), anything else is taken as the JSON itself.
+	raw := []byte(tok)
+	if c := tok[0]; c == 'e' || c == 'W' || c == 'T' {
+		var err error
+		if raw, err = base64.URLEncoding.DecodeString(tok); err != nil {
+			if raw, err = base64.RawURLEncoding.DecodeString(tok); err != nil {
+				return ClientToken{}, fmt.Errorf("not base64url (%d characters): %w", len(tok), ErrMalformedClientToken)
+			}
 		}
-	}
-	if err != nil {
-		return ClientToken{}, fmt.Errorf("not base64 (%d characters): %w", len(tok), ErrMalformedClientToken)
 	}
 	type field struct {
 		I   string `json:"i"`
 		I64 string `json:"i64"`
 	}
-	var ms []struct {
+	type macaroon struct {
 		V int `json:"v"`
 		field
 		C []field `json:"c"`
 	}
-	if err := json.Unmarshal(raw, &ms); err != nil || len(ms) == 0 {
-		return ClientToken{}, fmt.Errorf("does not decode to a list of macaroons: %w", ErrMalformedClientToken)
+	var ms []macaroon
+	if err := json.Unmarshal(raw, &ms); err != nil {
+		var one macaroon
+		if json.Unmarshal(raw, &one) != nil || one.V == 0 {
+			return ClientToken{}, fmt.Errorf("does not decode to a list of macaroons: %w", ErrMalformedClientToken)
+		}
+		ms = append(ms, one)
+	}
+	if len(ms) == 0 {
+		return ClientToken{}, fmt.Errorf("an empty list of macaroons: %w", ErrMalformedClientToken)
 	}
 	text := func(f field) string {
 		if f.I != "" || f.I64 == "" {
