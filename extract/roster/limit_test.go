@@ -167,3 +167,55 @@ func TestSyncPractitionerLimit(t *testing.T) {
 		t.Fatalf("added %+v", rep.Added)
 	}
 }
+
+// At the limit, with members the roster no longer lists: $add cannot make room (inactive
+// members count), so sync replaces the membership with one PUT of the listed rows, up to
+// the limit; the rest are reported, and a rerun changes nothing.
+func TestSyncCompactsWithPut(t *testing.T) {
+	const limit = 4
+	srv := dpctest.NewServer(dpctest.WithMinKeyBits(1024), dpctest.WithRosterLimit(limit))
+	t.Cleanup(srv.Close)
+	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{
+		Key: testKey(), Practitioners: 1, Patients: limit, Now: srv.Clock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := srv.Generator()
+	npi := sb.NPIs[0]
+	csv := header + line(npi, gen.MBI(0)) + line(npi, gen.MBI(1)) + line(npi, gen.MBI(10)) + line(npi, gen.MBI(11)) + line(npi, gen.MBI(12))
+	ros := mustParse(t, csv)
+	c := sb.Client()
+	opts := roster.Options{Now: srv.Clock().Now(), RosterLimit: limit}
+	plan, err := roster.MakePlan(context.Background(), c, ros, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Replace) != limit || len(plan.OverLimit) != 1 || plan.OverLimit[0].Line != 6 || len(plan.Add) != 0 || len(plan.Remove) != 2 {
+		t.Fatalf("plan: %d replace, %+v over, %d add, %d remove", len(plan.Replace), plan.OverLimit, len(plan.Add), len(plan.Remove))
+	}
+	rep, err := roster.Apply(context.Background(), c, plan)
+	if !errors.Is(err, roster.ErrPartial) || !strings.Contains(err.Error(), "roster rows 6: roster limit reached") {
+		t.Fatalf("Apply: %v", err)
+	}
+	if len(rep.Added) != 2 || len(rep.Renewed) != 2 || len(rep.Removed) != 2 || len(rep.Failed) != 1 {
+		t.Fatalf("report: %d added, %d renewed, %d removed, %d failed", len(rep.Added), len(rep.Renewed), len(rep.Removed), len(rep.Failed))
+	}
+	g, err := c.Group(context.Background(), sb.GroupIDs[0])
+	if err != nil || len(g.Member) != limit {
+		t.Fatalf("group: %d members, %v", len(g.Member), err)
+	}
+	if n := srv.RequestsByMethod("PUT", "/api/v1/Group/"); n != 1 {
+		t.Fatalf("%d PUTs, want 1", n)
+	}
+	writes := srv.RequestsByMethod("PUT", "/api/v1/") + srv.RequestsByMethod("POST", "/api/v1/") - srv.RequestsByMethod("POST", "/api/v1/Token/auth")
+	plan2, err := roster.MakePlan(context.Background(), c, ros, opts)
+	if err != nil || !plan2.Empty() || len(plan2.OverLimit) != 1 {
+		t.Fatalf("rerun plan: %+v %v", plan2, err)
+	}
+	if _, err := roster.Apply(context.Background(), c, plan2); !errors.Is(err, roster.ErrPartial) {
+		t.Fatalf("rerun: %v", err)
+	}
+	if after := srv.RequestsByMethod("PUT", "/api/v1/") + srv.RequestsByMethod("POST", "/api/v1/") - srv.RequestsByMethod("POST", "/api/v1/Token/auth"); after != writes {
+		t.Fatalf("rerun sent %d writes", after-writes)
+	}
+}

@@ -47,7 +47,12 @@ type Plan struct {
 	// would pass the roster limit (Status says by how much); Apply reports them as failures
 	// and sends nothing for them, so a rerun changes nothing either.
 	OverLimit []Attribution
-	Limit     int // the roster limit planned against (0: none)
+	// Replace lists, for groups whose unlisted or inactive members hold places under the
+	// roster limit that new rows need, the rows one PUT attributes (DPC's PUT replaces every
+	// attribution, and counts only the new membership); that group's Remove entries are done
+	// by the same PUT.
+	Replace []Attribution
+	Limit   int // the roster limit planned against (0: none)
 	Unchanged int
 
 	rows          []Row
@@ -59,7 +64,7 @@ type Plan struct {
 // Empty reports whether the plan changes nothing (rows over the roster limit change
 // nothing: they are only reported).
 func (p *Plan) Empty() bool {
-	return len(p.CreatePractitioners)+len(p.CreatePatients)+len(p.CreateGroups)+len(p.Add)+len(p.Renew)+len(p.Remove) == 0
+	return len(p.CreatePractitioners)+len(p.CreatePatients)+len(p.CreateGroups)+len(p.Add)+len(p.Renew)+len(p.Remove)+len(p.Replace) == 0
 }
 
 // Options tune planning.
@@ -188,40 +193,76 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 		}
 		// Every stored member takes a place under the limit, active or not; only rows
 		// that are not stored members yet need a new one.
-		room := -1
-		if p.Limit > 0 {
-			room = max(0, p.Limit-len(byPatient))
-		}
+		var rows []Row
+		storedListed := 0
 		for _, r := range ros.Rows {
 			if r.NPI != npi {
 				continue
 			}
-			a := Attribution{Line: r.Line, NPI: npi, MBI: r.MBI, GroupID: g.ID}
-			pat, known := st.patByMBI[r.MBI]
-			m, member := byPatient[pat.ID]
-			if !known || !member {
-				if room == 0 {
-					a.Status = fmt.Sprintf("over roster limit: practitioner %s's group would pass %d patients (%d stored, inactive members count)",
-						npi, p.Limit, len(byPatient))
+			rows = append(rows, r)
+			if pat, known := st.patByMBI[r.MBI]; known {
+				if _, member := byPatient[pat.ID]; member {
+					storedListed++
+				}
+			}
+		}
+		newRows := len(rows) - storedListed
+		overStatus := func() string {
+			return fmt.Sprintf("over roster limit: practitioner %s's group can hold %d patients (inactive members count)", npi, p.Limit)
+		}
+		if ok && p.Limit > 0 && len(byPatient)+newRows > p.Limit && len(byPatient) > storedListed {
+			// $add cannot fit the new rows, but unlisted or inactive members hold places:
+			// one PUT of the listed rows (up to the limit) frees them.
+			for i, r := range rows {
+				a := Attribution{Line: r.Line, NPI: npi, MBI: r.MBI, GroupID: g.ID, Status: "new"}
+				if pat, known := st.patByMBI[r.MBI]; known {
+					if m, member := byPatient[pat.ID]; member {
+						a.PatientID = pat.ID
+						a.Status = memberStatus(m, opts.Now, opts.Window)
+						if m.Period != nil {
+							a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+						}
+					}
+				}
+				if i >= p.Limit {
+					a.Status = overStatus()
 					p.OverLimit = append(p.OverLimit, a)
 					continue
 				}
-				room--
-				a.Status = "new"
-				p.Add = append(p.Add, a)
-				continue
+				p.Replace = append(p.Replace, a)
 			}
-			a.PatientID = pat.ID
-			if m.Period != nil {
-				a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+		} else {
+			room := -1
+			if p.Limit > 0 {
+				room = max(0, p.Limit-len(byPatient))
 			}
-			switch a.Status = memberStatus(m, opts.Now, opts.Window); a.Status {
-			case "expired", "removed":
-				p.Add = append(p.Add, a)
-			case "expiring":
-				p.Renew = append(p.Renew, a)
-			default:
-				p.Unchanged++
+			for _, r := range rows {
+				a := Attribution{Line: r.Line, NPI: npi, MBI: r.MBI, GroupID: g.ID}
+				pat, known := st.patByMBI[r.MBI]
+				m, member := byPatient[pat.ID]
+				if !known || !member {
+					if room == 0 {
+						a.Status = overStatus()
+						p.OverLimit = append(p.OverLimit, a)
+						continue
+					}
+					room--
+					a.Status = "new"
+					p.Add = append(p.Add, a)
+					continue
+				}
+				a.PatientID = pat.ID
+				if m.Period != nil {
+					a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+				}
+				switch a.Status = memberStatus(m, opts.Now, opts.Window); a.Status {
+				case "expired", "removed":
+					p.Add = append(p.Add, a)
+				case "expiring":
+					p.Renew = append(p.Renew, a)
+				default:
+					p.Unchanged++
+				}
 			}
 		}
 		for _, m := range g.Member {
@@ -243,7 +284,7 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 	if len(p.OverLimit) > 0 {
 		// Do not register patients only over-limit rows need: they would sit unattributed.
 		needed := map[string]bool{}
-		for _, a := range p.Add {
+		for _, a := range append(append([]Attribution{}, p.Add...), p.Replace...) {
 			needed[a.MBI] = true
 		}
 		keep := p.CreatePatients[:0]
@@ -392,13 +433,13 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 		}
 		return m
 	}
-	adds, renews, removes := byNPI(p.Add), byNPI(p.Renew), byNPI(p.Remove)
+	adds, renews, removes, replaces := byNPI(p.Add), byNPI(p.Renew), byNPI(p.Remove), byNPI(p.Replace)
 	creating := map[string]bool{}
 	for _, npi := range p.CreateGroups {
 		creating[npi] = true
 	}
 	npis := map[string]bool{}
-	for _, m := range []map[string][]Attribution{adds, renews, removes} {
+	for _, m := range []map[string][]Attribution{adds, renews, removes, replaces} {
 		for k := range m {
 			npis[k] = true
 		}
@@ -420,6 +461,10 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 			continue
 		}
 		att := c.Attestation(org.ID, pr.ID)
+		if rp := replaces[npi]; len(rp) > 0 {
+			applyReplace(ctx, c, rep, p.groups[npi].ID, npi, rp, removes[npi], pats, att, fail)
+			continue
+		}
 		// Members to attribute now: new ones whose patient exists, plus renewals.
 		var ids []string
 		var todo []Attribution
@@ -517,6 +562,56 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 			len(rep.Failed), rowList(lines), strings.Join(reasonList, "; "), errors.Join(errs...))
 	}
 	return rep, nil
+}
+
+// applyReplace attributes exactly the rows rp to group id with one PUT, which also ends
+// every other attribution (rm are reported removed).
+func applyReplace(ctx context.Context, c *dpc.Client, rep *Report, id, npi string, rp, rm []Attribution, pats map[string]dpc.Patient,
+	att dpc.Provenance, fail func(action, npi, mbi string, lines []int, err error)) {
+	var ids []string
+	var todo []Attribution
+	for _, a := range rp {
+		pt, ok := pats[a.MBI]
+		if !ok {
+			fail("attribute", npi, a.MBI, []int{a.Line}, fmt.Errorf("patient %s was not registered", a.MBI))
+			continue
+		}
+		a.PatientID = pt.ID
+		ids = append(ids, pt.ID)
+		todo = append(todo, a)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	g, err := c.ReplaceGroup(ctx, id, npi, ids, att)
+	if err != nil {
+		for _, a := range todo {
+			fail("attribute", npi, a.MBI, []int{a.Line}, err)
+		}
+		return
+	}
+	ends := map[string]dpc.Member{}
+	for _, m := range g.Member {
+		ends[m.PatientID()] = m
+	}
+	for _, a := range todo {
+		if m, ok := ends[a.PatientID]; ok && m.Period != nil {
+			a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+		}
+		a.GroupID = g.ID
+		switch a.Status {
+		case "new", "expired", "removed":
+			a.Status = "added"
+			rep.Added = append(rep.Added, a)
+		default:
+			a.Status = "renewed"
+			rep.Renewed = append(rep.Renewed, a)
+		}
+	}
+	for _, a := range rm {
+		a.Status = "removed"
+		rep.Removed = append(rep.Removed, a)
+	}
 }
 
 // failureReason is the short why of a failed row, for the one-line error.

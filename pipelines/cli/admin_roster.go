@@ -41,13 +41,14 @@ type admPlanJSON struct {
 	Add                 []roster.Attribution `json:"add"`
 	Renew               []roster.Attribution `json:"renew"`
 	Remove              []roster.Attribution `json:"remove"`
+	Replace             []roster.Attribution `json:"replace"`
 	OverLimit           []roster.Attribution `json:"over_roster_limit"`
 	Unchanged           int                  `json:"unchanged"`
 }
 
 func admPrintPlan(env *Env, f *admFlags, p *roster.Plan) error {
 	v := admPlanJSON{DryRun: true, CreateGroups: admNonNil(p.CreateGroups), Add: admNonNil(p.Add), Renew: admNonNil(p.Renew),
-		Remove: admNonNil(p.Remove), OverLimit: admNonNil(p.OverLimit), Unchanged: p.Unchanged, CreatePractitioners: []string{}, CreatePatients: []string{}}
+		Remove: admNonNil(p.Remove), Replace: admNonNil(p.Replace), OverLimit: admNonNil(p.OverLimit), Unchanged: p.Unchanged, CreatePractitioners: []string{}, CreatePatients: []string{}}
 	for _, r := range p.CreatePractitioners {
 		v.CreatePractitioners = append(v.CreatePractitioners, r.NPI)
 	}
@@ -72,6 +73,7 @@ func admPrintPlan(env *Env, f *admFlags, p *roster.Plan) error {
 	rows = append(rows, admAttrRows("add", p.Add)...)
 	rows = append(rows, admAttrRows("renew", p.Renew)...)
 	rows = append(rows, admAttrRows("remove", p.Remove)...)
+	rows = append(rows, admAttrRows("replace (one PUT)", p.Replace)...)
 	rows = append(rows, admAttrRows("not attributable", p.OverLimit)...)
 	if len(rows) == 0 {
 		return nil
