@@ -51,8 +51,8 @@ type Plan struct {
 	// roster limit that new rows need, the rows one PUT attributes (DPC's PUT replaces every
 	// attribution, and counts only the new membership); that group's Remove entries are done
 	// by the same PUT.
-	Replace []Attribution
-	Limit   int // the roster limit planned against (0: none)
+	Replace   []Attribution
+	Limit     int // the roster limit planned against (0: none)
 	Unchanged int
 
 	rows          []Row
