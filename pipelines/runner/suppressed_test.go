@@ -25,18 +25,18 @@ func TestMostlySuppressedExportSucceeds(t *testing.T) {
 	if len(want) < len(f.sb.MBIs)/2 {
 		t.Fatalf("only %d of %d patients suppressed: the fixture does not test a mostly-error export", len(want), len(f.sb.MBIs))
 	}
-	if len(sum.Groups) != 1 || sum.Groups[0].Status != "ok" || sum.SuppressedPatients != len(want) || sum.Groups[0].SuppressedPatients != len(want) {
-		t.Fatalf("summary: %d groups, %d suppressed, want %d", len(sum.Groups), sum.SuppressedPatients, len(want))
+	if len(sum.Groups) != 1 || sum.Groups[0].Status != "ok" || sum.Suppressed != len(want) || sum.Groups[0].Suppressed != len(want) {
+		t.Fatalf("summary: %d groups, %d suppressed, want %d", len(sum.Groups), sum.Suppressed, len(want))
 	}
 	total := 0
-	for why, n := range sum.Suppressed {
+	for why, n := range sum.SuppressedWhy {
 		if why == "" || n <= 0 {
 			t.Errorf("reason %q: %d", why, n)
 		}
 		total += n
 	}
-	if total != len(want) || sum.Suppressed["opted out"]+sum.Suppressed["lookback: no claim in 18 months"] == 0 {
-		t.Fatalf("reasons %v do not add up to %d", sum.Suppressed, len(want))
+	if total != len(want) || sum.SuppressedWhy["opted out"]+sum.SuppressedWhy["lookback: no claim in 18 months"] == 0 {
+		t.Fatalf("reasons %v do not add up to %d", sum.SuppressedWhy, len(want))
 	}
 	rows := readTable(t, f.cfg.Destination, "export_error")
 	got := map[string]bool{}
