@@ -2,7 +2,9 @@ package dpc_test
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"net/http"
 	"strings"
@@ -77,5 +79,20 @@ func TestDuplicateGroupIsNotAuth(t *testing.T) {
 	lim := &dpc.APIError{Status: http.StatusBadRequest, Message: "Roster limit reached"}
 	if !errors.Is(lim, dpc.ErrRosterLimit) || !errors.Is(lim, dpc.ErrInvalid) {
 		t.Fatal("roster limit sentinel")
+	}
+}
+
+// A PKCS#1 public key file is uploaded as PKIX, the only form DPC's signature check verifies.
+func TestUploadKeyPKCS1AsSPKI(t *testing.T) {
+	_, sb := newSandbox(t)
+	k := testKey()
+	up, err := dpc.NewKeyUpload(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Key = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&k.PublicKey)}))
+	key, err := sb.Client().UploadKey(context.Background(), "pkcs1", up)
+	if err != nil || !strings.Contains(key.PublicKey, "BEGIN PUBLIC KEY") {
+		t.Fatalf("UploadKey(PKCS#1) = %+v, %v", key, err)
 	}
 }

@@ -305,7 +305,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, o *org) {
 		return
 	}
 	digest := sha256.Sum256([]byte(Snippet))
-	if rsa.VerifyPKCS1v15(rk, crypto.SHA256, digest[:], sig) != nil {
+	// DPC parses PKCS#1 ("RSA PUBLIC KEY") fine, but its signature check strips only the
+	// "BEGIN PUBLIC KEY" markers (PublicKeyHandler.verifySignature), so such a key never verifies.
+	if block.Type != "PUBLIC KEY" || rsa.VerifyPKCS1v15(rk, crypto.SHA256, digest[:], sig) != nil {
 		writeError(w, http.StatusBadRequest, "Public key could not be verified")
 		return
 	}

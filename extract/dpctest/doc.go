@@ -44,7 +44,7 @@
 // same clock. A failed bearer check (Authorization: Bearer or ?token=) is 401 with an
 // OperationOutcome. Keys: RSA only (EC/Ed25519 422), at least WithMinKeyBits (default 4096;
 // smaller 400), label at most 25 characters (400), signature = base64 SHA256withRSA of Snippet
-// (400 if it does not verify).
+// (400 if it does not verify; a PKCS#1 "RSA PUBLIC KEY" never verifies, as in DPC).
 //
 // # Attribution
 //

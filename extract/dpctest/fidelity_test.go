@@ -1,7 +1,9 @@
 package dpctest_test
 
 import (
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
 	"strings"
 	"testing"
@@ -229,4 +231,21 @@ func TestStandardBehaviour(t *testing.T) {
 	if srv.RequestsByMethod("DELETE", "/api/v1/Jobs/") != 1 {
 		t.Errorf("RequestsByMethod counted %d job DELETEs", srv.RequestsByMethod("DELETE", "/api/v1/Jobs/"))
 	}
+}
+
+// TestKeyUploadSPKIOnly: DPC parses a PKCS#1 "RSA PUBLIC KEY" but its signature check only
+// understands "BEGIN PUBLIC KEY", so the upload is 400 "Public key could not be verified".
+func TestKeyUploadSPKIOnly(t *testing.T) {
+	srv := newServer(t)
+	c := onboard(t, srv)
+	k := genKey(t)
+	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&k.PublicKey)}))
+	body, _ := json.Marshal(map[string]string{"key": pkcs1, "signature": signSnippet(t, k)})
+	r := c.api(t, "POST", "/Key?label=pkcs1", body, map[string]string{"Content-Type": "application/json", "Accept": "application/json"})
+	mustStatus(t, r, http.StatusBadRequest)
+	if r.json(t)["message"] != "Public key could not be verified" {
+		t.Errorf("body %s", r.body)
+	}
+	body, _ = json.Marshal(map[string]string{"key": publicPEM(t, &k.PublicKey), "signature": signSnippet(t, k)})
+	mustStatus(t, c.api(t, "POST", "/Key?label=spki", body, map[string]string{"Content-Type": "application/json", "Accept": "application/json"}), http.StatusOK)
 }
