@@ -121,7 +121,11 @@ func TestDeleteJob(t *testing.T) {
 	c := onboard(t, srv)
 	ro := c.roster(t, 0, 0, 2)
 	jobURL := c.export(t, ro.groupID, "")
-	mustStatus(t, c.api(t, "DELETE", jobURL, nil, nil), http.StatusMethodNotAllowed)
+	r := c.api(t, "DELETE", jobURL, nil, nil)
+	mustStatus(t, r, http.StatusMethodNotAllowed)
+	if !strings.Contains(r.header.Get("Allow"), "GET") || r.json(t)["code"] != float64(405) {
+		t.Errorf("405: Allow %q, body %s", r.header.Get("Allow"), r.body)
+	}
 	mustStatus(t, c.api(t, "GET", jobURL, nil, nil), http.StatusAccepted)
 
 	srv2 := newServer(t, dpctest.WithJobDuration(time.Hour), dpctest.WithJobDelete())

@@ -273,7 +273,13 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("GET "+a+"/Jobs/{id}", s.authed(s.getJob))
 	if s.cfg.jobDelete {
 		mux.HandleFunc("DELETE "+a+"/Jobs/{id}", s.authed(s.deleteJob))
-	} // else net/http answers 405 with Allow: GET, HEAD, as JAX-RS does for JobResource
+	} else {
+		// JobResource has only GET: JAX-RS answers 405 before any auth filter runs.
+		mux.HandleFunc("DELETE "+a+"/Jobs/{id}", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+			writeError(w, http.StatusMethodNotAllowed, "HTTP 405 Method Not Allowed")
+		})
+	}
 
 	mux.HandleFunc("GET "+a+"/Data/{file}", s.authed(s.getData))
 
