@@ -3,6 +3,8 @@ package load_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -108,5 +110,60 @@ func TestRollBackRefusesCommittedRun(t *testing.T) {
 	}
 	if _, err := load.RollBack(ctxT(t), s, "../x"); !errors.Is(err, load.ErrInvalidOptions) {
 		t.Errorf("RollBack(../x) = %v, want ErrInvalidOptions", err)
+	}
+}
+
+// lostReply commits a _SUCCESS marker and then reports an error, as a store whose reply is
+// lost after the write landed does.
+type lostReply struct{ sink.Sink }
+
+type lostReplyWriter struct{ sink.Writer }
+
+func (w lostReplyWriter) Commit() error {
+	if err := w.Writer.Commit(); err != nil {
+		return err
+	}
+	return errors.New("injected: connection reset after the request was sent")
+}
+
+func (s lostReply) NewWriter(ctx context.Context, key string) (sink.Writer, error) {
+	w, err := s.Sink.NewWriter(ctx, key)
+	if err == nil && strings.HasSuffix(key, "/"+load.SuccessName) {
+		return lostReplyWriter{w}, nil
+	}
+	return w, err
+}
+
+func TestSuccessWrittenButReplyLostIsCommitted(t *testing.T) {
+	base, _ := fileSink(t)
+	run := writeClaims(t, lostReply{base}, runOptions("landed"), 200, 100)
+	m, err := run.Commit(ctxT(t))
+	if err != nil {
+		t.Fatalf("Commit = %v; the marker landed, so the run is committed", err)
+	}
+	got, err := load.ReadManifest(ctxT(t), base, "landed")
+	if err != nil || got.CommittedAt != m.CommittedAt {
+		t.Fatalf("committed manifest = %+v, %v", got, err)
+	}
+	if v := readerVisible(t, base); !slices.Equal(v, []string{m.Files[0].Key}) {
+		t.Errorf("visible = %q", v)
+	}
+	if ok, _ := sink.Exists(ctxT(t), base, load.RunDir("landed")+"/"+load.PublishingName); ok {
+		t.Error("intent record left beside the committed run")
+	}
+}
+
+func TestRollBackLeavesCommittedRunWithBadManifestAlone(t *testing.T) {
+	s, dir := fileSink(t)
+	m := commitClaims(t, s, runOptions("odd"), 100, 50)
+	if err := os.WriteFile(filepath.Join(dir, load.RunsDir, "odd", load.ManifestName), []byte(`{"files":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	committed, err := load.RollBack(ctxT(t), s, "odd")
+	if !committed || err == nil || !strings.Contains(err.Error(), "not touching it") {
+		t.Fatalf("RollBack = %v, %v; want committed and an error that leaves the run alone", committed, err)
+	}
+	if v := readerVisible(t, s); !slices.Equal(v, []string{m.Files[0].Key}) {
+		t.Errorf("files of a run with _SUCCESS were deleted: visible = %q", v)
 	}
 }
