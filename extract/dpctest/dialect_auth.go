@@ -104,12 +104,12 @@ func parseJWKS(b []byte) (map[string]crypto.PublicKey, error) {
 			}
 			x, err1 := dec.DecodeString(k.X)
 			y, err2 := dec.DecodeString(k.Y)
-			if err1 != nil || err2 != nil {
+			if err1 != nil || err2 != nil || len(x) != 48 || len(y) != 48 {
 				return nil, fmt.Errorf("jwks: key %q: bad x or y", k.Kid)
 			}
-			pk := &ecdsa.PublicKey{Curve: elliptic.P384(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
-			if _, err := pk.ECDH(); err != nil { // validates the point
-				return nil, fmt.Errorf("jwks: key %q: point not on P-384", k.Kid)
+			pk, err := ecdsa.ParseUncompressedPublicKey(elliptic.P384(), append(append([]byte{4}, x...), y...))
+			if err != nil {
+				return nil, fmt.Errorf("jwks: key %q: %w", k.Kid, err)
 			}
 			out[k.Kid] = pk
 		default:

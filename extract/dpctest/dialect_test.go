@@ -265,7 +265,8 @@ func jwksFor(t *testing.T, kid string, pub any) []byte {
 	case *rsa.PublicKey:
 		k = map[string]string{"kty": "RSA", "kid": kid, "n": enc.EncodeToString(p.N.Bytes()), "e": enc.EncodeToString(big.NewInt(int64(p.E)).Bytes())}
 	case *ecdsa.PublicKey:
-		k = map[string]string{"kty": "EC", "kid": kid, "crv": "P-384", "x": enc.EncodeToString(p.X.FillBytes(make([]byte, 48))), "y": enc.EncodeToString(p.Y.FillBytes(make([]byte, 48)))}
+		b, _ := p.Bytes() // 0x04 || X || Y
+		k = map[string]string{"kty": "EC", "kid": kid, "crv": "P-384", "x": enc.EncodeToString(b[1:49]), "y": enc.EncodeToString(b[49:])}
 	}
 	b, _ := json.Marshal(map[string]any{"keys": []any{k}})
 	return b
