@@ -339,9 +339,18 @@ func (s *Server) dialectExport(w http.ResponseWriter, r *http.Request, tok diale
 		writeOO(w, http.StatusBadRequest, "invalid", "invalid _typeFilter Resource Type (Only EOBs valid)")
 		return
 	}
-	if v := q.Get("includeAssociatedData"); v != "" && d != DialectSMART {
-		writeOO(w, http.StatusBadRequest, "invalid", "includeAssociatedData is not supported")
-		return
+	if v := q.Get("includeAssociatedData"); v != "" {
+		if d != DialectSMART {
+			writeOO(w, http.StatusBadRequest, "invalid", "includeAssociatedData is not supported")
+			return
+		}
+		// The IG's two defined values are accepted (no Provenance exists to add); others are not.
+		for _, a := range strings.Split(v, ",") {
+			if a != "LatestProvenanceResources" && a != "RelevantProvenanceResources" {
+				writeOO(w, http.StatusBadRequest, "not-supported", "includeAssociatedData value not supported: "+a)
+				return
+			}
+		}
 	}
 
 	s.mu.Lock()
@@ -392,10 +401,14 @@ func (s *Server) dialectExport(w http.ResponseWriter, r *http.Request, tok diale
 	s.mu.Unlock()
 
 	if d == DialectSMART && !since.IsZero() {
-		if err := s.writeDeleted(dj); err != nil {
+		del, err := s.writeDeleted(j)
+		if err != nil {
 			writeOO(w, http.StatusInternalServerError, "exception", err.Error())
 			return
 		}
+		s.mu.Lock()
+		dj.deleted = del
+		s.mu.Unlock()
 	}
 	s.wg.Add(1)
 	go s.runJob(j)
@@ -455,10 +468,9 @@ func (s *Server) dialectRosterLocked(groupID string, now time.Time) ([]string, b
 // writeDeleted writes the deleted[] file of an incremental SMART export: one Bundle per
 // tenth patient, a transaction with one DELETE of an ExplanationOfBenefit, as the Bulk
 // IG's "Complete Status" describes.
-func (s *Server) writeDeleted(dj *dialectJob) error {
-	j := dj.j
+func (s *Server) writeDeleted(j *job) (*fileInfo, error) {
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
-		return fmt.Errorf("job dir: %w", err)
+		return nil, fmt.Errorf("job dir: %w", err)
 	}
 	var buf bytes.Buffer
 	n := 0
@@ -476,7 +488,7 @@ func (s *Server) writeDeleted(dj *dialectJob) error {
 		n++
 	}
 	if n == 0 {
-		return nil
+		return nil, nil
 	}
 	name := "deleted-" + newUUID() + ".bundle.ndjson"
 	path := filepath.Join(j.dir, name+".gz")
@@ -485,12 +497,11 @@ func (s *Server) writeDeleted(dj *dialectJob) error {
 	_, _ = gz.Write(buf.Bytes()) // writes to memory: cannot fail
 	_ = gz.Close()
 	if err := os.WriteFile(path, gzb.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("deleted file: %w", err)
+		return nil, fmt.Errorf("deleted file: %w", err)
 	}
 	sum := sha256.Sum256(buf.Bytes())
-	dj.deleted = &fileInfo{name: name, path: path, typ: "Bundle", jobID: j.id, count: n,
-		sha256: hex.EncodeToString(sum[:]), gzLen: int64(gzb.Len()), plainLen: int64(buf.Len())}
-	return nil
+	return &fileInfo{name: name, path: path, typ: "Bundle", jobID: j.id, count: n,
+		sha256: hex.EncodeToString(sum[:]), gzLen: int64(gzb.Len()), plainLen: int64(buf.Len())}, nil
 }
 
 func (s *Server) dialectJobFor(w http.ResponseWriter, r *http.Request, tok dialectToken) *dialectJob {

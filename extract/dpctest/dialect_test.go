@@ -361,7 +361,8 @@ func smartToken(t *testing.T, srv *dpctest.Server) string {
 }
 
 func TestDialectSMARTExport(t *testing.T) {
-	srv := dialectServer(t, dpctest.DialectSMART, dpctest.WithSuppressedShare(0.2), dpctest.WithJobRetryAfter(2*time.Second),
+	// Polls move the server clock past each Retry-After, so the token must outlive many of them.
+	srv := dialectServer(t, dpctest.DialectSMART, dpctest.WithSuppressedShare(0.2), dpctest.WithJobRetryAfter(2*time.Second), dpctest.WithTokenLifetime(24*time.Hour),
 		dpctest.WithSeedOrganization(dpctest.SeedOrganization{Patients: 60, Practitioners: 2}))
 	tok := smartToken(t, srv)
 	base := srv.DialectBaseURL()
@@ -373,6 +374,7 @@ func TestDialectSMARTExport(t *testing.T) {
 	h := bearer(tok)
 	delete(h, "Prefer")
 	mustStatus(t, do(t, "GET", base+"/$export", nil, h), http.StatusBadRequest)
+	mustStatus(t, do(t, "GET", base+"/$export?includeAssociatedData=_myOwn", nil, bearer(tok)), http.StatusBadRequest)
 
 	for _, level := range []string{"/$export", "/Patient/$export", "/Group/practice-1/$export"} {
 		t.Run(level, func(t *testing.T) {

@@ -387,3 +387,19 @@ func TestParsePrivateKey(t *testing.T) {
 		t.Fatalf("junk: %v", err)
 	}
 }
+
+// A token the server stopped honouring (its clock moved past the expiry, ours did
+// not): the transport takes the 401, fetches a new token once and retries.
+func TestTransportRefreshesOn401(t *testing.T) {
+	srv := sandbox(t, dpctest.DialectBCDA)
+	id, secret := srv.NewSecretClient()
+	ts, _ := smartauth.NewTokenSource(smartauth.BCDA(srv.DialectBaseURL(), id, secret))
+	hc := &http.Client{Transport: ts.Transport(nil)}
+	if code, b := get(t, hc, srv.DialectBaseURL()+"/jobs/999"); code != http.StatusNotFound {
+		t.Fatalf("first call %d %s", code, b)
+	}
+	srv.Clock().Advance(21 * time.Minute)
+	if code, b := get(t, hc, srv.DialectBaseURL()+"/jobs/999"); code != http.StatusNotFound || ts.Fetches() != 2 {
+		t.Fatalf("after server-side expiry: %d %s, fetches %d (want 404 and 2)", code, b, ts.Fetches())
+	}
+}
