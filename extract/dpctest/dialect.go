@@ -82,6 +82,12 @@ func WithDialect(d Dialect) Option {
 // file URLs answer without a bearer.
 func WithOpenFiles() Option { return func(cf *config) { cf.openFiles = true } }
 
+// WithSigningAlgs limits the assertion algorithms the SMART token endpoint accepts and
+// advertises (default RS384 and ES384).
+func WithSigningAlgs(algs ...string) Option {
+	return func(cf *config) { cf.signingAlgs = append([]string(nil), algs...) }
+}
+
 // WithFileHost makes dialect manifests name files on host ("localhost:port") instead
 // of the host the client used, i.e. on another origin.
 func WithFileHost(host string) Option { return func(cf *config) { cf.fileHost = host } }
@@ -226,11 +232,18 @@ func (s *Server) smartConfiguration(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, "application/json", map[string]any{
 		"token_endpoint":                                   "http://" + r.Host + smartPrefix + "/token",
 		"token_endpoint_auth_methods_supported":            []string{"private_key_jwt"},
-		"token_endpoint_auth_signing_alg_values_supported": []string{"RS384", "ES384"},
+		"token_endpoint_auth_signing_alg_values_supported": s.signingAlgs(),
 		"grant_types_supported":                            []string{"client_credentials"},
 		"scopes_supported":                                 []string{"system/*.read", "system/*.rs", "system/Patient.read", "system/Coverage.read", "system/ExplanationOfBenefit.read"},
 		"capabilities":                                     []string{"client-confidential-asymmetric", "permission-v1", "permission-v2"},
 	})
+}
+
+func (s *Server) signingAlgs() []string {
+	if len(s.cfg.signingAlgs) > 0 {
+		return s.cfg.signingAlgs
+	}
+	return []string{"RS384", "ES384"}
 }
 
 func (s *Server) dialectMetadata(w http.ResponseWriter, r *http.Request) {

@@ -237,7 +237,7 @@ func (s *Server) verifySMARTAssertion(assertion, aud string) (string, error) {
 	now := s.clock.Now()
 	var claims jwt.MapClaims
 	var client *dialectClient
-	p := jwt.NewParser(jwt.WithValidMethods([]string{"RS384", "ES384"}), jwt.WithTimeFunc(func() time.Time { return now }),
+	p := jwt.NewParser(jwt.WithValidMethods(s.signingAlgs()), jwt.WithTimeFunc(func() time.Time { return now }),
 		jwt.WithExpirationRequired(), jwt.WithLeeway(30*time.Second))
 	_, err := p.ParseWithClaims(assertion, &claims, func(t *jwt.Token) (any, error) {
 		iss, _ := claims["iss"].(string)

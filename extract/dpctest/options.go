@@ -27,9 +27,10 @@ type config struct {
 	seedOrg        *SeedOrganization
 
 	// Non-DPC dialects (dialect.go, DIALECTS.md).
-	dialect   Dialect
-	openFiles bool   // SMART: requiresAccessToken false
-	fileHost  string // file URLs on this host instead of the request's
+	dialect     Dialect
+	openFiles   bool     // SMART: requiresAccessToken false
+	fileHost    string   // file URLs on this host instead of the request's
+	signingAlgs []string // SMART: accepted assertion algorithms (default RS384, ES384)
 
 	// DPC's behaviour, each with a standard alternative (see the fidelity table in README.md).
 	rosterLimit       int     // 0: none

@@ -15,11 +15,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/extract/smartauth"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
@@ -401,5 +403,40 @@ func TestTransportRefreshesOn401(t *testing.T) {
 	srv.Clock().Advance(21 * time.Minute)
 	if code, b := get(t, hc, srv.DialectBaseURL()+"/jobs/999"); code != http.StatusNotFound || ts.Fetches() != 2 {
 		t.Fatalf("after server-side expiry: %d %s, fetches %d (want 404 and 2)", code, b, ts.Fetches())
+	}
+}
+
+// tokenSource is what the pipeline uses of extract/auth.TokenSource; smartauth's
+// must be a drop-in for it.
+type tokenSource interface {
+	Token(context.Context) (string, error)
+	Invalidate(string)
+	Authorized(*url.URL) bool
+	Transport(http.RoundTripper) http.RoundTripper
+	Fetches() int
+}
+
+var (
+	_ tokenSource = (*auth.TokenSource)(nil)
+	_ tokenSource = (*smartauth.TokenSource)(nil)
+)
+
+// A server that takes only RS384: an ES384 client learns it at discovery, with both named.
+func TestDiscoveryRefusesUnsupportedAlg(t *testing.T) {
+	srv := sandbox(t, dpctest.DialectSMART, dpctest.WithSigningAlgs("RS384"))
+	key := keyPair(t, true)
+	id := register(t, srv, key, "k")
+	ts, err := smartauth.NewTokenSource(smartauth.SMART(srv.DialectBaseURL(), id, "k", key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ts.Token(context.Background())
+	if !errors.Is(err, extract.ErrAuth) || !strings.Contains(err.Error(), `["RS384"], not ES384`) {
+		t.Fatalf("err = %v", err)
+	}
+	// Discovery under a base with no smart-configuration: an error naming the URL.
+	ts2, _ := smartauth.NewTokenSource(smartauth.SMART(srv.URL+"/nothing", id, "k", key))
+	if _, err := ts2.Token(context.Background()); err == nil || !strings.Contains(err.Error(), "/nothing/.well-known/smart-configuration: HTTP 404") {
+		t.Fatalf("err = %v", err)
 	}
 }
