@@ -346,15 +346,16 @@ func TestJobExpired(t *testing.T) {
 func TestDeadlineCancelsJob(t *testing.T) {
 	sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(time.Minute))
 	c := client(sb, export.WithDeadline(300*time.Millisecond), export.WithCancelOnAbort(true))
-	u, err := c.KickOff(context.Background(), export.Request{GroupID: sb.GroupID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.Wait(context.Background(), u)
+	dir := t.TempDir()
+	_, err := c.Run(context.Background(), dir, export.Request{GroupID: sb.GroupID})
 	if !errors.Is(err, export.ErrDeadline) {
 		t.Fatalf("err = %v, want ErrDeadline", err)
 	}
-	st, err := c.Status(context.Background(), u)
+	saved, lerr := export.LoadState(dir, sb.GroupID)
+	if lerr != nil || saved == nil {
+		t.Fatalf("no saved job: %v", lerr)
+	}
+	st, err := c.Status(context.Background(), saved.JobURL)
 	if err == nil && !st.Done && st.State == "RUNNING" {
 		t.Fatalf("job still running after abort: %+v", st)
 	}

@@ -132,9 +132,17 @@ type Job struct {
 // Callers remove the state (RemoveState) once they have loaded the job's
 // data, so that the next run of the same request exports afresh.
 func (c *Client) Run(ctx context.Context, stateDir string, r Request) (*Job, error) {
+	if err := extract.CheckName("group id", r.GroupID); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
 	st, err := LoadState(stateDir, r.GroupID)
 	if err != nil {
 		return nil, err
+	}
+	if st != nil && st.JobURL != "" {
+		if err := extract.CheckName("job id", JobID(st.JobURL)); err != nil {
+			return nil, fmt.Errorf("export: state %s: %w", StatePath(stateDir, r.GroupID), err)
+		}
 	}
 	rejoined := false
 	expired := st != nil && !st.Expires.IsZero() && !c.now().Before(st.Expires)

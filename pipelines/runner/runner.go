@@ -115,8 +115,10 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 		r.creds = creds
 	}
 	r.red.Add(r.creds.ClientToken)
+	// Every access token goes to the redactor before it is used: a server may echo it.
 	r.ts = auth.NewTokenSource(r.creds, auth.WithClock(r.now), auth.WithProgress(o.Progress),
-		auth.WithHTTPClient(&http.Client{Transport: o.Transport, Timeout: time.Minute}))
+		auth.WithHTTPClient(&http.Client{Transport: o.Transport, Timeout: time.Minute}),
+		auth.WithRetry(r.retryPolicy()), auth.WithOnToken(func(t string) { r.red.Add(t) }))
 	r.hc = &http.Client{Transport: r.ts.Transport(o.Transport)}
 	if r.sandbox == nil {
 		if err := r.resolveGroups(ctx); err != nil {
@@ -264,7 +266,7 @@ func (r *Runner) resolveGroups(ctx context.Context) error {
 	if len(g.NPIs) == 0 && !g.All {
 		return nil
 	}
-	c := dpc.New(r.creds.BaseURL, r.hc)
+	c := dpc.New(r.creds.BaseURL, r.hc, dpc.WithRetry(r.retryPolicy()), dpc.WithLimiter(r.limiter()))
 	if g.All {
 		all, err := c.AllGroups(ctx)
 		if err != nil {
