@@ -28,9 +28,9 @@ import (
 
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/auth"
-	"github.com/dpcetl/dpcetl/extract/retry"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/extract/internal/sandboxtest"
+	"github.com/dpcetl/dpcetl/extract/retry"
 )
 
 func TestLoadPrivateKey(t *testing.T) {

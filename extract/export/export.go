@@ -53,13 +53,13 @@ type Status struct {
 // Client talks to the export endpoints. Its http.Client normally comes from
 // auth.TokenSource.Transport, so it carries the bearer.
 type Client struct {
-	base     string
-	hc       *http.Client
-	policy   retry.Policy
-	poll     retry.Policy
-	limiter  *retry.Limiter
-	deadline time.Duration
-	progress extract.Progress
+	base       string
+	hc         *http.Client
+	policy     retry.Policy
+	poll       retry.Policy
+	limiter    *retry.Limiter
+	deadline   time.Duration
+	progress   extract.Progress
 	cancelOn   bool
 	reqTimeout time.Duration
 	now        func() time.Time
@@ -99,10 +99,10 @@ func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = n
 // New returns a client for the API at baseURL (…/api/v1).
 func New(baseURL string, hc *http.Client, opts ...Option) *Client {
 	c := &Client{
-		base:     strings.TrimRight(baseURL, "/"),
-		hc:       hc,
-		policy:   retry.Default(),
-		poll:     retry.Policy{Base: time.Second, Max: 20 * time.Second, Jitter: 0.2},
+		base:       strings.TrimRight(baseURL, "/"),
+		hc:         hc,
+		policy:     retry.Default(),
+		poll:       retry.Policy{Base: time.Second, Max: 20 * time.Second, Jitter: 0.2},
 		deadline:   6 * time.Hour,
 		reqTimeout: 2 * time.Minute,
 		now:        time.Now,

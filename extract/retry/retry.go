@@ -16,11 +16,11 @@ import (
 
 // Policy says how often and how patiently to retry a failed request.
 type Policy struct {
-	MaxAttempts   int           // total attempts including the first (default 6)
-	Base          time.Duration // first backoff (default 500ms)
-	Max           time.Duration // cap of one backoff (default 30s)
-	Jitter        float64       // fraction of the backoff randomised, 0..1 (0: none; Default() has 0.5)
-	MaxRetryAfter time.Duration // cap on a server's Retry-After (default 5m)
+	MaxAttempts   int              // total attempts including the first (default 6)
+	Base          time.Duration    // first backoff (default 500ms)
+	Max           time.Duration    // cap of one backoff (default 30s)
+	Jitter        float64          // fraction of the backoff randomised, 0..1 (0: none; Default() has 0.5)
+	MaxRetryAfter time.Duration    // cap on a server's Retry-After (default 5m)
 	Now           func() time.Time // clock for Retry-After dates (default time.Now)
 }
 
