@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -205,7 +204,17 @@ const (
 
 // fileName is the local name of an output: the last element of its URL path,
 // which must be one safe path element and not look like our own part files.
+// The manifest entry is unusable, like a 5xx: a new export may do better, so
+// the error is retryable.
 func fileName(o export.Output) (string, error) {
+	n, err := localName(o)
+	if err != nil {
+		return "", fmt.Errorf("%w (%w)", err, extract.ErrRetryable)
+	}
+	return n, nil
+}
+
+func localName(o export.Output) (string, error) {
 	if o.Type != "" {
 		if err := extract.CheckName("resource type", o.Type); err != nil {
 			return "", err
@@ -215,7 +224,11 @@ func fileName(o export.Output) (string, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return "", fmt.Errorf("file URL is not an http(s) URL: %w", extract.ErrUnsafeName)
 	}
-	n := path.Base(u.Path)
+	p := u.EscapedPath()
+	n, err := url.PathUnescape(p[strings.LastIndexByte(p, '/')+1:])
+	if err != nil {
+		return "", fmt.Errorf("file URL path %q: %w: %w", p, err, extract.ErrUnsafeName)
+	}
 	if err := extract.CheckName("file name", n); err != nil {
 		return "", err
 	}

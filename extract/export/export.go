@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -170,7 +169,8 @@ func (c *Client) KickOff(ctx context.Context, r Request) (string, error) {
 				return true, fmt.Errorf("export: kick-off %s: bad Content-Location %q", u, loc)
 			}
 			if err := extract.CheckName("job id", JobID(l.String())); err != nil {
-				return true, fmt.Errorf("export: kick-off %s: Content-Location %q: %w", u, loc, err)
+				// The answer is unusable, like a 5xx: a new kick-off may do better.
+				return true, fmt.Errorf("export: kick-off %s: Content-Location %q: %w (%w)", u, loc, err, extract.ErrRetryable)
 			}
 			jobURL = l.String()
 			return true, nil
@@ -190,13 +190,18 @@ func (c *Client) KickOff(ctx context.Context, r Request) (string, error) {
 	return jobURL, nil
 }
 
-// JobID is the last path element of a job URL, unescaped ("%2e%2e" is ".."):
-// check it with extract.CheckName before using it in a path.
+// JobID is the last element of a job URL's path, unescaped ("%2e%2e" is "..",
+// "a%2fb" is "a/b"): check it with extract.CheckName before using it in a path.
 func JobID(jobURL string) string {
+	p := jobURL
 	if u, err := url.Parse(jobURL); err == nil {
-		return path.Base(u.Path)
+		p = u.EscapedPath()
 	}
-	return path.Base(jobURL)
+	seg := p[strings.LastIndexByte(p, '/')+1:]
+	if id, err := url.PathUnescape(seg); err == nil {
+		return id
+	}
+	return seg
 }
 
 // Status asks the job endpoint once (retrying transient failures).

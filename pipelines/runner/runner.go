@@ -262,7 +262,27 @@ func ResolveCredentials(c config.Config, getenv func(string) string) (auth.Crede
 
 func (r *Runner) resolveGroups(ctx context.Context) error {
 	g := r.cfg.Groups
+	for _, id := range g.IDs {
+		if err := extract.CheckName("group id", id); err != nil {
+			return fmt.Errorf("%w: groups.ids: %v", config.ErrInvalid, err)
+		}
+	}
 	r.groups = append(r.groups, g.IDs...)
+	if err := r.lookupGroups(ctx); err != nil {
+		return err
+	}
+	// Group ids from the server become paths (state, quarantine, staging): one safe element each.
+	for _, id := range r.groups[len(g.IDs):] {
+		if err := extract.CheckName("group id", id); err != nil {
+			return fmt.Errorf("list groups: %w (%w)", err, extract.ErrRetryable)
+		}
+	}
+	return nil
+}
+
+// lookupGroups adds the groups the config names by NPI or as all of them.
+func (r *Runner) lookupGroups(ctx context.Context) error {
+	g := r.cfg.Groups
 	if len(g.NPIs) == 0 && !g.All {
 		return nil
 	}
