@@ -53,7 +53,9 @@ func TestHostileDataServer(t *testing.T) {
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Write(bomb)
 		},
-		out:     func(u string) export.Output { return export.Output{URL: u, Checksum: someSum, FileLength: int64(len(bomb))} },
+		out: func(u string) export.Output {
+			return export.Output{URL: u, Checksum: someSum, FileLength: int64(len(bomb))}
+		},
 		maxDisk: int64(len(bomb))*verify.MaxRatio + 1<<20,
 		is:      verify.ErrLength,
 		want:    "more than",
@@ -91,7 +93,9 @@ func TestHostileDataServer(t *testing.T) {
 				}
 			}
 		},
-		out:     func(u string) export.Output { return export.Output{URL: u, Checksum: someSum, FileLength: 4096, Count: 1} },
+		out: func(u string) export.Output {
+			return export.Output{URL: u, Checksum: someSum, FileLength: 4096, Count: 1}
+		},
 		maxDisk: 4096*verify.MaxRatio + 1<<20,
 		is:      verify.ErrLength,
 	}, {
@@ -123,15 +127,19 @@ func TestHostileDataServer(t *testing.T) {
 	}, {
 		name:    "non-UTF-8 file name",
 		handler: func(w http.ResponseWriter, r *http.Request) { t.Error("a file with an unusable name was requested") },
-		out:     func(u string) export.Output { return export.Output{URL: strings.TrimSuffix(u, "f.ndjson") + "%ff%fe.ndjson", Checksum: someSum} },
-		is:      extract.ErrUnsafeName,
-		want:    `file name "\xff\xfe.ndjson"`,
+		out: func(u string) export.Output {
+			return export.Output{URL: strings.TrimSuffix(u, "f.ndjson") + "%ff%fe.ndjson", Checksum: someSum}
+		},
+		is:   extract.ErrUnsafeName,
+		want: `file name "\xff\xfe.ndjson"`,
 	}, {
 		name:    "escaped slash in a file name",
 		handler: func(w http.ResponseWriter, r *http.Request) { t.Error("a file with an unusable name was requested") },
-		out:     func(u string) export.Output { return export.Output{URL: strings.TrimSuffix(u, "f.ndjson") + "..%2f..%2fetc", Checksum: someSum} },
-		is:      extract.ErrUnsafeName,
-		want:    `file name "../../etc"`,
+		out: func(u string) export.Output {
+			return export.Output{URL: strings.TrimSuffix(u, "f.ndjson") + "..%2f..%2fetc", Checksum: someSum}
+		},
+		is:   extract.ErrUnsafeName,
+		want: `file name "../../etc"`,
 	}, {
 		name:    "file URL that is not http",
 		handler: func(w http.ResponseWriter, r *http.Request) {},

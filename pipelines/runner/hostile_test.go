@@ -96,7 +96,9 @@ func (h *hostile) accessTokens() []string {
 }
 
 // bearer is the access token a request carries.
-func bearer(r *http.Request) string { return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ") }
+func bearer(r *http.Request) string {
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+}
 
 // outputs returns a manifest's output entries, to be rewritten in place.
 func outputs(m map[string]any) []map[string]any {
