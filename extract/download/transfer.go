@@ -210,9 +210,10 @@ func encoded(resp *http.Response) bool {
 
 // copyFull streams a full response body, decoding gzip, into w and v.
 func (d *Downloader) copyFull(resp *http.Response, w io.Writer, v *verify.Verifier, sc *scratch) (int64, error) {
-	raw := &verify.CountingReader{R: resp.Body}
+	// The body is counted for the watchdog: that is also the gzip size on the wire.
+	raw := resp.Body
 	var src io.Reader = raw
-	rawLen := func() int64 { return raw.N }
+	rawLen := func() int64 { return raw.(*countedBody).w.n.Load() }
 	switch ce := strings.ToLower(resp.Header.Get("Content-Encoding")); ce {
 	case "gzip", "x-gzip":
 		// The bufio.Reader is an io.ByteReader, so the decoder reads through
@@ -227,7 +228,7 @@ func (d *Downloader) copyFull(resp *http.Response, w io.Writer, v *verify.Verifi
 			err = sc.zr.Reset(sc.br)
 		}
 		if err != nil {
-			if raw.N > 0 && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			if rawLen() > 0 && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 				return 0, fmt.Errorf("download: %s: %w: %w", resp.Request.URL, errDecode, err)
 			}
 			return 0, fmt.Errorf("download: %s: %w: %w", resp.Request.URL, err, extract.ErrRetryable)

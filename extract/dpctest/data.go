@@ -105,32 +105,22 @@ func (s *Server) getData(w http.ResponseWriter, r *http.Request, o *org) {
 // RFC 7233: end inclusive, suffix ranges, no cap, the file size after the
 // slash, 416 past the end.
 func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, f *fileInfo, file *os.File, rh string) {
-	total := f.plainLen
-	h := w.Header()
-	var start, stop, send int64
-	if s.cfg.rfc7233 {
-		var ok bool
-		start, stop, ok = parseRange(rh, total)
-		if !ok {
+	total, rfc, h := f.plainLen, s.cfg.rfc7233, w.Header()
+	start, stop, ok := parseRange(rh, total, rfc)
+	switch {
+	case !ok:
+		if rfc {
 			h.Set("Content-Range", fmt.Sprintf("bytes */%d", total))
-			writeOO(w, http.StatusRequestedRangeNotSatisfiable, "invalid", "Range not satisfiable")
-			return
 		}
+		writeOO(w, http.StatusRequestedRangeNotSatisfiable, "invalid", "Range not satisfiable")
+		return
+	case start > total:
+		writeOO(w, http.StatusInternalServerError, "exception", "Cannot skip to requested range")
+		return
+	case rfc:
 		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, stop-1, total))
-		send = stop - start
-	} else {
-		var ok bool
-		start, stop, ok = parseDPCRange(rh)
-		switch {
-		case !ok:
-			writeOO(w, http.StatusRequestedRangeNotSatisfiable, "invalid", "Range not satisfiable")
-			return
-		case start > total:
-			writeOO(w, http.StatusInternalServerError, "exception", "Cannot skip to requested range")
-			return
-		}
+	default:
 		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, stop, stop-start))
-		send = min(stop, total) - start
 	}
 	h.Set("Content-Length", strconv.FormatInt(stop-start, 10))
 	w.WriteHeader(http.StatusPartialContent)
@@ -145,60 +135,37 @@ func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, f *fileInfo,
 	if _, err := io.CopyN(io.Discard, zr, start); err != nil {
 		return
 	}
-	_, _ = io.CopyN(w, zr, send)
+	_, _ = io.CopyN(w, zr, min(stop, total)-start)
 }
 
-// parseDPCRange reads DPC's "bytes=S-E" (E exclusive) or "bytes=S-" (E = S + 1 MiB).
-func parseDPCRange(h string) (start, stop int64, ok bool) {
+// parseRange returns the [start, stop) a Range header asks for. DPC's stop may
+// pass the end of the file; RFC 7233's is cut to it.
+func parseRange(h string, total int64, rfc bool) (start, stop int64, ok bool) {
 	spec, found := strings.CutPrefix(strings.TrimSpace(h), "bytes=")
 	a, b, cut := strings.Cut(spec, "-")
-	if !found || !cut || a == "" {
+	if !found || !cut || strings.Contains(spec, ",") {
 		return 0, 0, false
+	}
+	if a == "" { // suffix range: only RFC 7233
+		n, err := strconv.ParseInt(b, 10, 64)
+		return max(0, total-n), total, rfc && err == nil && n > 0 && total > 0
 	}
 	start, err := strconv.ParseInt(a, 10, 64)
 	if err != nil || start < 0 {
 		return 0, 0, false
 	}
-	stop = start + defaultRangeCap
-	if b != "" {
-		if stop, err = strconv.ParseInt(b, 10, 64); err != nil || stop <= start {
-			return 0, 0, false
-		}
-	}
-	return start, stop, true
-}
-
-// parseRange returns the half-open [start, stop) an RFC 7233 Range header asks for.
-func parseRange(h string, total int64) (start, stop int64, ok bool) {
-	spec, found := strings.CutPrefix(strings.TrimSpace(h), "bytes=")
-	if !found || strings.Contains(spec, ",") {
+	e, err := strconv.ParseInt(b, 10, 64)
+	switch {
+	case b == "" && rfc:
+		stop = total
+	case b == "":
+		stop = start + defaultRangeCap
+	case err != nil:
 		return 0, 0, false
-	}
-	a, b, found := strings.Cut(spec, "-")
-	if !found {
-		return 0, 0, false
-	}
-	if a == "" { // suffix range
-		n, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || n <= 0 {
-			return 0, 0, false
-		}
-		return max(0, total-n), total, total > 0
-	}
-	start, err := strconv.ParseInt(a, 10, 64)
-	if err != nil || start < 0 || start >= total {
-		return 0, 0, false
-	}
-	stop = total
-	if b != "" {
-		e, err := strconv.ParseInt(b, 10, 64)
-		if err != nil {
-			return 0, 0, false
-		}
+	case rfc:
 		stop = min(e+1, total) // inclusive end
+	default:
+		stop = e
 	}
-	if stop <= start {
-		return 0, 0, false
-	}
-	return start, stop, true
+	return start, stop, stop > start && (!rfc || start < total)
 }

@@ -59,7 +59,6 @@ type Client struct {
 	limiter    *retry.Limiter
 	deadline   time.Duration
 	progress   extract.Progress
-	cancelOn   bool
 	reqTimeout time.Duration
 	now        func() time.Time
 }
@@ -84,10 +83,6 @@ func WithDeadline(d time.Duration) Option { return func(c *Client) { c.deadline 
 
 // WithProgress receives job events.
 func WithProgress(p extract.Progress) Option { return func(c *Client) { c.progress = p } }
-
-// WithCancelOnAbort makes Run send DELETE for the job when it gives up
-// (deadline or cancelled context), so the server stops working on it.
-func WithCancelOnAbort(on bool) Option { return func(c *Client) { c.cancelOn = on } }
 
 // WithRequestTimeout bounds one request, body included (default 2 minutes).
 func WithRequestTimeout(d time.Duration) Option { return func(c *Client) { c.reqTimeout = d } }
@@ -283,31 +278,13 @@ func (c *Client) wait(ctx context.Context, jobURL string) (*Manifest, time.Time,
 	}
 }
 
+// abort names the deadline when it ended polling. The job is left alone: DPC
+// has no DELETE on /Jobs (405), and a rerun rejoins it.
 func (c *Client) abort(ctx context.Context, jobURL string, err error) error {
-	if ctx.Err() != nil {
-		if cause := context.Cause(ctx); errors.Is(cause, ErrDeadline) {
-			err = fmt.Errorf("export: job %s: %w after %s", jobURL, ErrDeadline, c.deadline)
-		}
-		if c.cancelOn {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
-			if derr := c.Cancel(dctx, jobURL); derr != nil {
-				err = errors.Join(err, derr)
-			}
-		}
+	if ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrDeadline) {
+		return fmt.Errorf("export: job %s: %w after %s", jobURL, ErrDeadline, c.deadline)
 	}
 	return err
-}
-
-// Cancel deletes the job on the server.
-func (c *Client) Cancel(ctx context.Context, jobURL string) error {
-	return c.do(ctx, "job cancel", http.MethodDelete, jobURL, nil, func(resp *http.Response, body []byte) (bool, error) {
-		switch resp.StatusCode {
-		case http.StatusOK, http.StatusAccepted, http.StatusNoContent, http.StatusNotFound, http.StatusGone:
-			return true, nil
-		}
-		return false, nil
-	})
 }
 
 // maxBody bounds a job status or error body: a manifest of 100,000 files is about 30 MiB.

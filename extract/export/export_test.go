@@ -342,10 +342,11 @@ func TestJobExpired(t *testing.T) {
 	}
 }
 
-// The deadline ends polling with ErrDeadline and, when asked, deletes the job.
-func TestDeadlineCancelsJob(t *testing.T) {
+// The deadline ends polling with ErrDeadline; the job is left for a rerun to
+// rejoin (DPC has no DELETE on /Jobs).
+func TestDeadline(t *testing.T) {
 	sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(time.Minute))
-	c := client(sb, export.WithDeadline(300*time.Millisecond), export.WithCancelOnAbort(true))
+	c := client(sb, export.WithDeadline(300*time.Millisecond))
 	dir := t.TempDir()
 	_, err := c.Run(context.Background(), dir, export.Request{GroupID: sb.GroupID})
 	if !errors.Is(err, export.ErrDeadline) {
@@ -355,9 +356,17 @@ func TestDeadlineCancelsJob(t *testing.T) {
 	if lerr != nil || saved == nil {
 		t.Fatalf("no saved job: %v", lerr)
 	}
-	st, err := c.Status(context.Background(), saved.JobURL)
-	if err == nil && !st.Done && st.State == "RUNNING" {
-		t.Fatalf("job still running after abort: %+v", st)
+	if n := sb.Srv.Requests("/api/v1/Jobs/"); n == 0 {
+		t.Fatal("never polled")
+	}
+	// The rerun rejoins the job that is still running instead of starting another.
+	c2 := client(sb, export.WithDeadline(300*time.Millisecond))
+	if _, err := c2.Run(context.Background(), dir, export.Request{GroupID: sb.GroupID}); !errors.Is(err, export.ErrDeadline) {
+		t.Fatalf("rerun: %v", err)
+	}
+	again, _ := export.LoadState(dir, sb.GroupID)
+	if again == nil || again.JobURL != saved.JobURL {
+		t.Fatalf("rerun started another job: %+v", again)
 	}
 }
 

@@ -52,9 +52,6 @@ func (p Policy) withDefaults() Policy {
 	return p
 }
 
-// Attempts is the number of attempts allowed (with defaults applied).
-func (p Policy) Attempts() int { return p.withDefaults().MaxAttempts }
-
 // Backoff is the wait before attempt n+1 after n failed attempts (n >= 1):
 // capped exponential with jitter, so that many workers do not retry in step.
 func (p Policy) Backoff(n int) time.Duration {

@@ -287,17 +287,3 @@ func (r *Reader) Read(p []byte) (int, error) {
 
 // Verified reports whether the stream reached EOF and matched the manifest.
 func (r *Reader) Verified() bool { return r.done }
-
-// CountingReader counts the bytes read through it (the wire bytes under a
-// gzip decoder).
-type CountingReader struct {
-	R io.Reader
-	N int64
-}
-
-// Read implements io.Reader.
-func (c *CountingReader) Read(p []byte) (int, error) {
-	n, err := c.R.Read(p)
-	c.N += int64(n)
-	return n, err
-}

@@ -157,7 +157,7 @@ func TestReaderGzipLength(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cr := &verify.CountingReader{R: iotest.HalfReader(bytes.NewReader(z))}
+			cr := &countingReader{R: iotest.HalfReader(bytes.NewReader(z))}
 			zr, err := gzip.NewReader(cr)
 			if err != nil {
 				t.Fatal(err)
@@ -180,7 +180,7 @@ func TestReaderCorruptGzip(t *testing.T) {
 		"flipped":   flip(z, len(z)/2),
 	} {
 		t.Run(name, func(t *testing.T) {
-			cr := &verify.CountingReader{R: bytes.NewReader(body)}
+			cr := &countingReader{R: bytes.NewReader(body)}
 			zr, err := gzip.NewReader(cr)
 			if err != nil {
 				t.Fatal(err)
@@ -272,4 +272,16 @@ func TestCount(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingReader counts the wire bytes under a gzip decoder.
+type countingReader struct {
+	R io.Reader
+	N int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.N += int64(n)
+	return n, err
 }
