@@ -26,7 +26,7 @@ var patterns = []*regexp.Regexp{
 	regexp.MustCompile(`W3sid[A-Za-z0-9+/_=-]{10,}`),
 	// Bearer credentials in headers or messages, and ?token= query parameters.
 	regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}`),
-	regexp.MustCompile(`(?i)([?&](?:token|access_token|client_assertion)=)[^&\s"]+`),
+	regexp.MustCompile(`(?i)((?:^|[?&\s(\[{,;"'])(?:token|access_token|client_assertion)=)[^&\s"]+`),
 	// Form-encoded client assertion bodies.
 	regexp.MustCompile(`(?i)((?:access_token|client_assertion|client_token)"?\s*[:=]\s*"?)[^"&\s,}]{8,}`),
 }

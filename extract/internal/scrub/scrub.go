@@ -24,7 +24,7 @@ var secretRE = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:
 	`|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*` +
 	`|W3sid[A-Za-z0-9_=+/-]*`)
 
-var keyedRE = regexp.MustCompile(`(?i)(bearer\s+|\b` + secretKeys + `=)[^&\s"',;]+|("` + secretKeys + `"\s*:\s*")[^"]*`)
+var keyedRE = regexp.MustCompile(`(?i)((?:bearer\s+)+|\b` + secretKeys + `=)[^&\s"',;]+|("` + secretKeys + `"\s*:\s*")[^"]*`)
 
 const secretKeys = `(?:access_token|refresh_token|id_token|client_assertion|client_token|assertion|token|password|secret)`
 
