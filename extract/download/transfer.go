@@ -242,19 +242,13 @@ func (d *Downloader) copyFull(resp *http.Response, w io.Writer, v *verify.Verifi
 	default:
 		return 0, fmt.Errorf("download: %s: unsupported Content-Encoding %q", resp.Request.URL, scrub.Text(ce))
 	}
-	// The verifying reader hashes inline, in the same pass as the write: measured
-	// faster than handing buffers to a hashing goroutine (cache-hot bytes, no
-	// hand-offs). At EOF it checks the manifest; a cut stream is never EOF.
-	vr := verify.NewReader(fullReader{src}, v, rawLen)
-	n, err := io.CopyBuffer(w, vr, sc.buf)
+	// Hashing inline, in the same pass as the write, measured faster than
+	// handing buffers to a hashing goroutine (cache-hot bytes, no hand-offs).
+	n, err := verify.Copy(w, fullReader{src}, v, rawLen, sc.buf)
 	var ve *verify.Error
 	var ce flate.CorruptInputError
 	switch {
-	case err == nil && vr.Verified():
-		return n, nil
-	case err == nil:
-		return n, fmt.Errorf("download: %s: stream ended without verification", resp.Request.URL)
-	case errors.As(err, &ve):
+	case err == nil || errors.As(err, &ve):
 		return n, err
 	case errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, &ce):
 		return n, fmt.Errorf("download: %s: %w: %w", resp.Request.URL, errDecode, err)

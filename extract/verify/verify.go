@@ -236,54 +236,18 @@ func RangeStart(contentRange string) (int64, bool) {
 	return s, err == nil && s >= 0
 }
 
-// Reader passes decoded bytes through a Verifier and, at EOF, returns the
-// verification error instead of io.EOF when the bytes are not the promised ones.
-// Errors from the underlying reader are returned as they are and are never
-// mistaken for EOF, so a stream cut short can never verify.
-type Reader struct {
-	r    io.Reader
-	v    *Verifier
-	raw  func() int64
-	err  error // sticky: the verdict or the first error
-	done bool
-}
-
-// NewReader wraps r. raw, if not nil, reports the wire byte count at EOF
-// (for a gzip body); nil means the wire bytes are the decoded bytes.
-func NewReader(r io.Reader, v *Verifier, raw func() int64) *Reader {
-	return &Reader{r: r, v: v, raw: raw}
-}
-
-// Read implements io.Reader.
-func (r *Reader) Read(p []byte) (int, error) {
-	if r.err != nil {
-		return 0, r.err
+// Copy streams src into dst and v, then checks v against the manifest; raw,
+// if not nil, reports the wire byte count (a gzip body's) for Check. A stream
+// that ends in an error (cut, reset, corrupt gzip) returns that error and
+// never verifies: only a clean EOF is checked.
+func Copy(dst io.Writer, src io.Reader, v *Verifier, raw func() int64, buf []byte) (int64, error) {
+	n, err := io.CopyBuffer(io.MultiWriter(dst, v), src, buf)
+	if err != nil {
+		return n, err
 	}
-	n, err := r.r.Read(p)
-	if n > 0 {
-		if _, werr := r.v.Write(p[:n]); werr != nil {
-			r.err = werr
-			return n, werr
-		}
+	wire := v.n
+	if raw != nil {
+		wire = raw()
 	}
-	switch {
-	case err == io.EOF:
-		raw := r.v.n
-		if r.raw != nil {
-			raw = r.raw()
-		}
-		if verr := r.v.Check(raw); verr != nil {
-			r.err = verr
-		} else {
-			r.err = io.EOF
-			r.done = true
-		}
-		return n, r.err
-	case err != nil:
-		r.err = err
-	}
-	return n, err
+	return n, v.Check(wire)
 }
-
-// Verified reports whether the stream reached EOF and matched the manifest.
-func (r *Reader) Verified() bool { return r.done }
