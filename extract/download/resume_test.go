@@ -23,12 +23,16 @@ type wireCounter struct {
 	base  http.RoundTripper
 	bytes atomic.Int64
 	reqs  atomic.Int64
+	full  atomic.Int64 // requests without a Range
 }
 
 func (w *wireCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := w.base.RoundTrip(req)
 	if err == nil && strings.Contains(req.URL.Path, "/Data/") {
 		w.reqs.Add(1)
+		if req.Header.Get("Range") == "" {
+			w.full.Add(1)
+		}
 		resp.Body = countingBody{resp.Body, &w.bytes}
 	}
 	return resp, err
@@ -89,7 +93,7 @@ func TestResumeWithDPCRanges(t *testing.T) {
 					cancel()
 				}
 			})
-			d := download.New(e.hc, dir, download.WithRetry(fastRetry), download.WithGzip(false), killer)
+			d := download.New(e.hc, dir, download.WithRetry(fastRetry), killer) // gzip on the wire, decoded bytes on disk
 			if _, err := d.Fetch(ctx, e.job.ID, big); !errors.Is(err, context.Canceled) {
 				t.Fatalf("killed run: %v", err)
 			}
@@ -128,10 +132,49 @@ func TestResumeWithDPCRanges(t *testing.T) {
 			if chunk == 0 {
 				chunk = 8 << 20
 			}
-			if got, want := wc.reqs.Load(), (size-saved+chunk-1)/chunk; got != want {
+			if got, want := wc.reqs.Load(), (size-saved+chunk-1)/chunk; got != want || wc.full.Load() != 0 {
 				t.Fatalf("rerun made %d range requests for %d missing bytes, want %d", got, size-saved, want)
 			}
 			t.Logf("killed at %d of %d bytes; rerun fetched %d bytes in %d requests", saved, size, wc.bytes.Load(), wc.reqs.Load())
 		})
 	}
+}
+
+// A part file whose saved bytes were damaged on disk can never match the
+// checksum: DPC's answers past its end (a cut body, then 500s) tell the
+// client so, and it starts the file over; the result is still verified.
+func TestResumeDamagedPartWithDPCRanges(t *testing.T) {
+	e := setup(t, 30, dpctest.WithFileResources(100000))
+	big := e.files[0]
+	for _, o := range e.files {
+		if o.FileLength > big.FileLength {
+			big = o
+		}
+	}
+	d := e.downloader()
+	f, err := d.Fetch(context.Background(), e.job.ID, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Leave the first 3/4 of it as a part file with one byte flipped.
+	b, err := os.ReadFile(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = b[:len(b)*3/4]
+	b[len(b)/2] ^= 0x20
+	if err := os.WriteFile(f.Path+".part", b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(f.Path)
+	wc := &wireCounter{base: e.hc.Transport}
+	got, err := download.New(&http.Client{Transport: wc}, e.dir, download.WithRetry(fastRetry)).Fetch(context.Background(), e.job.ID, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, e, []extract.File{got})
+	if wc.full.Load() != 1 {
+		t.Fatalf("%d full downloads after the damaged prefix, want 1 (start over once)", wc.full.Load())
+	}
+	t.Logf("damaged part: %d requests, %d bytes fetched for a %d-byte file", wc.reqs.Load(), wc.bytes.Load(), got.Bytes)
 }
