@@ -101,7 +101,7 @@ func (t *transfer) attempt(ctx context.Context) retry.Attempt {
 					return false, nil // a body cut at end of file is DPC's way of ending
 				case errors.As(err, &ve):
 					return false, err
-				case got == 0:
+				case got == 0 && (err == nil || errors.Is(err, io.ErrUnexpectedEOF)):
 					return false, v.Check(-1) // nothing at this offset: the file ended, and it is wrong
 				case err != nil:
 					return false, fmt.Errorf("download: %s: %w: %w", t.exp.Name, err, extract.ErrRetryable)
