@@ -24,7 +24,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dpcetl/dpcetl/extract"
-	"github.com/dpcetl/dpcetl/extract/internal/scrub"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 	"github.com/dpcetl/dpcetl/extract/retry"
 )
 

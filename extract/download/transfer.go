@@ -16,7 +16,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/dpcetl/dpcetl/extract"
-	"github.com/dpcetl/dpcetl/extract/internal/scrub"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 	"github.com/dpcetl/dpcetl/extract/retry"
 	"github.com/dpcetl/dpcetl/extract/verify"
 )

@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/dpcetl/dpcetl/extract"
-	"github.com/dpcetl/dpcetl/extract/internal/scrub"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 )
 
 // Sentinel errors for the non-auth, non-retryable outcomes callers branch on.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
-	"github.com/dpcetl/dpcetl/extract/internal/scrub"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 	"github.com/dpcetl/dpcetl/extract/retry"
 )
 

@@ -8,7 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/dpcetl/dpcetl/extract/internal/scrub"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 )
 
 func TestBody(t *testing.T) {
@@ -42,7 +42,7 @@ func TestBody(t *testing.T) {
 // without control characters, bounded, and secret shapes never survive.
 func FuzzBody(f *testing.F) {
 	// SOURCE: testdata/extract/outcomes.ndjson (OperationOutcome lines as DPC writes them).
-	if fh, err := os.Open("../../../testdata/extract/outcomes.ndjson"); err == nil {
+	if fh, err := os.Open("../../testdata/extract/outcomes.ndjson"); err == nil {
 		sc := bufio.NewScanner(fh)
 		for sc.Scan() {
 			f.Add(append([]byte(nil), sc.Bytes()...))

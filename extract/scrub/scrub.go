@@ -1,5 +1,5 @@
-// Package scrub turns a server's error body into text that is safe to put in an
-// error, a log line or a summary: no secrets, no claims data (PHI), bounded and valid UTF-8.
+// Package scrub turns a server's error body into text that is safe in an error, a log
+// line or a summary (no secrets, no claims data, bounded valid UTF-8), and defines secret shapes.
 package scrub
 
 import (
@@ -24,9 +24,20 @@ var secretRE = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:
 	`|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*` +
 	`|W3sid[A-Za-z0-9_=+/-]*`)
 
-var keyedRE = regexp.MustCompile(`(?i)((?:bearer\s+)+|\b` + secretKeys + `=)[^&\s"',;]+|("` + secretKeys + `"\s*:\s*")[^"]*`)
+var keyedRE = regexp.MustCompile(`(?i)((?:bearer\s+)+|\b` + secretKeys + `=|\b` + tokenKeys + `"?\s*:\s*"?)[^&\s"',;})[\]]+` +
+	`|("` + secretKeys + `"\s*:\s*")[^"]*`)
 
-const secretKeys = `(?:access_token|refresh_token|id_token|client_assertion|client_token|assertion|token|password|secret)`
+const (
+	tokenKeys  = `(?:access_token|refresh_token|id_token|client_assertion|client_token)`
+	secretKeys = `(?:` + tokenKeys + `|assertion|token|password|secret)`
+)
+
+// Secrets replaces every secret-shaped part of s with mask (the log redactor
+// uses it too: one definition of what a secret looks like).
+func Secrets(s, mask string) string {
+	s = keyedRE.ReplaceAllString(s, "${1}${2}"+mask)
+	return secretRE.ReplaceAllString(s, mask)
+}
 
 // Body is the message of an error response: the text of a FHIR OperationOutcome,
 // an OAuth error or DPC's {"message"}/{"errors"} shapes. Other JSON is not shown
@@ -55,9 +66,7 @@ func Text(s string) string {
 		}
 		return r
 	}, s)
-	s = secretRE.ReplaceAllString(s, Mask)
-	s = keyedRE.ReplaceAllString(s, "${1}${2}"+Mask)
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(Secrets(s, Mask)), " ")
 	if len(s) > MaxLen {
 		cut := MaxLen
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
