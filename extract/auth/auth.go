@@ -24,8 +24,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dpcetl/dpcetl/extract"
-	"github.com/dpcetl/dpcetl/extract/scrub"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 )
 
 // Credentials are what a DPC organization holds: the API base URL (…/api/v1),

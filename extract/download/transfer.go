@@ -16,8 +16,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/dpcetl/dpcetl/extract"
-	"github.com/dpcetl/dpcetl/extract/scrub"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 	"github.com/dpcetl/dpcetl/extract/verify"
 )
 

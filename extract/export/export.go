@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
-	"github.com/dpcetl/dpcetl/extract/scrub"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 )
 
 // Typed errors of the export lifecycle. Each is wrapped with the details.
