@@ -154,7 +154,9 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			status = resp.StatusCode
 		}
 		if err == nil && status >= 200 && status <= 299 {
-			if out != nil && len(bytes.TrimSpace(data)) > 0 {
+			if rt, ok := out.(*rawText); ok {
+				*rt = append((*rt)[:0], data...)
+			} else if out != nil && len(bytes.TrimSpace(data)) > 0 {
 				if err := json.Unmarshal(data, out); err != nil {
 					return retry.Attempt{Resp: resp, Err: fmt.Errorf("dpc: %s %s: decode %d answer: %w", r.method, u.Path, status, err)}
 				}

@@ -395,3 +395,17 @@ func ExampleParseProgress() {
 	fmt.Println(state, pct, ok)
 	// Output: RUNNING 45.5 true
 }
+
+// Against DPC (no DELETE on /Jobs) giving up on a job sends no DELETE: the job
+// is left to run out, and a rerun rejoins it.
+func TestAbortSendsNoDeleteToDPC(t *testing.T) {
+	sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(time.Minute))
+	c := client(sb, export.WithDeadline(200*time.Millisecond))
+	_, err := c.Run(context.Background(), t.TempDir(), export.Request{GroupID: sb.GroupID})
+	if !errors.Is(err, export.ErrDeadline) || strings.Contains(err.Error(), "405") {
+		t.Fatalf("err = %v, want only ErrDeadline", err)
+	}
+	if n := sb.Srv.RequestsByMethod(http.MethodDelete, "/api/v1/Jobs/"); n != 0 {
+		t.Fatalf("%d DELETEs on /Jobs, want none", n)
+	}
+}

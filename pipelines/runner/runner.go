@@ -120,6 +120,10 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 		auth.WithHTTPClient(&http.Client{Transport: o.Transport, Timeout: time.Minute}),
 		auth.WithRetry(r.retryPolicy()), auth.WithOnToken(func(t string) { r.red.Add(t) }))
 	r.hc = &http.Client{Transport: r.ts.Transport(o.Transport)}
+	// Fail fast (exit 4) on a revoked or expired client token, before any export starts.
+	if err := CheckAccess(ctx, r.hc, r.creds, tokenSource(r.cfg)); err != nil {
+		return nil, err
+	}
 	if r.sandbox == nil {
 		if err := r.resolveGroups(ctx); err != nil {
 			return nil, err
