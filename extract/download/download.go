@@ -20,6 +20,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 )
 
 // ErrFileExpired is returned for a file the server answers 410 Gone.
@@ -33,7 +34,7 @@ type FileError struct {
 }
 
 func (e *FileError) Error() string {
-	s := "download " + e.URL + ": " + e.Err.Error()
+	s := "download " + scrub.Text(e.URL) + ": " + e.Err.Error() // the URL came from the server
 	if e.Bad != "" {
 		s += " (received bytes kept in " + e.Bad + ")"
 	}
