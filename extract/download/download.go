@@ -58,6 +58,7 @@ type Downloader struct {
 	maxBytes    int64
 	stall       time.Duration
 	stallMin    int64
+	now         func() time.Time
 	// scratch recycles each attempt's copy buffer, network reader and gzip
 	// decoder. Allocating them per file (256 KiB + ~50 KiB of decoder state)
 	// kept the garbage collector busy: in go tool trace its workers ran 0.7 s
@@ -94,7 +95,7 @@ func WithRangeChunk(n int64) Option { return func(d *Downloader) { d.chunk = n }
 func WithSync(on bool) Option { return func(d *Downloader) { d.sync = on } }
 
 // WithClock sets the clock used for Retry-After dates.
-func WithClock(now func() time.Time) Option { return func(d *Downloader) { d.policy.Now = now } }
+func WithClock(now func() time.Time) Option { return func(d *Downloader) { d.now = now } }
 
 // WithMaxFileBytes bounds the decoded size of any one file (default 64 GiB);
 // the manifest's file_length bounds it further (verify.MaxRatio).
@@ -119,6 +120,9 @@ func New(hc *http.Client, dir string, opts ...Option) *Downloader {
 		d.hc = http.DefaultClient
 	}
 	d.concurrency = max(d.concurrency, 1)
+	if d.now != nil {
+		d.policy.Now = d.now
+	}
 	if d.limiter == nil {
 		d.limiter = retry.NewLimiter(0, 0)
 	}
