@@ -48,7 +48,8 @@ func StatePath(dir, groupID string) string {
 	return filepath.Join(dir, "export-"+safe+".json")
 }
 
-// LoadState reads the group's state file; (nil, nil) if there is none.
+// LoadState reads the group's state file; (nil, nil) if there is none. A job
+// id that is not one safe path element is an error.
 func LoadState(dir, groupID string) (*State, error) {
 	b, err := os.ReadFile(StatePath(dir, groupID))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -60,6 +61,12 @@ func LoadState(dir, groupID string) (*State, error) {
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("export: state %s is corrupt (delete it to start a new job): %w", StatePath(dir, groupID), err)
+	}
+	if s.JobURL != "" {
+		// Every reader of the state builds paths from the job id.
+		if err := extract.CheckName("job id", JobID(s.JobURL)); err != nil {
+			return nil, fmt.Errorf("export: state %s (delete it to start a new job): %w", StatePath(dir, groupID), err)
+		}
 	}
 	return &s, nil
 }
@@ -138,11 +145,6 @@ func (c *Client) Run(ctx context.Context, stateDir string, r Request) (*Job, err
 	st, err := LoadState(stateDir, r.GroupID)
 	if err != nil {
 		return nil, err
-	}
-	if st != nil && st.JobURL != "" {
-		if err := extract.CheckName("job id", JobID(st.JobURL)); err != nil {
-			return nil, fmt.Errorf("export: state %s: %w", StatePath(stateDir, r.GroupID), err)
-		}
 	}
 	rejoined := false
 	expired := st != nil && !st.Expires.IsZero() && !c.now().Before(st.Expires)
