@@ -155,7 +155,15 @@ func TestHostileDataServer(t *testing.T) {
 			dir := filepath.Join(root, "files")
 			d := download.New(srv.Client(), dir, append([]download.Option{download.WithRetry(fastRetry)}, tc.opts...)...)
 			start := time.Now()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			_, err := d.Download(context.Background(), "job1", []export.Output{tc.out(srv.URL + "/data/f.ndjson")})
+			runtime.ReadMemStats(&after)
+			// Bounded memory: what was allocated in all (client and test server) stays
+			// far below what the server sent.
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
+				t.Errorf("%d bytes allocated", alloc)
+			}
 			if err == nil || !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %v saying %q", err, tc.is, tc.want)
 			}
