@@ -131,13 +131,11 @@ func TestDialectBCDA(t *testing.T) {
 
 	p := do(t, "GET", status, nil, map[string]string{"Authorization": "Bearer " + tok})
 	mustStatus(t, p, http.StatusAccepted)
-	{
-		if xp := p.header.Get("X-Progress"); !regexp.MustCompile(`^(Pending|In Progress \([0-9]+%\))$`).MatchString(xp) {
-			t.Fatalf("X-Progress %q", xp)
-		}
-		if p.header.Get("Retry-After") != "" {
-			t.Fatal("BCDA sends no Retry-After on polls")
-		}
+	if xp := p.header.Get("X-Progress"); !regexp.MustCompile(`^(Pending|In Progress \([0-9]+%\))$`).MatchString(xp) {
+		t.Fatalf("X-Progress %q", xp)
+	}
+	if p.header.Get("Retry-After") != "" {
+		t.Fatal("BCDA sends no Retry-After on polls")
 	}
 	m, mr := pollManifest(t, srv, status, tok)
 	if _, err := http.ParseTime(mr.header.Get("Expires")); err == nil {
@@ -210,13 +208,11 @@ func TestDialectAB2D(t *testing.T) {
 	}
 	p1 := do(t, "GET", status, nil, map[string]string{"Authorization": "Bearer " + tok})
 	mustStatus(t, p1, http.StatusAccepted)
-	{
-		if p1.header.Get("Retry-After") != "5" || !regexp.MustCompile(`^[0-9]+% complete$`).MatchString(p1.header.Get("X-Progress")) {
-			t.Fatalf("202 headers %v", p1.header)
-		}
-		p2 := do(t, "GET", status, nil, map[string]string{"Authorization": "Bearer " + tok})
-		mustStatus(t, p2, http.StatusTooManyRequests) // polled sooner than Retry-After
+	if p1.header.Get("Retry-After") != "5" || !regexp.MustCompile(`^[0-9]+% complete$`).MatchString(p1.header.Get("X-Progress")) {
+		t.Fatalf("202 headers %v", p1.header)
 	}
+	p2 := do(t, "GET", status, nil, map[string]string{"Authorization": "Bearer " + tok})
+	mustStatus(t, p2, http.StatusTooManyRequests) // polled sooner than Retry-After
 	m, mr := pollManifest(t, srv, status, tok)
 	if _, err := http.ParseTime(mr.header.Get("Expires")); err != nil {
 		t.Fatalf("Expires %q: %v", mr.header.Get("Expires"), err)
@@ -384,12 +380,10 @@ func TestDialectSMARTExport(t *testing.T) {
 			status := r.header.Get("Content-Location")
 			p1 := do(t, "GET", status, nil, map[string]string{"Authorization": "Bearer " + tok})
 			mustStatus(t, p1, http.StatusAccepted)
-			{
-				if p1.header.Get("Retry-After") != "2" || !regexp.MustCompile(`^[0-9]+%$`).MatchString(p1.header.Get("X-Progress")) {
-					t.Fatalf("202 headers %v", p1.header)
-				}
-				mustStatus(t, do(t, "GET", status, nil, map[string]string{"Authorization": "Bearer " + tok}), http.StatusTooManyRequests)
+			if p1.header.Get("Retry-After") != "2" || !regexp.MustCompile(`^[0-9]+%$`).MatchString(p1.header.Get("X-Progress")) {
+				t.Fatalf("202 headers %v", p1.header)
 			}
+			mustStatus(t, do(t, "GET", status, nil, map[string]string{"Authorization": "Bearer " + tok}), http.StatusTooManyRequests)
 			m, _ := pollManifest(t, srv, status, tok)
 			if m["requiresAccessToken"] != true {
 				t.Fatal("requiresAccessToken")
