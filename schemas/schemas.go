@@ -10,12 +10,15 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/dpcetl/dpcetl/schemas/internal/viewgen"
 )
 
 // Version is the version of the claims table schemas (table and column names, order and types).
 // It changes whenever a column is added, removed, renamed or retyped; loaders record it with
 // every run so downstream models can tell which layout a partition has.
-const Version = "1.0.0"
+// The number lives with the generator (schemas/internal/viewgen), which stamps it into every view.
+const Version = viewgen.SchemaVersion
 
 // FHIR versions of the built-in view sets.
 const (
@@ -52,6 +55,10 @@ var claimTypes = [...]string{"CARRIER", "DME", "HHA", "HOSPICE", "INPATIENT", "O
 // ClaimTypes returns the eight BFD claim types.
 func ClaimTypes() []string { return append([]string(nil), claimTypes[:]...) }
 
+// The views are generated: edit schemas/internal/viewgen, then run go generate ./schemas.
+//
+//go:generate go run ./internal/genviews
+//go:generate go run ./internal/genviews -readme
 //go:embed stu3/*.json r4/*.json
 var viewFS embed.FS
 
