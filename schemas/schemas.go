@@ -39,11 +39,19 @@ const (
 	TableEOBProcedure  = "eob_procedure"
 	TableEOBCareTeam   = "eob_care_team"
 	TableExportError   = "export_error"
+	// Added in schema 2.
+	TableEOBLineCareTeam   = "eob_line_care_team"
+	TablePatientIdentifier = "patient_identifier"
+	TableEOBDetail         = "eob_detail"
+	TableEOBLineDetail     = "eob_line_detail"
+	TablePatientDetail     = "patient_detail"
+	TableCoverageDetail    = "coverage_detail"
 )
 
 var tableOrder = [...]string{
 	TablePatient, TableCoverage, TableCoverageMonth, TableEOB, TableEOBAmount, TableEOBLine,
 	TableEOBLineAmount, TableEOBDiagnosis, TableEOBProcedure, TableEOBCareTeam, TableExportError,
+	TableEOBLineCareTeam, TablePatientIdentifier, TableEOBDetail, TableEOBLineDetail, TablePatientDetail, TableCoverageDetail,
 }
 
 // Tables returns the built-in table names in documentation order.

@@ -8,7 +8,7 @@ import (
 // ctLookup is the NPI of the care team member whose sequence is the line's first link
 // (%context is the line: the forEach node, unchanged inside where()).
 func ctLookup(link string) string {
-	return fmt.Sprintf("%%resource.careTeam.where(sequence = %%context.%s.first()).provider.identifier.value.first()", link)
+	return npiOf(fmt.Sprintf("%%resource.careTeam.where(sequence = %%context.%s.first()).provider.identifier", link))
 }
 
 func eobCols() []col {
@@ -28,15 +28,15 @@ func eobCols() []col {
 		c("status", "code", "EOB status (active, cancelled, ...).", "status"),
 		c("billable_period_start", "date", "Claim from date (billablePeriod.start).", "billablePeriod.start"),
 		c("billable_period_end", "date", "Claim through date (billablePeriod.end).", "billablePeriod.end"),
-		c("billing_npi", "code", "Billing provider NPI: institutional organization NPI, Part D pharmacy NPI, carrier billing NPI (R4 only).",
-			fmt.Sprintf("organization.identifier.where(system = '%s').value.first()", npiSys),
-			fmt.Sprintf("(provider.identifier.where(system = '%s' or system = '%scarr_clm_blg_npi_num').value | contained.where(resourceType = 'Organization').identifier.where(system = '%s').value).first()", npiSys, v, npiSys)),
-		c("attending_npi", "code", `Attending physician NPI (institutional claims only): STU3 care team role "primary" that no line links to; R4 role "attending".`,
-			fmt.Sprintf("iif(type.coding.where(system = '%s' and (code = 'HHA' or code = 'HOSPICE' or code = 'INPATIENT' or code = 'OUTPATIENT' or code = 'SNF')).exists(), careTeam.where(role.coding.code = 'primary' and (%%resource.item.careTeamLinkId contains sequence).not()).provider.identifier.value.first())", eobType),
-			"careTeam.where(role.coding.code = 'attending').provider.identifier.value.first()"),
-		c("operating_npi", "code", `Operating physician NPI: STU3 care team role "assist", R4 role "operating".`,
-			"careTeam.where(role.coding.code = 'assist').provider.identifier.value.first()",
-			"careTeam.where(role.coding.code = 'operating').provider.identifier.value.first()"),
+		c("billing_npi", "code", "Billing provider NPI: institutional organization NPI, Part D pharmacy NPI, carrier billing NPI (R4 only). Only a Luhn-valid NPI-system identifier; anything else is in billing_provider_id.",
+			npiOf("organization.identifier"),
+			fmt.Sprintf("(%s | %s).first()", npiOf("provider.identifier"), npiOf("contained.where(resourceType = 'Organization').identifier"))),
+		c("attending_npi", "code", `Attending physician NPI (institutional claims only): STU3 care team role "primary" that no line links to; R4 role "attending". Luhn-valid NPIs only (the raw identifier is in eob_care_team).`,
+			fmt.Sprintf("iif(type.coding.where(system = '%s' and (code = 'HHA' or code = 'HOSPICE' or code = 'INPATIENT' or code = 'OUTPATIENT' or code = 'SNF')).exists(), careTeam.where(role.coding.code = 'primary' and (%%resource.item.careTeamLinkId contains sequence).not()).provider.identifier.where(%s).value.where(%s).first())", eobType, npiIdentifier(), luhn()),
+			npiOf("careTeam.where(role.coding.code = 'attending').provider.identifier")),
+		c("operating_npi", "code", `Operating physician NPI: STU3 care team role "assist", R4 role "operating". Luhn-valid NPIs only.`,
+			npiOf("careTeam.where(role.coding.code = 'assist').provider.identifier"),
+			npiOf("careTeam.where(role.coding.code = 'operating').provider.identifier")),
 		c("provider_ccn", "code", "Institutional provider CCN (prvdr_num).",
 			fmt.Sprintf("provider.identifier.where(system = '%sprvdr_num').value.first()", v),
 			"contained.where(resourceType = 'Organization').identifier.where(type.coding.code = 'PRN').value.first()"),
@@ -60,9 +60,9 @@ func eobCols() []col {
 			infocat("supportingInfo", "clm_ip_admsn_type_cd")+".code.coding.code.first()"),
 		c("principal_diagnosis_code", "code", `ICD code of the diagnosis typed "principal", as sent (no dot).`,
 			"diagnosis.where(type.coding.code = 'principal').diagnosisCodeableConcept.coding.code.first()"),
-		c("total_charge_amount", "money", "Claim total charge (clm_tot_chrg_amt): STU3 totalCost, R4 total[] keyed on the BFD variable URL.",
+		c("total_charge_amount", "money", "Claim total charge (clm_tot_chrg_amt): STU3 totalCost, R4 total[] keyed on the BFD variable URL, except the carrier/DME entry BFD files under CARIN priorpayerpaid with that variable: it holds carr_clm_prmry_pyr_pd_amt (see primary_payer_paid_amount).",
 			"totalCost.value",
-			fmt.Sprintf("total.where(category.coding.where(code = '%sclm_tot_chrg_amt').exists()).amount.value.first()", v)),
+			fmt.Sprintf("total.where(category.coding.where(code = '%sclm_tot_chrg_amt').exists() and category.coding.where(code = 'priorpayerpaid').exists().not()).amount.value.first()", v)),
 		c("payment_amount", "money", "Claim payment amount (clm_pmt_amt, payment.amount).", "payment.amount.value"),
 		c("payment_date", "date", "Payment date (payment.date; Part D events).", "payment.date"),
 		c("coverage_reference", "string", "Coverage the claim is paid under (insurance.coverage.reference; STU3 single insurance, R4 array).",
@@ -101,10 +101,10 @@ func lineCols() []col {
 			"(servicedPeriod.start | servicedDate).first()"),
 		c("service_end", "date", "Service through date (servicedPeriod.end or servicedDate).",
 			"(servicedPeriod.end | servicedDate).first()"),
-		c("quantity", "quantity", "Units (item.quantity.value; R4 institutional lines: rev_cntr_unit_cnt).",
+		c("quantity", "quantity", "Units: item.quantity (carrier, DME, Part D; STU3 institutional lines: rev_cntr_unit_cnt); R4 institutional lines (with a revenue center): the rev_cntr_unit_cnt extension only, because BFD v2 puts the NDC quantity in their item.quantity (see ndc_quantity).",
 			"quantity.value",
-			fmt.Sprintf("iif(%s.exists(), %s.valueQuantity.value.first(), quantity.value)", ext("rev_cntr_unit_cnt"), ext("rev_cntr_unit_cnt"))),
-		c("rendering_npi", "code", "NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence).",
+			fmt.Sprintf("iif(revenue.exists(), %s.valueQuantity.value.first(), quantity.value)", ext("rev_cntr_unit_cnt"))),
+		c("rendering_npi", "code", "NPI of the care team member the line links to first (STU3 careTeamLinkId, R4 careTeamSequence; the member of care_team_sequence), when it is a Luhn-valid NPI-system identifier. Placeholders and UPINs (R4 hospice \"0\") never land here: see rendering_provider_id, and eob_line_care_team for every link.",
 			ctLookup("careTeamLinkId"), ctLookup("careTeamSequence")),
 		c("care_team_sequence", "integer", "Sequence of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence); joins eob_care_team.sequence.",
 			"careTeamLinkId.first()", "careTeamSequence.first()"),
@@ -169,9 +169,15 @@ func careTeamCols() []col {
 		c("sequence", "integer", "careTeam.sequence.", "sequence"),
 		c("role", "code", "Care team role code as sent (STU3 claimcareteamrole: primary/assist/other; R4 C4BBClaimCareTeamRole: attending/operating/performing/...).",
 			"role.coding.code.first()"),
-		c("npi", "code", "Provider NPI (provider.identifier.value).", "provider.identifier.value.first()"),
+		c("npi", "code", "Provider NPI: a Luhn-valid NPI-system identifier only (STU3 system us-npi, R4 type npi).", npiOf("provider.identifier")),
 		c("specialty_code", "code", "Provider specialty (prvdr_spclty) when sent.",
 			fmt.Sprintf("qualification.coding.where(system = '%sprvdr_spclty').code.first()", v)),
+		c("provider_identifier", "code", "Provider identifier exactly as sent (NPI, UPIN, placeholder \"0\", ...).", "provider.identifier.value.first()"),
+		c("provider_identifier_system", "string", "System of the provider identifier when sent (STU3 us-npi).", "provider.identifier.system.first()"),
+		c("provider_identifier_type", "code", "Type code of the provider identifier when sent (R4 npi, UPIN, ...).", "provider.identifier.type.coding.code.first()"),
+		c("taxonomy_code", "code", "Provider taxonomy (NUCC) when sent.", "qualification.coding.where(system = 'http://nucc.org/provider-taxonomy').code.first()"),
+		c("provider_type_code", "code", "Carrier line provider type (carr_line_prvdr_type_cd).", extCode("carr_line_prvdr_type_cd")),
+		c("participating_code", "code", "Provider participating indicator (prtcptng_ind_cd).", extCode("prtcptng_ind_cd")),
 	}
 }
 
@@ -265,7 +271,7 @@ const varDesc = "BFD variable name (last segment of the https://bluebutton.cms.g
 
 var tableBuilders = []tableBuilder{
 	{"patient", func(ver string) Doc {
-		return view("patient", "Patient", "One row per beneficiary (Patient).", ver, Sel{Column: cols(patientCols(), ver)})
+		return view("patient", "Patient", "One row per beneficiary (Patient).", ver, Sel{Column: cols(withCCLF("patient", append(patientCols(), patientExtraCols()...)), ver)})
 	}},
 	{"coverage", func(ver string) Doc {
 		return view("coverage", "Coverage", "One row per Coverage (one per Medicare part A/B/C/D).", ver, Sel{Column: cols(coverageCols(), ver)})
@@ -284,7 +290,7 @@ var tableBuilders = []tableBuilder{
 			Sel{Column: cols(head, ver)}, Sel{UnionAll: branches})
 	}},
 	{"eob", func(ver string) Doc {
-		return view("eob", "ExplanationOfBenefit", "One row per claim (ExplanationOfBenefit).", ver, Sel{Column: cols(eobCols(), ver)})
+		return view("eob", "ExplanationOfBenefit", "One row per claim (ExplanationOfBenefit).", ver, Sel{Column: cols(withCCLF("eob", append(eobCols(), eobExtraCols()...)), ver)})
 	}},
 	{"eob_amount", func(ver string) Doc {
 		branches := []Sel{
@@ -295,12 +301,21 @@ var tableBuilders = []tableBuilder{
 				{Name: "variable", Path: amtVar(fmt.Sprintf("type.coding.where(system = '%scodesystem/benefit-balance').code.first()", bb)), Type: "string", Description: varDesc},
 				{Name: "amount", Path: "usedMoney.value", Type: "decimal", Description: "The amount, exact.", Tag: moneyTag}}},
 		}
-		return view("eob_amount", "ExplanationOfBenefit", "One row per header money amount of a claim, keyed by BFD variable: STU3 money extensions, R4 money extensions and benefitBalance.financial usedMoney. Lossless companion of the eob columns (total charge and payment are eob columns).", ver,
+		if ver == STU3 {
+			branches = append(branches, Sel{ForEach: "totalCost", Column: []ColDoc{
+				{Name: "variable", Path: "'clm_tot_chrg_amt'", Type: "string", Description: varDesc},
+				{Name: "amount", Path: "value", Type: "decimal", Description: "The amount, exact.", Tag: moneyTag}}})
+		} else {
+			branches = append(branches, Sel{ForEach: "total", Column: []ColDoc{
+				{Name: "variable", Path: totalVar(), Type: "string", Description: varDesc},
+				{Name: "amount", Path: "amount.value", Type: "decimal", Description: "The amount, exact.", Tag: moneyTag}}})
+		}
+		return view("eob_amount", "ExplanationOfBenefit", "One row per header money amount of a claim, keyed by BFD variable: money extensions, benefitBalance.financial usedMoney, and the totals (STU3 totalCost as clm_tot_chrg_amt; R4 total[] by BFD variable, with the carrier/DME priorpayerpaid total as prpayamt, the Part D drug-cost total as tot_rx_cst_amt and CARIN-only totals as total:{code}). Lossless companion of the eob columns.", ver,
 			Sel{Column: cols(parentCols(), ver)}, Sel{UnionAll: branches})
 	}},
 	{"eob_line", func(ver string) Doc {
 		return view("eob_line", "ExplanationOfBenefit", "One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.", ver,
-			Sel{Column: cols(parentCols(), ver)}, Sel{ForEach: "item", Column: cols(lineCols(), ver)})
+			Sel{Column: cols(parentCols(), ver)}, Sel{ForEach: "item", Column: cols(withCCLF("eob_line", append(lineCols(), lineExtraCols()...)), ver)})
 	}},
 	{"eob_line_amount", func(ver string) Doc {
 		return view("eob_line_amount", "ExplanationOfBenefit", "One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.", ver,
@@ -313,11 +328,11 @@ var tableBuilders = []tableBuilder{
 	}},
 	{"eob_diagnosis", func(ver string) Doc {
 		return view("eob_diagnosis", "ExplanationOfBenefit", "One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.", ver,
-			Sel{Column: cols(parentCols(), ver)}, Sel{ForEach: "diagnosis.where(diagnosisCodeableConcept.exists())", Column: cols(diagCols(), ver)})
+			Sel{Column: cols(parentCols(), ver)}, Sel{ForEach: "diagnosis.where(diagnosisCodeableConcept.exists())", Column: cols(withCCLF("eob_diagnosis", diagCols()), ver)})
 	}},
 	{"eob_procedure", func(ver string) Doc {
 		return view("eob_procedure", "ExplanationOfBenefit", "One row per procedure of a claim.", ver,
-			Sel{Column: cols(parentCols(), ver)}, Sel{ForEach: "procedure", Column: cols(procCols(), ver)})
+			Sel{Column: cols(parentCols(), ver)}, Sel{ForEach: "procedure", Column: cols(withCCLF("eob_procedure", procCols()), ver)})
 	}},
 	{"eob_care_team", func(ver string) Doc {
 		return view("eob_care_team", "ExplanationOfBenefit", "One row per care team member of a claim.", ver,

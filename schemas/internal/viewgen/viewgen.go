@@ -6,7 +6,15 @@ import (
 )
 
 // SchemaVersion is the claims table schema version every generated view carries (schemas.Version).
-const SchemaVersion = "1.0.0"
+//
+// 2.0.0 (from 1.0.0): NPI columns (billing_npi, attending_npi, operating_npi, rendering_npi,
+// eob_care_team.npi) take only Luhn-valid NPI-system identifiers, R4 eob.total_charge_amount no
+// longer takes the carrier/DME prior-payer total and R4 institutional eob_line.quantity no longer
+// takes the NDC quantity: values of existing columns change meaning, hence a major version.
+// Added in the same version: analyst-core columns (appended after the 1.0.0 columns, which keep
+// their positions) and the tables eob_line_care_team, patient_identifier, eob_detail,
+// eob_line_detail, patient_detail and coverage_detail.
+const SchemaVersion = "2.0.0"
 
 // FHIR versions, as the directory names the views are written to.
 const (
@@ -18,6 +26,7 @@ const (
 var Tables = []string{
 	"patient", "coverage", "coverage_month", "eob", "eob_amount", "eob_line",
 	"eob_line_amount", "eob_diagnosis", "eob_procedure", "eob_care_team", "export_error",
+	"eob_line_care_team", "patient_identifier", "eob_detail", "eob_line_detail", "patient_detail", "coverage_detail",
 }
 
 const (
@@ -144,7 +153,7 @@ func Build(version string) (map[string]Doc, error) {
 		return nil, fmt.Errorf("viewgen: unknown version %q", version)
 	}
 	out := map[string]Doc{}
-	for _, t := range tableBuilders {
+	for _, t := range append(append([]tableBuilder(nil), tableBuilders...), moreBuilders...) {
 		d := t.build(version)
 		if d.Name != t.name {
 			return nil, fmt.Errorf("viewgen: builder %s made view %s", t.name, d.Name)
