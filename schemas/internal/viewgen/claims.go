@@ -128,7 +128,7 @@ func lineExtraCols() []col {
 	return []col{
 		cc("CCLF5 CLM_FED_TYPE_SRVC_CD", "type_of_service_code", "code", "CMS type of service (line_cms_type_srvc_cd, item.category).", fmt.Sprintf("category.coding.where(system = '%sline_cms_type_srvc_cd').code.first()", v)),
 		c("mtus_count", "quantity", "Miles/time/units/services count (carr_line_mtus_cnt, dmerc_line_mtus_cnt).", fmt.Sprintf("(%s | %s).first()", extQty("carr_line_mtus_cnt"), extQty("dmerc_line_mtus_cnt"))),
-		c("mtus_code", "code", "MTUS indicator code (carr_line_mtus_cd).", extCode("carr_line_mtus_cd")),
+		c("mtus_code", "code", "MTUS indicator code: carr_line_mtus_cd (carrier), or the unit code of the dmerc_line_mtus_cnt quantity (DME, system dmerc_line_mtus_cd).", fmt.Sprintf("(%s | %s.valueQuantity.code).first()", extCode("carr_line_mtus_cd"), ext("dmerc_line_mtus_cnt"))),
 		cc("CCLF5 CLM_PRCNG_LCLTY_CD", "pricing_locality_code", "code", "Carrier line pricing locality (carr_line_prcng_lclty_cd).", loc("carr_line_prcng_lclty_cd")),
 		cc("CCLF5 RNDRG_PRVDR_FIPS_ST_CD (BFD sends the SSA state code)", "provider_state_code", "code", "Line provider state code (prvdr_state_cd).", loc("prvdr_state_cd")),
 		c("provider_zip_code", "code", "Line provider ZIP (prvdr_zip), leading zeros kept.", loc("prvdr_zip")),

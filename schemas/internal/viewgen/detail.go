@@ -91,7 +91,7 @@ func (d detailExpr) columns() []ColDoc {
 
 func detExt(source string) Sel {
 	return Sel{ForEach: source, Column: detailExpr{source: source, variable: amtVar("url"),
-		system: "valueCoding.system", code: "valueCoding.code", display: "valueCoding.display",
+		system: "(valueCoding.system | valueQuantity.system).first()", code: "(valueCoding.code | valueQuantity.code).first()", display: "valueCoding.display",
 		value:    "(valueIdentifier.value | valueString | valueCode | valueReference.reference | valueBoolean.toString() | valueInteger.toString()).first()",
 		amount:   "valueMoney.value",
 		quantity: "(valueQuantity.value | valueDecimal | valueUnsignedInt | valuePositiveInt).first()",
@@ -154,7 +154,7 @@ func eobDetailBranches(ver string) []Sel {
 		detExt("extension"), detExt("billablePeriod.extension"), detExt("facility.extension"),
 		detExt("careTeam.extension"), detExt("diagnosis.extension"), detExt("insurance.coverage.extension"),
 		detIdent("identifier"), detIdent("provider.identifier"), detIdent("organization.identifier"),
-		detIdent("facility.identifier"), detIdent("referral.identifier"), detIdent("careTeam.provider.identifier"),
+		detIdent("facility.identifier"), detIdent("referral.identifier"), detIdent("insurer.identifier"), detIdent("careTeam.provider.identifier"),
 		detIdent("contained.identifier"), detIdent("contained.requester.agent.identifier"), detIdent("contained.recipient.identifier"),
 		detCoding("type.coding"), detCoding("subType.coding"), detCoding("diagnosis.packageCode.coding"),
 		detCoding("careTeam.qualification.coding"),
@@ -235,7 +235,7 @@ var moreBuilders = []tableBuilder{
 	{"coverage_detail", func(ver string) Doc {
 		return view("coverage_detail", "Coverage", "Long tail of a Coverage: one row per extension (every monthly and yearly enrollment variable), identifier and class.", ver,
 			Sel{Column: cols([]col{c("coverage_id", "string", `Coverage.id ("part-a-{bene}" ...).`, "id"), c("patient_id", "string", "Patient.id (BFD bene_id).", "beneficiary.getReferenceKey(Patient)")}, ver)},
-			Sel{UnionAll: []Sel{detExt("extension"), detIdent("identifier"),
+			Sel{UnionAll: []Sel{detExt("extension"), detIdent("identifier"), detIdent("payor.identifier"),
 				{ForEach: "class", Column: detailExpr{source: "class", variable: "type.coding.code.first()", system: "type.coding.system.first()", code: "value", display: "name"}.columns()}}})
 	}},
 }

@@ -205,7 +205,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line (
   rate_amount decimal(15,2) COMMENT 'Revenue center rate: rev_cntr_rate_amt.',
   type_of_service_code string COMMENT 'CMS type of service (line_cms_type_srvc_cd, item.category).',
   mtus_count decimal(18,6) COMMENT 'Miles/time/units/services count (carr_line_mtus_cnt, dmerc_line_mtus_cnt).',
-  mtus_code string COMMENT 'MTUS indicator code (carr_line_mtus_cd).',
+  mtus_code string COMMENT 'MTUS indicator code: carr_line_mtus_cd (carrier), or the unit code of the dmerc_line_mtus_cnt quantity (DME, system dmerc_line_mtus_cd).',
   pricing_locality_code string COMMENT 'Carrier line pricing locality (carr_line_prcng_lclty_cd).',
   provider_state_code string COMMENT 'Line provider state code (prvdr_state_cd).',
   provider_zip_code string COMMENT 'Line provider ZIP (prvdr_zip), leading zeros kept.',

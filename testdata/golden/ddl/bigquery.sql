@@ -180,7 +180,7 @@ CREATE TABLE IF NOT EXISTS `claims.eob_line` (
   rate_amount NUMERIC(15, 2) OPTIONS(description='Revenue center rate: rev_cntr_rate_amt.'),
   type_of_service_code STRING OPTIONS(description='CMS type of service (line_cms_type_srvc_cd, item.category).'),
   mtus_count NUMERIC(18, 6) OPTIONS(description='Miles/time/units/services count (carr_line_mtus_cnt, dmerc_line_mtus_cnt).'),
-  mtus_code STRING OPTIONS(description='MTUS indicator code (carr_line_mtus_cd).'),
+  mtus_code STRING OPTIONS(description='MTUS indicator code: carr_line_mtus_cd (carrier), or the unit code of the dmerc_line_mtus_cnt quantity (DME, system dmerc_line_mtus_cd).'),
   pricing_locality_code STRING OPTIONS(description='Carrier line pricing locality (carr_line_prcng_lclty_cd).'),
   provider_state_code STRING OPTIONS(description='Line provider state code (prvdr_state_cd).'),
   provider_zip_code STRING OPTIONS(description='Line provider ZIP (prvdr_zip), leading zeros kept.'),

@@ -180,7 +180,7 @@ CREATE TABLE IF NOT EXISTS eob_line (
   rate_amount NUMBER(15,2) COMMENT 'Revenue center rate: rev_cntr_rate_amt.',
   type_of_service_code VARCHAR COMMENT 'CMS type of service (line_cms_type_srvc_cd, item.category).',
   mtus_count NUMBER(18,6) COMMENT 'Miles/time/units/services count (carr_line_mtus_cnt, dmerc_line_mtus_cnt).',
-  mtus_code VARCHAR COMMENT 'MTUS indicator code (carr_line_mtus_cd).',
+  mtus_code VARCHAR COMMENT 'MTUS indicator code: carr_line_mtus_cd (carrier), or the unit code of the dmerc_line_mtus_cnt quantity (DME, system dmerc_line_mtus_cd).',
   pricing_locality_code VARCHAR COMMENT 'Carrier line pricing locality (carr_line_prcng_lclty_cd).',
   provider_state_code VARCHAR COMMENT 'Line provider state code (prvdr_state_cd).',
   provider_zip_code VARCHAR COMMENT 'Line provider ZIP (prvdr_zip), leading zeros kept.',
