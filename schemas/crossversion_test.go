@@ -14,10 +14,9 @@ var legitDiff = map[string]map[string]struct {
 	why   string
 }{
 	TableEOB: {
-		"billing_npi":         {[]string{"CARRIER", "DME"}, "STU3 carrier/DME EOBs carry no billing provider; R4 sends carr_clm_blg_npi_num (carrier) and the supplier Practitioner (DME) in provider"},
-		"total_charge_amount": {[]string{"CARRIER", "DME"}, "STU3 carrier/DME have no totalCost; R4 writes clm_tot_chrg_amt = 0 under the CARIN priorpayerpaid category"},
-		"coverage_reference":  {[]string{"DME"}, "the BFD R4 DME fixture points at Coverage/part-a, the STU3 one at part-b"},
-		"billing_provider_id": {[]string{"CARRIER", "DME"}, "as billing_npi: STU3 carrier/DME EOBs carry no billing provider"},
+		"billing_npi":                   {[]string{"CARRIER", "DME"}, "STU3 carrier/DME EOBs carry no billing provider; R4 sends carr_clm_blg_npi_num (carrier) and the supplier Practitioner (DME) in provider"},
+		"coverage_reference":            {[]string{"DME"}, "the BFD R4 DME fixture points at Coverage/part-a, the STU3 one at part-b"},
+		"billing_provider_id":           {[]string{"CARRIER", "DME"}, "as billing_npi: STU3 carrier/DME EOBs carry no billing provider"},
 		"original_claim_control_number": {[]string{"HHA", "HOSPICE", "INPATIENT", "OUTPATIENT", "SNF"}, "BFD v1 sends fi_orig_clm_cntl_num; BFD v2 (R4) does not map it"},
 		"fi_claim_action_code":          {[]string{"INPATIENT", "SNF"}, "only the R4 samples send fi_clm_actn_cd"},
 		"lifetime_reserve_days_used":    {[]string{"INPATIENT"}, "only the R4 inpatient sample sends bene_lrd_used_cnt"},
@@ -31,8 +30,8 @@ var legitDiff = map[string]map[string]struct {
 		"city":           {[]string{"*"}, "as address_line_1"},
 	},
 	TableEOBLine: {
-		"care_team_sequence": {[]string{"*"}, "R4 renumbers the care team (adds referring/attending members), so the link sequence differs; rendering_npi is the comparable value"},
-		"quantity":           {[]string{"HOSPICE", "INPATIENT"}, "STU3 sends the unit count (0) in item.quantity; BFD R4 puts the NDC quantity there instead (now ndc_quantity) and these samples send no rev_cntr_unit_cnt, so R4 quantity is null"},
+		"care_team_sequence":    {[]string{"*"}, "R4 renumbers the care team (adds referring/attending members), so the link sequence differs; rendering_npi is the comparable value"},
+		"quantity":              {[]string{"HOSPICE", "INPATIENT"}, "STU3 sends the unit count (0) in item.quantity; BFD R4 puts the NDC quantity there instead (now ndc_quantity) and these samples send no rev_cntr_unit_cnt, so R4 quantity is null"},
 		"rendering_provider_id": {[]string{"HOSPICE"}, "the R4 hospice line links two performing members; the first has the placeholder UPIN \"0\" (rendering_npi, Luhn-valid only, is equal)"},
 		"ndc_quantity_unit":     {[]string{"HHA", "HOSPICE", "INPATIENT", "OUTPATIENT", "SNF"}, "STU3 sends rev_cntr_ndc_qty with its unit code; R4 puts the bare NDC quantity in item.quantity, without a unit"},
 	},
@@ -238,8 +237,8 @@ func TestSTU3AndR4Agree(t *testing.T) {
 
 // amountDiffs are the amounts one version of the BFD samples has and the other lacks.
 var amountDiffs = map[string]string{
-	"R4 pde-89 tot_rx_cst_amt=550.00":                          "BFD v2 also writes the Part D total drug cost as a header total (STU3: only the line adjudication)",
-	"R4 pde-89 total:other=0.00":                               "BFD v2 writes a CARIN payment-status total with no BFD variable",
+	"R4 pde-89 tot_rx_cst_amt=550.00":                         "BFD v2 also writes the Part D total drug cost as a header total (STU3: only the line adjudication)",
+	"R4 pde-89 total:other=0.00":                              "BFD v2 writes a CARIN payment-status total with no BFD variable",
 	"STU3 inpatient-333333222222 ime_op_clm_val_amt=66125.51": "the STU3 sample repeats the IME extension; R4 has it once",
 	"R4 dme-2188888888#1 rev_cntr_prvdr_pmt_amt=120.00":       "the R4 DME line also writes the provider payment under the institutional variable",
 	"R4 dme-2188888888#1 line_dme_prchs_price_amt=82.29":      "the R4 DME line repeats the purchase price",
@@ -325,7 +324,7 @@ func TestLegitDiffDocumented(t *testing.T) {
 // samples although both send the variable, and why.
 var detailDiffs = map[string]string{
 	"eob_line_detail carrier-9991831999#6 carr_line_mtus_cnt": "BFD v2 also writes the MTUS code (3) as a valueCoding under the carr_line_mtus_cnt URL; the count (1) is the same",
-	"eob_line_detail dme-2188888888#1 line_bene_pmt_amt":       "the R4 DME line repeats line_bene_pmt_amt with 82.29 under paidtoprovider (see amountDiffs)",
+	"eob_line_detail dme-2188888888#1 line_bene_pmt_amt":      "the R4 DME line repeats line_bene_pmt_amt with 82.29 under paidtoprovider (see amountDiffs)",
 }
 
 // compareDetail checks the long-tail tables: for every claim (line, patient, coverage) and every
