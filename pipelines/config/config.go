@@ -48,8 +48,11 @@ type Config struct {
 	// Concurrency bounds parallel downloads and transform workers (default 4).
 	Concurrency int `yaml:"concurrency"`
 	// ViewsDir is an extra folder of ViewDefinition JSON files added to the built-in tables.
-	ViewsDir   string     `yaml:"views_dir"`
-	Quarantine Quarantine `yaml:"quarantine"`
+	ViewsDir string `yaml:"views_dir"`
+	// FHIRVersion of the input: STU3 (default, what DPC serves), R4 (Blue Button v2, BCDA,
+	// AB2D) or auto (decided per file from the resources' shape, recorded in source_fhir_version).
+	FHIRVersion string     `yaml:"fhir_version"`
+	Quarantine  Quarantine `yaml:"quarantine"`
 	// PollInterval between job status checks (default 5s; DPC's own tests use 20s).
 	PollInterval Duration `yaml:"poll_interval"`
 	// Timeout for the whole run (default none).
@@ -193,6 +196,7 @@ var EnvVars = [][2]string{
 	{"DPCETL_STATE_DIR", "state_dir"},
 	{"DPCETL_CONCURRENCY", "concurrency"},
 	{"DPCETL_VIEWS_DIR", "views_dir"},
+	{"DPCETL_FHIR_VERSION", "fhir_version"},
 	{"DPCETL_QUARANTINE_MAX_LINES", "quarantine.max_lines"},
 	{"DPCETL_QUARANTINE_MAX_FRACTION", "quarantine.max_fraction"},
 	{"DPCETL_POLL_INTERVAL", "poll_interval"},
@@ -257,6 +261,8 @@ func (c *Config) Set(key, v string) error {
 		c.MaxAttempts = n
 	case "views_dir":
 		c.ViewsDir = v
+	case "fhir_version":
+		c.FHIRVersion = v
 	case "quarantine.max_lines":
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -351,6 +357,11 @@ func (c Config) Validate() error {
 		if len(c.Groups.IDs) == 0 && len(c.Groups.NPIs) == 0 && !c.Groups.All {
 			add("groups", "name ids, npis, or set all: true")
 		}
+	}
+	switch strings.ToUpper(c.FHIRVersion) {
+	case "", "STU3", "R4", "AUTO":
+	default:
+		add("fhir_version", "%q is not STU3, R4 or auto", c.FHIRVersion)
 	}
 	for _, id := range c.Groups.IDs {
 		if !uuidRe.MatchString(id) {

@@ -28,12 +28,15 @@ import (
 	"github.com/dpcetl/dpcetl/transform/view"
 )
 
-// FHIRVersion is what DPC serves.
+// FHIRVersion is what DPC serves: the default of fhir_version.
 const FHIRVersion = schemas.STU3
 
-// Views returns the built-in claims views plus those of the configured views_dir.
-func Views(viewsDir string) ([]*view.View, error) {
-	vs, err := schemas.Views(FHIRVersion)
+// Views returns the built-in claims views (STU3) plus those of the configured views_dir.
+func Views(viewsDir string) ([]*view.View, error) { return ViewsFor(FHIRVersion, viewsDir) }
+
+// ViewsFor returns the built-in claims views of a FHIR version plus those of views_dir.
+func ViewsFor(version, viewsDir string) ([]*view.View, error) {
+	vs, err := schemas.Views(version)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +109,7 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	emit func(transform.Batch) error) error {
 	start := r.now()
 	defer func() { gs.Durations["transform"] += r.now().Sub(start).Seconds() }()
-	views, err := Views(r.cfg.ViewsDir)
+	byVersion, err := FileVersions(r.cfg.FHIRVersion, files)
 	if err != nil {
 		return err
 	}
@@ -115,19 +118,33 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	if maxFrac == 0 {
 		maxFrac = -1
 	}
-	eng, err := transform.New(views,
-		transform.WithConcurrency(r.cfg.Concurrency),
-		transform.WithLineage(transform.Lineage{JobID: jobID, FHIRVersion: FHIRVersion, IngestedAt: r.now().UTC()}),
-		transform.WithQuarantine(q),
-		transform.WithThreshold(r.cfg.Quarantine.MaxLines, maxFrac))
-	if err != nil {
-		return fmt.Errorf("%w: %v", config.ErrInvalid, err)
+	// One engine per FHIR version present (fhir_version auto decides per file); each stamps
+	// its version into source_fhir_version.
+	var stats transform.Stats
+	for _, ver := range []string{schemas.STU3, schemas.R4} {
+		if len(byVersion[ver]) == 0 || err != nil {
+			continue
+		}
+		var views []*view.View
+		if views, err = ViewsFor(ver, r.cfg.ViewsDir); err != nil {
+			return err
+		}
+		eng, nerr := transform.New(views,
+			transform.WithConcurrency(r.cfg.Concurrency),
+			transform.WithLineage(transform.Lineage{JobID: jobID, FHIRVersion: ver, IngestedAt: r.now().UTC()}),
+			transform.WithQuarantine(q),
+			transform.WithThreshold(r.cfg.Quarantine.MaxLines, maxFrac))
+		if nerr != nil {
+			return fmt.Errorf("%w: %v", config.ErrInvalid, nerr)
+		}
+		srcs := make([]transform.Source, 0, len(byVersion[ver]))
+		for _, f := range byVersion[ver] {
+			srcs = append(srcs, transform.Source{Name: f.Path, Type: f.Type, Open: func() (io.ReadCloser, error) { return os.Open(f.Path) }})
+		}
+		var st transform.Stats
+		st, err = eng.Run(ctx, srcs, emit)
+		stats.Quarantined += st.Quarantined
 	}
-	srcs := make([]transform.Source, 0, len(files))
-	for _, f := range files {
-		srcs = append(srcs, transform.Source{Name: f.Path, Type: f.Type, Open: func() (io.ReadCloser, error) { return os.Open(f.Path) }})
-	}
-	stats, err := eng.Run(ctx, srcs, emit)
 	if cerr := q.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -389,4 +406,44 @@ func loadIPC(ctx context.Context, path, table string, run *load.Run) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// FileVersions sorts a job's files by FHIR version: all under STU3 or R4 when fhir_version
+// names one, else (auto) each by its resources' shape (schemas.DetectVersion). A file whose
+// shape decides nothing (Patient-only, error files) follows the files that decided, or STU3
+// (what DPC serves) when none did; files that disagree with each other are fine, one file
+// with both shapes is an error.
+func FileVersions(setting string, files []extract.File) (map[string][]extract.File, error) {
+	ver, err := schemas.ParseVersion(setting)
+	if err != nil {
+		return nil, fmt.Errorf("%w: fhir_version: %v", config.ErrInvalid, err)
+	}
+	out := map[string][]extract.File{}
+	if ver != schemas.Auto {
+		out[ver] = files
+		return out, nil
+	}
+	var undecided []extract.File
+	for _, f := range files {
+		fh, err := os.Open(f.Path)
+		if err != nil {
+			return nil, err
+		}
+		v, decided, err := schemas.DetectVersion(fh)
+		fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrBadData, f.Path, err)
+		}
+		if !decided {
+			undecided = append(undecided, f)
+			continue
+		}
+		out[v] = append(out[v], f)
+	}
+	fallback := schemas.STU3
+	if len(out[schemas.STU3]) == 0 && len(out[schemas.R4]) > 0 {
+		fallback = schemas.R4
+	}
+	out[fallback] = append(out[fallback], undecided...)
+	return out, nil
 }
