@@ -33,8 +33,17 @@ func Docs() (string, error) {
 	b.WriteString("Extra tables: put your own ViewDefinitions (same column type tags, e.g. `{\"name\":\"ansi/type\",\"value\":\"DECIMAL(15,2)\"}`)\n")
 	b.WriteString("in a directory and point dpcetl at it (`views_dir`, `schemas.LoadDir`); a name that clashes with a built-in\n")
 	b.WriteString("table is an error. Data-quality warnings that keep the row (`schemas.Checker`): `unknown_claim_type`\n")
-	b.WriteString("(eob-type missing or not one of the eight BFD types: `claim_type` null, `claim_type_raw` as sent) and\n")
-	b.WriteString("`unresolved_rendering_npi` (a line links to a care team sequence with no member NPI: `rendering_npi` null).\n\n")
+	b.WriteString("(eob-type missing or not one of the eight BFD types: `claim_type` null, `claim_type_raw` as sent),\n")
+	b.WriteString("`unresolved_rendering_npi` (a line links to a care team sequence with no member identifier: `rendering_npi` null) and\n")
+	b.WriteString("`invalid_rendering_npi` (the linked member's identifier is not a Luhn-valid NPI: `rendering_npi` null, `rendering_provider_id` as sent).\n\n")
+	b.WriteString("Schema 2.0.0 (major: values of existing columns changed meaning): every `*_npi` column and `eob_care_team.npi`\n")
+	b.WriteString("holds only a Luhn-valid NPI-system identifier (the identifier as sent is in `billing_provider_id`, `rendering_provider_id`,\n")
+	b.WriteString("`provider_identifier`); R4 `eob.total_charge_amount` no longer takes the carrier/DME total BFD files under CARIN\n")
+	b.WriteString("priorpayerpaid with the clm_tot_chrg_amt variable (it is the primary payer paid amount: `primary_payer_paid_amount`);\n")
+	b.WriteString("R4 institutional `eob_line.quantity` no longer takes the NDC quantity (`ndc_quantity`). New columns are appended after the\n")
+	b.WriteString("1.0.0 columns, which keep their positions. The CCLF column names the CCLF file and field a column corresponds to\n")
+	b.WriteString("(CCLF1 Part A header, 2 revenue lines, 3 procedures, 4 diagnoses, 5 Part B lines, 6 DME, 7 Part D, 8 beneficiary,\n")
+	b.WriteString("9 MBI/HICN crosswalk). Nothing a resource sends is dropped: what no typed column holds is in the `*_detail` tables.\n\n")
 	b.WriteString("## Tables\n\n")
 	for _, t := range stu3 {
 		fmt.Fprintf(&b, "- [`%s`](#%s) (%s): %s\n", t.Name, t.Name, t.Resource, md(t.Description))
@@ -42,7 +51,7 @@ func Docs() (string, error) {
 	for i, t := range stu3 {
 		file := func(v string) string { return "schemas/" + v + "/" + t.Name + ".json" }
 		fmt.Fprintf(&b, "\n## %s\n\n%s Source resource: `%s`.\n\n", t.Name, md(t.Description), t.Resource)
-		b.WriteString("| # | column | type | meaning | STU3 path | R4 path |\n|---|---|---|---|---|---|\n")
+		b.WriteString("| # | column | type | meaning | CCLF | STU3 path | R4 path |\n|---|---|---|---|---|---|---|\n")
 		for j, c := range t.Columns {
 			rp := ""
 			if j < len(r4[i].Columns) {
@@ -52,7 +61,7 @@ func Docs() (string, error) {
 			if rp == c.Path {
 				r4p = "same"
 			}
-			fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s |\n", j+1, c.Name, c.SQLType, md(c.Description), codeCell(c.Path, file("stu3")), r4p)
+			fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s | %s |\n", j+1, c.Name, c.SQLType, md(c.Description), md(c.CCLF), codeCell(c.Path, file("stu3")), r4p)
 		}
 	}
 	return b.String(), nil

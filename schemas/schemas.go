@@ -121,6 +121,7 @@ type Column struct {
 	SQLType     string // ANSI type: VARCHAR, DECIMAL(15,2), DATE, TIMESTAMP, INTEGER, BOOLEAN
 	Description string
 	Path        string // FHIRPath, prefixed by the forEach context it runs in ("item → sequence")
+	CCLF        string // the CCLF field the column corresponds to (cclf tag), when one does
 }
 
 // LineageColumns are the columns transform.WithLineage appends to every table (not declared in views).
@@ -203,6 +204,7 @@ func appendColumns(dst []Column, s selectDoc, ctx string) []Column {
 			SQLType:     sqlType(c),
 			Description: c.Description,
 			Path:        joinCtx(ctx, c.Path),
+			CCLF:        tagValue(c, "cclf"),
 		})
 	}
 	for _, sub := range s.Select {
@@ -220,6 +222,15 @@ func joinCtx(ctx, p string) string {
 		return p
 	}
 	return ctx + " → " + p
+}
+
+func tagValue(c columnDoc, name string) string {
+	for _, t := range c.Tag {
+		if t.Name == name {
+			return t.Value
+		}
+	}
+	return ""
 }
 
 // sqlType is the column's ANSI type: the ansi/type tag when present, else the FHIR type's default.
