@@ -53,6 +53,9 @@ type Config struct {
 	// AB2D) or auto (decided per file from the resources' shape, recorded in source_fhir_version).
 	FHIRVersion string     `yaml:"fhir_version"`
 	Quarantine  Quarantine `yaml:"quarantine"`
+	// MaxWarnings fails a run (bad data, nothing published) when the claims checks
+	// (schemas.Checker) count more warnings than this; -1 (the default) never fails.
+	MaxWarnings int `yaml:"max_warnings"`
 	// PollInterval between job status checks (default 5s; DPC's own tests use 20s).
 	PollInterval Duration `yaml:"poll_interval"`
 	// Timeout for the whole run (default none).
@@ -118,6 +121,7 @@ func Default() Config {
 		StateDir:      ".dpcetl-state",
 		Concurrency:   4,
 		Quarantine:    Quarantine{MaxLines: 0, MaxFraction: 0},
+		MaxWarnings:   -1,
 		PollInterval:  Duration(5 * time.Second),
 		MaxAttempts:   6,
 		LogFormat:     "auto",
@@ -197,6 +201,7 @@ var EnvVars = [][2]string{
 	{"DPCETL_CONCURRENCY", "concurrency"},
 	{"DPCETL_VIEWS_DIR", "views_dir"},
 	{"DPCETL_FHIR_VERSION", "fhir_version"},
+	{"DPCETL_MAX_WARNINGS", "max_warnings"},
 	{"DPCETL_QUARANTINE_MAX_LINES", "quarantine.max_lines"},
 	{"DPCETL_QUARANTINE_MAX_FRACTION", "quarantine.max_fraction"},
 	{"DPCETL_POLL_INTERVAL", "poll_interval"},
@@ -263,6 +268,12 @@ func (c *Config) Set(key, v string) error {
 		c.ViewsDir = v
 	case "fhir_version":
 		c.FHIRVersion = v
+	case "max_warnings":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return bad("not an integer")
+		}
+		c.MaxWarnings = n
 	case "quarantine.max_lines":
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -397,6 +408,9 @@ func (c Config) Validate() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		add("concurrency", "%d is not between 1 and 64", c.Concurrency)
+	}
+	if c.MaxWarnings < -1 {
+		add("max_warnings", "%d: use -1 for no limit", c.MaxWarnings)
 	}
 	if c.Quarantine.MaxLines < -1 {
 		add("quarantine.max_lines", "%d: use -1 for no limit", c.Quarantine.MaxLines)

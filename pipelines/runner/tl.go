@@ -23,6 +23,7 @@ import (
 	"github.com/dpcetl/dpcetl/load"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
+	"github.com/dpcetl/dpcetl/pipelines/report"
 	"github.com/dpcetl/dpcetl/schemas"
 	"github.com/dpcetl/dpcetl/transform"
 	"github.com/dpcetl/dpcetl/transform/view"
@@ -118,6 +119,10 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	if maxFrac == 0 {
 		maxFrac = -1
 	}
+	// Every batch is counted for report.html and checked (schemas.Checker) before it is written.
+	chk, col := schemas.NewChecker(), report.NewCollector()
+	gs.collector = col
+	emit = col.Wrap(chk.Wrap(emit))
 	// One engine per FHIR version present (fhir_version auto decides per file); each stamps
 	// its version into source_fhir_version.
 	var stats transform.Stats
@@ -144,6 +149,18 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 		var st transform.Stats
 		st, err = eng.Run(ctx, srcs, emit)
 		stats.Quarantined += st.Quarantined
+		gs.lines += st.Lines
+	}
+	var warned int64
+	for _, w := range chk.Warnings() {
+		if gs.Warnings == nil {
+			gs.Warnings = map[string]int64{}
+		}
+		gs.Warnings[w.Table+"."+w.Kind] += w.Count
+		warned += w.Count
+	}
+	if max := r.cfg.MaxWarnings; err == nil && max >= 0 && warned > int64(max) {
+		err = fmt.Errorf("%w: the claims checks counted %d warnings, more than max_warnings %d (%v)", ErrBadData, warned, max, gs.Warnings)
 	}
 	if cerr := q.Close(); err == nil && cerr != nil {
 		err = cerr
@@ -231,6 +248,13 @@ func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string,
 		return fmt.Errorf("run %s is committed but the watermark did not move (the next run repairs it): %w", id, err)
 	}
 	gs.Watermark = m.TransactionTime.UTC().Format(time.RFC3339Nano)
+	if gs.collector != nil {
+		if key, err := r.writeReport(ctx, man, p, gs); err != nil {
+			r.log.Warn("report.html not written (the run is committed)", "group", group, "run", id, "error", err)
+		} else {
+			gs.Report = r.sink.URL(key)
+		}
+	}
 	r.log.Info("group committed", "group", group, "job", jobID, "run", id, "rows", man.Tables, "watermark", gs.Watermark)
 	r.removeLocal(group, jobID)
 	return nil
@@ -446,4 +470,27 @@ func FileVersions(setting string, files []extract.File) (map[string][]extract.Fi
 	}
 	out[fallback] = append(out[fallback], undecided...)
 	return out, nil
+}
+
+// writeReport puts report.html beside the run's manifest (_runs/{run}/report.html).
+func (r *Runner) writeReport(ctx context.Context, man load.Manifest, p pending, gs *GroupSummary) (string, error) {
+	d := report.Data{Manifest: man, Watermark: gs.Watermark, Durations: gs.Durations, Lines: gs.lines, Quarantined: int64(gs.Quarantined)}
+	if !p.Since.IsZero() {
+		d.Since = p.Since.UTC().Format(time.RFC3339Nano)
+	}
+	for k, n := range gs.Warnings {
+		table, kind, _ := strings.Cut(k, ".")
+		d.Warnings = append(d.Warnings, report.Warning{Table: table, Kind: kind, Count: n})
+	}
+	report.SortWarnings(d.Warnings)
+	key := load.RunDir(man.RunID) + "/report.html"
+	w, err := r.sink.NewWriter(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if err := report.Render(w, d, gs.collector); err != nil {
+		w.Abort()
+		return "", err
+	}
+	return key, w.Commit()
 }
