@@ -37,6 +37,7 @@ func flattenFlags(w io.Writer) (*flag.FlagSet, *flatten.Options, *bool) {
 	fs.StringVar(&o.Group, "group", "local", "value of the group= partition")
 	fs.StringVar(&o.QuarantinePath, "quarantine-file", "", "where quarantined lines go (default ./quarantine-{run}.ndjson)")
 	fs.IntVar(&o.MaxQuarantined, "quarantine-max-lines", 0, "fail (publish nothing) when more lines than this are quarantined; -1 no limit")
+	fs.IntVar(&o.MaxWarnings, "max-warnings", -1, "fail (publish nothing) when the claims checks count more warnings than this; -1 never")
 	fs.IntVar(&o.Concurrency, "concurrency", 0, "transform workers (default: the engine's)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	return fs, o, asJSON
@@ -72,8 +73,23 @@ func runFlatten(ctx context.Context, env *Env, args []string) error {
 	for _, t := range tables {
 		fmt.Fprintf(env.Stdout, "  %-20s %d rows\n", t, sum.Rows[t])
 	}
+	for _, k := range sortedWarnings(sum.Warnings) {
+		fmt.Fprintf(env.Stdout, "warning %s: %d\n", k, sum.Warnings[k])
+	}
+	if sum.Report != "" {
+		fmt.Fprintf(env.Stdout, "report: %s\n", sum.Report)
+	}
 	if sum.Quarantine != "" {
 		fmt.Fprintf(env.Stdout, "quarantined lines: %s\n", sum.Quarantine)
 	}
 	return nil
+}
+
+func sortedWarnings(m map[string]int64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

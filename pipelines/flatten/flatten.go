@@ -22,6 +22,7 @@ import (
 
 	"github.com/dpcetl/dpcetl/load"
 	"github.com/dpcetl/dpcetl/load/sink"
+	"github.com/dpcetl/dpcetl/pipelines/report"
 	"github.com/dpcetl/dpcetl/schemas"
 	"github.com/dpcetl/dpcetl/transform"
 	"github.com/dpcetl/dpcetl/transform/view"
@@ -48,10 +49,13 @@ type Options struct {
 	// MaxQuarantined fails the run (nothing published) when more lines than this are
 	// quarantined; negative: no limit.
 	MaxQuarantined int
-	Concurrency    int
-	Version        string           // dpcetl version recorded in the manifest
-	Now            func() time.Time // default time.Now
-	SinkOptions    []sink.Option
+	// MaxWarnings fails the run (nothing published) when the claims checks (schemas.Checker)
+	// count more warnings than this; negative: never.
+	MaxWarnings int
+	Concurrency int
+	Version     string           // dpcetl version recorded in the manifest
+	Now         func() time.Time // default time.Now
+	SinkOptions []sink.Option
 }
 
 // FileResult is what happened to one input file.
@@ -72,6 +76,8 @@ type Summary struct {
 	Quarantined int64            `json:"quarantined"`
 	Quarantine  string           `json:"quarantine_file,omitempty"`
 	Rows        map[string]int64 `json:"rows"`
+	Warnings    map[string]int64 `json:"warnings,omitempty"` // "table.kind" → count
+	Report      string           `json:"report,omitempty"`   // report.html beside the manifest
 	Manifest    load.Manifest    `json:"manifest"`
 }
 
@@ -258,13 +264,15 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	}
 	q := &quarantineFile{path: qpath}
 	var mu sync.Mutex
-	emit := func(b transform.Batch) error {
+	chk, col := schemas.NewChecker(), report.NewCollector()
+	emit := col.Wrap(chk.Wrap(func(b transform.Batch) error {
 		defer b.Record.Release()
 		mu.Lock()
 		sum.Rows[b.Table] += b.Record.NumRows()
 		mu.Unlock()
 		return run.Write(ctx, b.Table, b.Record)
-	}
+	}))
+	start := o.Now()
 	maxQ := o.MaxQuarantined
 	for _, v := range []string{schemas.STU3, schemas.R4} {
 		idx := byVersion[v]
@@ -300,11 +308,40 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if q.n > 0 {
 		sum.Quarantine = qpath
 	}
+	var warned int64
+	var ws []report.Warning
+	for _, w := range chk.Warnings() {
+		if sum.Warnings == nil {
+			sum.Warnings = map[string]int64{}
+		}
+		sum.Warnings[w.Table+"."+w.Kind] += w.Count
+		warned += w.Count
+		ws = append(ws, report.Warning{Table: w.Table, Kind: w.Kind, Count: w.Count})
+	}
+	if o.MaxWarnings >= 0 && warned > int64(o.MaxWarnings) {
+		return sum, fmt.Errorf("%w: the claims checks counted %d warnings, more than the limit %d (%v); nothing was published", ErrBadData, warned, o.MaxWarnings, sum.Warnings)
+	}
+	transformed := o.Now().Sub(start).Seconds()
 	m, err := run.Commit(ctx)
 	if err != nil {
 		return sum, err
 	}
 	sum.Manifest = m
+	d := report.Data{Manifest: m, Lines: sum.Lines, Quarantined: sum.Quarantined, Warnings: ws,
+		Durations: map[string]float64{"transform+load": transformed, "commit": o.Now().Sub(start).Seconds() - transformed}}
+	key := load.RunDir(m.RunID) + "/report.html"
+	w, err := s.NewWriter(ctx, key)
+	if err != nil {
+		return sum, fmt.Errorf("flatten: report.html (the run is committed): %w", err)
+	}
+	if err := report.Render(w, d, col); err != nil {
+		w.Abort()
+		return sum, fmt.Errorf("flatten: report.html (the run is committed): %w", err)
+	}
+	if err := w.Commit(); err != nil {
+		return sum, fmt.Errorf("flatten: report.html (the run is committed): %w", err)
+	}
+	sum.Report = s.URL(key)
 	return sum, nil
 }
 

@@ -139,7 +139,7 @@ func TestFlattenR4Samples(t *testing.T) {
 	dest := t.TempDir()
 	qpath := filepath.Join(t.TempDir(), "q.ndjson")
 	ctx := context.Background()
-	sum, err := Run(ctx, Options{Inputs: []string{in}, Destination: dest, QuarantinePath: qpath, MaxQuarantined: 1})
+	sum, err := Run(ctx, Options{Inputs: []string{in}, Destination: dest, QuarantinePath: qpath, MaxQuarantined: 1, MaxWarnings: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,13 +188,21 @@ func TestFlattenR4Samples(t *testing.T) {
 	if strings.Join(ids, ",") != "carrier-9991831999,dme-2188888888,hha-2925555555,hospice-9992223422,inpatient-333333222222,outpatient-1234567890,pde-89,snf-777777777" {
 		t.Errorf("eob ids %v", ids)
 	}
+	// The BFD samples' provider numbers are not valid NPIs: counted, not fatal with no limit.
+	if sum.Warnings["eob_line.invalid_rendering_npi"] != 7 {
+		t.Errorf("warnings %v, want 7 eob_line.invalid_rendering_npi", sum.Warnings)
+	}
+	rep, err := os.ReadFile(filepath.Join(dest, "_runs", sum.RunID, "report.html"))
+	if err != nil || !bytes.Contains(rep, []byte(`<tr data-table="eob" data-rows="8">`)) || !bytes.Contains(rep, []byte(`id="warnings" data-value="7"`)) {
+		t.Errorf("report.html: %v", err)
+	}
 	pat := readTable(t, dest, sum, schemas.TablePatient)
 	if len(pat) != 1 || pat[0]["mbi"] != "3456789" {
 		t.Errorf("patient %v", pat)
 	}
 
 	// Flattening the same files again replaces the run: same id, no second copy visible.
-	again, err := Run(ctx, Options{Inputs: []string{in}, Destination: dest, QuarantinePath: qpath, MaxQuarantined: 1})
+	again, err := Run(ctx, Options{Inputs: []string{in}, Destination: dest, QuarantinePath: qpath, MaxQuarantined: 1, MaxWarnings: -1})
 	if err != nil || again.RunID != sum.RunID {
 		t.Fatalf("rerun: %v (run %s vs %s)", err, again.RunID, sum.RunID)
 	}
@@ -243,7 +251,7 @@ func TestFlattenOptions(t *testing.T) {
 	}
 	// STU3 forced on R4 files still runs (the user said so) and stamps STU3 in lineage.
 	dest := t.TempDir()
-	sum, err := Run(ctx, Options{Inputs: []string{r4Inputs(t)}, Destination: dest, FHIRVersion: "stu3", MaxQuarantined: -1, QuarantinePath: filepath.Join(t.TempDir(), "q")})
+	sum, err := Run(ctx, Options{Inputs: []string{r4Inputs(t)}, Destination: dest, FHIRVersion: "stu3", MaxQuarantined: -1, MaxWarnings: -1, QuarantinePath: filepath.Join(t.TempDir(), "q")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,4 +260,20 @@ func TestFlattenOptions(t *testing.T) {
 			t.Fatalf("lineage %v", r["source_fhir_version"])
 		}
 	}
+}
+
+// TestFlattenWarningThreshold: more checker warnings than allowed fails the run, nothing published.
+func TestFlattenWarningThreshold(t *testing.T) {
+	dest := t.TempDir()
+	_, err := Run(context.Background(), Options{Inputs: []string{r4Inputs(t)}, Destination: dest, MaxQuarantined: 1, MaxWarnings: 6,
+		QuarantinePath: filepath.Join(t.TempDir(), "q.ndjson")})
+	if !errors.Is(err, ErrBadData) || !strings.Contains(err.Error(), "invalid_rendering_npi") {
+		t.Fatalf("err %v, want ErrBadData naming the warning", err)
+	}
+	filepath.WalkDir(dest, func(p string, d os.DirEntry, err error) error {
+		if rel, _ := filepath.Rel(dest, p); err == nil && !d.IsDir() && !strings.HasPrefix(rel, "_") {
+			t.Errorf("visible after a failed run: %s", rel)
+		}
+		return nil
+	})
 }
