@@ -118,7 +118,6 @@ func TestReportHTML(t *testing.T) {
 	}
 }
 
-
 // TestReportInChromium renders report.html in headless Chromium (installed by .ci/run):
 // the screenshot is not blank and the page logs nothing to the console. Without Chromium on
 // PATH the structural checks of TestReportHTML are what runs.
