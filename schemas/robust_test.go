@@ -348,3 +348,44 @@ func TestRandomlyMissingFieldsNeverFail(t *testing.T) {
 		})
 	}
 }
+
+// TestTaxNumberNeverAnNPI: a provider tax number (STU3: a care team member with the tax_num
+// system; R4: the tax_num line extension) lands in provider_tax_number and never in an NPI
+// column, even when it is ten digits with a valid check digit.
+func TestTaxNumberNeverAnNPI(t *testing.T) {
+	const tax = "1234567893" // passes the NPI Luhn check
+	cases := map[string]string{
+		STU3: `{"resourceType":"ExplanationOfBenefit","id":"carrier-1","type":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/eob-type","code":"CARRIER"}]},` +
+			`"careTeam":[{"sequence":1,"provider":{"identifier":{"system":"https://bluebutton.cms.gov/resources/variables/tax_num","value":"` + tax + `"}},"role":{"coding":[{"code":"primary"}]}},` +
+			`{"sequence":2,"provider":{"identifier":{"system":"http://hl7.org/fhir/sid/us-npi","value":"1750384806"}},"role":{"coding":[{"code":"primary"}]}}],` +
+			`"item":[{"sequence":1,"careTeamLinkId":[1,2]}]}`,
+		R4: `{"resourceType":"ExplanationOfBenefit","id":"carrier-1","type":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/eob-type","code":"CARRIER"}]},` +
+			`"careTeam":[{"sequence":1,"provider":{"identifier":{"type":{"coding":[{"code":"npi"}]},"value":"1750384806"}},"role":{"coding":[{"code":"performing"}]}}],` +
+			`"item":[{"sequence":1,"careTeamSequence":[1],"extension":[{"url":"https://bluebutton.cms.gov/resources/variables/tax_num","valueCoding":{"system":"https://bluebutton.cms.gov/resources/variables/tax_num","code":"` + tax + `"}}]}]}`,
+	}
+	for version, in := range cases {
+		out, _ := runEngine(t, version, []string{"in"}, map[string][]byte{"in": []byte(in + "\n")})
+		line := out[TableEOBLine]
+		if len(line.rows) != 1 {
+			t.Fatalf("%s: %d lines", version, len(line.rows))
+		}
+		r := line.rows[0]
+		if got := str(line.get(t, r, "provider_tax_number")); got != tax {
+			t.Errorf("%s: provider_tax_number %s", version, got)
+		}
+		if got := str(line.get(t, r, "rendering_npi")); got == tax {
+			t.Errorf("%s: the tax number landed in rendering_npi", version)
+		}
+		ct := out[TableEOBCareTeam]
+		for _, cr := range ct.rows {
+			if str(ct.get(t, cr, "npi")) == tax {
+				t.Errorf("%s: the tax number landed in eob_care_team.npi", version)
+			}
+		}
+		for _, lr := range out[TableEOBLineCareTeam].rows {
+			if str(out[TableEOBLineCareTeam].get(t, lr, "npi")) == tax {
+				t.Errorf("%s: the tax number landed in eob_line_care_team.npi", version)
+			}
+		}
+	}
+}

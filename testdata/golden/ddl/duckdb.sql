@@ -199,6 +199,7 @@ CREATE TABLE IF NOT EXISTS eob_line (
   deductible_coinsurance_code VARCHAR,
   ndc_quantity DECIMAL(18,6),
   ndc_quantity_unit VARCHAR,
+  provider_tax_number VARCHAR,
   rendering_provider_id VARCHAR,
   export_job_id VARCHAR,
   source_fhir_version VARCHAR,

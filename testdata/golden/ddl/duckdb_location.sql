@@ -122,6 +122,7 @@ SELECT
   CAST(deductible_coinsurance_code AS VARCHAR) AS deductible_coinsurance_code,
   CAST(ndc_quantity AS DECIMAL(18,6)) AS ndc_quantity,
   CAST(ndc_quantity_unit AS VARCHAR) AS ndc_quantity_unit,
+  CAST(provider_tax_number AS VARCHAR) AS provider_tax_number,
   CAST(rendering_provider_id AS VARCHAR) AS rendering_provider_id,
   CAST(export_job_id AS VARCHAR) AS export_job_id,
   CAST(source_fhir_version AS VARCHAR) AS source_fhir_version,

@@ -199,6 +199,7 @@ CREATE TABLE IF NOT EXISTS eob_line (
   deductible_coinsurance_code VARCHAR COMMENT 'Revenue center deductible/coinsurance code (rev_cntr_ddctbl_coinsrnc_cd): STU3 revenue extension, R4 revenue coding.',
   ndc_quantity NUMBER(18,6) COMMENT 'NDC quantity (rev_cntr_ndc_qty): STU3 line extension; R4 institutional lines carry it in item.quantity.',
   ndc_quantity_unit VARCHAR COMMENT 'NDC quantity unit code (rev_cntr_ndc_qty_qlfr_cd as the quantity''s code).',
+  provider_tax_number VARCHAR COMMENT 'Line provider tax number (tax_num; identifier system https://bluebutton.cms.gov/resources/variables/tax_num): STU3 a linked care team member with that identifier system, R4 a line extension. Never in an NPI column, even when it looks like one.',
   rendering_provider_id VARCHAR COMMENT 'Identifier, exactly as sent, of the first care team member the line links to (NPI, UPIN, ...); rendering_npi takes only a Luhn-valid NPI. Every link is in eob_line_care_team.',
   export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
