@@ -35,6 +35,7 @@ func commands() []*Command {
 	}
 	cmds = append(cmds, adminCommands()...)
 	cmds = append(cmds, schemaCommands()...)
+	cmds = append(cmds, viewCommands()...)
 	return cmds
 }
 
