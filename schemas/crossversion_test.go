@@ -112,17 +112,21 @@ func TestSTU3AndR4Agree(t *testing.T) {
 			}
 		}
 	}
-	// Care team: every STU3 member (NPI) is in the R4 care team of the same claim.
+	// Care team: every STU3 member (identifier as sent, its NPI and specialty) is in the R4
+	// care team of the same claim (R4 adds members and uses CARIN roles).
 	ctA, ctB := groupRows(t, stu3[TableEOBCareTeam]), groupRows(t, r4[TableEOBCareTeam])
+	member := func(tr *tableRows, r row) string {
+		return str(tr.get(t, r, "provider_identifier")) + "/" + str(tr.get(t, r, "npi")) + "/" + str(tr.get(t, r, "specialty_code")) +
+			"/" + str(tr.get(t, r, "provider_type_code")) + "/" + str(tr.get(t, r, "participating_code"))
+	}
 	for k, rows := range ctA {
-		r4npi := map[string]bool{}
+		inR4 := map[string]bool{}
 		for _, r := range ctB[k] {
-			r4npi[str(r4[TableEOBCareTeam].get(t, r, "npi"))] = true
+			inR4[member(r4[TableEOBCareTeam], r)] = true
 		}
 		for _, r := range rows {
-			npi := str(stu3[TableEOBCareTeam].get(t, r, "npi"))
-			if !r4npi[npi] {
-				t.Errorf("eob_care_team %s: STU3 NPI %s missing from R4", k, npi)
+			if m := member(stu3[TableEOBCareTeam], r); !inR4[m] {
+				t.Errorf("eob_care_team %s: STU3 member %s missing from R4", k, m)
 			}
 			compared[TableEOBCareTeam]++
 		}
