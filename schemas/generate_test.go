@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dpcetl/dpcetl/schemas/internal/viewgen"
+	"github.com/dpcetl/dpcetl/transform/view"
 )
 
 // TestGeneratedFilesUpToDate is the drift test of go:generate: the checked-in (and embedded)
@@ -65,5 +66,21 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 func TestTableOrderIsGenerators(t *testing.T) {
 	if got, want := strings.Join(Tables(), ","), strings.Join(viewgen.Tables, ","); got != want {
 		t.Errorf("schemas tables %s, generator tables %s", got, want)
+	}
+}
+
+// TestViewsConformToProfiles: every built-in view passes the SQL on FHIR base, Shareable and
+// Tabular profiles, so any conformant engine can run them.
+func TestViewsConformToProfiles(t *testing.T) {
+	for _, ver := range []string{STU3, R4} {
+		vs, err := Views(ver)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			for _, err := range view.Conform(v, view.Profiles()...) {
+				t.Errorf("%s %s: %v", ver, v.Name, err)
+			}
+		}
 	}
 }

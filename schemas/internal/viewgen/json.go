@@ -10,6 +10,7 @@ import (
 // Doc is one ViewDefinition as written to disk (field order is the file's key order).
 type Doc struct {
 	ResourceType string   `json:"resourceType"`
+	URL          string   `json:"url"`
 	Name         string   `json:"name"`
 	Version      string   `json:"version"`
 	Status       string   `json:"status"`

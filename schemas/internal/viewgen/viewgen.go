@@ -135,7 +135,7 @@ func view(name, resource, desc, version string, sel ...Sel) Doc {
 	if version == R4 {
 		fv = []string{"4.0.1"}
 	}
-	return Doc{ResourceType: "ViewDefinition", Name: name, Version: SchemaVersion, Status: "active",
+	return Doc{ResourceType: "ViewDefinition", URL: "https://github.com/dpcetl/dpcetl/schemas/" + version + "/" + name, Name: name, Version: SchemaVersion, Status: "active",
 		Resource: resource, Meta: Meta{Tag: []Coding{Generated}}, Description: desc, FHIRVersion: fv, Select: sel}
 }
 
