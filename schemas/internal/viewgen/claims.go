@@ -42,7 +42,8 @@ func extCodeOn(base, name string) string {
 	if base != "" {
 		e = base + "." + e
 	}
-	return fmt.Sprintf("(%s.valueCoding.code | %s.valueIdentifier.value | %s.valueString | %s.valueCode).first()", e, e, e, e)
+	// One scan of the extensions (select), not one per value[x] kind.
+	return e + ".select(valueCoding.code | valueIdentifier.value | valueString | valueCode).first()"
 }
 func extQty(name string) string   { return ext(name) + ".valueQuantity.value.first()" }
 func extMoney(name string) string { return ext(name) + ".valueMoney.value.first()" }
