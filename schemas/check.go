@@ -1,8 +1,10 @@
 package schemas
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -181,4 +183,22 @@ func (c *Checker) Wrap(emit func(transform.Batch) error) func(transform.Batch) e
 		}
 		return emit(b)
 	}
+}
+
+// ErrTooManyWarnings is returned by Limit when the checks counted more warnings than allowed.
+var ErrTooManyWarnings = errors.New("schemas: more data-quality warnings than allowed")
+
+// Limit returns ErrTooManyWarnings (naming the counts) when more than max warnings were
+// counted; a negative max never fails.
+func (c *Checker) Limit(max int) error {
+	var n int64
+	var parts []string
+	for _, w := range c.Warnings() {
+		n += w.Count
+		parts = append(parts, fmt.Sprintf("%s.%s %d", w.Table, w.Kind, w.Count))
+	}
+	if max < 0 || n <= int64(max) {
+		return nil
+	}
+	return fmt.Errorf("%w: %d warnings (%s), the limit is %d", ErrTooManyWarnings, n, strings.Join(parts, ", "), max)
 }

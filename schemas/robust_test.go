@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/rand"
 	"os"
@@ -386,6 +387,22 @@ func TestTaxNumberNeverAnNPI(t *testing.T) {
 			if str(out[TableEOBLineCareTeam].get(t, lr, "npi")) == tax {
 				t.Errorf("%s: the tax number landed in eob_line_care_team.npi", version)
 			}
+		}
+	}
+}
+
+// TestCheckerLimit: the warning threshold fails only above the limit, naming the counts.
+func TestCheckerLimit(t *testing.T) {
+	dir, names := goldenSamples(R4)
+	var all []byte
+	for _, n := range names {
+		all = append(all, ndjsonLines(t, filepath.Join(bfdDir, dir, n))...)
+	}
+	chk, _ := checkRun(t, R4, all) // 7 invalid rendering NPIs
+	for max, fail := range map[int]bool{-1: false, 7: false, 100: false, 6: true, 0: true} {
+		err := chk.Limit(max)
+		if fail != (err != nil) || fail && (!errors.Is(err, ErrTooManyWarnings) || !strings.Contains(err.Error(), "eob_line.invalid_rendering_npi 7")) {
+			t.Errorf("limit %d: %v", max, err)
 		}
 	}
 }

@@ -308,18 +308,16 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if q.n > 0 {
 		sum.Quarantine = qpath
 	}
-	var warned int64
 	var ws []report.Warning
 	for _, w := range chk.Warnings() {
 		if sum.Warnings == nil {
 			sum.Warnings = map[string]int64{}
 		}
 		sum.Warnings[w.Table+"."+w.Kind] += w.Count
-		warned += w.Count
 		ws = append(ws, report.Warning{Table: w.Table, Kind: w.Kind, Count: w.Count})
 	}
-	if o.MaxWarnings >= 0 && warned > int64(o.MaxWarnings) {
-		return sum, fmt.Errorf("%w: the claims checks counted %d warnings, more than the limit %d (%v); nothing was published", ErrBadData, warned, o.MaxWarnings, sum.Warnings)
+	if err := chk.Limit(o.MaxWarnings); err != nil {
+		return sum, fmt.Errorf("%w: %w (nothing was published)", ErrBadData, err)
 	}
 	transformed := o.Now().Sub(start).Seconds()
 	m, err := run.Commit(ctx)

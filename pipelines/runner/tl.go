@@ -151,16 +151,14 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 		stats.Quarantined += st.Quarantined
 		gs.lines += st.Lines
 	}
-	var warned int64
 	for _, w := range chk.Warnings() {
 		if gs.Warnings == nil {
 			gs.Warnings = map[string]int64{}
 		}
 		gs.Warnings[w.Table+"."+w.Kind] += w.Count
-		warned += w.Count
 	}
-	if max := r.cfg.MaxWarnings; err == nil && max >= 0 && warned > int64(max) {
-		err = fmt.Errorf("%w: the claims checks counted %d warnings, more than max_warnings %d (%v)", ErrBadData, warned, max, gs.Warnings)
+	if lerr := chk.Limit(r.cfg.MaxWarnings); err == nil && lerr != nil {
+		err = fmt.Errorf("%w: %w (max_warnings; nothing was published)", ErrBadData, lerr)
 	}
 	if cerr := q.Close(); err == nil && cerr != nil {
 		err = cerr
