@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/load"
+	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
 
 // TestReportMatchesManifest runs the pipeline against the sandbox and checks report.html
@@ -160,6 +162,43 @@ func TestAutoVersionOnR4Export(t *testing.T) {
 	for _, p := range readTable(t, cfg.Destination, "patient") {
 		if p["source_fhir_version"] != "R4" {
 			t.Fatalf("patient %s: version %q (an undecided Patient file follows the job's R4 files)", p["patient_id"], p["source_fhir_version"])
+		}
+	}
+}
+
+// TestStageLoadWritesReport: the split stages (export wait, download, transform, then load in
+// a new process) also leave report.html beside the manifest, with the manifest's rows.
+func TestStageLoadWritesReport(t *testing.T) {
+	f := newFixture(t, 20)
+	ctx := context.Background()
+	step := func(name string, fn func(*runner.Runner) (*runner.Summary, error)) *runner.Summary {
+		t.Helper()
+		r, err := runner.New(ctx, runner.Options{Config: f.cfg, Now: f.srv.Clock().Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		sum, err := fn(r)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return sum
+	}
+	step("export wait", func(r *runner.Runner) (*runner.Summary, error) { return r.ExportWait(ctx) })
+	step("download", func(r *runner.Runner) (*runner.Summary, error) { return r.Download(ctx) })
+	step("transform", func(r *runner.Runner) (*runner.Summary, error) { return r.Transform(ctx) })
+	sum := step("load", func(r *runner.Runner) (*runner.Summary, error) { return r.Load(ctx) })
+	if sum.Groups[0].Report == "" {
+		t.Fatalf("load summary names no report: %+v", sum.Groups[0])
+	}
+	runs, _ := filepath.Glob(filepath.Join(f.cfg.Destination, load.RunsDir, "*", "report.html"))
+	if len(runs) != 1 {
+		t.Fatalf("report files %v", runs)
+	}
+	page, _ := os.ReadFile(runs[0])
+	for table, n := range sum.Groups[0].Rows {
+		if !strings.Contains(string(page), `<tr data-table="`+table+`" data-rows="`+strconv.FormatInt(n, 10)+`">`) {
+			t.Errorf("%s: %d rows not in the stage report", table, n)
 		}
 	}
 }

@@ -393,14 +393,23 @@ func (r *Runner) Load(ctx context.Context) (*Summary, error) {
 		}
 		defer run.Abort(context.WithoutCancel(ctx))
 		start := r.now()
+		// The report's figures and warnings are counted again here, from the tables as loaded.
+		chk := schemas.NewChecker()
+		gs.collector = report.NewCollector()
 		for _, e := range entries {
 			table, ok := strings.CutSuffix(e.Name(), ".arrows")
 			if !ok {
 				continue
 			}
-			if err := loadIPC(ctx, filepath.Join(dir, e.Name()), table, run); err != nil {
+			if err := loadIPC(ctx, filepath.Join(dir, e.Name()), table, run, gs.collector, chk); err != nil {
 				return err
 			}
+		}
+		for _, w := range chk.Warnings() {
+			if gs.Warnings == nil {
+				gs.Warnings = map[string]int64{}
+			}
+			gs.Warnings[w.Table+"."+w.Kind] += w.Count
 		}
 		gs.Durations["load"] += r.now().Sub(start).Seconds()
 		return r.commit(ctx, run, group, job.ID, since, job.Manifest, gs)
@@ -408,7 +417,7 @@ func (r *Runner) Load(ctx context.Context) (*Summary, error) {
 	return sum, r.finish(ctx, err)
 }
 
-func loadIPC(ctx context.Context, path, table string, run *load.Run) error {
+func loadIPC(ctx context.Context, path, table string, run *load.Run, col *report.Collector, chk *schemas.Checker) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -420,6 +429,10 @@ func loadIPC(ctx context.Context, path, table string, run *load.Run) error {
 	}
 	defer rd.Release()
 	for rd.Next() {
+		col.Observe(table, rd.RecordBatch())
+		if err := chk.Observe(table, rd.RecordBatch()); err != nil {
+			return err
+		}
 		if err := run.Write(ctx, table, rd.RecordBatch()); err != nil {
 			return err
 		}
