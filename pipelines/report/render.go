@@ -106,9 +106,13 @@ func Render(w io.Writer, d Data, c *Collector) error {
 				}
 				tr.NullRates = append(tr.NullRates, colRate{Column: col, Nulls: nn, Rate: fmt.Sprintf("%.1f%%", pct), Pct: pct})
 			}
+			money, chosen := moneyColumns[name]
+			if !chosen {
+				money = sortedKeys(ts.amounts) // e.g. the amount column of eob_amount, eob_line_amount, the detail tables
+			}
 			for _, ty := range sortedKeys(ts.byType) {
 				tc := typeCount{Type: ty, Rows: ts.byType[ty]}
-				for _, mc := range moneyColumns[name] {
+				for _, mc := range money {
 					if sums, ok := ts.amounts[mc]; ok {
 						tc.Amounts = append(tc.Amounts, amount{Column: mc, Value: sums[ty].ToString(2)})
 					}
@@ -118,8 +122,8 @@ func Render(w io.Writer, d Data, c *Collector) error {
 		}
 		p.TotalRows += n
 		p.Tables = append(p.Tables, tr)
-		if _, ok := moneyColumns[name]; ok {
-			p.ClaimTables = append(p.ClaimTables, tr)
+		if ts != nil && (len(ts.byType) > 1 || ts.byType[noType] == 0) && len(tr.TypeCounts) > 0 {
+			p.ClaimTables = append(p.ClaimTables, tr) // tables with a claim_type column
 		}
 	}
 	if d.Lines > 0 {
