@@ -30,6 +30,12 @@ var cclf = map[string]map[string]string{
 		"primary_payer_code": "CCLF5/6 CLM_LINE_PRMRY_PYR_CD", "processing_indicator_code": "CCLF5/6 CLM_PRCSG_IND_CD",
 		"patient_pay_amount": "CCLF7 CLM_LINE_BENE_PMT_AMT",
 	},
+	"eob_care_team": {
+		"specialty_code": "CCLF5 CLM_PRVDR_SPCLTY_CD", "provider_type_code": "CCLF5 RNDRG_PRVDR_TYPE_CD",
+		"participating_code": "CCLF5 CLM_RNDRG_PRVDR_PRTCPTG_CD", "npi": "CCLF5 RNDRG_PRVDR_NPI_NUM / CCLF1 *_PRVDR_NPI_NUM by role",
+	},
+	"coverage": {"medicare_status_code": "CCLF8 BENE_MDCR_STUS_CD", "orec_code": "CCLF8 BENE_ORGNL_ENTLMT_RSN_CD"},
+	"coverage_month": {"dual_status_code": "CCLF8 BENE_DUAL_STUS_CD", "buy_in_code": "CCLF8 BENE_ENTLMT_BUYIN_IND"},
 	"eob_diagnosis": {"code": "CCLF4 CLM_DGNS_CD", "sequence": "CCLF4 CLM_VAL_SQNC_NUM", "icd_version": "CCLF4 DGNS_PRCDR_ICD_IND", "poa_indicator": "CCLF4 CLM_POA_IND"},
 	"eob_procedure": {"code": "CCLF3 CLM_PRCDR_CD", "sequence": "CCLF3 CLM_VAL_SQNC_NUM", "icd_version": "CCLF3 DGNS_PRCDR_ICD_IND", "procedure_date": "CCLF3 CLM_PRCDR_PRFRM_DT"},
 	"patient": {

@@ -274,14 +274,18 @@ var tableBuilders = []tableBuilder{
 		return view("patient", "Patient", "One row per beneficiary (Patient).", ver, Sel{Column: cols(withCCLF("patient", append(patientCols(), patientExtraCols()...)), ver)})
 	}},
 	{"coverage", func(ver string) Doc {
-		return view("coverage", "Coverage", "One row per Coverage (one per Medicare part A/B/C/D).", ver, Sel{Column: cols(coverageCols(), ver)})
+		return view("coverage", "Coverage", "One row per Coverage (one per Medicare part A/B/C/D).", ver, Sel{Column: cols(withCCLF("coverage", coverageCols()), ver)})
 	}},
 	{"coverage_month", func(ver string) Doc {
 		var branches []Sel
 		for m := 1; m <= 12; m++ {
 			cs := []ColDoc{{Name: "month", Path: fmt.Sprint(m), Type: "integer", Description: "Calendar month 1..12.", Tag: []Tag{{Name: "ansi/type", Value: "INTEGER"}}}}
 			for _, f := range monthFields {
-				cs = append(cs, ColDoc{Name: f[0], Path: ext(fmt.Sprintf(f[2], m)) + ".valueCoding.code.first()", Type: "string", Description: f[1]})
+				cd := ColDoc{Name: f[0], Path: ext(fmt.Sprintf(f[2], m)) + ".valueCoding.code.first()", Type: "string", Description: f[1]}
+				if tag, ok := cclf["coverage_month"][f[0]]; ok {
+					cd.Tag = []Tag{{Name: "cclf", Value: tag}}
+				}
+				cs = append(cs, cd)
 			}
 			branches = append(branches, Sel{Column: cs})
 		}
@@ -336,7 +340,7 @@ var tableBuilders = []tableBuilder{
 	}},
 	{"eob_care_team", func(ver string) Doc {
 		return view("eob_care_team", "ExplanationOfBenefit", "One row per care team member of a claim.", ver,
-			Sel{Column: cols(parentCols(), ver)}, Sel{ForEach: "careTeam", Column: cols(careTeamCols(), ver)})
+			Sel{Column: cols(parentCols(), ver)}, Sel{ForEach: "careTeam", Column: cols(withCCLF("eob_care_team", careTeamCols()), ver)})
 	}},
 	{"export_error", func(ver string) Doc {
 		errCols := []ColDoc{{Name: "operation_outcome_id", Path: "id", Type: "string", Description: "OperationOutcome.id when sent."}}
