@@ -20,8 +20,8 @@ type Collector struct {
 	mu     sync.Mutex
 	tables map[string]*tableStats
 	months map[string]map[string]int64 // claim type → YYYY-MM → claims
-	// suppressed holds the patient ids of export_error rows with code "suppressed"; only
-	// their number is reported.
+	// suppressed holds the patient ids of export_error rows (a patient DPC served only as an
+	// OperationOutcome: opted out, lookback failed); only their number is reported.
 	suppressed map[string]bool
 }
 
@@ -109,7 +109,7 @@ func (c *Collector) Observe(table string, rec arrow.RecordBatch) {
 		code, pid := strCol(rec, "code"), strCol(rec, "patient_id")
 		if code != nil && pid != nil {
 			for i := 0; i < n; i++ {
-				if code.IsValid(i) && code.Value(i) == "suppressed" && pid.IsValid(i) {
+				if code.IsValid(i) && pid.IsValid(i) {
 					c.suppressed[pid.Value(i)] = true
 				}
 			}

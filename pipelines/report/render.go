@@ -26,6 +26,9 @@ type Data struct {
 	Lines       int64              // NDJSON lines read
 	Quarantined int64              // lines quarantined
 	Warnings    []Warning
+	// SuppressedWhy is the run summary's count of suppressed patients by reason; when nil the
+	// report counts the patients of the export_error rows itself.
+	SuppressedWhy map[string]int
 }
 
 type tableRow struct {
@@ -59,11 +62,17 @@ type page struct {
 	Tables      []tableRow
 	ClaimTables []tableRow
 	Suppressed  int
+	Reasons     []reason
 	QuarRate    string
 	Chart       template.HTML
 	TotalRows   int64
 	Stages      []stage
 	WarnTotal   int64
+}
+
+type reason struct {
+	Why      string
+	Patients int
 }
 
 type stage struct {
@@ -84,6 +93,13 @@ func Render(w io.Writer, d Data, c *Collector) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := page{Data: d, Suppressed: len(c.suppressed)}
+	if d.SuppressedWhy != nil {
+		p.Suppressed = 0
+		for _, why := range sortedKeys(d.SuppressedWhy) {
+			p.Reasons = append(p.Reasons, reason{Why: why, Patients: d.SuppressedWhy[why]})
+			p.Suppressed += d.SuppressedWhy[why]
+		}
+	}
 	files := map[string]int{}
 	bytes := map[string]int64{}
 	for _, f := range d.Manifest.Files {
@@ -243,6 +259,9 @@ details{margin:4px 0}summary{cursor:pointer}
 {{.Chart}}
 <h2>Quarantine</h2>
 <p>{{.Quarantined}} of {{.Lines}} NDJSON lines ({{.QuarRate}}) could not be read and are in the run's quarantine file (with file, line and reason); every other line reached the tables.</p>
+<h2>Suppressed patients</h2>
+<p>{{.Suppressed}} patients were served only as an OperationOutcome (their rows are in export_error; no ids here).</p>
+{{if .Reasons}}<table id="suppressed-why"><tr><th>reason</th><th>patients</th></tr>{{range .Reasons}}<tr data-why="{{.Why}}" data-patients="{{.Patients}}"><td>{{.Why}}</td><td class="n">{{.Patients}}</td></tr>{{end}}</table>{{end}}
 <h2>Data-quality warnings</h2>
 {{if .Warnings}}<table id="warning-list"><tr><th>table</th><th>warning</th><th>count</th></tr>
 {{range .Warnings}}<tr data-kind="{{.Kind}}" data-count="{{.Count}}"><td>{{.Table}}</td><td>{{.Kind}}</td><td class="n">{{.Count}}</td></tr>

@@ -121,12 +121,17 @@ func TestReportMatchesManifest(t *testing.T) {
 	// Suppressed patients = the error file's suppressed issues; quarantine and watermark as summarised.
 	supp := map[string]bool{}
 	for _, e := range readTable(t, f.cfg.Destination, "export_error") {
-		if e["code"] == "suppressed" {
+		if e["code"] != "" {
 			supp[e["patient_id"]] = true
 		}
 	}
-	if len(supp) == 0 || !strings.Contains(page, `id="suppressed" data-value="`+strconv.Itoa(len(supp))+`"`) {
-		t.Errorf("suppressed card is not %d", len(supp))
+	if len(supp) == 0 || len(supp) != g.Suppressed || !strings.Contains(page, `id="suppressed" data-value="`+strconv.Itoa(len(supp))+`"`) {
+		t.Errorf("suppressed card is not %d (export_error) / %d (summary)", len(supp), g.Suppressed)
+	}
+	for why, n := range g.SuppressedWhy {
+		if !strings.Contains(page, `data-why="`+why+`" data-patients="`+strconv.Itoa(n)+`"`) {
+			t.Errorf("suppression reason %q (%d) not in the report", why, n)
+		}
 	}
 	if !strings.Contains(page, `id="quarantined" data-value="`+strconv.Itoa(g.Quarantined)+`"`) || !strings.Contains(page, `id="watermark" data-value="`+g.Watermark+`"`) {
 		t.Errorf("quarantine/watermark cards differ from the summary (%d, %s)", g.Quarantined, g.Watermark)

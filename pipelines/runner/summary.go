@@ -23,6 +23,8 @@ type Summary struct {
 	Durations     map[string]float64 `json:"durations_s"`
 	Seconds       float64            `json:"seconds"`
 	Outputs       []string           `json:"outputs"`
+	Suppressed    int                `json:"suppressed_patients"`  // patients served only as an OperationOutcome (export_error)
+	SuppressedWhy map[string]int     `json:"suppressed,omitempty"` // reason → patients
 	Groups        []*GroupSummary    `json:"groups"`
 
 	mu sync.Mutex
@@ -43,6 +45,8 @@ type GroupSummary struct {
 	Resources       map[string]int     `json:"resources,omitempty"` // manifest counts per resource type
 	Rows            map[string]int64   `json:"rows,omitempty"`
 	Quarantined     int                `json:"quarantined"`
+	Suppressed      int                `json:"suppressed_patients,omitempty"`
+	SuppressedWhy   map[string]int     `json:"suppressed,omitempty"`
 	Durations       map[string]float64 `json:"durations_s,omitempty"`
 	Warnings        map[string]int64   `json:"warnings,omitempty"` // "table.kind" → count (schemas.Checker)
 	Report          string             `json:"report,omitempty"`   // report.html of the committed run
@@ -70,6 +74,7 @@ func (s *Summary) add(g *GroupSummary) {
 		}
 		s.Warnings[k] += n
 	}
+	s.addSuppressed(g)
 	for t, n := range g.Rows {
 		s.Rows[t] += n
 	}

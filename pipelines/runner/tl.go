@@ -110,6 +110,7 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	emit func(transform.Batch) error) error {
 	start := r.now()
 	defer func() { gs.Durations["transform"] += r.now().Sub(start).Seconds() }()
+	gs.noteSuppressed(files)
 	byVersion, err := FileVersions(r.cfg.FHIRVersion, files)
 	if err != nil {
 		return err
@@ -485,7 +486,8 @@ func FileVersions(setting string, files []extract.File) (map[string][]extract.Fi
 
 // writeReport puts report.html beside the run's manifest (_runs/{run}/report.html).
 func (r *Runner) writeReport(ctx context.Context, man load.Manifest, p pending, gs *GroupSummary) (string, error) {
-	d := report.Data{Manifest: man, Watermark: gs.Watermark, Durations: gs.Durations, Lines: gs.lines, Quarantined: int64(gs.Quarantined)}
+	d := report.Data{Manifest: man, Watermark: gs.Watermark, Durations: gs.Durations, Lines: gs.lines, Quarantined: int64(gs.Quarantined),
+		SuppressedWhy: gs.SuppressedWhy}
 	if !p.Since.IsZero() {
 		d.Since = p.Since.UTC().Format(time.RFC3339Nano)
 	}
