@@ -34,10 +34,10 @@ var cclf = map[string]map[string]string{
 		"specialty_code": "CCLF5 CLM_PRVDR_SPCLTY_CD", "provider_type_code": "CCLF5 RNDRG_PRVDR_TYPE_CD",
 		"participating_code": "CCLF5 CLM_RNDRG_PRVDR_PRTCPTG_CD", "npi": "CCLF5 RNDRG_PRVDR_NPI_NUM / CCLF1 *_PRVDR_NPI_NUM by role",
 	},
-	"coverage": {"medicare_status_code": "CCLF8 BENE_MDCR_STUS_CD", "orec_code": "CCLF8 BENE_ORGNL_ENTLMT_RSN_CD"},
+	"coverage":       {"medicare_status_code": "CCLF8 BENE_MDCR_STUS_CD", "orec_code": "CCLF8 BENE_ORGNL_ENTLMT_RSN_CD"},
 	"coverage_month": {"dual_status_code": "CCLF8 BENE_DUAL_STUS_CD", "buy_in_code": "CCLF8 BENE_ENTLMT_BUYIN_IND"},
-	"eob_diagnosis": {"code": "CCLF4 CLM_DGNS_CD", "sequence": "CCLF4 CLM_VAL_SQNC_NUM", "icd_version": "CCLF4 DGNS_PRCDR_ICD_IND", "poa_indicator": "CCLF4 CLM_POA_IND"},
-	"eob_procedure": {"code": "CCLF3 CLM_PRCDR_CD", "sequence": "CCLF3 CLM_VAL_SQNC_NUM", "icd_version": "CCLF3 DGNS_PRCDR_ICD_IND", "procedure_date": "CCLF3 CLM_PRCDR_PRFRM_DT"},
+	"eob_diagnosis":  {"code": "CCLF4 CLM_DGNS_CD", "sequence": "CCLF4 CLM_VAL_SQNC_NUM", "icd_version": "CCLF4 DGNS_PRCDR_ICD_IND", "poa_indicator": "CCLF4 CLM_POA_IND"},
+	"eob_procedure":  {"code": "CCLF3 CLM_PRCDR_CD", "sequence": "CCLF3 CLM_VAL_SQNC_NUM", "icd_version": "CCLF3 DGNS_PRCDR_ICD_IND", "procedure_date": "CCLF3 CLM_PRCDR_PRFRM_DT"},
 	"patient": {
 		"mbi": "CCLF8 BENE_MBI_ID", "hicn": "CCLF8 BENE_HIC_NUM", "given_name": "CCLF8 BENE_1ST_NAME",
 		"middle_name": "CCLF8 BENE_MIDL_NAME", "family_name": "CCLF8 BENE_LAST_NAME", "gender": "CCLF8 BENE_SEX_CD",
