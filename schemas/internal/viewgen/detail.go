@@ -143,8 +143,12 @@ func totalVar() string {
 }
 
 func detTotal() Sel {
+	// value keeps the BFD variable the total was labelled with, so the mislabelled carrier/DME
+	// total (variable prpayamt here) still shows clm_tot_chrg_amt as sent.
+	bfd := fmt.Sprintf("category.coding.where(system = '%s').code.first()", adjSys)
 	return Sel{ForEach: "total", Column: detailExpr{source: "total", variable: totalVar(),
-		system: "category.coding.system.first()", code: "category.coding.code.first()", amount: "amount.value"}.columns()}
+		system: "category.coding.system.first()", code: "category.coding.code.first()", amount: "amount.value",
+		value: fmt.Sprintf("iif(%s.exists(), %s, {})", bfd, amtVar(bfd))}.columns()}
 }
 
 func detAdjudication(source string) Sel {
