@@ -842,10 +842,19 @@ func rollBack(ctx context.Context, s sink.Sink, runID string) (committed bool, e
 	if err := s.DeletePrefix(ctx, StagingDir+"/"+runID+"/"); err != nil {
 		return false, err
 	}
-	for _, name := range []string{ManifestName, PublishingName} {
-		if err := s.Delete(ctx, dir+"/"+name); err != nil {
+	// Whatever else sits in the run's directory (the manifest, a report of an earlier
+	// attempt) goes with the run; the intent goes last.
+	objs, err := s.List(ctx, dir+"/")
+	if err != nil {
+		return false, err
+	}
+	for _, o := range objs {
+		if o.Key == dir+"/"+PublishingName {
+			continue
+		}
+		if err := s.Delete(ctx, o.Key); err != nil {
 			return false, err
 		}
 	}
-	return false, nil
+	return false, s.Delete(ctx, dir+"/"+PublishingName)
 }

@@ -45,8 +45,9 @@ func TestHalfPublishedRunIsRolledBackBeforeAnotherRunID(t *testing.T) {
 	if err := json.Unmarshal(body, &man); err != nil || len(man.Files) < 2 {
 		t.Fatalf("manifest: %v, %d files", err, len(man.Files))
 	}
+	// Renamed so far: every eob file (so the duplicates show in eob) and every other file of the rest.
 	for i, fl := range man.Files {
-		if i%2 == 1 {
+		if i%2 == 1 && !strings.HasPrefix(fl.Key, "eob/") {
 			if err := os.Remove(filepath.Join(dest, filepath.FromSlash(fl.Key))); err != nil {
 				t.Fatal(err)
 			}
