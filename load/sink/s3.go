@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 const (
@@ -163,10 +164,13 @@ func NewS3(ctx context.Context, bucket, prefix string, o S3Options) (*S3, error)
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("sink: load AWS config: %w", err)
+		return nil, fmt.Errorf("sink: load AWS config: %w: %w", ErrMisconfigured, err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
+	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = classifiedCredentials{cfg.Credentials}
 	}
 	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
 		if o.Endpoint != "" {
@@ -185,6 +189,70 @@ func NewS3(ctx context.Context, bucket, prefix string, o S3Options) (*S3, error)
 	})
 	return &S3{client: client, uploader: uploader, bucket: bucket, prefix: prefix, opts: o}, nil
 }
+
+// classifiedCredentials marks a failure to find credentials (no keys, no role, an expired SSO
+// session) as a misconfiguration, which the SDK would otherwise report as an untyped error.
+type classifiedCredentials struct{ aws.CredentialsProvider }
+
+func (c classifiedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	cr, err := c.CredentialsProvider.Retrieve(ctx)
+	if err != nil {
+		return cr, fmt.Errorf("%w: no usable AWS credentials: %w", ErrMisconfigured, err)
+	}
+	return cr, nil
+}
+
+// S3 error codes by what the user has to do about them.
+var (
+	deniedCodes = map[string]bool{"AccessDenied": true, "InvalidAccessKeyId": true, "SignatureDoesNotMatch": true,
+		"ExpiredToken": true, "InvalidToken": true, "TokenRefreshRequired": true, "AllAccessDisabled": true,
+		"AccountProblem": true, "InvalidSecurity": true, "Forbidden": true, "XAdminUserNotFound": true}
+	misconfiguredCodes = map[string]bool{"NoSuchBucket": true, "InvalidBucketName": true, "PermanentRedirect": true,
+		"AuthorizationHeaderMalformed": true, "IllegalLocationConstraintException": true, "RequestTimeTooSkewed": true,
+		"InvalidRegion": true, "KMS.NotFoundException": true}
+	unavailableCodes = map[string]bool{"SlowDown": true, "Throttling": true, "ThrottlingException": true,
+		"RequestThrottled": true, "TooManyRequests": true, "RequestTimeout": true, "InternalError": true,
+		"ServiceUnavailable": true}
+)
+
+// classify wraps an S3 error with ErrAccessDenied, ErrMisconfigured or ErrUnavailable when
+// its code, status or transport failure says which; anything else is returned as is.
+func classify(err error) error {
+	if errors.Is(err, ErrAccessDenied) || errors.Is(err, ErrMisconfigured) || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	var kind error
+	var ae smithy.APIError
+	var re *awshttp.ResponseError
+	var se *smithyhttp.RequestSendError
+	code := ""
+	if errors.As(err, &ae) {
+		code = ae.ErrorCode()
+	}
+	switch {
+	case deniedCodes[code]:
+		kind = ErrAccessDenied
+	case misconfiguredCodes[code]:
+		kind = ErrMisconfigured
+	case unavailableCodes[code]:
+		kind = ErrUnavailable
+	case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden:
+		kind = ErrAccessDenied
+	case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusMovedPermanently:
+		kind = ErrMisconfigured
+	case errors.As(err, &re) && (re.HTTPStatusCode() == http.StatusTooManyRequests || re.HTTPStatusCode() >= 500):
+		kind = ErrUnavailable
+	case errors.As(err, &se):
+		kind = ErrUnavailable
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", kind, err)
+}
+
+// Probe implements Sink: a probe object written, read back and deleted proves the
+// credentials, the bucket, its region and the put/get/delete permissions a run needs.
+func (s *S3) Probe(ctx context.Context) error { return probe(ctx, s) }
 
 // Client returns the underlying S3 client (e.g. to create buckets in tests).
 func (s *S3) Client() *s3.Client { return s.client }
@@ -248,7 +316,7 @@ func (s *S3) NewWriter(ctx context.Context, key string) (Writer, error) {
 		defer close(w.finished)
 		_, err := s.uploader.UploadObject(uctx, in)
 		if err != nil {
-			w.err = fmt.Errorf("upload %s: %w", w.url, err)
+			w.err = fmt.Errorf("upload %s: %w", w.url, classify(err))
 		}
 		// Unblocks a Write waiting for a reader that is gone.
 		pr.CloseWithError(cmp.Or(w.err, ErrClosed))
@@ -354,7 +422,7 @@ func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 		if isNotFound(err) {
 			return nil, fmt.Errorf("get %s: %w", s.URL(key), ErrNotExist)
 		}
-		return nil, fmt.Errorf("get %s: %w", s.URL(key), err)
+		return nil, fmt.Errorf("get %s: %w", s.URL(key), classify(err))
 	}
 	return out.Body, nil
 }
@@ -369,7 +437,7 @@ func (s *S3) Stat(ctx context.Context, key string) (Object, error) {
 		if isNotFound(err) {
 			return Object{}, fmt.Errorf("stat %s: %w", s.URL(key), ErrNotExist)
 		}
-		return Object{}, fmt.Errorf("stat %s: %w", s.URL(key), err)
+		return Object{}, fmt.Errorf("stat %s: %w", s.URL(key), classify(err))
 	}
 	return Object{Key: key, Size: aws.ToInt64(out.ContentLength), ModTime: aws.ToTime(out.LastModified)}, nil
 }
@@ -386,7 +454,7 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Object, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", s.URL(prefix), err)
+			return nil, fmt.Errorf("list %s: %w", s.URL(prefix), classify(err))
 		}
 		for _, o := range page.Contents {
 			k := aws.ToString(o.Key)
@@ -407,7 +475,7 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	}
 	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key))})
 	if err != nil && !isNotFound(err) {
-		return fmt.Errorf("delete %s: %w", s.URL(key), err)
+		return fmt.Errorf("delete %s: %w", s.URL(key), classify(err))
 	}
 	return nil
 }
@@ -435,12 +503,12 @@ func (s *S3) DeletePrefix(ctx context.Context, prefix string) error {
 	for {
 		out, err := s.client.ListMultipartUploads(ctx, in)
 		if err != nil {
-			return fmt.Errorf("list uploads %s: %w", s.URL(prefix), err)
+			return fmt.Errorf("list uploads %s: %w", s.URL(prefix), classify(err))
 		}
 		for _, u := range out.Uploads {
 			_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.bucket), Key: u.Key, UploadId: u.UploadId})
 			if err != nil && !isNotFound(err) {
-				return fmt.Errorf("abort upload s3://%s/%s: %w", s.bucket, aws.ToString(u.Key), err)
+				return fmt.Errorf("abort upload s3://%s/%s: %w", s.bucket, aws.ToString(u.Key), classify(err))
 			}
 		}
 		if !aws.ToBool(out.IsTruncated) {
@@ -467,7 +535,7 @@ func (s *S3) Rename(ctx context.Context, src, dst string) error {
 	if err := ValidateKey(dst); err != nil {
 		return err
 	}
-	fail := func(err error) error { return fmt.Errorf("rename %s to %s: %w", s.URL(src), s.URL(dst), err) }
+	fail := func(err error) error { return fmt.Errorf("rename %s to %s: %w", s.URL(src), s.URL(dst), classify(err)) }
 	st, err := s.Stat(ctx, src)
 	if err != nil {
 		return fail(err)

@@ -15,6 +15,9 @@ import (
 // then the watermark. Transform streams straight into load (no intermediate files).
 func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	sum := r.newSummary()
+	if err := r.Preflight(ctx); err != nil {
+		return sum, r.finish(ctx, err)
+	}
 	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
 		job, err := r.export(ctx, group, gs)
 		if err != nil {
