@@ -199,7 +199,7 @@ func TestSubprocessEmbeddedRunJSONLogs(t *testing.T) {
 		if rows[table] == nil || rows[table].(float64) <= 0 {
 			t.Errorf("summary rows[%s] = %v", table, rows[table])
 		}
-		files, _ := filepath.Glob(filepath.Join(dir, "dpcetl-out", table, "export_date=*", "group=*", "*.parquet"))
+		files, _ := filepath.Glob(filepath.Join(dir, "dpcetl-out", table, "export_date=*", "group_id=*", "*.parquet"))
 		if len(files) == 0 {
 			t.Errorf("no Parquet for %s under ./dpcetl-out", table)
 		}
@@ -314,7 +314,7 @@ func TestSubprocessStagesLikeAirflow(t *testing.T) {
 			}
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join(f.outDir, "eob", "export_date=*", "group="+f.sb.GroupIDs[0], "*.parquet"))
+	files, _ := filepath.Glob(filepath.Join(f.outDir, "eob", "export_date=*", "group_id="+f.sb.GroupIDs[0], "*.parquet"))
 	if len(files) == 0 {
 		t.Fatal("no eob Parquet after load")
 	}

@@ -19,7 +19,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.patient (
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT 'dpcetl patient (schema 1.0.0): One row per beneficiary (Patient).'
-PARTITIONED BY (export_date date, `group` string)
+PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/patient/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
@@ -45,7 +45,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage (
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT 'dpcetl coverage (schema 1.0.0): One row per Coverage (one per Medicare part A/B/C/D).'
-PARTITIONED BY (export_date date, `group` string)
+PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/coverage/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
@@ -73,7 +73,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage_month (
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT 'dpcetl coverage_month (schema 1.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.'
-PARTITIONED BY (export_date date, `group` string)
+PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/coverage_month/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
@@ -115,7 +115,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob (
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT 'dpcetl eob (schema 1.0.0): One row per claim (ExplanationOfBenefit).'
-PARTITIONED BY (export_date date, `group` string)
+PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
@@ -132,7 +132,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_amount (
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT 'dpcetl eob_amount (schema 1.0.0): One row per header money amount of a claim, keyed by BFD variable: STU3 money extensions, R4 money extensions and benefitBalance.financial usedMoney. Lossless companion of the eob columns (total charge and payment are eob columns).'
-PARTITIONED BY (export_date date, `group` string)
+PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_amount/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
@@ -171,7 +171,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line (
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT 'dpcetl eob_line (schema 1.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.'
-PARTITIONED BY (export_date date, `group` string)
+PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_line/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
@@ -190,7 +190,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_amount (
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT 'dpcetl eob_line_amount (schema 1.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.'
-PARTITIONED BY (export_date date, `group` string)
+PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_line_amount/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
@@ -211,7 +211,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_diagnosis (
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT 'dpcetl eob_diagnosis (schema 1.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.'
-PARTITIONED BY (export_date date, `group` string)
+PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_diagnosis/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
@@ -230,7 +230,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_procedure (
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT 'dpcetl eob_procedure (schema 1.0.0): One row per procedure of a claim.'
-PARTITIONED BY (export_date date, `group` string)
+PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_procedure/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
@@ -249,7 +249,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_care_team (
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT 'dpcetl eob_care_team (schema 1.0.0): One row per care team member of a claim.'
-PARTITIONED BY (export_date date, `group` string)
+PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_care_team/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
@@ -268,8 +268,80 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.export_error (
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT 'dpcetl export_error (schema 1.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).'
-PARTITIONED BY (export_date date, `group` string)
+PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/export_error/'
 TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
 MSCK REPAIR TABLE claims.export_error;
+
+-- patient_latest: one row per patient_id, from its latest delivery.
+CREATE OR REPLACE VIEW claims.patient_latest AS
+SELECT patient_id, bene_id, mbi, given_name, middle_name, family_name, gender, birth_date, death_date, state_code, zip_code, race_code, last_updated, export_job_id, source_fhir_version, ingested_at, export_date, group_id
+FROM (
+  SELECT patient_id, bene_id, mbi, given_name, middle_name, family_name, gender, birth_date, death_date, state_code, zip_code, race_code, last_updated, export_job_id, source_fhir_version, ingested_at, export_date, group_id,
+    ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY last_updated DESC NULLS LAST, ingested_at DESC, export_job_id DESC) AS dpcetl_rank
+  FROM claims.patient
+) AS ranked
+WHERE dpcetl_rank = 1;
+
+-- coverage_latest: one row per coverage_id, from its latest delivery.
+CREATE OR REPLACE VIEW claims.coverage_latest AS
+SELECT coverage_id, patient_id, part, `status`, period_start, period_end, reference_year, medicare_status_code, orec_code, crec_code, esrd_indicator, part_a_termination_code, part_b_termination_code, last_updated, export_job_id, source_fhir_version, ingested_at, export_date, group_id
+FROM (
+  SELECT coverage_id, patient_id, part, `status`, period_start, period_end, reference_year, medicare_status_code, orec_code, crec_code, esrd_indicator, part_a_termination_code, part_b_termination_code, last_updated, export_job_id, source_fhir_version, ingested_at, export_date, group_id,
+    ROW_NUMBER() OVER (PARTITION BY coverage_id ORDER BY last_updated DESC NULLS LAST, ingested_at DESC, export_job_id DESC) AS dpcetl_rank
+  FROM claims.coverage
+) AS ranked
+WHERE dpcetl_rank = 1;
+
+-- eob_latest: one row per eob_id, from its latest delivery.
+CREATE OR REPLACE VIEW claims.eob_latest AS
+SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, `status`, billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, export_job_id, source_fhir_version, ingested_at, export_date, group_id
+FROM (
+  SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, `status`, billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, export_job_id, source_fhir_version, ingested_at, export_date, group_id,
+    ROW_NUMBER() OVER (PARTITION BY eob_id ORDER BY last_updated DESC NULLS LAST, ingested_at DESC, export_job_id DESC) AS dpcetl_rank
+  FROM claims.eob
+) AS ranked
+WHERE dpcetl_rank = 1;
+
+-- coverage_month_latest: the rows of each coverage's latest delivery, one per coverage_id, month.
+CREATE OR REPLACE VIEW claims.coverage_month_latest AS
+SELECT c.coverage_id, c.patient_id, c.part, c.reference_year, c.`month`, c.dual_status_code, c.buy_in_code, c.part_c_contract_id, c.part_c_pbp_id, c.part_c_plan_type_code, c.hmo_indicator, c.part_d_contract_id, c.part_d_pbp_id, c.part_d_segment_id, c.cost_share_code, c.rds_indicator, c.export_job_id, c.source_fhir_version, c.ingested_at, c.export_date, c.group_id
+FROM claims.coverage_month AS c
+JOIN claims.coverage_latest AS p ON c.coverage_id = p.coverage_id AND c.export_job_id = p.export_job_id;
+
+-- eob_amount_latest: the rows of each eob's latest delivery (by eob_id, variable; the source may repeat one).
+CREATE OR REPLACE VIEW claims.eob_amount_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.variable, c.amount, c.export_job_id, c.source_fhir_version, c.ingested_at, c.export_date, c.group_id
+FROM claims.eob_amount AS c
+JOIN claims.eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_line_latest: the rows of each eob's latest delivery, one per eob_id, line_number.
+CREATE OR REPLACE VIEW claims.eob_line_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.line_number, c.hcpcs_code, c.hcpcs_modifier_1, c.hcpcs_modifier_2, c.ndc, c.revenue_center_code, c.place_of_service_code, c.betos_code, c.service_start, c.service_end, c.quantity, c.rendering_npi, c.care_team_sequence, c.submitted_amount, c.allowed_amount, c.paid_amount, c.provider_paid_amount, c.beneficiary_paid_amount, c.deductible_amount, c.coinsurance_amount, c.patient_pay_amount, c.primary_payer_paid_amount, c.noncovered_amount, c.rate_amount, c.export_job_id, c.source_fhir_version, c.ingested_at, c.export_date, c.group_id
+FROM claims.eob_line AS c
+JOIN claims.eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_line_amount_latest: the rows of each eob's latest delivery (by eob_id, line_number, variable; the source may repeat one).
+CREATE OR REPLACE VIEW claims.eob_line_amount_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.line_number, c.variable, c.amount, c.category_code, c.export_job_id, c.source_fhir_version, c.ingested_at, c.export_date, c.group_id
+FROM claims.eob_line_amount AS c
+JOIN claims.eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_diagnosis_latest: the rows of each eob's latest delivery, one per eob_id, sequence.
+CREATE OR REPLACE VIEW claims.eob_diagnosis_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.`sequence`, c.`code`, c.icd_version, c.diagnosis_type, c.poa_indicator, c.is_principal, c.export_job_id, c.source_fhir_version, c.ingested_at, c.export_date, c.group_id
+FROM claims.eob_diagnosis AS c
+JOIN claims.eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_procedure_latest: the rows of each eob's latest delivery, one per eob_id, sequence.
+CREATE OR REPLACE VIEW claims.eob_procedure_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.`sequence`, c.`code`, c.icd_version, c.procedure_date, c.export_job_id, c.source_fhir_version, c.ingested_at, c.export_date, c.group_id
+FROM claims.eob_procedure AS c
+JOIN claims.eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_care_team_latest: the rows of each eob's latest delivery, one per eob_id, sequence.
+CREATE OR REPLACE VIEW claims.eob_care_team_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.`sequence`, c.`role`, c.npi, c.specialty_code, c.export_job_id, c.source_fhir_version, c.ingested_at, c.export_date, c.group_id
+FROM claims.eob_care_team AS c
+JOIN claims.eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
