@@ -34,6 +34,7 @@ func commands() []*Command {
 	}
 	cmds = append(cmds, adminCommands()...)
 	cmds = append(cmds, schemaCommands()...)
+	cmds = append(cmds, viewCommands()...)
 	return cmds
 }
 
