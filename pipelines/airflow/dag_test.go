@@ -5,7 +5,6 @@ package airflow_test
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -105,7 +104,7 @@ func TestDAGCallablesWithAirflowStandIn(t *testing.T) {
 				t.Fatalf("DAG tests failed: %v", err)
 			}
 			if !strings.Contains(string(out), "OK") {
-				t.Fatal(fmt.Sprintf("unittest did not report OK:\n%s", out))
+				t.Fatalf("unittest did not report OK:\n%s", out)
 			}
 		})
 	}
