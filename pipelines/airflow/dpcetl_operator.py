@@ -78,8 +78,9 @@ class DpcetlProcess:
     """One dpcetl command run in a fresh temporary directory, for an operator or a sensor."""
 
     def __init__(self, log, *, group: str, command, config=None, binary=None, env=None, job_state=None,
-                 extra_args=(), kill_grace: float = 30):
+                 extra_args=(), kill_grace: float = 30, state_dir: str | None = None):
         self.log = log
+        self.state_dir = state_dir
         self.group = group
         self.command = list(command)
         self.config = config
@@ -100,8 +101,8 @@ class DpcetlProcess:
     def run(self):
         """Runs the command; returns (exit code, JSON summary or None, job state or None)."""
         with tempfile.TemporaryDirectory(prefix="dpcetl-task-") as work:
-            state_dir = os.path.join(work, "state")
-            os.makedirs(os.path.join(state_dir, JOB_STATE_DIR), mode=0o700)
+            state_dir = self.state_dir or os.path.join(work, "state")
+            os.makedirs(os.path.join(state_dir, JOB_STATE_DIR), mode=0o700, exist_ok=True)
             os.chmod(state_dir, 0o700)
             path = job_state_path(state_dir, self.group)
             if self.job_state:
@@ -183,14 +184,17 @@ class DpcetlOperator(BaseOperator):
                 fresh state directory before the command runs
     return_job_state  return {"summary": ..., "job_state": ...} so the next task can go on
     kill_grace  seconds between SIGTERM and SIGKILL in on_kill
+    state_dir   a persistent state directory instead of a fresh temporary one (a volume per
+                group): a retry then rejoins the DPC job the failed try started
     """
 
     template_fields = ("group", "config", "job_state")
 
     def __init__(self, *, group: str, command=("run",), config: str | None = None, binary: str | None = None,
                  env: dict | None = None, job_state=None, return_job_state: bool = False, extra_args=(),
-                 kill_grace: float = 30, **kwargs):
+                 kill_grace: float = 30, state_dir: str | None = None, **kwargs):
         super().__init__(**kwargs)
+        self.state_dir = state_dir
         self.group, self.command, self.config, self.binary = group, list(command), config, binary
         self.env, self.job_state, self.return_job_state = dict(env or {}), job_state, return_job_state
         self.extra_args, self.kill_grace = list(extra_args), kill_grace
@@ -199,7 +203,8 @@ class DpcetlOperator(BaseOperator):
     def execute(self, context):
         self._child = DpcetlProcess(self.log, group=self.group, command=self.command, config=self.config,
                                     binary=self.binary, env=self.env, job_state=self.job_state,
-                                    extra_args=self.extra_args, kill_grace=self.kill_grace)
+                                    extra_args=self.extra_args, kill_grace=self.kill_grace,
+                                    state_dir=self.state_dir)
         code, summary, state = self._child.run()
         if code != 0:
             self._child.check(code, summary)

@@ -172,6 +172,20 @@ class DagTest(unittest.TestCase):
                 if exc is AirflowException:
                     self.assertNotIsInstance(cm.exception, AirflowFailException)
 
+    def test_persistent_state_dir_is_used_and_kept(self):
+        state = tempfile.mkdtemp(prefix="dpcetl-volume-")
+        lake = tempfile.mkdtemp(prefix="dpcetl-lake2-")  # its own destination: other tests' watermarks stay put
+        try:
+            op, _ = self.operator(GROUPS[1], state_dir=state, env=self.env(DPCETL_DESTINATION=lake))
+            summary, tmp = self.in_own_tmpdir(lambda: op.execute({}))
+            self.assertEqual(summary["status"], "ok", summary)
+            self.assertTrue(os.path.exists(os.path.join(state, "jobs", "export-" + GROUPS[1] + ".json")) or
+                            os.listdir(state), "nothing written to the persistent state dir")
+            self.assertEqual(os.listdir(tmp), [])
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+            shutil.rmtree(lake, ignore_errors=True)
+
     def test_on_kill_terminates_the_child(self):
         op, cap = self.operator(GROUPS[1], env=self.env(DPCETL_POLL_INTERVAL="5s"))
         result = {}
