@@ -103,6 +103,7 @@ type result struct {
 	took           time.Duration
 }
 
+// run runs dpcetl with the S3 root access key and secret ("-" for no AWS credentials at all).
 func (f *destFixture) run(t *testing.T, secret string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -111,9 +112,11 @@ func (f *destFixture) run(t *testing.T, secret string, args ...string) result {
 	cmd.Dir = f.dir
 	cmd.Env = []string{
 		"HOME=" + f.dir, "PATH=" + os.Getenv("PATH"), "TMPDIR=" + os.TempDir(),
-		"AWS_ACCESS_KEY_ID=" + f.s3.AccessKey, "AWS_SECRET_ACCESS_KEY=" + secret,
 		"AWS_CONFIG_FILE=" + filepath.Join(f.dir, "no-aws-config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(f.dir, "no-aws-credentials"),
-		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_EC2_METADATA_DISABLED=true", // never reach for a metadata service off this machine
+	}
+	if secret != "-" {
+		cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID="+f.s3.AccessKey, "AWS_SECRET_ACCESS_KEY="+secret)
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -148,6 +151,7 @@ func TestDestinationPreflightExitCodes(t *testing.T) {
 		{"run missing bucket", "run", "no-such-bucket", "", false, 3, "NoSuchBucket"},
 		{"run wrong secret", "run", "", "wrong-secret", false, 4, "SignatureDoesNotMatch"},
 		{"run stopped server", "run", "", "", true, 10, "connection refused"},
+		{"run no AWS credentials", "run", "", "-", false, 3, "no usable AWS credentials"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
