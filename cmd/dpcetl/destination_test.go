@@ -152,6 +152,7 @@ func TestDestinationPreflightExitCodes(t *testing.T) {
 		{"run wrong secret", "run", "", "wrong-secret", false, 4, "SignatureDoesNotMatch"},
 		{"run stopped server", "run", "", "", true, 10, "connection refused"},
 		{"run no AWS credentials", "run", "", "-", false, 3, "no usable AWS credentials"},
+		{"export start missing bucket", "export start", "no-such-bucket", "", false, 3, "NoSuchBucket"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -162,7 +163,7 @@ func TestDestinationPreflightExitCodes(t *testing.T) {
 			f.writeConfig(t, endpoint, cmpOr(tc.bucket, f.s3.Bucket))
 			secret := cmpOr(tc.secret, f.s3.SecretKey)
 			exportsBefore := f.dpc.Requests("/api/v1/Group/" + f.sb.GroupIDs[0] + "/$export")
-			r := f.run(t, secret, tc.cmd)
+			r := f.run(t, secret, strings.Fields(tc.cmd)...)
 			if r.code != tc.code {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tc.code, r.stdout, r.stderr)
 			}
