@@ -49,8 +49,10 @@ image: ## container image (Dockerfile target prebuilt), built offline with the l
 	@# container itself) crun may not set rlimits. The image's user must not write to /, and a
 	@# whole run on the embedded sandbox must land in /work.
 	ctr=$$(buildah from $(IMAGE)) && trap 'buildah rm '$$ctr' >/dev/null' EXIT && \
-	  buildah run --isolation chroot $$ctr /dpcetl version | grep -q '$(VERSION)' && \
-	  buildah run --isolation chroot $$ctr /dpcetl schema ddl --dialect duckdb --table eob | grep -q 'CREATE OR REPLACE VIEW eob_latest' && \
-	  { buildah run --isolation chroot --env DPCETL_API=embedded $$ctr /dpcetl run --out /not-writable --log-format json >/dev/null 2>&1; test $$? -ne 0; } && \
-	  buildah run --isolation chroot --env DPCETL_API=embedded $$ctr /dpcetl run --out /work/out --log-format json 2>/dev/null | tail -n 1 | grep -q '"status":"ok"' && \
+	  run() { buildah run --isolation chroot --env DPCETL_API=embedded $$ctr /dpcetl "$$@"; } && \
+	  { run version | grep -q '$(VERSION)' || { echo "version is not $(VERSION): $$(run version)"; false; }; } && \
+	  { run schema ddl --dialect duckdb --table eob | grep -q 'CREATE OR REPLACE VIEW eob_latest' || { echo "schema ddl failed"; false; }; } && \
+	  { ! run run --out /not-writable --log-format json >/dev/null 2>&1 || { echo "the image's user could write to /"; false; }; } && \
+	  { run run --out /work/out --log-format json >.image/smoke.out 2>.image/smoke.err && tail -n 1 .image/smoke.out | grep -q '"status":"ok"' || \
+	    { echo "run inside the image failed:"; tail -n 20 .image/smoke.err .image/smoke.out; false; }; } && \
 	  echo "image $(IMAGE): static, user 65532, version $(VERSION), a sandbox run inside it succeeded"
