@@ -29,7 +29,7 @@ var ErrUnknownTable = errors.New("schemas: unknown table")
 var ErrMissingOption = errors.New("schemas: missing option")
 
 // Partition columns of the Parquet layout {prefix}/{table}/export_date=YYYY-MM-DD/group_id={id}/.
-// Layouts written before dpcetl 0.2 used group={id}: "group" is reserved in SQL. The DuckDB
+// Layouts written before this rename used group={id}: "group" is reserved in SQL. The DuckDB
 // and Snowflake DDL read both; Athena and BigQuery partition discovery needs one key name,
 // so old prefixes are moved once (README, "Partitions and keys").
 const (
@@ -55,22 +55,29 @@ type Key struct {
 const LatestSuffix = "_latest"
 
 // Keys lists each table's key; export_error is an append-only log of OperationOutcomes with none.
-var keys = map[string]Key{
-	TablePatient:       {Columns: []string{"patient_id"}},
-	TableCoverage:      {Columns: []string{"coverage_id"}},
-	TableCoverageMonth: {Columns: []string{"coverage_id", "month"}, Parent: TableCoverage, Join: []string{"coverage_id"}},
-	TableEOB:           {Columns: []string{"eob_id"}},
-	TableEOBAmount:     {Columns: []string{"eob_id", "variable"}, Parent: TableEOB, Join: []string{"eob_id"}, Repeats: true},
-	TableEOBLine:       {Columns: []string{"eob_id", "line_number"}, Parent: TableEOB, Join: []string{"eob_id"}},
-	TableEOBLineAmount: {Columns: []string{"eob_id", "line_number", "variable"}, Parent: TableEOB, Join: []string{"eob_id"}, Repeats: true},
-	TableEOBDiagnosis:  {Columns: []string{"eob_id", "sequence"}, Parent: TableEOB, Join: []string{"eob_id"}},
-	TableEOBProcedure:  {Columns: []string{"eob_id", "sequence"}, Parent: TableEOB, Join: []string{"eob_id"}},
-	TableEOBCareTeam:   {Columns: []string{"eob_id", "sequence"}, Parent: TableEOB, Join: []string{"eob_id"}},
+var tableKeys = map[string]Key{
+	TablePatient:           {Columns: []string{"patient_id"}},
+	TableCoverage:          {Columns: []string{"coverage_id"}},
+	TableCoverageMonth:     {Columns: []string{"coverage_id", "month"}, Parent: TableCoverage, Join: []string{"coverage_id"}},
+	TableEOB:               {Columns: []string{"eob_id"}},
+	TableEOBAmount:         {Columns: []string{"eob_id", "variable"}, Parent: TableEOB, Join: []string{"eob_id"}, Repeats: true},
+	TableEOBLine:           {Columns: []string{"eob_id", "line_number"}, Parent: TableEOB, Join: []string{"eob_id"}},
+	TableEOBLineAmount:     {Columns: []string{"eob_id", "line_number", "variable"}, Parent: TableEOB, Join: []string{"eob_id"}, Repeats: true},
+	TableEOBDiagnosis:      {Columns: []string{"eob_id", "sequence"}, Parent: TableEOB, Join: []string{"eob_id"}},
+	TableEOBProcedure:      {Columns: []string{"eob_id", "sequence"}, Parent: TableEOB, Join: []string{"eob_id"}},
+	TableEOBCareTeam:       {Columns: []string{"eob_id", "sequence"}, Parent: TableEOB, Join: []string{"eob_id"}},
+	TableEOBLineCareTeam:   {Columns: []string{"eob_id", "line_number", "link_order"}, Parent: TableEOB, Join: []string{"eob_id"}},
+	TablePatientIdentifier: {Columns: []string{"patient_id", "system", "value"}, Parent: TablePatient, Join: []string{"patient_id"}},
+	// The long-tail tables are bags of every variable as sent: one claim may carry a variable twice.
+	TableEOBDetail:      {Columns: []string{"eob_id", "source", "variable"}, Parent: TableEOB, Join: []string{"eob_id"}, Repeats: true},
+	TableEOBLineDetail:  {Columns: []string{"eob_id", "line_number", "source", "variable"}, Parent: TableEOB, Join: []string{"eob_id"}, Repeats: true},
+	TablePatientDetail:  {Columns: []string{"patient_id", "source", "variable"}, Parent: TablePatient, Join: []string{"patient_id"}, Repeats: true},
+	TableCoverageDetail: {Columns: []string{"coverage_id", "source", "variable"}, Parent: TableCoverage, Join: []string{"coverage_id"}, Repeats: true},
 }
 
 // KeyOf returns the key of a built-in table; ok is false for tables without one.
 func KeyOf(table string) (k Key, ok bool) {
-	k, ok = keys[table]
+	k, ok = tableKeys[table]
 	return k, ok
 }
 
@@ -88,7 +95,7 @@ func latestViews(b *strings.Builder, d string, sel []Table, opt DDLOptions, cols
 		selected[t.Name] = true
 	}
 	for _, t := range sel {
-		k, ok := keys[t.Name]
+		k, ok := tableKeys[t.Name]
 		if !ok || (k.Parent != "" && !selected[k.Parent]) {
 			continue
 		}
@@ -178,7 +185,9 @@ func DDL(dialect string, tables []Table, opt DDLOptions) (string, error) {
 	}
 	// Parents first (the loop above keeps the caller's order), so each view's dependency exists.
 	ordered := append([]Table(nil), sel...)
-	sort.SliceStable(ordered, func(i, j int) bool { return keys[ordered[i].Name].Parent == "" && keys[ordered[j].Name].Parent != "" })
+	sort.SliceStable(ordered, func(i, j int) bool {
+		return tableKeys[ordered[i].Name].Parent == "" && tableKeys[ordered[j].Name].Parent != ""
+	})
 	latestViews(&b, d, ordered, opt, func(t Table) []Column { return exposedColumns(d, t, opt) })
 	return b.String(), nil
 }
@@ -380,7 +389,7 @@ func snowflake(b *strings.Builder, t Table, opt DDLOptions) {
 			fmt.Fprintf(b, "  %s %s AS (value:%s::%s),\n", quote(Snowflake, c.Name), typ, c.Name, typ)
 		}
 		// Partition values come from the path: {table}/export_date=YYYY-MM-DD/group_id={id}/part-....parquet,
-		// or group={id} in layouts before dpcetl 0.2.
+		// or group={id} in layouts written before the rename.
 		fmt.Fprintf(b, "  %s DATE AS (TO_DATE(REGEXP_SUBSTR(metadata$filename, '/%s=([^/]+)/', 1, 1, 'e', 1))),\n", quote(Snowflake, PartitionExportDate), PartitionExportDate)
 		fmt.Fprintf(b, "  %s VARCHAR AS (REGEXP_SUBSTR(metadata$filename, '/(%s|%s)=([^/]+)/', 1, 1, 'e', 2))\n", quote(Snowflake, PartitionGroup), PartitionGroup, LegacyPartitionGroup)
 		fmt.Fprintf(b, ")\nPARTITION BY (%s, %s)\n", quote(Snowflake, PartitionExportDate), quote(Snowflake, PartitionGroup))
