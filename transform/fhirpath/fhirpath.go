@@ -48,6 +48,9 @@ type Ctx struct {
 	cur    Item
 	hasCur bool
 	ns     []int32 // node scratch of compiled predicates (a stack)
+	// lookup indexes of this resource (see lookupShape); strings alias the document
+	lookups map[lookupKey][2]int32
+	pairs   []lookupPair
 }
 
 // Reset prepares c for a new resource.
@@ -55,6 +58,8 @@ func (c *Ctx) Reset(doc *jsontree.Doc, root int32) {
 	c.Doc, c.Root, c.RowIndex = doc, root, 0
 	c.st = c.st[:0]
 	c.ns = c.ns[:0]
+	clear(c.lookups)
+	c.pairs = c.pairs[:0]
 	c.cur, c.hasCur = Item{N: root}, true
 }
 
