@@ -49,7 +49,8 @@ type Ctx struct {
 	hasCur bool
 	ns     []int32 // node scratch of compiled predicates (a stack)
 	// lookup indexes of this resource (see lookupShape); strings alias the document
-	lookups map[lookupKey][2]int32
+	lookups map[lookupKey]int32 // → idx
+	idx     []lookupIdx
 	pairs   []lookupPair
 }
 
@@ -59,6 +60,7 @@ func (c *Ctx) Reset(doc *jsontree.Doc, root int32) {
 	c.st = c.st[:0]
 	c.ns = c.ns[:0]
 	clear(c.lookups)
+	c.idx = c.idx[:0]
 	c.pairs = c.pairs[:0]
 	c.cur, c.hasCur = Item{N: root}, true
 }
@@ -67,6 +69,9 @@ func (c *Ctx) Reset(doc *jsontree.Doc, root int32) {
 type Env struct {
 	Resource  string          // the view's resource type; a leading identifier equal to it means $this
 	Constants map[string]Item // %name values
+	// General compiles without the fast paths (node predicates, first-after-where, lookup
+	// indexes): the reference evaluator that differential tests compare the fast paths with.
+	General bool
 }
 
 // Expr is a compiled expression.
@@ -94,7 +99,7 @@ func Compile(src string, env Env) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp := &compiler{env: env, names: map[string]bool{}}
+	cp := &compiler{env: env, names: map[string]bool{}, noPred: env.General}
 	fn, err := cp.compile(ast, true)
 	if err != nil {
 		return nil, err

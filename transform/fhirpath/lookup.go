@@ -1,6 +1,7 @@
 package fhirpath
 
 import (
+	"hash/fnv"
 	"strconv"
 	"strings"
 
@@ -18,16 +19,23 @@ import (
 // path (checked against the general evaluator by TestPredMatchesGeneral).
 type lookupShape struct {
 	key  string   // X, Q, K and the compile context: columns with the same key share an index
+	hash uint64   // of key, so that the per-resource map does not hash key itself
 	x    []member // X: a pure path from the focus
 	q    []member // Q (shape any), nil for shape eq
 	k    []member // K
 	lits []string
 }
 
-// lookupKey identifies one lookup index: a shape key and the focus node X starts from.
+// lookupKey identifies one lookup index: a shape key's hash and the focus node X starts from.
 type lookupKey struct {
-	shape string
-	n     int32
+	hash uint64
+	n    int32
+}
+
+// lookupIdx is a built index: its shape key (checked on every hit) and pairs[lo:hi].
+type lookupIdx struct {
+	key    string
+	lo, hi int32
 }
 
 // lookupPair is one candidate of an index: element elem of X offers value v to P.
@@ -82,7 +90,9 @@ func (cp *compiler) lookupShapeOf(target, crit *astNode, top bool) (*lookupShape
 		return nil, false
 	}
 	key := strconv.Quote(cp.env.Resource) + strconv.FormatBool(top) + "|" + strings.Join(xs, ".") + "|" + strings.Join(qs, ".") + "|" + strings.Join(ks, ".")
-	sh := &lookupShape{key: key, x: members(xs), k: members(ks), lits: lits}
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	sh := &lookupShape{key: key, hash: h.Sum64(), x: members(xs), k: members(ks), lits: lits}
 	if qs != nil {
 		sh.q = members(qs)
 	}
@@ -92,11 +102,15 @@ func (cp *compiler) lookupShapeOf(target, crit *astNode, top bool) (*lookupShape
 // lookupIndex returns the lookup index of sh for focus node n, building it on first use in this resource.
 func (c *Ctx) lookupIndex(sh *lookupShape, n int32) []lookupPair {
 	if c.lookups == nil {
-		c.lookups = map[lookupKey][2]int32{}
+		c.lookups = map[lookupKey]int32{}
 	}
-	lk := lookupKey{sh.key, n}
-	if r, ok := c.lookups[lk]; ok {
-		return c.pairs[r[0]:r[1]]
+	lk := lookupKey{sh.hash, n}
+	k, cached := c.lookups[lk]
+	if cached {
+		if ix := &c.idx[k]; ix.key == sh.key {
+			return c.pairs[ix.lo:ix.hi]
+		}
+		// a hash collision between two shapes: build this one without caching it
 	}
 	start := int32(len(c.pairs))
 	base := len(c.ns)
@@ -117,7 +131,10 @@ func (c *Ctx) lookupIndex(sh *lookupShape, n int32) []lookupPair {
 		c.ns = c.ns[:qb]
 	}
 	c.ns = c.ns[:base]
-	c.lookups[lk] = [2]int32{start, int32(len(c.pairs))}
+	if !cached {
+		c.lookups[lk] = int32(len(c.idx))
+		c.idx = append(c.idx, lookupIdx{sh.key, start, int32(len(c.pairs))})
+	}
 	return c.pairs[start:]
 }
 

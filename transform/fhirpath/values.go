@@ -38,7 +38,7 @@ func (c *Ctx) prim(it *Item) (Kind, string, float64, int64) {
 		return KBool, "false", 0, 0
 	case jsontree.Number:
 		raw := c.Doc.Raw(it.N)
-		s := string(raw)
+		s := c.Doc.Str(it.N) // aliases the line, like string values
 		if !bytes.ContainsAny(raw, ".eE") {
 			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 				return KInteger, s, float64(i), i
