@@ -1,10 +1,7 @@
 package bench
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,34 +12,16 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	lparquet "github.com/dpcetl/dpcetl/load/parquet"
-	"github.com/dpcetl/dpcetl/schemas"
-	"github.com/dpcetl/dpcetl/transform"
-	"github.com/dpcetl/dpcetl/transform/jsontree"
 	"github.com/dpcetl/dpcetl/transform/view"
 )
 
-// duckJob is DuckDB's job in the comparison: the header and the lines.
-var duckJob = []string{schemas.TableEOB, schemas.TableEOBLine}
-
-// eobViews returns the built-in ExplanationOfBenefit views of version (all of them when
-// names is empty), so tables added to schemas/ join the benchmark by themselves.
 func eobViews(tb testing.TB, version string, names []string) []*view.View {
 	tb.Helper()
-	all, err := schemas.Views(version)
+	vs, err := EOBViews(version, names)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var out []*view.View
-	for _, v := range all {
-		if v.Resource == "ExplanationOfBenefit" && (len(names) == 0 || slices.Contains(names, v.Name)) {
-			out = append(out, v)
-		}
-	}
-	if len(out) == 0 {
-		tb.Fatal("no EOB views")
-	}
-	return out
+	return vs
 }
 
 // corpusFile writes the version's corpus under DPCETL_BENCH_DIR (or a temporary directory)
@@ -93,88 +72,26 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// RunParquet transforms the file with views and writes every table as Parquet (zstd, the
-// load package's writer) to a byte counter; it returns rows and Parquet bytes written.
 func runParquet(tb testing.TB, path string, views []*view.View, mem memory.Allocator, workers int) (rows, out int64) {
 	tb.Helper()
-	eng, err := transform.New(views, transform.WithAllocator(mem), transform.WithConcurrency(workers))
+	srcs, err := Sources(path, workers)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sch := eng.Schemas()
-	var counters []*countingDiscard
-	writers := map[string]*lparquet.Writer{}
-	for _, name := range eng.Tables() {
-		c := &countingDiscard{}
-		w, err := lparquet.NewWriter(c, sch[name], lparquet.Options{Allocator: mem})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		writers[name] = w
-		counters = append(counters, c)
-	}
-	src := transform.Source{Name: path, Type: "ExplanationOfBenefit", Open: func() (io.ReadCloser, error) { return os.Open(path) }}
-	st, err := eng.Run(context.Background(), []transform.Source{src}, func(b transform.Batch) error {
-		defer b.Record.Release()
-		return writers[b.Table].Write(b.Record)
-	})
+	r, err := RunParquet(context.Background(), srcs, views, mem, workers)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, w := range writers {
-		if err := w.Close(); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	for _, n := range st.Rows {
-		rows += n
-	}
-	for _, c := range counters {
-		out += c.n
-	}
-	return rows, out
+	return r.Rows, r.ParquetBytes
 }
 
-type countingDiscard struct{ n int64 }
-
-func (c *countingDiscard) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
-// scanOnly is the floor: read the file line by line and parse every line with the engine's
-// JSON scanner, keeping every member (no view, no Arrow, no Parquet).
 func scanOnly(tb testing.TB, path string) int64 {
 	tb.Helper()
-	f, err := os.Open(path)
+	n, err := ScanOnly(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	var d jsontree.Doc
-	var nodes int64
-	var long []byte
-	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			long = append(long[:0], line...)
-			for err == bufio.ErrBufferFull {
-				line, err = br.ReadSlice('\n')
-				long = append(long, line...)
-			}
-			line = long
-		}
-		if l := bytes.TrimRight(line, "\r\n"); len(l) > 0 {
-			if perr := d.Parse(l); perr != nil {
-				tb.Fatal(perr)
-			}
-			nodes += int64(len(d.Nodes))
-		}
-		if err == io.EOF {
-			return nodes
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
+	return n
 }
 
 func median(xs []float64) float64 {
@@ -205,7 +122,7 @@ func BenchmarkEOBParquet(b *testing.B) {
 			}
 			mb := float64(st.Size()) / 1e6
 			full := eobViews(b, version, nil)
-			duck := eobViews(b, version, duckJob)
+			duck := eobViews(b, version, DuckJob)
 			prev := runtime.GOMAXPROCS(1)
 			defer runtime.GOMAXPROCS(prev)
 			mem := memory.NewGoAllocator()
