@@ -109,6 +109,10 @@ func Sources(path string, n int) ([]transform.Source, error) {
 // encoder goroutine behind a bounded queue (as load.Run does), so encoding a slow table
 // does not stop the transform workers.
 func RunParquet(ctx context.Context, srcs []transform.Source, views []*view.View, mem memory.Allocator, workers int) (Result, error) {
+	return runParquetLevel(ctx, srcs, views, mem, workers, 0)
+}
+
+func runParquetLevel(ctx context.Context, srcs []transform.Source, views []*view.View, mem memory.Allocator, workers, level int) (Result, error) {
 	eng, err := transform.New(views, transform.WithAllocator(mem), transform.WithConcurrency(workers))
 	if err != nil {
 		return Result{}, err
@@ -124,7 +128,7 @@ func RunParquet(ctx context.Context, srcs []transform.Source, views []*view.View
 	var wg sync.WaitGroup
 	for _, name := range eng.Tables() {
 		e := &enc{queue: make(chan arrow.RecordBatch, 2)}
-		if e.w, err = lparquet.NewWriter(&e.out, sch[name], lparquet.Options{Allocator: mem}); err != nil {
+		if e.w, err = lparquet.NewWriter(&e.out, sch[name], lparquet.Options{Allocator: mem, CompressionLevel: level}); err != nil {
 			return Result{}, err
 		}
 		encs[name] = e

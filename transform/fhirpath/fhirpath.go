@@ -52,6 +52,8 @@ type Ctx struct {
 	lookups map[lookupKey]int32 // → idx
 	idx     []lookupIdx
 	pairs   []lookupPair
+	recent  [64]recentLookup
+	gen     uint32 // resource generation for recent
 }
 
 // Reset prepares c for a new resource.
@@ -59,7 +61,13 @@ func (c *Ctx) Reset(doc *jsontree.Doc, root int32) {
 	c.Doc, c.Root, c.RowIndex = doc, root, 0
 	c.st = c.st[:0]
 	c.ns = c.ns[:0]
-	clear(c.lookups)
+	if len(c.idx) > 0 {
+		clear(c.lookups)
+	}
+	if c.gen++; c.gen == 0 {
+		c.recent = [64]recentLookup{}
+		c.gen = 1
+	}
 	c.idx = c.idx[:0]
 	c.pairs = c.pairs[:0]
 	c.cur, c.hasCur = Item{N: root}, true

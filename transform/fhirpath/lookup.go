@@ -38,6 +38,14 @@ type lookupIdx struct {
 	lo, hi int32
 }
 
+// recentLookup is a slot of Ctx.recent: lookup index ix of (hash, n), valid in generation gen.
+type recentLookup struct {
+	gen  uint32
+	hash uint64
+	n    int32
+	ix   int32
+}
+
 // lookupPair is one candidate of an index: element elem of X offers value v to P.
 type lookupPair struct {
 	elem int32
@@ -101,11 +109,22 @@ func (cp *compiler) lookupShapeOf(target, crit *astNode, top bool) (*lookupShape
 
 // lookupIndex returns the lookup index of sh for focus node n, building it on first use in this resource.
 func (c *Ctx) lookupIndex(sh *lookupShape, n int32) []lookupPair {
+	// most lookups repeat the previous ones (the columns of one row, one focus): a small
+	// direct-mapped table in front of the map
+	slot := &c.recent[(sh.hash^uint64(n)*0x9E3779B97F4A7C15)>>58]
+	if slot.gen == c.gen && slot.hash == sh.hash && slot.n == n && int(slot.ix) < len(c.idx) {
+		if ix := &c.idx[slot.ix]; ix.key == sh.key {
+			return c.pairs[ix.lo:ix.hi]
+		}
+	}
 	if c.lookups == nil {
 		c.lookups = map[lookupKey]int32{}
 	}
 	lk := lookupKey{sh.hash, n}
 	k, cached := c.lookups[lk]
+	if cached {
+		*slot = recentLookup{c.gen, sh.hash, n, k}
+	}
 	if cached {
 		if ix := &c.idx[k]; ix.key == sh.key {
 			return c.pairs[ix.lo:ix.hi]
@@ -132,6 +151,7 @@ func (c *Ctx) lookupIndex(sh *lookupShape, n int32) []lookupPair {
 	}
 	c.ns = c.ns[:base]
 	if !cached {
+		*slot = recentLookup{c.gen, sh.hash, n, int32(len(c.idx))}
 		c.lookups[lk] = int32(len(c.idx))
 		c.idx = append(c.idx, lookupIdx{sh.key, start, int32(len(c.pairs))})
 	}
