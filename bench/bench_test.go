@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -194,6 +195,44 @@ func TestParquetRunWritesEveryTable(t *testing.T) {
 		}
 		if n := scanOnly(t, path); n < rows {
 			t.Fatalf("%s: scan saw %d nodes for %d rows", version, n, rows)
+		}
+	}
+}
+
+// TestSourcesSplitAtLineBoundaries checks that the parts of a file are whole lines that put
+// together give the file back, for any number of parts (also more parts than lines).
+func TestSourcesSplitAtLineBoundaries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.ndjson")
+	data := []byte("{\"a\":1}\n{\"b\":22}\n\n{\"c\":333}\n{\"d\":4444}")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 2, 3, 5, 40} {
+		srcs, err := Sources(path, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(srcs) < 1 || len(srcs) > n {
+			t.Fatalf("%d parts: got %d sources", n, len(srcs))
+		}
+		var all []byte
+		for i, s := range srcs {
+			rc, err := s.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i < len(srcs)-1 && (len(b) == 0 || b[len(b)-1] != '\n') {
+				t.Fatalf("%d parts: part %d %q does not end a line", n, i, b)
+			}
+			all = append(all, b...)
+		}
+		if string(all) != string(data) {
+			t.Fatalf("%d parts: reassembled %q", n, all)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	lparquet "github.com/dpcetl/dpcetl/load/parquet"
 )
 
 // BenchmarkZstdLevel compares the zstd levels of the Parquet writer on the full EOB set (one
@@ -25,7 +27,8 @@ func BenchmarkZstdLevel(b *testing.B) {
 			srcs, _ := Sources(path, 1)
 			runtime.GC()
 			c0 := cpuTime()
-			r, err := runParquetLevel(context.Background(), srcs, views, memory.NewGoAllocator(), 1, l)
+			mem := memory.NewGoAllocator()
+			r, err := runParquetWith(context.Background(), srcs, views, mem, 1, lparquet.Options{Allocator: mem, CompressionLevel: l})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -69,16 +69,16 @@ func Sources(path string, n int) ([]transform.Source, error) {
 			continue
 		}
 		br := bufio.NewReader(io.NewSectionReader(f, off, size-off))
-		skip, err := br.ReadSlice('\n')
+		line, err := br.ReadSlice('\n')
+		skip := int64(len(line))
 		for errors.Is(err, bufio.ErrBufferFull) {
-			var more []byte
-			more, err = br.ReadSlice('\n')
-			skip = append(skip, more...)
+			line, err = br.ReadSlice('\n')
+			skip += int64(len(line))
 		}
 		if err != nil {
 			break // no newline after off: the last part runs to the end
 		}
-		cuts = append(cuts, off+int64(len(skip)))
+		cuts = append(cuts, off+skip)
 	}
 	cuts = append(cuts, size)
 	var out []transform.Source
@@ -109,10 +109,10 @@ func Sources(path string, n int) ([]transform.Source, error) {
 // encoder goroutine behind a bounded queue (as load.Run does), so encoding a slow table
 // does not stop the transform workers.
 func RunParquet(ctx context.Context, srcs []transform.Source, views []*view.View, mem memory.Allocator, workers int) (Result, error) {
-	return runParquetLevel(ctx, srcs, views, mem, workers, 0)
+	return runParquetWith(ctx, srcs, views, mem, workers, lparquet.Options{Allocator: mem})
 }
 
-func runParquetLevel(ctx context.Context, srcs []transform.Source, views []*view.View, mem memory.Allocator, workers, level int) (Result, error) {
+func runParquetWith(ctx context.Context, srcs []transform.Source, views []*view.View, mem memory.Allocator, workers int, po lparquet.Options) (Result, error) {
 	eng, err := transform.New(views, transform.WithAllocator(mem), transform.WithConcurrency(workers))
 	if err != nil {
 		return Result{}, err
@@ -128,7 +128,7 @@ func runParquetLevel(ctx context.Context, srcs []transform.Source, views []*view
 	var wg sync.WaitGroup
 	for _, name := range eng.Tables() {
 		e := &enc{queue: make(chan arrow.RecordBatch, 2)}
-		if e.w, err = lparquet.NewWriter(&e.out, sch[name], lparquet.Options{Allocator: mem, CompressionLevel: level}); err != nil {
+		if e.w, err = lparquet.NewWriter(&e.out, sch[name], po); err != nil {
 			return Result{}, err
 		}
 		encs[name] = e

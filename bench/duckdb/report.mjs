@@ -18,21 +18,32 @@ const bin = path.join(dir, 'dpcetlbench');
 const loadStart = os.loadavg();
 execFileSync('go', ['build', '-o', bin, './bench/dpcetlbench'], { cwd: root, stdio: 'inherit' });
 
+// BENCH_BASELINE=<git rev>: also run that revision's engine (built from \`git archive\` of the
+// rev with this bench/ code and today's schemas/ views copied in, so both run the same views)
+// on the same jobs, as the same-run "before".
+const baseRev = process.env.BENCH_BASELINE || '';
+const baseBin = path.join(dir, 'dpcetlbench-baseline');
+if (baseRev) {
+  const src = path.join(dir, 'baseline-src');
+  execFileSync('sh', ['-c', `rm -rf "${src}" && mkdir -p "${src}" && git archive "${baseRev}" | tar -x -C "${src}" && rm -rf "${src}/bench" "${src}/schemas/r4" "${src}/schemas/stu3" && mkdir -p "${src}/bench" && cp $(ls bench/*.go | grep -v _test.go) "${src}/bench/" && cp -r bench/dpcetlbench "${src}/bench/" && cp -r schemas/r4 schemas/stu3 "${src}/schemas/" && cd "${src}" && go build -o "${baseBin}" ./bench/dpcetlbench`], { cwd: root, stdio: 'inherit' });
+}
 const run = (cmd, args) => JSON.parse(execFileSync(cmd, args, { cwd: root, maxBuffer: 1 << 24 }).toString().trim().split('\n').pop());
-const dpcetl = (corpus, v, job, cores) => run(bin, ['-in', corpus, '-version', v, '-job', job, '-cores', String(cores)]);
 const duck = (corpus, v, job, threads) => run('node', [path.join(here, 'duck.mjs'), corpus, v, job, String(threads), path.join(dir, 'duckdb-out'), 'once']);
 
 const jobs = [
   ['dpcetl', 'scan', 1], ['duckdb', 'duckjob', 1], ['dpcetl', 'duckjob', 1], ['duckdb', 'full', 1], ['dpcetl', 'full', 1],
   ['dpcetl', 'full', 2], ['duckdb', 'duckjob', 2], ['dpcetl', 'duckjob', 2],
+  ...(baseRev ? [['baseline', 'full', 1], ['baseline', 'duckjob', 1]] : []),
 ];
+const runJob = (eng, corpus, v, job, th) => eng === 'duckdb' ? duck(corpus, v, job, th)
+  : run(eng === 'baseline' ? baseBin : bin, ['-in', corpus, '-version', v, '-job', job, '-cores', String(th)]);
 const results = {};
 for (const v of ['R4', 'STU3']) {
   const corpus = path.join(dir, `eob-${v}-${mb}MB.ndjson`);
   if (!existsSync(corpus)) execFileSync(bin, ['-gen', v, '-mb', String(mb), '-out', corpus]);
   for (let r = 0; r < runs; r++) {
     for (const [eng, job, th] of (r % 2 ? [...jobs].reverse() : jobs)) {
-      const res = eng === 'dpcetl' ? dpcetl(corpus, v, job, th) : duck(corpus, v, job, th);
+      const res = runJob(eng, corpus, v, job, th);
       res.mb = Number(execFileSync('stat', ['-c', '%s', corpus]).toString()) / 1e6;
       ((results[v] ??= {})[`${eng}/${job}/${th}`] ??= []).push(res);
       process.stderr.write(`${v} round ${r + 1}/${runs} ${eng} ${job} x${th}: ${(res.mb / res.cpu_s).toFixed(1)} MB/cpu-s, ${res.wall_s.toFixed(2)} s wall\n`);
@@ -57,8 +68,8 @@ try {
   execFileSync('go', ['test', './bench', '-run', '^$', '-bench', 'EOBFull/R4', '-benchtime', '3x', '-cpuprofile', prof, '-o', test],
     { cwd: root, env: { ...process.env, DPCETL_BENCH_MB: String(mb), DPCETL_BENCH_DIR: dir } });
   const top = (extra) => execFileSync('go', ['tool', 'pprof', '-top', ...extra, test, prof], { cwd: root }).toString()
-    .split('\n').filter((l) => /^\s+[\d.]+m?s/.test(l)).slice(0, 25).join('\n');
-  profile = top(['-cum', '-nodecount=40']);
+    .split('\n').filter((l) => /^\s*[\d.]+(m?s)?\s+[\d.]+%/.test(l)).slice(0, 30).join('\n');
+  profile = top(['-cum', '-nodecount=45']);
 } catch (e) {
   profile = 'profile failed: ' + e.message;
 }
@@ -107,7 +118,10 @@ for (const v of ['R4', 'STU3']) {
 | full EOB table set | ${f1(full)} | ${f1(dfull)} | **${f1(full / dfull)}×** | ${f2(full / scan)} | ${f1(rss(v, 'dpcetl/full/1'))} · ${f1(rss(v, 'duckdb/full/1'))} |
 | JSON scan only (floor) | ${f1(scan)} | | | 1.00 | ${f1(rss(v, 'dpcetl/scan/1'))} |
 
-1 vs 2 cores (the one file split at line boundaries into two sources for dpcetl; DuckDB \`threads=2\`), MB per wall second:
+${baseRev ? `Same-run "before" (the engine at \`${baseRev}\`, same harness, same views): full table set ${f1(perCPU(v, 'baseline/full/1'))} MB/cpu-s
+(now **${f2(full / perCPU(v, 'baseline/full/1'))}×** that), DuckDB's job ${f1(perCPU(v, 'baseline/duckjob/1'))} MB/cpu-s (now **${f2(dj / perCPU(v, 'baseline/duckjob/1'))}×**).
+
+` : ''}1 vs 2 cores (the one file split at line boundaries into two sources for dpcetl; DuckDB \`threads=2\`), MB per wall second:
 
 | job | 1 core | 2 cores | speed-up | CPU per MB, 2 cores vs 1 |
 | --- | ---: | ---: | ---: | ---: |
