@@ -133,7 +133,7 @@ ${baseRev ? `Same-run "before" (the engine at \`${baseRev}\`, same harness, same
 }
 md += `## Where the full table set's time goes (R4, one core)
 
-\`go test ./bench -run '^$' -bench EOBFull/R4 -benchtime 3x -cpuprofile …\`, \`go tool pprof -top -cum\` (first 25 lines):
+\`go test ./bench -run '^$' -bench EOBFull/R4 -benchtime 3x -cpuprofile …\`, \`go tool pprof -top -cum\` (first 30 lines):
 
 \`\`\`
 ${profile}

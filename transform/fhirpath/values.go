@@ -50,6 +50,25 @@ func (c *Ctx) prim(it *Item) (Kind, string, float64, int64) {
 	return KNode, "", 0, 0
 }
 
+// PrimText is Prim without the float value, which output conversion never needs: a decimal
+// node is not parsed as a float64 (its exact text is what a column keeps).
+func (c *Ctx) PrimText(it *Item) (Kind, string, int64) {
+	if it.K == KNode {
+		if nd := &c.Doc.Nodes[it.N]; nd.Kind == jsontree.Number {
+			raw := c.Doc.Raw(it.N)
+			s := c.Doc.Str(it.N)
+			if !bytes.ContainsAny(raw, ".eE") {
+				if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+					return KInteger, s, i
+				}
+			}
+			return KDecimal, s, 0
+		}
+	}
+	k, s, _, i := c.prim(it)
+	return k, s, i
+}
+
 // String returns the text of a primitive item (for output and tests).
 func (c *Ctx) String(it *Item) string {
 	_, s, _, _ := c.prim(it)
