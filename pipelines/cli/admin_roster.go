@@ -41,12 +41,14 @@ type admPlanJSON struct {
 	Add                 []roster.Attribution `json:"add"`
 	Renew               []roster.Attribution `json:"renew"`
 	Remove              []roster.Attribution `json:"remove"`
+	Replace             []roster.Attribution `json:"replace"`
+	OverLimit           []roster.Attribution `json:"over_roster_limit"`
 	Unchanged           int                  `json:"unchanged"`
 }
 
 func admPrintPlan(env *Env, f *admFlags, p *roster.Plan) error {
 	v := admPlanJSON{DryRun: true, CreateGroups: admNonNil(p.CreateGroups), Add: admNonNil(p.Add), Renew: admNonNil(p.Renew),
-		Remove: admNonNil(p.Remove), Unchanged: p.Unchanged, CreatePractitioners: []string{}, CreatePatients: []string{}}
+		Remove: admNonNil(p.Remove), Replace: admNonNil(p.Replace), OverLimit: admNonNil(p.OverLimit), Unchanged: p.Unchanged, CreatePractitioners: []string{}, CreatePatients: []string{}}
 	for _, r := range p.CreatePractitioners {
 		v.CreatePractitioners = append(v.CreatePractitioners, r.NPI)
 	}
@@ -71,6 +73,8 @@ func admPrintPlan(env *Env, f *admFlags, p *roster.Plan) error {
 	rows = append(rows, admAttrRows("add", p.Add)...)
 	rows = append(rows, admAttrRows("renew", p.Renew)...)
 	rows = append(rows, admAttrRows("remove", p.Remove)...)
+	rows = append(rows, admAttrRows("replace (one PUT)", p.Replace)...)
+	rows = append(rows, admAttrRows("not attributable", p.OverLimit)...)
 	if len(rows) == 0 {
 		return nil
 	}
@@ -109,6 +113,7 @@ func rosterSyncCmd() *Command {
 			file := f.fs.String("file", "", "roster CSV: practitioner_npi, patient_mbi, patient_given, patient_family, patient_birth_date, patient_gender [, practitioner_given, practitioner_family]")
 			dry := f.fs.Bool("dry-run", false, "print the plan and change nothing")
 			within := f.fs.String("within", "14d", "renew attributions that lapse within this long")
+			limit := f.fs.Int("roster-limit", roster.DefaultRosterLimit, "most patients one group may hold, inactive members included (DPC's limit; rows past it are reported, not sent; -1: none)")
 			return f, func(ctx context.Context, env *Env, f *admFlags, args []string) error {
 				if err := admNeedArgs(args, 0, "no arguments"); err != nil {
 					return err
@@ -137,7 +142,7 @@ func rosterSyncCmd() *Command {
 				if err != nil {
 					return err
 				}
-				plan, err := roster.MakePlan(ctx, c, ros, roster.Options{Now: env.Now(), Window: window})
+				plan, err := roster.MakePlan(ctx, c, ros, roster.Options{Now: env.Now(), Window: window, RosterLimit: *limit})
 				if err != nil {
 					if errors.Is(err, dpc.ErrInvalid) && !isAPIError(err) {
 						return admUsage(fmt.Errorf("%s: %w", *file, err))

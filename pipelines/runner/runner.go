@@ -118,6 +118,10 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	r.ts = auth.NewTokenSource(r.creds, auth.WithClock(r.now), auth.WithProgress(o.Progress),
 		auth.WithHTTPClient(&http.Client{Transport: o.Transport, Timeout: time.Minute}))
 	r.hc = &http.Client{Transport: r.ts.Transport(o.Transport)}
+	// Fail fast (exit 4) on a revoked or expired client token, before any export starts.
+	if err := CheckAccess(ctx, r.hc, r.creds, tokenSource(r.cfg)); err != nil {
+		return nil, err
+	}
 	if r.sandbox == nil {
 		if err := r.resolveGroups(ctx); err != nil {
 			return nil, err
