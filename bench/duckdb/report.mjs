@@ -16,14 +16,14 @@ const dir = process.env.BENCH_DIR || path.join(root, 'bench/out');
 mkdirSync(dir, { recursive: true });
 const bin = path.join(dir, 'dpcetlbench');
 const loadStart = os.loadavg();
-execFileSync('go', ['build', '-o', bin, './bench/dpcetlbench'], { cwd: root, stdio: 'inherit' });
+if (process.env.BENCH_RENDER_ONLY !== '1') execFileSync('go', ['build', '-o', bin, './bench/dpcetlbench'], { cwd: root, stdio: 'inherit' });
 
 // BENCH_BASELINE=<git rev>: also run that revision's engine (built from \`git archive\` of the
 // rev with this bench/ code and today's schemas/ views copied in, so both run the same views)
 // on the same jobs, as the same-run "before".
 const baseRev = process.env.BENCH_BASELINE || '';
 const baseBin = path.join(dir, 'dpcetlbench-baseline');
-if (baseRev) {
+if (baseRev && process.env.BENCH_RENDER_ONLY !== '1') {
   const src = path.join(dir, 'baseline-src');
   execFileSync('sh', ['-c', `rm -rf "${src}" && mkdir -p "${src}" && git archive "${baseRev}" | tar -x -C "${src}" && rm -rf "${src}/bench" "${src}/schemas/r4" "${src}/schemas/stu3" && mkdir -p "${src}/bench" && cp $(ls bench/*.go | grep -v _test.go) "${src}/bench/" && cp -r bench/dpcetlbench "${src}/bench/" && cp -r schemas/r4 schemas/stu3 "${src}/schemas/" && cd "${src}" && go build -o "${baseBin}" ./bench/dpcetlbench`], { cwd: root, stdio: 'inherit' });
 }
@@ -37,8 +37,11 @@ const jobs = [
 ];
 const runJob = (eng, corpus, v, job, th) => eng === 'duckdb' ? duck(corpus, v, job, th)
   : run(eng === 'baseline' ? baseBin : bin, ['-in', corpus, '-version', v, '-job', job, '-cores', String(th)]);
-const results = {};
-for (const v of ['R4', 'STU3']) {
+// BENCH_RENDER_ONLY=1 re-renders results.md from the last run's raw results (bench/out/results.json).
+const rawPath = path.join(dir, 'results.json');
+const renderOnly = process.env.BENCH_RENDER_ONLY === '1';
+const results = renderOnly ? JSON.parse(readFileSync(rawPath)) : {};
+for (const v of renderOnly ? [] : ['R4', 'STU3']) {
   const corpus = path.join(dir, `eob-${v}-${mb}MB.ndjson`);
   if (!existsSync(corpus)) execFileSync(bin, ['-gen', v, '-mb', String(mb), '-out', corpus]);
   for (let r = 0; r < runs; r++) {
@@ -50,7 +53,11 @@ for (const v of ['R4', 'STU3']) {
     }
   }
 }
-const loadEnd = os.loadavg();
+let loadEnd = os.loadavg();
+let loadFrom = loadStart;
+if (renderOnly && results._load) [loadFrom, loadEnd] = results._load;
+results._load = [loadFrom, loadEnd];
+if (!renderOnly) writeFileSync(rawPath, JSON.stringify(results));
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 const m = (v, k, f) => median(results[v][k].map(f));
@@ -83,7 +90,7 @@ Written by \`make bench\` (bench/duckdb/report.mjs) on ${new Date().toISOString(
 
 **Machine**: ${cpu.length} × ${cpu[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()};
 ${goVersion}; node ${process.version}; DuckDB \`@duckdb/node-api\` ${duckVersion} (pinned in bench/duckdb/package-lock.json).
-Load average at start ${loadStart.map(f2).join(' ')}, at end ${loadEnd.map(f2).join(' ')} (a shared machine:
+Load average at start ${loadFrom.map(f2).join(' ')}, at end ${loadEnd.map(f2).join(' ')} (a shared machine:
 CPU-second figures are the robust ones; wall-clock figures, and so the 1 vs 2 core speed-ups, suffer most from other load).
 
 **Method**: one deterministic synthetic EOB corpus per FHIR version (extract/dpctest/synth, all eight claim types,
@@ -105,6 +112,16 @@ scratch directory (DuckDB).
 - **scan floor**: the engine's JSON scanner (transform/jsontree) parsing every line with every member kept: no
   views, no Arrow, no Parquet.
 - DuckDB is single-threaded (\`threads=1\`) for the ratios; dpcetl runs on one core (\`GOMAXPROCS=1\`).
+
+`;
+const target = (v, ok) => ok ? 'met' : '**not met**';
+md += `## Targets (issue 16)
+
+| target | R4 | STU3 |
+| --- | --- | --- |
+| full EOB table set ≥ 200 (R4) / ≥ 170 (STU3) MB/cpu-s | ${f1(perCPU('R4', 'dpcetl/full/1'))}: ${target('R4', perCPU('R4', 'dpcetl/full/1') >= 200)} | ${f1(perCPU('STU3', 'dpcetl/full/1'))}: ${target('STU3', perCPU('STU3', 'dpcetl/full/1') >= 170)} |
+| DuckDB's job ≥ 5× DuckDB single-threaded | ${f1(perCPU('R4', 'dpcetl/duckjob/1') / perCPU('R4', 'duckdb/duckjob/1'))}×: ${target('R4', perCPU('R4', 'dpcetl/duckjob/1') / perCPU('R4', 'duckdb/duckjob/1') >= 5)} | ${f1(perCPU('STU3', 'dpcetl/duckjob/1') / perCPU('STU3', 'duckdb/duckjob/1'))}×: ${target('STU3', perCPU('STU3', 'dpcetl/duckjob/1') / perCPU('STU3', 'duckdb/duckjob/1') >= 5)} |
+| 2 cores ≥ 1.8× one core (wall, full set) | ${f2(perWall('R4', 'dpcetl/full/2') / perWall('R4', 'dpcetl/full/1'))}× | ${f2(perWall('STU3', 'dpcetl/full/2') / perWall('STU3', 'dpcetl/full/1'))}× |
 
 `;
 for (const v of ['R4', 'STU3']) {
