@@ -168,7 +168,7 @@ func (f *admFlags) client(env *Env) (*dpc.Client, *auth.TokenSource, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ts := auth.NewTokenSource(creds, auth.WithClock(env.Now))
+	ts := auth.NewTokenSource(creds, auth.WithClock(env.Now), auth.WithOnToken(func(t string) { env.Redactor.Add(t) }))
 	hc := &http.Client{Transport: ts.Transport(nil), Timeout: admHTTPTimeout}
 	p := retry.Default()
 	p.MaxAttempts = max(f.retries, 0) + 1

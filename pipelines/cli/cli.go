@@ -25,6 +25,7 @@ func commands() []*Command {
 		exportCommand(),
 		transformCommand(),
 		loadCommand(),
+		flattenCommand(),
 		doctorCommand(),
 		configCommand(),
 		{Name: "version", Usage: "dpcetl version", Summary: "print the version", Run: func(_ context.Context, env *Env, _ []string) error {

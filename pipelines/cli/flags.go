@@ -30,6 +30,8 @@ var allConfigFlags = []configFlag{
 	{"state-dir", "state_dir", "state directory: job state, downloads, quarantine (default ./.dpcetl-state)"},
 	{"concurrency", "concurrency", "parallel downloads and transform workers (default 4)"},
 	{"views-dir", "views_dir", "extra folder of ViewDefinition JSON files"},
+	{"max-warnings", "max_warnings", "fail (publish nothing) when the claims checks count more warnings than this (default -1: never)"},
+	{"fhir-version", "fhir_version", "FHIR version of the input: STU3 (default, DPC), R4 (Blue Button v2, BCDA, AB2D) or auto (per file)"},
 	{"quarantine-max-lines", "quarantine.max_lines", "fail when more input lines than this are quarantined (default 0; -1 no limit)"},
 	{"quarantine-max-fraction", "quarantine.max_fraction", "fail when more than this fraction of lines is quarantined (default 0: no fraction limit)"},
 	{"poll-interval", "poll_interval", "time between job status polls (default 5s)"},

@@ -48,8 +48,14 @@ type Config struct {
 	// Concurrency bounds parallel downloads and transform workers (default 4).
 	Concurrency int `yaml:"concurrency"`
 	// ViewsDir is an extra folder of ViewDefinition JSON files added to the built-in tables.
-	ViewsDir   string     `yaml:"views_dir"`
-	Quarantine Quarantine `yaml:"quarantine"`
+	ViewsDir string `yaml:"views_dir"`
+	// FHIRVersion of the input: STU3 (default, what DPC serves), R4 (Blue Button v2, BCDA,
+	// AB2D) or auto (decided per file from the resources' shape, recorded in source_fhir_version).
+	FHIRVersion string     `yaml:"fhir_version"`
+	Quarantine  Quarantine `yaml:"quarantine"`
+	// MaxWarnings fails a run (bad data, nothing published) when the claims checks
+	// (schemas.Checker) count more warnings than this; -1 (the default) never fails.
+	MaxWarnings int `yaml:"max_warnings"`
 	// PollInterval between job status checks (default 5s; DPC's own tests use 20s).
 	PollInterval Duration `yaml:"poll_interval"`
 	// Timeout for the whole run (default none).
@@ -115,6 +121,7 @@ func Default() Config {
 		StateDir:      ".dpcetl-state",
 		Concurrency:   4,
 		Quarantine:    Quarantine{MaxLines: 0, MaxFraction: 0},
+		MaxWarnings:   -1,
 		PollInterval:  Duration(5 * time.Second),
 		MaxAttempts:   6,
 		LogFormat:     "auto",
@@ -193,6 +200,8 @@ var EnvVars = [][2]string{
 	{"DPCETL_STATE_DIR", "state_dir"},
 	{"DPCETL_CONCURRENCY", "concurrency"},
 	{"DPCETL_VIEWS_DIR", "views_dir"},
+	{"DPCETL_FHIR_VERSION", "fhir_version"},
+	{"DPCETL_MAX_WARNINGS", "max_warnings"},
 	{"DPCETL_QUARANTINE_MAX_LINES", "quarantine.max_lines"},
 	{"DPCETL_QUARANTINE_MAX_FRACTION", "quarantine.max_fraction"},
 	{"DPCETL_POLL_INTERVAL", "poll_interval"},
@@ -257,6 +266,14 @@ func (c *Config) Set(key, v string) error {
 		c.MaxAttempts = n
 	case "views_dir":
 		c.ViewsDir = v
+	case "fhir_version":
+		c.FHIRVersion = v
+	case "max_warnings":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return bad("not an integer")
+		}
+		c.MaxWarnings = n
 	case "quarantine.max_lines":
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -352,6 +369,11 @@ func (c Config) Validate() error {
 			add("groups", "name ids, npis, or set all: true")
 		}
 	}
+	switch strings.ToUpper(c.FHIRVersion) {
+	case "", "STU3", "R4", "AUTO":
+	default:
+		add("fhir_version", "%q is not STU3, R4 or auto", c.FHIRVersion)
+	}
 	for _, id := range c.Groups.IDs {
 		if !uuidRe.MatchString(id) {
 			add("groups.ids", "%q is not a group id (a UUID)", id)
@@ -386,6 +408,9 @@ func (c Config) Validate() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		add("concurrency", "%d is not between 1 and 64", c.Concurrency)
+	}
+	if c.MaxWarnings < -1 {
+		add("max_warnings", "%d: use -1 for no limit", c.MaxWarnings)
 	}
 	if c.Quarantine.MaxLines < -1 {
 		add("quarantine.max_lines", "%d: use -1 for no limit", c.Quarantine.MaxLines)
