@@ -19,13 +19,14 @@ const loadStart = os.loadavg();
 if (process.env.BENCH_RENDER_ONLY !== '1') execFileSync('go', ['build', '-o', bin, './bench/dpcetlbench'], { cwd: root, stdio: 'inherit' });
 
 // BENCH_BASELINE=<git rev>: also run that revision's engine (built from \`git archive\` of the
-// rev with this bench/ code and today's schemas/ views copied in, so both run the same views)
+// rev with this bench/ code and today's schemas/ package copied in, so both run the same
+// views and tables: check the rows and Parquet bytes in the raw runs agree)
 // on the same jobs, as the same-run "before".
 const baseRev = process.env.BENCH_BASELINE || '';
 const baseBin = path.join(dir, 'dpcetlbench-baseline');
 if (baseRev && process.env.BENCH_RENDER_ONLY !== '1') {
   const src = path.join(dir, 'baseline-src');
-  execFileSync('sh', ['-c', `rm -rf "${src}" && mkdir -p "${src}" && git archive "${baseRev}" | tar -x -C "${src}" && rm -rf "${src}/bench" "${src}/schemas/r4" "${src}/schemas/stu3" && mkdir -p "${src}/bench" && cp $(ls bench/*.go | grep -v _test.go) "${src}/bench/" && cp -r bench/dpcetlbench "${src}/bench/" && cp -r schemas/r4 schemas/stu3 "${src}/schemas/" && cd "${src}" && go build -o "${baseBin}" ./bench/dpcetlbench`], { cwd: root, stdio: 'inherit' });
+  execFileSync('sh', ['-c', `rm -rf "${src}" && mkdir -p "${src}" && git archive "${baseRev}" | tar -x -C "${src}" && rm -rf "${src}/bench" "${src}/schemas" && mkdir -p "${src}/bench" && cp $(ls bench/*.go | grep -v _test.go) "${src}/bench/" && cp -r bench/dpcetlbench "${src}/bench/" && cp -r schemas "${src}/schemas" && cd "${src}" && go build -o "${baseBin}" ./bench/dpcetlbench`], { cwd: root, stdio: 'inherit' });
 }
 const run = (cmd, args) => JSON.parse(execFileSync(cmd, args, { cwd: root, maxBuffer: 1 << 24 }).toString().trim().split('\n').pop());
 const duck = (corpus, v, job, threads) => run('node', [path.join(here, 'duck.mjs'), corpus, v, job, String(threads), path.join(dir, 'duckdb-out'), 'once']);
