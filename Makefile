@@ -13,9 +13,11 @@ test: tools ## every test: unit, conformance, sandbox end-to-end, S3 (versitygw)
 	PATH="$(GOBIN):$$PATH" $(GO) test -timeout 30m ./...
 	python3 -m py_compile pipelines/airflow/*.py pipelines/examples/*.py
 
-bench: ## long benchmarks; writes bench/results.txt
+bench: ## long benchmarks; writes bench/results.txt, and bench/results.md (dpcetl vs DuckDB, vs the scan floor, 1 vs 2 cores)
 	mkdir -p bench
 	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 120m ./... | tee bench/results.txt
+	cd bench/duckdb && npm ci --no-audit --no-fund
+	node bench/duckdb/report.mjs
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
