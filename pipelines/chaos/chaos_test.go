@@ -349,7 +349,8 @@ func (s *suite) baseline() {
 	s.t.Logf("clean run: %s, %d rows in %d tables", p.duration.Round(time.Millisecond), r.rows, len(s.base))
 }
 
-var dataKey = regexp.MustCompile(`^([^_./][^/]*)/export_date=[^/]+/group=([^/]+)/[^/]+$`)
+// dataKey is a Parquet file of the Hive layout: {table}/export_date=…/group_id=… (group= before).
+var dataKey = regexp.MustCompile(`^([^_./][^/]*)/export_date=[^/]+/group(?:_id)?=([^/]+)/[^/]+$`)
 
 // check verifies the destination as a reader would find it and returns its rows.
 func (s *suite) check(d dest, r *result) map[string]map[string]map[uint64]int {
@@ -396,7 +397,7 @@ func (s *suite) check(d dest, r *result) map[string]map[string]map[uint64]int {
 	}
 	if d.kind == "file" {
 		// A real glob reader, hidden files and all.
-		g, _ := filepath.Glob(filepath.Join(d.dir, "*", "export_date=*", "group=*", "*"))
+		g, _ := filepath.Glob(filepath.Join(d.dir, "*", "export_date=*", "group*=*", "*"))
 		var rel []string
 		for _, p := range g {
 			k, _ := filepath.Rel(d.dir, p)
