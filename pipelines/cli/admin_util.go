@@ -172,7 +172,11 @@ func (f *admFlags) client(env *Env) (*dpc.Client, *auth.TokenSource, error) {
 	hc := &http.Client{Transport: ts.Transport(nil), Timeout: admHTTPTimeout}
 	p := retry.Default()
 	p.MaxAttempts = max(f.retries, 0) + 1
-	return dpc.New(creds.BaseURL, hc, dpc.WithNow(env.Now), dpc.WithRetry(p), dpc.WithLimiter(retry.NewLimiter(0, 0))), ts, nil
+	opts := []dpc.Option{dpc.WithNow(env.Now), dpc.WithRetry(p), dpc.WithLimiter(retry.NewLimiter(0, 0))}
+	if !dpc.IsProduction(creds.BaseURL) {
+		opts = append(opts, dpc.WithSyntheticMBIs()) // sandboxes register DPC's synthetic sample MBIs
+	}
+	return dpc.New(creds.BaseURL, hc, opts...), ts, nil
 }
 
 func (f *admFlags) json() bool { return f.output == "json" }

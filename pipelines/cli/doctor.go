@@ -31,7 +31,15 @@ func doctorCommand() *Command {
 			return err
 		}
 		fmt.Fprintf(out, "ok   config\n")
-		checks, err := runner.Doctor(ctx, runner.Options{Config: cfg, Logger: newLogger(env, cfg), Now: env.Now, Getenv: env.Getenv, Redactor: env.Redactor})
+		log := newLogger(env, cfg)
+		opts := runner.Options{Config: cfg, Logger: log, Now: env.Now, Getenv: env.Getenv, Redactor: env.Redactor}
+		stop, err := withEmbedded(ctx, cfg, log, &opts)
+		defer stop()
+		if err != nil {
+			fmt.Fprintf(out, "FAIL embedded sandbox: %v\n     fix: choose another --sandbox-addr, e.g. 127.0.0.1:0\n", err)
+			return err
+		}
+		checks, err := runner.Doctor(ctx, opts)
 		for _, ch := range checks {
 			if ch.OK {
 				fmt.Fprintf(out, "ok   %s: %s\n", ch.Name, ch.Detail)

@@ -62,7 +62,7 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, 
 		defer cancel()
 	}
 	defer prog.Close()
-	r, err := runner.New(ctx, runner.Options{
+	opts := runner.Options{
 		Config:   cfg,
 		Logger:   log,
 		Progress: prog.Event,
@@ -72,7 +72,13 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, 
 		Version:  Version,
 
 		OnDownloadPlan: prog.Plan,
-	})
+	}
+	stopSandbox, err := withEmbedded(ctx, cfg, log, &opts)
+	defer stopSandbox()
+	var r *runner.Runner
+	if err == nil {
+		r, err = runner.New(ctx, opts)
+	}
 	var sum *runner.Summary
 	if err == nil {
 		defer r.Close()

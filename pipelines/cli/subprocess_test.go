@@ -21,6 +21,7 @@ import (
 
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/sandbox"
 	"github.com/dpcetl/dpcetl/pipelines/cli"
 )
 
@@ -103,7 +104,7 @@ var (
 // for the subprocess that points at it through credential files.
 type cliFixture struct {
 	srv      *dpctest.Server
-	sb       *dpc.Sandbox
+	sb       *sandbox.Sandbox
 	dir      string
 	config   string
 	tokFile  string
@@ -124,7 +125,7 @@ func newCLIFixture(t *testing.T, extraYAML string, opts ...dpctest.Option) *cliF
 	base := []dpctest.Option{dpctest.WithMinKeyBits(1024), dpctest.WithJobDuration(50 * time.Millisecond)}
 	srv := dpctest.NewServer(append(base, opts...)...)
 	t.Cleanup(srv.Close)
-	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{Key: cliTestKey, Patients: 8, Practitioners: 1})
+	sb, err := sandbox.Provision(context.Background(), srv.URL, sandbox.Options{Key: cliTestKey, Patients: 8, Practitioners: 1})
 	if err != nil {
 		t.Fatalf("provision: %v", err)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/dpc"
-	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/extract/retry"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
@@ -39,10 +38,13 @@ type Options struct {
 	// Transport is the base HTTP transport (default http.DefaultTransport).
 	Transport http.RoundTripper
 
-	// Embedded-sandbox knobs (tests shrink them; zero values give the demo defaults).
-	SandboxOptions []dpctest.Option
-	Provision      dpc.SandboxOptions
-	OnSandboxStart func(*dpctest.Server, *dpc.Sandbox) // called once the embedded sandbox is provisioned
+	// Credentials, when they hold a client token, are used as given instead of those the
+	// config points at (the embedded sandbox hands over what it provisioned).
+	Credentials auth.Credentials
+	// Groups, when not empty, are the group ids to export instead of the config's selection.
+	Groups []string
+	// ProvisionSeconds is time spent before New (starting a sandbox), reported as a stage.
+	ProvisionSeconds float64
 }
 
 // Runner runs the pipeline stages for the configured groups.
@@ -59,19 +61,14 @@ type Runner struct {
 	stateDir string
 	tmpState bool
 	groups   []string
-	srv      *dpctest.Server
-	sandbox  *dpc.Sandbox
 	provSecs float64
 
 	limOnce sync.Once
 	lim     *retry.Limiter
 }
 
-// DemoPatients is how many patients the embedded sandbox gets by default.
-const DemoPatients = 200
-
-// New resolves credentials (or starts and provisions the embedded sandbox), opens the
-// destination sink and resolves the groups. Every failure names what to fix.
+// New resolves credentials (those given in Options, or those the config points at), opens
+// the destination sink and resolves the groups. Every failure names what to fix.
 func New(ctx context.Context, o Options) (*Runner, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -88,7 +85,7 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	if o.Transport == nil {
 		o.Transport = http.DefaultTransport
 	}
-	r := &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor}
+	r := &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds}
 	ok := false
 	defer func() {
 		if !ok {
@@ -103,11 +100,12 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 		return nil, fmt.Errorf("%w: destination %s: %v", config.ErrInvalid, r.cfg.Destination, err)
 	}
 	r.sink = s
-	if r.cfg.Embedded() {
-		if err := r.startEmbedded(ctx); err != nil {
-			return nil, err
-		}
-	} else {
+	switch {
+	case o.Credentials.ClientToken != "":
+		r.creds = o.Credentials
+	case r.cfg.Embedded():
+		return nil, fmt.Errorf("%w: api: embedded needs the sandbox started first (dpcetl run --sandbox)", config.ErrInvalid)
+	default:
 		creds, err := ResolveCredentials(r.cfg, o.Getenv)
 		if err != nil {
 			return nil, err
@@ -118,10 +116,10 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	r.ts = auth.NewTokenSource(r.creds, auth.WithClock(r.now), auth.WithProgress(o.Progress),
 		auth.WithHTTPClient(&http.Client{Transport: o.Transport, Timeout: time.Minute}))
 	r.hc = &http.Client{Transport: r.ts.Transport(o.Transport)}
-	if r.sandbox == nil {
-		if err := r.resolveGroups(ctx); err != nil {
-			return nil, err
-		}
+	if len(o.Groups) > 0 {
+		r.groups = append([]string(nil), o.Groups...)
+	} else if err := r.resolveGroups(ctx); err != nil {
+		return nil, err
 	}
 	ok = true
 	return r, nil
@@ -183,44 +181,6 @@ func checkDirWritable(dir string, mode os.FileMode) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
-}
-
-func (r *Runner) startEmbedded(ctx context.Context) error {
-	start := r.now()
-	addr := r.cfg.SandboxAddr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	sopts := append([]dpctest.Option{dpctest.WithMinKeyBits(2048), dpctest.WithJobDuration(500 * time.Millisecond)}, r.opts.SandboxOptions...)
-	srv, err := dpctest.Listen(addr, sopts...)
-	if err != nil {
-		return fmt.Errorf("%w: cannot start the embedded DPC sandbox on %s: %v (choose another address with --sandbox-addr, e.g. 127.0.0.1:0)",
-			config.ErrInvalid, addr, err)
-	}
-	r.srv = srv
-	po := r.opts.Provision
-	if po.KeyBits == 0 && po.Key == nil {
-		po.KeyBits = 2048
-	}
-	if po.Patients == 0 {
-		po.Patients = DemoPatients
-	}
-	if po.HTTPClient == nil {
-		po.HTTPClient = &http.Client{Transport: r.opts.Transport, Timeout: time.Minute}
-	}
-	sb, err := dpc.ProvisionSandbox(ctx, srv.URL, po)
-	if err != nil {
-		return fmt.Errorf("provision the embedded sandbox: %w", err)
-	}
-	r.sandbox = sb
-	r.creds = sb.Credentials
-	r.groups = append([]string(nil), sb.GroupIDs...)
-	r.provSecs = r.now().Sub(start).Seconds()
-	r.log.Info("embedded DPC sandbox ready", "url", srv.BaseURL(), "groups", len(sb.GroupIDs), "patients", len(sb.MBIs))
-	if r.opts.OnSandboxStart != nil {
-		r.opts.OnSandboxStart(srv, sb)
-	}
-	return nil
 }
 
 // ResolveCredentials reads the secrets the config points at. Errors never contain them.
@@ -293,14 +253,8 @@ func (r *Runner) resolveGroups(ctx context.Context) error {
 // Groups returns the resolved group ids.
 func (r *Runner) Groups() []string { return append([]string(nil), r.groups...) }
 
-// Sandbox returns the embedded sandbox and what was provisioned on it (nil when not embedded).
-func (r *Runner) Sandbox() (*dpctest.Server, *dpc.Sandbox) { return r.srv, r.sandbox }
-
-// Close stops the embedded sandbox, closes the sink and removes throw-away state.
+// Close closes the sink and removes throw-away state.
 func (r *Runner) Close() error {
-	if r.srv != nil {
-		r.srv.Close()
-	}
 	if r.sink != nil {
 		r.sink.Close()
 	}
