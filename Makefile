@@ -7,7 +7,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: demo test bench lint build tools sandbox
 
 demo: ## run the whole pipeline on the embedded DPC sandbox; Parquet lands in ./dpcetl-out
-	$(GO) run ./cmd/dpcetl run
+	$(GO) run ./cmd/dpcetl run --sandbox
 
 test: tools ## every test: unit, conformance, sandbox end-to-end, S3 (versitygw) and the Airflow DAG compile
 	PATH="$(GOBIN):$$PATH" $(GO) test -timeout 30m ./...

@@ -1,5 +1,5 @@
 // Command dpcetl is the bulk-export ETL for the CMS DPC API: extract, transform, load.
-// `dpcetl run` with no configuration runs the whole pipeline on an embedded DPC sandbox.
+// `dpcetl run --sandbox` runs the whole pipeline on an embedded DPC sandbox with synthetic data.
 package main
 
 import (

@@ -87,7 +87,10 @@ func (f *admFlags) parse(args []string) ([]string, error) {
 // config builds the connection configuration the way `dpcetl run` does (P1's config package):
 // defaults, then the file, then DPCETL_* variables, then these flags.
 func (f *admFlags) config(env *Env) (config.Config, error) {
-	c, err := fileEnvConfig(env, f.configPath)
+	// Admin commands change things at DPC: the API must be named, never defaulted.
+	base := config.Default()
+	base.API = ""
+	c, err := fileEnvConfigOver(env, f.configPath, base)
 	if err != nil {
 		return c, err
 	}
@@ -115,7 +118,7 @@ func (f *admFlags) config(env *Env) (config.Config, error) {
 	if _, ok := set["key-id-env"]; ok {
 		cr.KeyIDEnv, cr.KeyID = f.keyIDEnv, ""
 	}
-	if c.Embedded() {
+	if c.API == "" || c.Embedded() {
 		return c, fmt.Errorf("%w: this command talks to a DPC API: give --api (the URL `dpcetl sandbox serve` prints, sandbox, production or a base URL) or set DPCETL_API", config.ErrInvalid)
 	}
 	return c, nil

@@ -186,7 +186,7 @@ func printUsage(w io.Writer, cmds []*Command) {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, l[0], l[1])
 	}
 	fmt.Fprintf(w, "\nRun 'dpcetl help <command>' for its flags, 'dpcetl help exit-codes' for exit codes.\n")
-	fmt.Fprintf(w, "With no configuration, 'dpcetl run' runs the whole pipeline on an embedded DPC sandbox.\n")
+	fmt.Fprintf(w, "'dpcetl run --sandbox' runs the whole pipeline on an embedded DPC sandbox with synthetic data.\n")
 }
 
 func printCommandHelp(w io.Writer, c *Command) {

@@ -107,7 +107,7 @@ func TestConfigShowPrecedence(t *testing.T) {
 	f := filepath.Join(dir, "c.yaml")
 	os.WriteFile(f, []byte("destination: /file\nconcurrency: 2\nstate_dir: /file-state\n"), 0o600)
 	env := map[string]string{"DPCETL_CONFIG": f, "DPCETL_DESTINATION": "/env", "DPCETL_STATE_DIR": "/env-state"}
-	code, out, stderr := runCLI(t, env, "config", "show", "--state-dir", "/flag-state")
+	code, out, stderr := runCLI(t, env, "config", "show", "--sandbox", "--state-dir", "/flag-state")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

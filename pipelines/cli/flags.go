@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/dpcetl/dpcetl/pipelines/config"
@@ -17,7 +18,7 @@ type configFlag struct {
 
 // allConfigFlags are the flags shared by every command that reads the run configuration.
 var allConfigFlags = []configFlag{
-	{"api", "api", "DPC API: embedded (default, in-process sandbox), sandbox, production or a base URL"},
+	{"api", "api", "DPC API: production (default), sandbox, a base URL, or embedded (the in-process sandbox, as --sandbox)"},
 	{"sandbox-addr", "sandbox_addr", "listen address of the embedded sandbox (default 127.0.0.1:0, a random port)"},
 	{"client-token-file", "credentials.client_token_file", "file holding the DPC client token"},
 	{"private-key-file", "credentials.private_key_file", "PEM file of the RSA private key (mode 0600)"},
@@ -45,6 +46,8 @@ type cmdFlags struct {
 	configPath string
 	values     map[string]*string // config key → flag value
 	order      []configFlag
+	sandbox    bool
+	force      bool
 }
 
 func newCmdFlags(name string, withConfig bool) *cmdFlags {
@@ -52,6 +55,8 @@ func newCmdFlags(name string, withConfig bool) *cmdFlags {
 	f.fs.SetOutput(io.Discard)
 	if withConfig {
 		f.fs.StringVar(&f.configPath, "config", "", "YAML config file (also DPCETL_CONFIG); flags > DPCETL_* env > file > defaults")
+		f.fs.BoolVar(&f.sandbox, "sandbox", false, "run on the embedded DPC sandbox with synthetic data (same as api: embedded)")
+		f.fs.BoolVar(&f.force, "force-sandbox-destination", false, "let the embedded sandbox write to a non-local destination")
 		for _, cf := range allConfigFlags {
 			f.values[cf.key] = f.fs.String(cf.name, "", cf.usage)
 			f.order = append(f.order, cf)
@@ -90,6 +95,12 @@ func (f *cmdFlags) config(env *Env) (config.Config, error) {
 			}
 		}
 	}
+	if f.sandbox {
+		c.API = config.Embedded
+	}
+	if f.force {
+		c.ForceSandboxDestination = true
+	}
 	if err := c.Validate(); err != nil {
 		return c, err
 	}
@@ -99,13 +110,21 @@ func (f *cmdFlags) config(env *Env) (config.Config, error) {
 // fileEnvConfig is the configuration before any flag: defaults, then the YAML file at path
 // (or $DPCETL_CONFIG when path is empty), then the DPCETL_* variables.
 func fileEnvConfig(env *Env, path string) (config.Config, error) {
-	c := config.Default()
+	return fileEnvConfigOver(env, path, config.Default())
+}
+
+// fileEnvConfigOver is fileEnvConfig over base instead of the defaults.
+func fileEnvConfigOver(env *Env, path string, base config.Config) (config.Config, error) {
+	c := base
 	if path == "" {
 		path = env.Getenv("DPCETL_CONFIG")
 	}
 	if path != "" {
-		var err error
-		if c, err = config.Load(path); err != nil {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("%w: %v", config.ErrInvalid, err)
+		}
+		if c, err = config.Parse(path, data, base); err != nil {
 			return c, err
 		}
 	}

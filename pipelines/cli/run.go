@@ -21,7 +21,7 @@ func runCommand() *Command {
 	c := &Command{
 		Name:    "run",
 		Usage:   "dpcetl run [--config FILE] [flags]",
-		Summary: "run the whole pipeline (export, download, transform, load) for every group; with no config, on the embedded sandbox",
+		Summary: "run the whole pipeline (export, download, transform, load) for every group; --sandbox: on the embedded sandbox",
 	}
 	c.flags = func() *flag.FlagSet { return newCmdFlags("run", true).fs }
 	c.Run = func(ctx context.Context, env *Env, args []string) error {

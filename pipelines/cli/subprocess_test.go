@@ -171,7 +171,7 @@ func (f *cliFixture) secretsAbsent(t *testing.T, r procResult) {
 
 func TestSubprocessEmbeddedRunJSONLogs(t *testing.T) {
 	dir := t.TempDir()
-	r := runBinary(t, dir, nil, "run")
+	r := runBinary(t, dir, nil, "run", "--sandbox")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -239,9 +239,9 @@ func TestSubprocessBadInputClearMessages(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"unwritable out", []string{"run", "--out", filepath.Join(notDir, "out")}, cli.ExitConfig, []string{"output directory", "not writable", "not a directory"}},
+		{"unwritable out", []string{"run", "--sandbox", "--out", filepath.Join(notDir, "out")}, cli.ExitConfig, []string{"output directory", "not writable", "not a directory"}},
 		{"unknown flag", []string{"run", "--fast"}, cli.ExitUsage, []string{"unknown flag -fast", "usage: dpcetl run"}},
-		{"port in use", []string{"run", "--sandbox-addr", ln.Addr().String()}, cli.ExitConfig, []string{"cannot start the embedded DPC sandbox on " + ln.Addr().String(), "--sandbox-addr"}},
+		{"port in use", []string{"run", "--sandbox", "--sandbox-addr", ln.Addr().String()}, cli.ExitConfig, []string{"cannot start the embedded DPC sandbox on " + ln.Addr().String(), "--sandbox-addr"}},
 		{"bad config key", []string{"config", "validate", writeTestFile(t, dir, "bad.yaml", "api: sandbox\nsince: full\ndestinaton: x\n")}, cli.ExitConfig, []string{`bad.yaml:3: unknown key "destinaton"`}},
 		{"unknown command", []string{"exportt"}, cli.ExitUsage, []string{`unknown command "exportt"`}},
 	}
@@ -261,6 +261,44 @@ func TestSubprocessBadInputClearMessages(t *testing.T) {
 				if s := r.summary(t); s["status"] != "failed" || int(s["exit_code"].(float64)) != tt.code {
 					t.Errorf("summary line: %v", s)
 				}
+			}
+		})
+	}
+}
+
+// TestSubprocessNoSilentSandbox: without credentials and without --sandbox, run names what is
+// missing, exits 3 (config) and writes nothing; the sandbox itself refuses a remote destination.
+func TestSubprocessNoSilentSandbox(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want []string
+	}{
+		{"s3 destination, no credentials", []string{"DPCETL_DESTINATION=s3://some-bucket/x"}, []string{"run"},
+			[]string{"credentials: missing", "DPCETL_CLIENT_TOKEN_FILE", "DPCETL_PRIVATE_KEY_FILE", "DPCETL_KEY_ID", "--sandbox"}},
+		{"nothing at all", nil, []string{"run"}, []string{"credentials: missing", "--sandbox"}},
+		{"sandbox to s3", []string{"DPCETL_DESTINATION=s3://some-bucket/x"}, []string{"run", "--sandbox"},
+			[]string{`destination: "s3://some-bucket/x" is not local`, "--force-sandbox-destination"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := runBinary(t, dir, tt.env, tt.args...)
+			if r.code != cli.ExitConfig {
+				t.Fatalf("exit %d, want %d\n%s", r.code, cli.ExitConfig, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			if strings.Contains(r.stderr, "embedded DPC sandbox ready") {
+				t.Errorf("the sandbox started:\n%s", r.stderr)
+			}
+			ents, _ := os.ReadDir(dir)
+			if len(ents) != 0 {
+				t.Errorf("run wrote %d entries into its working directory (first %s)", len(ents), ents[0].Name())
 			}
 		})
 	}
@@ -341,7 +379,7 @@ func TestSubprocessExitCodes(t *testing.T) {
 		}
 	})
 	t.Run("3 config: stage command on the embedded sandbox", func(t *testing.T) {
-		r := runBinary(t, t.TempDir(), nil, "export", "start")
+		r := runBinary(t, t.TempDir(), nil, "export", "start", "--sandbox")
 		if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "need a real API") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}

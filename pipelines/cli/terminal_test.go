@@ -17,7 +17,7 @@ import (
 func TestRunOnTerminal(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
-	code := Main(context.Background(), []string{"run", "--out", filepath.Join(dir, "out"), "--since", "full"}, Env{
+	code := Main(context.Background(), []string{"run", "--sandbox", "--out", filepath.Join(dir, "out"), "--since", "full"}, Env{
 		Stdout: &out, Stderr: &errb, IsTerminal: true, Getenv: func(string) string { return "" },
 	})
 	if code != 0 {
@@ -81,7 +81,7 @@ func TestProgressLine(t *testing.T) {
 // TestDoctorEmbedded checks the embedded default end to end: sandbox, token exchange.
 func TestDoctorEmbedded(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := Main(context.Background(), []string{"doctor", "--out", filepath.Join(t.TempDir(), "out")}, Env{
+	code := Main(context.Background(), []string{"doctor", "--sandbox", "--out", filepath.Join(t.TempDir(), "out")}, Env{
 		Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" },
 	})
 	if code != 0 {

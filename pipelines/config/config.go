@@ -21,7 +21,7 @@ import (
 // ErrInvalid marks every configuration error (exit code "config").
 var ErrInvalid = errors.New("invalid configuration")
 
-// Well-known API base URLs; "embedded" starts the in-process sandbox.
+// Well-known API base URLs; "embedded" starts the in-process sandbox (only when asked for).
 const (
 	Embedded      = "embedded"
 	SandboxURL    = "https://sandbox.dpc.cms.gov/api/v1"
@@ -30,8 +30,12 @@ const (
 
 // Config is one run's configuration. YAML keys are the snake_case names in the tags.
 type Config struct {
-	// API is the DPC base URL: "embedded" (default), "sandbox", "production" or a URL.
+	// API is the DPC base URL: "production" (default), "sandbox", a URL, or "embedded" for the
+	// in-process sandbox with synthetic data (`dpcetl run --sandbox`).
 	API string `yaml:"api"`
+	// ForceSandboxDestination lets the embedded sandbox write its synthetic claims to a
+	// non-local destination (refused by default: a demo must not land in a production bucket).
+	ForceSandboxDestination bool `yaml:"force_sandbox_destination"`
 	// SandboxAddr is where the embedded sandbox listens (default 127.0.0.1:0, a random port).
 	SandboxAddr string `yaml:"sandbox_addr"`
 	// Credentials are references only: file paths or environment variable NAMES.
@@ -103,10 +107,11 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the duration as "30s".
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
-// Default is the configuration of `dpcetl run` with nothing given: the embedded sandbox.
+// Default is the configuration of `dpcetl run` with nothing given: DPC production, which
+// still needs credentials (Validate names them); the embedded sandbox only when asked for.
 func Default() Config {
 	return Config{
-		API:           Embedded,
+		API:           "production",
 		SandboxAddr:   "127.0.0.1:0",
 		Groups:        Groups{All: true},
 		ResourceTypes: []string{"Patient", "Coverage", "ExplanationOfBenefit"},
@@ -181,6 +186,7 @@ func Load(path string) (Config, error) {
 // EnvVars lists every DPCETL_* variable ApplyEnv reads, with the key it overrides.
 var EnvVars = [][2]string{
 	{"DPCETL_API", "api"},
+	{"DPCETL_FORCE_SANDBOX_DESTINATION", "force_sandbox_destination"},
 	{"DPCETL_SANDBOX_ADDR", "sandbox_addr"},
 	{"DPCETL_CLIENT_TOKEN_FILE", "credentials.client_token_file"},
 	{"DPCETL_PRIVATE_KEY_FILE", "credentials.private_key_file"},
@@ -223,6 +229,12 @@ func (c *Config) Set(key, v string) error {
 	switch key {
 	case "api":
 		c.API = v
+	case "force_sandbox_destination":
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return bad("not true or false")
+		}
+		c.ForceSandboxDestination = b
 	case "sandbox_addr":
 		c.SandboxAddr = v
 	case "credentials.client_token_file":
@@ -305,14 +317,14 @@ var (
 	envRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-// BaseURL resolves the API setting: "" for embedded, else the absolute base URL.
+// BaseURL resolves the API setting: "" for embedded, else the absolute base URL (unset: production).
 func (c Config) BaseURL() string {
 	switch c.API {
-	case Embedded, "":
+	case Embedded:
 		return ""
 	case "sandbox":
 		return SandboxURL
-	case "production":
+	case "production", "":
 		return ProductionURL
 	}
 	return strings.TrimRight(c.API, "/")
@@ -331,14 +343,19 @@ func (c Config) Validate() error {
 			add("api", "%q is not embedded, sandbox, production or an http(s) URL", c.API)
 		}
 		cr := c.Credentials
-		if cr.ClientTokenFile == "" && cr.ClientTokenEnv == "" {
-			add("credentials.client_token_file", "set client_token_file or client_token_env (a real DPC API needs a client token)")
-		}
-		if cr.PrivateKeyFile == "" && cr.PrivateKeyEnv == "" {
-			add("credentials.private_key_file", "set private_key_file or private_key_env")
-		}
-		if cr.KeyID == "" && cr.KeyIDEnv == "" {
-			add("credentials.key_id", "set key_id (the public key id DPC returned, a UUID) or key_id_env")
+		switch {
+		case cr == (Credentials{}):
+			add("credentials", "missing for %s: set credentials.client_token_file, private_key_file and key_id (or DPCETL_CLIENT_TOKEN_FILE, DPCETL_PRIVATE_KEY_FILE, DPCETL_KEY_ID); to try dpcetl on synthetic data instead, run `dpcetl run --sandbox`", c.BaseURL())
+		default:
+			if cr.ClientTokenFile == "" && cr.ClientTokenEnv == "" {
+				add("credentials.client_token_file", "set client_token_file or client_token_env (a real DPC API needs a client token)")
+			}
+			if cr.PrivateKeyFile == "" && cr.PrivateKeyEnv == "" {
+				add("credentials.private_key_file", "set private_key_file or private_key_env")
+			}
+			if cr.KeyID == "" && cr.KeyIDEnv == "" {
+				add("credentials.key_id", "set key_id (the public key id DPC returned, a UUID) or key_id_env")
+			}
 		}
 		if cr.KeyID != "" && !uuidRe.MatchString(cr.KeyID) {
 			add("credentials.key_id", "%q is not a UUID (the id DPC returned when the public key was uploaded)", cr.KeyID)
@@ -375,6 +392,11 @@ func (c Config) Validate() error {
 	}
 	if c.Since != "full" && c.Since != "incremental" {
 		add("since", "%q is not full or incremental", c.Since)
+	}
+	if c.Embedded() && !c.ForceSandboxDestination && c.Destination != "" {
+		if u, err := url.Parse(c.Destination); err == nil && len(u.Scheme) > 1 && u.Scheme != "file" {
+			add("destination", "%q is not local: the embedded sandbox writes synthetic claims and refuses to put them there (use a local directory, or force_sandbox_destination / --force-sandbox-destination)", c.Destination)
+		}
 	}
 	if c.Destination == "" {
 		add("destination", "empty; use a directory, file:///dir or s3://bucket/prefix")

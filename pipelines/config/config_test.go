@@ -67,13 +67,48 @@ func TestValidateNamesEveryBadKey(t *testing.T) {
 	}
 }
 
-func TestDefaultIsValidEmbedded(t *testing.T) {
+// With nothing configured the default is DPC production, which needs credentials: Validate
+// names them and points at --sandbox. The embedded sandbox runs only when asked for.
+func TestDefaultNeedsCredentialsOrSandbox(t *testing.T) {
 	c := config.Default()
+	if c.Embedded() || c.BaseURL() != config.ProductionURL {
+		t.Fatalf("default API is %q", c.BaseURL())
+	}
+	err := c.Validate()
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "credentials: missing") ||
+		!strings.Contains(err.Error(), "DPCETL_CLIENT_TOKEN_FILE") || !strings.Contains(err.Error(), "--sandbox") {
+		t.Fatalf("err = %v", err)
+	}
+	c.API = config.Embedded
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	if !c.Embedded() || c.BaseURL() != "" {
-		t.Fatalf("default is not embedded: %q", c.BaseURL())
+		t.Fatalf("api: embedded is not embedded: %q", c.BaseURL())
+	}
+}
+
+func TestSandboxRefusesRemoteDestination(t *testing.T) {
+	c := config.Default()
+	c.API = config.Embedded
+	for _, dest := range []string{"s3://prod-bucket/claims", "gs://x/y"} {
+		c.Destination = dest
+		err := c.Validate()
+		if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "destination:") || !strings.Contains(err.Error(), "--force-sandbox-destination") {
+			t.Errorf("%s: err = %v", dest, err)
+		}
+	}
+	c.Destination = "s3://prod-bucket/claims"
+	c.ForceSandboxDestination = true
+	if err := c.Validate(); err != nil {
+		t.Fatalf("forced: %v", err)
+	}
+	c.ForceSandboxDestination = false
+	for _, dest := range []string{"out", "/tmp/out", "file:///tmp/out"} {
+		c.Destination = dest
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", dest, err)
+		}
 	}
 }
 
