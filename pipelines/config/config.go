@@ -98,7 +98,7 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (use e.g. 30s, 5m)", n.Line, n.Value)
+		return fmt.Errorf("line %d: expected a duration (e.g. 30s, 5m), got %q", n.Line, n.Value)
 	}
 	*d = Duration(v)
 	return nil
@@ -153,11 +153,69 @@ func Parse(name string, data []byte, base Config) (Config, error) {
 			}
 			return c, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(parts, "; "))
 		}
+		if parts := typeErrors(name, data, msg); parts != nil {
+			return c, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(parts, "; "))
+		}
 		msg = strings.TrimPrefix(msg, "yaml: ")
 		msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
 		return c, fmt.Errorf("%w: %s: %s", ErrInvalid, name, msg)
 	}
 	return c, nil
+}
+
+var (
+	yamlTypeErr = regexp.MustCompile("line (\\d+): cannot unmarshal !!\\w+ `(.*)` into (\\S+)")
+	ownTypeErr  = regexp.MustCompile(`line (\d+): expected (.*), got (".*")`)
+)
+
+// typeErrors rewrites yaml's type errors so that each names its key and what it expects:
+// `dpcetl.yaml:3: concurrency: expected an integer, got "lots"`. nil when there are none.
+func typeErrors(name string, data []byte, msg string) []string {
+	keys := keyLines(data)
+	var parts []string
+	for _, m := range yamlTypeErr.FindAllStringSubmatch(msg, -1) {
+		want := map[string]string{"int": "an integer", "float64": "a number", "bool": "true or false",
+			"[]string": "a list", "string": "a string"}[m[3]]
+		if want == "" {
+			want = "a mapping of " + section(m[3]) + " keys"
+		}
+		line, _ := strconv.Atoi(m[1])
+		parts = append(parts, fmt.Sprintf("%s:%d: %s: expected %s, got %q", name, line, keys[line], want, m[2]))
+	}
+	for _, m := range ownTypeErr.FindAllStringSubmatch(msg, -1) {
+		line, _ := strconv.Atoi(m[1])
+		parts = append(parts, fmt.Sprintf("%s:%d: %s: expected %s, got %s", name, line, keys[line], m[2], m[3]))
+	}
+	return parts
+}
+
+// keyLines maps each line of a YAML document to the dotted key whose value is on it.
+func keyLines(data []byte) map[int]string {
+	out := map[int]string{}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return out
+	}
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			path := prefix + k.Value
+			out[k.Line] = path
+			out[v.Line] = path
+			for _, item := range v.Content {
+				if v.Kind == yaml.SequenceNode {
+					out[item.Line] = path
+				}
+			}
+			walk(v, path+".")
+		}
+	}
+	walk(doc.Content[0], "")
+	return out
 }
 
 func section(goType string) string {
@@ -181,124 +239,6 @@ func Load(path string) (Config, error) {
 		return Config{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return Parse(path, data, Default())
-}
-
-// EnvVars lists every DPCETL_* variable ApplyEnv reads, with the key it overrides.
-var EnvVars = [][2]string{
-	{"DPCETL_API", "api"},
-	{"DPCETL_FORCE_SANDBOX_DESTINATION", "force_sandbox_destination"},
-	{"DPCETL_SANDBOX_ADDR", "sandbox_addr"},
-	{"DPCETL_CLIENT_TOKEN_FILE", "credentials.client_token_file"},
-	{"DPCETL_PRIVATE_KEY_FILE", "credentials.private_key_file"},
-	{"DPCETL_KEY_ID", "credentials.key_id"},
-	{"DPCETL_GROUPS", "groups.ids (comma separated)"},
-	{"DPCETL_NPIS", "groups.npis (comma separated)"},
-	{"DPCETL_RESOURCE_TYPES", "resource_types (comma separated)"},
-	{"DPCETL_SINCE", "since"},
-	{"DPCETL_DESTINATION", "destination"},
-	{"DPCETL_STATE_DIR", "state_dir"},
-	{"DPCETL_CONCURRENCY", "concurrency"},
-	{"DPCETL_VIEWS_DIR", "views_dir"},
-	{"DPCETL_QUARANTINE_MAX_LINES", "quarantine.max_lines"},
-	{"DPCETL_QUARANTINE_MAX_FRACTION", "quarantine.max_fraction"},
-	{"DPCETL_POLL_INTERVAL", "poll_interval"},
-	{"DPCETL_TIMEOUT", "timeout"},
-	{"DPCETL_MAX_ATTEMPTS", "max_attempts"},
-	{"DPCETL_LOG_FORMAT", "log_format"},
-	{"DPCETL_LOG_LEVEL", "log_level"},
-}
-
-// ApplyEnv overrides c with the DPCETL_* variables that are set (non-empty).
-func ApplyEnv(c *Config, getenv func(string) string) error {
-	for _, kv := range EnvVars {
-		v := strings.TrimSpace(getenv(kv[0]))
-		if v == "" {
-			continue
-		}
-		if err := c.Set(kv[1], v); err != nil {
-			return fmt.Errorf("%s: %w", kv[0], err)
-		}
-	}
-	return nil
-}
-
-// Set assigns one key from its string form (used by env variables and flags).
-func (c *Config) Set(key, v string) error {
-	key, _, _ = strings.Cut(key, " ")
-	bad := func(why string) error { return fmt.Errorf("%w: %s=%q: %s", ErrInvalid, key, v, why) }
-	switch key {
-	case "api":
-		c.API = v
-	case "force_sandbox_destination":
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return bad("not true or false")
-		}
-		c.ForceSandboxDestination = b
-	case "sandbox_addr":
-		c.SandboxAddr = v
-	case "credentials.client_token_file":
-		c.Credentials.ClientTokenFile = v
-	case "credentials.private_key_file":
-		c.Credentials.PrivateKeyFile = v
-	case "credentials.key_id":
-		c.Credentials.KeyID = v
-	case "groups.ids":
-		c.Groups = Groups{IDs: splitList(v)}
-	case "groups.npis":
-		c.Groups = Groups{NPIs: splitList(v)}
-	case "resource_types":
-		c.ResourceTypes = splitList(v)
-	case "since":
-		c.Since = v
-	case "destination":
-		c.Destination = v
-	case "state_dir":
-		c.StateDir = v
-	case "concurrency":
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return bad("not an integer")
-		}
-		c.Concurrency = n
-	case "max_attempts":
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return bad("not an integer")
-		}
-		c.MaxAttempts = n
-	case "views_dir":
-		c.ViewsDir = v
-	case "quarantine.max_lines":
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return bad("not an integer")
-		}
-		c.Quarantine.MaxLines = n
-	case "quarantine.max_fraction":
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return bad("not a number")
-		}
-		c.Quarantine.MaxFraction = f
-	case "poll_interval", "timeout":
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return bad("not a duration (use e.g. 30s, 5m)")
-		}
-		if key == "timeout" {
-			c.Timeout = Duration(d)
-		} else {
-			c.PollInterval = Duration(d)
-		}
-	case "log_format":
-		c.LogFormat = v
-	case "log_level":
-		c.LogLevel = v
-	default:
-		return fmt.Errorf("%w: unknown key %q", ErrInvalid, key)
-	}
-	return nil
 }
 
 func splitList(v string) []string {

@@ -35,11 +35,11 @@ func TestParseUnknownKeyNamesKeyAndLine(t *testing.T) {
 
 func TestParseBadValue(t *testing.T) {
 	_, err := config.Parse("c.yaml", []byte("concurrency: lots\n"), config.Default())
-	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "line 1") {
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "c.yaml:1:") {
 		t.Fatalf("err = %v", err)
 	}
 	_, err = config.Parse("c.yaml", []byte("poll_interval: soon\n"), config.Default())
-	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), `"soon" is not a duration`) {
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), `poll_interval: expected a duration (e.g. 30s, 5m), got "soon"`) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -164,4 +164,50 @@ func ExampleParse() {
 	_, err := config.Parse("dpcetl.yaml", []byte("api: sandbox\nconcurency: 8\n"), config.Default())
 	fmt.Println(err)
 	// Output: invalid configuration: dpcetl.yaml:2: unknown key "concurency" (in top level)
+}
+
+// Type errors name the file, line and key, and what the key expects.
+func TestTypeErrorsNameTheKey(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"concurrency: lots\n", `c.yaml:1: concurrency: expected an integer, got "lots"`},
+		{"since: full\nquarantine:\n  max_fraction: half\n", `c.yaml:3: quarantine.max_fraction: expected a number, got "half"`},
+		{"poll_interval: often\n", `c.yaml:1: poll_interval: expected a duration (e.g. 30s, 5m), got "often"`},
+		{"groups:\n  all: maybe\n", `c.yaml:2: groups.all: expected true or false, got "maybe"`},
+		{"resource_types: Patient\n", `c.yaml:1: resource_types: expected a list, got "Patient"`},
+	}
+	for _, tt := range tests {
+		_, err := config.Parse("c.yaml", []byte(tt.yaml), config.Default())
+		if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v\nwant %s", tt.yaml, err, tt.want)
+		}
+	}
+	// The same wording from env variables and flags (Set).
+	var c config.Config
+	err := c.Set("concurrency", "lots")
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), `concurrency: expected an integer, got "lots"`) {
+		t.Errorf("Set: %v", err)
+	}
+}
+
+// Every key of the table can be set from its string form, and env variables and flags are unique.
+func TestKeyTable(t *testing.T) {
+	seen := map[string]string{}
+	for _, k := range config.Keys() {
+		for _, s := range []string{"key " + k.Name, "flag " + k.Flag, "env " + k.Env} {
+			if strings.HasSuffix(s, " ") {
+				continue
+			}
+			if prev, dup := seen[s]; dup {
+				t.Errorf("%s used by %s and %s", s, prev, k.Name)
+			}
+			seen[s] = k.Name
+		}
+		if k.Env != "" && k.Env != "DPCETL_"+strings.ToUpper(strings.NewReplacer("-", "_").Replace(k.Flag)) &&
+			!map[string]bool{"DPCETL_DESTINATION": true, "DPCETL_RESOURCE_TYPES": true}[k.Env] {
+			t.Errorf("%s: env %s does not follow the flag --%s", k.Name, k.Env, k.Flag)
+		}
+		if k.Help == "" {
+			t.Errorf("%s has no help", k.Name)
+		}
+	}
 }
