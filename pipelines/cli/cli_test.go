@@ -39,8 +39,9 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"no args", nil, []string{"Usage: dpcetl <command>", "run"}},
 		{"unknown command", []string{"exprot"}, []string{`unknown command "exprot"`, `did you mean "export"`}},
-		{"unknown subcommand", []string{"export", "begin"}, []string{`unknown command "begin" for "export"`}},
-		{"unknown flag", []string{"run", "--outt", "x"}, []string{"unknown flag -outt", "usage: dpcetl run"}},
+		{"unknown subcommand", []string{"export", "begin"}, []string{`unknown command "begin" for "dpcetl export"`, "usage: dpcetl export"}},
+		{"group alone", []string{"export"}, []string{"dpcetl export needs a subcommand: start, status, wait, download"}},
+		{"unknown flag", []string{"run", "--outt", "x"}, []string{"unknown flag: --outt", "usage: dpcetl run"}},
 		{"extra arg", []string{"run", "now"}, []string{`unexpected argument "now"`}},
 		{"validate no file", []string{"config", "validate"}, []string{"exactly one FILE"}},
 	}

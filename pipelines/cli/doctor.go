@@ -1,31 +1,26 @@
 package cli
 
 import (
-	"context"
-	"flag"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
+	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
 
-func doctorCommand() *Command {
-	c := &Command{
-		Name:    "doctor",
-		Usage:   "dpcetl doctor [--config FILE] [flags]",
-		Summary: "check config, key file permissions, key id and token shape, clock skew, /Token/validate, a token exchange and reachability",
+func doctorCommand(env *Env) *cobra.Command {
+	c := &cobra.Command{
+		Use:     "doctor",
+		Short:   "check config, key file permissions, key id and token shape, clock skew, /Token/validate, a token exchange and reachability",
+		Example: "  dpcetl doctor --config dpcetl.yaml\n  dpcetl doctor --sandbox",
+		Args:    cmdkit.NoArgs,
 	}
-	c.flags = func() *flag.FlagSet { return newCmdFlags("doctor", true).fs }
-	c.Run = func(ctx context.Context, env *Env, args []string) error {
-		f := newCmdFlags("doctor", true)
-		rest, err := f.parse(args)
-		if err != nil {
-			return err
-		}
-		if len(rest) > 0 {
-			return &UsageError{Msg: fmt.Sprintf("unexpected argument %q", rest[0])}
-		}
+	cf := cmdkit.AddConfigFlags(c, cmdkit.AllKeys)
+	c.RunE = func(cc *cobra.Command, _ []string) error {
+		ctx := cc.Context()
 		out := env.Redactor.Writer(env.Stdout)
-		cfg, err := f.config(env)
+		cfg, err := cf.Config(env)
 		if err != nil {
 			fmt.Fprintf(out, "FAIL config: %v\n     fix: correct the key named above (dpcetl config validate FILE)\n", err)
 			return err

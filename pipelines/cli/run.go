@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,32 +11,30 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
 
-func runCommand() *Command {
-	c := &Command{
-		Name:    "run",
-		Usage:   "dpcetl run [--config FILE] [flags]",
-		Summary: "run the whole pipeline (export, download, transform, load) for every group; --sandbox: on the embedded sandbox",
+func runCommand(env *Env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "run",
+		Short: "run the whole pipeline (export, download, transform, load) for every group; --sandbox: on the embedded sandbox",
+		Example: "  dpcetl run --sandbox                      # the demo: synthetic data, Parquet in ./dpcetl-out\n" +
+			"  dpcetl run --config dpcetl.yaml --groups 5f1b0000-0000-4000-8000-000000000001\n" +
+			"  DPCETL_DESTINATION=s3://bucket/dpc dpcetl run --config prod.yaml --log-format json",
+		Args: cmdkit.NoArgs,
 	}
-	c.flags = func() *flag.FlagSet { return newCmdFlags("run", true).fs }
-	c.Run = func(ctx context.Context, env *Env, args []string) error {
-		f := newCmdFlags("run", true)
-		rest, err := f.parse(args)
+	cf := cmdkit.AddConfigFlags(c, cmdkit.AllKeys)
+	c.RunE = func(cc *cobra.Command, _ []string) error {
+		cfg, err := cf.Config(env)
 		if err != nil {
 			return err
 		}
-		if len(rest) > 0 {
-			return &UsageError{Msg: fmt.Sprintf("unexpected argument %q", rest[0])}
-		}
-		cfg, err := f.config(env)
-		if err != nil {
-			return err
-		}
-		return runPipeline(ctx, env, cfg, "run", func(ctx context.Context, r *runner.Runner) (*runner.Summary, error) {
+		return runPipeline(cc.Context(), env, cfg, "run", func(ctx context.Context, r *runner.Runner) (*runner.Summary, error) {
 			return r.Run(ctx)
 		})
 	}

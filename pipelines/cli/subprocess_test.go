@@ -240,7 +240,7 @@ func TestSubprocessBadInputClearMessages(t *testing.T) {
 		want []string
 	}{
 		{"unwritable out", []string{"run", "--sandbox", "--out", filepath.Join(notDir, "out")}, cli.ExitConfig, []string{"output directory", "not writable", "not a directory"}},
-		{"unknown flag", []string{"run", "--fast"}, cli.ExitUsage, []string{"unknown flag -fast", "usage: dpcetl run"}},
+		{"unknown flag", []string{"run", "--fast"}, cli.ExitUsage, []string{"unknown flag: --fast", "usage: dpcetl run"}},
 		{"port in use", []string{"run", "--sandbox", "--sandbox-addr", ln.Addr().String()}, cli.ExitConfig, []string{"cannot start the embedded DPC sandbox on " + ln.Addr().String(), "--sandbox-addr"}},
 		{"bad config key", []string{"config", "validate", writeTestFile(t, dir, "bad.yaml", "api: sandbox\nsince: full\ndestinaton: x\n")}, cli.ExitConfig, []string{`bad.yaml:3: unknown key "destinaton"`}},
 		{"unknown command", []string{"exportt"}, cli.ExitUsage, []string{`unknown command "exportt"`}},

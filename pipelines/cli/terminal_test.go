@@ -44,7 +44,7 @@ func TestRunOnTerminal(t *testing.T) {
 func TestProgressLine(t *testing.T) {
 	var errb bytes.Buffer
 	env := &Env{Stderr: &errb, IsTerminal: true}
-	env.fill()
+	env.Fill()
 	p := newProgress(env, newLogger(env, defaultTestConfig()))
 	now := time.Unix(1000, 0)
 	p.now = func() time.Time { return now }
