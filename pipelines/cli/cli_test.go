@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -159,3 +160,86 @@ func TestExitCodeMapping(t *testing.T) {
 }
 
 func defaultTestConfig() config.Config { return config.Default() }
+
+// `dpcetl help` lists every command once, and one flag vocabulary (the key table).
+func TestHelpListsEveryCommandOnce(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	commandsPart, flagsPart, ok := strings.Cut(out, "Configuration flags")
+	if !ok {
+		t.Fatalf("help has no flag section:\n%s", out)
+	}
+	for _, c := range []string{"run", "export start", "export status", "export wait", "export download", "transform", "load",
+		"doctor", "config validate", "config show", "schema ddl", "schema docs", "schema tables", "version",
+		"keys generate", "keys sign-snippet", "keys upload", "keys list", "keys get", "keys delete",
+		"tokens create", "tokens list", "tokens delete", "jwt", "token get", "token validate", "org show", "org create",
+		"practitioners add", "practitioners submit", "practitioners list", "practitioners get",
+		"patients add", "patients submit", "patients list", "patients get",
+		"groups create", "groups find", "groups show", "groups add", "groups remove", "groups replace", "groups list",
+		"roster sync", "roster expiring", "sandbox serve", "completion bash", "completion zsh", "help"} {
+		n := 0
+		for _, line := range strings.Split(commandsPart, "\n") {
+			if strings.HasPrefix(line, "  "+c+" ") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("help lists %q %d times", c, n)
+		}
+	}
+	for _, f := range []string{"--config", "--sandbox", "--api", "--out", "--since", "--max-attempts", "--client-token-env", "--log-format", "DPCETL_MAX_ATTEMPTS"} {
+		if !strings.Contains(flagsPart, f) {
+			t.Errorf("flag section lacks %s", f)
+		}
+	}
+	for _, gone := range []string{"--retries", "--api-url", "--private-key "} {
+		if strings.Contains(out, gone) {
+			t.Errorf("help still has the second spelling %s", gone)
+		}
+	}
+	// Flags after arguments, and a command's own help with examples.
+	code, out, _ = runCLI(t, nil, "help", "schema", "ddl")
+	if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--dialect") {
+		t.Fatalf("help schema ddl: exit %d\n%s", code, out)
+	}
+}
+
+// `dpcetl completion bash` is a valid bash script, and __complete (what it calls) completes
+// commands, flags and the values of enumerated flags.
+func TestCompletion(t *testing.T) {
+	code, script, errs := runCLI(t, nil, "completion", "bash")
+	if code != 0 || !strings.Contains(script, "__start_dpcetl") {
+		t.Fatalf("completion bash: exit %d\n%s", code, errs)
+	}
+	f := filepath.Join(t.TempDir(), "dpcetl.bash")
+	if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("bash", "-n", f).CombinedOutput(); err != nil {
+		t.Fatalf("bash -n: %v\n%s", err, out)
+	}
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "ex"}, []string{"export"}},
+		{[]string{"__complete", "export", ""}, []string{"start", "status", "wait", "download"}},
+		{[]string{"__complete", "run", "--sin"}, []string{"--since"}},
+		{[]string{"__complete", "run", "--since", ""}, []string{"incremental", "full"}},
+		{[]string{"__complete", "run", "--log-format", ""}, []string{"auto", "text", "json"}},
+		{[]string{"__complete", "schema", "ddl", "--dialect", ""}, []string{"duckdb", "athena", "bigquery", "snowflake"}},
+		{[]string{"__complete", "keys", "list", "--out"}, []string{"--output"}},
+	} {
+		code, out, errs := runCLI(t, nil, tt.args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s", tt.args, code, errs)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w+"\t") && !strings.Contains(out, w+"\n") {
+				t.Errorf("%v: no %q in\n%s", tt.args, w, out)
+			}
+		}
+	}
+}

@@ -592,3 +592,39 @@ func TestAirflowDAGCompiles(t *testing.T) {
 		}
 	}
 }
+
+// TestSubprocessBashCompletion sources the generated script in a real bash and asks it to
+// complete, as a user's shell does on TAB (the script calls the binary's __complete).
+func TestSubprocessBashCompletion(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Fatalf("bash is needed: %v", err)
+	}
+	dir := t.TempDir()
+	// The script relies on the bash-completion package's _get_comp_words_by_ref, as every
+	// distribution's bash has it; this machine has no such package, so a minimal one stands in.
+	script := `_get_comp_words_by_ref() { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
+source <(dpcetl completion bash)
+complete_line() {
+  COMP_LINE="$1"; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<<"$COMP_LINE"
+  [[ "$COMP_LINE" == *" " ]] && COMP_WORDS+=("")
+  COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMPREPLY=()
+  __start_dpcetl dpcetl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+  echo "$1 => ${COMPREPLY[*]}"
+}
+complete_line "dpcetl exp"
+complete_line "dpcetl run --since "
+complete_line "dpcetl patients "
+`
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = []string{"HOME=" + dir, "PATH=" + filepath.Dir(dpcetlBinary) + ":" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bash: %v\n%s", err, out)
+	}
+	for _, w := range []string{"dpcetl exp => export", "dpcetl run --since  => incremental full", "add submit list get"} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("completion lacks %q:\n%s", w, out)
+		}
+	}
+}
