@@ -89,16 +89,28 @@ func Keys() []Key {
 			set:  str(func(c *Config) *string { return &c.SandboxAddr })},
 		{Name: "credentials.client_token_file", Flag: "client-token-file", Env: "DPCETL_CLIENT_TOKEN_FILE",
 			Help: "file holding the DPC client token",
-			set:  func(c *Config, v string) error { c.Credentials.ClientTokenFile, c.Credentials.ClientTokenEnv = v, ""; return nil }},
+			set: func(c *Config, v string) error {
+				c.Credentials.ClientTokenFile, c.Credentials.ClientTokenEnv = v, ""
+				return nil
+			}},
 		{Name: "credentials.client_token_env", Flag: "client-token-env", Env: "DPCETL_CLIENT_TOKEN_ENV",
 			Help: "NAME of an environment variable holding the client token",
-			set:  func(c *Config, v string) error { c.Credentials.ClientTokenEnv, c.Credentials.ClientTokenFile = v, ""; return nil }},
+			set: func(c *Config, v string) error {
+				c.Credentials.ClientTokenEnv, c.Credentials.ClientTokenFile = v, ""
+				return nil
+			}},
 		{Name: "credentials.private_key_file", Flag: "private-key-file", Env: "DPCETL_PRIVATE_KEY_FILE",
 			Help: "PEM file of the RSA private key (mode 0600)",
-			set:  func(c *Config, v string) error { c.Credentials.PrivateKeyFile, c.Credentials.PrivateKeyEnv = v, ""; return nil }},
+			set: func(c *Config, v string) error {
+				c.Credentials.PrivateKeyFile, c.Credentials.PrivateKeyEnv = v, ""
+				return nil
+			}},
 		{Name: "credentials.private_key_env", Flag: "private-key-env", Env: "DPCETL_PRIVATE_KEY_ENV",
 			Help: "NAME of an environment variable holding the PEM private key",
-			set:  func(c *Config, v string) error { c.Credentials.PrivateKeyEnv, c.Credentials.PrivateKeyFile = v, ""; return nil }},
+			set: func(c *Config, v string) error {
+				c.Credentials.PrivateKeyEnv, c.Credentials.PrivateKeyFile = v, ""
+				return nil
+			}},
 		{Name: "credentials.key_id", Flag: "key-id", Env: "DPCETL_KEY_ID",
 			Help: "id DPC returned for the uploaded public key (UUID)",
 			set:  func(c *Config, v string) error { c.Credentials.KeyID, c.Credentials.KeyIDEnv = v, ""; return nil }},
@@ -122,7 +134,7 @@ func Keys() []Key {
 			}},
 		{Name: "resource_types", Flag: "types", Env: "DPCETL_RESOURCE_TYPES", Kind: List, Default: "Patient,Coverage,ExplanationOfBenefit",
 			Help: "resource types to export", Values: []string{"Patient", "Coverage", "ExplanationOfBenefit"},
-			set:  func(c *Config, v string) error { c.ResourceTypes = splitList(v); return nil }},
+			set: func(c *Config, v string) error { c.ResourceTypes = splitList(v); return nil }},
 		{Name: "since", Flag: "since", Env: "DPCETL_SINCE", Default: "incremental", Values: []string{"incremental", "full"},
 			Help: "incremental (what changed since the watermark), full, or an RFC 3339 instant (a backfill from then)",
 			set:  str(func(c *Config) *string { return &c.Since })},

@@ -31,8 +31,8 @@ type resource[T any] struct {
 	list   func(c *dpc.Client, ctx context.Context) ([]T, error)
 	byID   func(c *dpc.Client, ctx context.Context, id string) (T, error)
 	byKey  func(c *dpc.Client, ctx context.Context, key string) (T, error)
-	header     []string
-	row        func(v T) []string
+	header []string
+	row    func(v T) []string
 }
 
 // field is one flag of `add`; every field is required.
