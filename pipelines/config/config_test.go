@@ -211,3 +211,19 @@ func TestKeyTable(t *testing.T) {
 		}
 	}
 }
+
+// A credential given as a file replaces one given as a variable name (and back), so an env
+// variable or flag always wins over the config file's other spelling of the same secret.
+func TestSetCredentialReplacesItsOtherForm(t *testing.T) {
+	c := config.Default()
+	c.Credentials = config.Credentials{ClientTokenEnv: "TOK", PrivateKeyFile: "k.pem", KeyID: "id"}
+	for k, v := range map[string]string{"credentials.client_token_file": "t.txt", "credentials.private_key_env": "KEY", "credentials.key_id_env": "KID"} {
+		if err := c.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := config.Credentials{ClientTokenFile: "t.txt", PrivateKeyEnv: "KEY", KeyIDEnv: "KID"}
+	if c.Credentials != want {
+		t.Fatalf("credentials = %+v, want %+v", c.Credentials, want)
+	}
+}
