@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,6 +17,7 @@ import (
 	"github.com/dpcetl/dpcetl/pipelines/cli/admin"
 	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
 	"github.com/dpcetl/dpcetl/pipelines/config"
+	"github.com/dpcetl/dpcetl/pipelines/logging"
 )
 
 // Env is everything a command may touch outside its arguments (see cmdkit.Env).
@@ -71,6 +74,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if cmd != nil {
 		path = cmd.CommandPath()
 	}
+	if errorFormat(&env, cmd) == "json" {
+		logError(&env, cmd, path, code, err)
+		return code
+	}
 	fmt.Fprintf(stderr, "%s: %v\n", path, err)
 	switch code {
 	case ExitUsage:
@@ -83,6 +90,45 @@ func Main(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(stderr, "(exit %d: retryable; the state directory lets a rerun resume)\n", code)
 	}
 	return code
+}
+
+// errorFormat is the log format of the command that failed: the one it resolved from its
+// configuration, or, when it failed before that, its --log-format flag or DPCETL_LOG_FORMAT.
+// Commands without logs (administration, schema) print plain text.
+func errorFormat(env *Env, cmd *cobra.Command) string {
+	if env.LogFormat != "" || cmd == nil {
+		return env.LogFormat
+	}
+	fl := cmd.Flags().Lookup("log-format")
+	if fl == nil {
+		return "text"
+	}
+	f := env.Getenv("DPCETL_LOG_FORMAT")
+	if fl.Changed {
+		f = fl.Value.String()
+	}
+	return env.ResolveLogFormat(f)
+}
+
+// logError writes the final error as one JSON log record: still running is INFO (a sensor's
+// "not yet"), an interrupt WARN, everything else ERROR.
+func logError(env *Env, cmd *cobra.Command, path string, code int, err error) {
+	log := logging.New(env.Stderr, logging.Options{Format: "json", Level: "debug", Redactor: env.Redactor})
+	level := slog.LevelError
+	switch code {
+	case ExitStillRunning:
+		level = slog.LevelInfo
+	case ExitInterrupted:
+		level = slog.LevelWarn
+	}
+	attrs := []any{"command", path, "exit_code", code, "err", err.Error()}
+	if code == ExitUsage && cmd != nil {
+		attrs = append(attrs, "usage", cmd.UseLine())
+	}
+	if code == ExitRetryable || code == ExitStillRunning || code == ExitInterrupted {
+		attrs = append(attrs, "retryable", true)
+	}
+	log.Log(context.Background(), level, path+" exited "+strconv.Itoa(code), attrs...)
 }
 
 func newRoot(env *Env, stderr io.Writer) *cobra.Command {

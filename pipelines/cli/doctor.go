@@ -26,6 +26,7 @@ func doctorCommand(env *Env) *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(out, "ok   config\n")
+		env.ResolveLogFormat(cfg.LogFormat)
 		log := newLogger(env, cfg)
 		opts := runner.Options{Config: cfg, Logger: log, Now: env.Now, Getenv: env.Getenv, Redactor: env.Redactor}
 		stop, err := withEmbedded(ctx, cfg, log, &opts)

@@ -48,9 +48,12 @@ type stageFunc func(ctx context.Context, r *runner.Runner) (*runner.Summary, err
 // runs fn, and prints the human summary on stderr and the JSON summary line on stdout.
 func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, fn stageFunc) error {
 	start := env.Now()
+	// Under JSON logs every stderr line is a record: no progress line, no human summary.
+	text := env.ResolveLogFormat(cfg.LogFormat) == "text"
 	prog := newProgress(env, nil)
+	prog.tty = prog.tty && text
 	log := logging.New(prog.LogWriter(env.Stderr), logging.Options{
-		Format: cfg.LogFormat, Level: cfg.LogLevel, IsTerminal: env.IsTerminal, Redactor: env.Redactor,
+		Format: env.LogFormat, Level: cfg.LogLevel, IsTerminal: env.IsTerminal, Redactor: env.Redactor,
 	})
 	prog.log = log
 	if cfg.Timeout > 0 {
@@ -97,7 +100,7 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, 
 		}
 	}
 	if name == "run" {
-		if env.IsTerminal || cfg.LogFormat == "text" {
+		if text {
 			printHuman(env.Redactor.Writer(env.Stderr), sum)
 		} else {
 			log.Info("run finished", "status", sum.Status, "files", sum.Files, "bytes", sum.Bytes,

@@ -86,10 +86,30 @@ func runBinary(t *testing.T, dir string, env []string, args ...string) procResul
 	return procResult{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
+// text is stderr for reading: a JSON log record becomes its message, error and usage.
+func (r procResult) text() string {
+	var b strings.Builder
+	for _, line := range strings.Split(r.stderr, "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			b.WriteString(line + "\n")
+			continue
+		}
+		fmt.Fprintf(&b, "%v", rec["msg"])
+		for _, k := range []string{"err", "usage"} {
+			if v, ok := rec[k]; ok {
+				fmt.Fprintf(&b, " %s: %v", k, v)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
 func assertNoStackTrace(t *testing.T, r procResult) {
 	t.Helper()
 	for _, s := range []string{"goroutine ", "panic:", ".go:"} {
-		if strings.Contains(r.stderr, s) {
+		if strings.Contains(r.text(), s) {
 			t.Fatalf("stderr has %q (a stack trace?):\n%s", s, r.stderr)
 		}
 	}
@@ -163,7 +183,7 @@ func (f *cliFixture) secretsAbsent(t *testing.T, r procResult) {
 	t.Helper()
 	pemBody := strings.Split(string(f.sb.PrivateKeyPEM), "\n")[1]
 	for _, s := range []string{f.sb.Credentials.ClientToken, pemBody, "eyJ"} {
-		if strings.Contains(r.stdout, s) || strings.Contains(r.stderr, s) {
+		if strings.Contains(r.stdout, s) || strings.Contains(r.text(), s) {
 			t.Fatalf("a secret (%.12s…) appears in the output", s)
 		}
 	}
@@ -252,7 +272,7 @@ func TestSubprocessBadInputClearMessages(t *testing.T) {
 				t.Fatalf("exit %d, want %d\n%s", r.code, tt.code, r.stderr)
 			}
 			for _, w := range tt.want {
-				if !strings.Contains(r.stderr, w) {
+				if !strings.Contains(r.text(), w) {
 					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
 				}
 			}
@@ -289,11 +309,11 @@ func TestSubprocessNoSilentSandbox(t *testing.T) {
 				t.Fatalf("exit %d, want %d\n%s", r.code, cli.ExitConfig, r.stderr)
 			}
 			for _, w := range tt.want {
-				if !strings.Contains(r.stderr, w) {
+				if !strings.Contains(r.text(), w) {
 					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
 				}
 			}
-			if strings.Contains(r.stderr, "embedded DPC sandbox ready") {
+			if strings.Contains(r.text(), "embedded DPC sandbox ready") {
 				t.Errorf("the sandbox started:\n%s", r.stderr)
 			}
 			ents, _ := os.ReadDir(dir)
@@ -368,26 +388,26 @@ func TestSubprocessExitCodes(t *testing.T) {
 		os.MkdirAll(filepath.Join(f.stateDir, "jobs"), 0o700)
 		os.WriteFile(filepath.Join(f.stateDir, "jobs", "export-"+f.sb.GroupIDs[0]+".json"), []byte("{not json"), 0o600)
 		r := runBinary(t, f.dir, nil, "export", "status", "--config", f.config)
-		if r.code != cli.ExitInternal || !strings.Contains(r.stderr, "corrupt") {
+		if r.code != cli.ExitInternal || !strings.Contains(r.text(), "corrupt") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("2 usage", func(t *testing.T) {
 		r := runBinary(t, t.TempDir(), nil, "load", "--groups")
-		if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "flag needs an argument") {
+		if r.code != cli.ExitUsage || !strings.Contains(r.text(), "flag needs an argument") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("3 config: stage command on the embedded sandbox", func(t *testing.T) {
 		r := runBinary(t, t.TempDir(), nil, "export", "start", "--sandbox")
-		if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "need a real API") {
+		if r.code != cli.ExitConfig || !strings.Contains(r.text(), "need a real API") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("3 config: env var overrides file", func(t *testing.T) {
 		f := newCLIFixture(t, "")
 		r := runBinary(t, f.dir, []string{"DPCETL_SINCE=sometimes"}, "export", "start", "--config", f.config)
-		if r.code != cli.ExitConfig || !strings.Contains(r.stderr, `since: "sometimes"`) {
+		if r.code != cli.ExitConfig || !strings.Contains(r.text(), `since: "sometimes"`) {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
@@ -408,7 +428,7 @@ func TestSubprocessExitCodes(t *testing.T) {
 "resource":"ExplanationOfBenefit","select":[{"column":[{"name":"n","path":"id","type":"integer"}]}]}`)
 		f := newCLIFixture(t, "views_dir: "+views+"\nquarantine:\n  max_lines: 2\n")
 		r := runBinary(t, f.dir, nil, "run", "--config", f.config)
-		if r.code != cli.ExitBadData || !strings.Contains(r.stderr, "quarantine") {
+		if r.code != cli.ExitBadData || !strings.Contains(r.text(), "quarantine") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 		if q := r.summary(t)["quarantined"].(float64); q <= 0 {
@@ -464,7 +484,7 @@ func TestSubprocessExitCodes(t *testing.T) {
 			if !strings.Contains(rec.Error, strconv.Quote(v)) {
 				t.Errorf("quarantine record error %q does not show the value %q", rec.Error, v)
 			}
-			if strings.Contains(r.stdout, v) || strings.Contains(r.stderr, v) {
+			if strings.Contains(r.stdout, v) || strings.Contains(r.text(), v) {
 				t.Errorf("value %q (PHI) appears in the logs or the summary", v)
 			}
 			values++
@@ -476,7 +496,7 @@ func TestSubprocessExitCodes(t *testing.T) {
 	t.Run("6 rejected: unknown key id", func(t *testing.T) {
 		f := newCLIFixture(t, "")
 		r := runBinary(t, f.dir, nil, "keys", "get", "0e0e0e0e-0000-4000-8000-000000000000", "--config", f.config)
-		if r.code != cli.ExitRejected || !strings.Contains(r.stderr, "404") {
+		if r.code != cli.ExitRejected || !strings.Contains(r.text(), "404") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 		f.secretsAbsent(t, r)
@@ -492,7 +512,7 @@ func TestSubprocessExitCodes(t *testing.T) {
 	t.Run("10 retryable: timeout", func(t *testing.T) {
 		f := newCLIFixture(t, "", dpctest.WithJobDuration(time.Hour))
 		r := runBinary(t, f.dir, nil, "run", "--config", f.config, "--timeout", "300ms")
-		if r.code != cli.ExitRetryable || !strings.Contains(r.stderr, "timed out") {
+		if r.code != cli.ExitRetryable || !strings.Contains(r.text(), "timed out") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 		if s := r.summary(t); s["status"] != "failed" || s["exit_code"].(float64) != cli.ExitRetryable {
@@ -627,4 +647,102 @@ complete_line "dpcetl patients "
 			t.Errorf("completion lacks %q:\n%s", w, out)
 		}
 	}
+}
+
+// everyLineJSON fails unless every stderr line is one JSON log record; it returns the records.
+func everyLineJSON(t *testing.T, name, stderr string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for _, line := range strings.Split(strings.TrimRight(stderr, "\n"), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["level"] == nil || rec["msg"] == nil || rec["time"] == nil {
+			t.Fatalf("%s: stderr line is not a JSON log record: %q\nstderr:\n%s", name, line, stderr)
+		}
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// TestSubprocessLogFormatJSON: under --log-format json every stderr line is one JSON object,
+// the final error included, in success, failure, still-running and cancellation; a job that
+// is still running is INFO, never ERROR; a cancelled run says so once per group.
+func TestSubprocessLogFormatJSON(t *testing.T) {
+	t.Run("success", func(t *testing.T) {
+		r := runBinary(t, t.TempDir(), nil, "run", "--sandbox", "--log-format", "json", "--since", "full")
+		if r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		if recs := everyLineJSON(t, "success", r.stderr); recs[len(recs)-1]["msg"] != "run finished" {
+			t.Fatalf("last record %v", recs[len(recs)-1])
+		}
+	})
+	t.Run("failure", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"run", "--log-format", "json"},                                 // no credentials: exit 3
+			{"run", "--log-format", "json", "--fast"},                       // usage: exit 2
+			{"export", "start", "--log-format", "json", "--since", "never"}, // bad value: exit 3
+		} {
+			r := runBinary(t, t.TempDir(), nil, args...)
+			if r.code != cli.ExitConfig && r.code != cli.ExitUsage {
+				t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
+			}
+			recs := everyLineJSON(t, strings.Join(args, " "), r.stderr)
+			last := recs[len(recs)-1]
+			if last["level"] != "ERROR" || last["exit_code"] != float64(r.code) || last["err"] == "" {
+				t.Errorf("%v: final record %v", args, last)
+			}
+		}
+	})
+	t.Run("still running", func(t *testing.T) {
+		f := newCLIFixture(t, "", dpctest.WithJobDuration(time.Hour))
+		if r := runBinary(t, f.dir, nil, "export", "start", "--config", f.config, "--log-format", "json"); r.code != 0 {
+			t.Fatalf("start: exit %d\n%s", r.code, r.stderr)
+		}
+		r := runBinary(t, f.dir, nil, "export", "status", "--config", f.config, "--log-format", "json")
+		if r.code != cli.ExitStillRunning {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		for _, rec := range everyLineJSON(t, "still running", r.stderr) {
+			if rec["level"] == "ERROR" || rec["level"] == "WARN" {
+				t.Errorf("a running job logged %v: %v", rec["level"], rec)
+			}
+		}
+		if !strings.Contains(r.stderr, `"msg":"export job still running"`) {
+			t.Errorf("no still-running record:\n%s", r.stderr)
+		}
+	})
+	t.Run("cancellation", func(t *testing.T) {
+		f := newCLIFixture(t, "", dpctest.WithJobDuration(time.Hour))
+		cmd := exec.Command(dpcetlBinary, "run", "--config", f.config, "--log-format", "json")
+		cmd.Dir = f.dir
+		errPipe, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var logs strings.Builder
+		sc := bufio.NewScanner(errPipe)
+		for sc.Scan() {
+			logs.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "job.kickoff") {
+				cmd.Process.Signal(syscall.SIGINT)
+			}
+		}
+		cmd.Wait()
+		if code := cmd.ProcessState.ExitCode(); code != cli.ExitInterrupted {
+			t.Fatalf("exit %d\n%s", code, logs.String())
+		}
+		recs := everyLineJSON(t, "cancellation", logs.String())
+		interrupted := 0
+		for _, rec := range recs {
+			if rec["msg"] == "group interrupted; a rerun resumes" {
+				interrupted++
+			}
+		}
+		if interrupted != len(f.sb.GroupIDs) {
+			t.Errorf("%d group-interrupted records for %d groups:\n%s", interrupted, len(f.sb.GroupIDs), logs.String())
+		}
+		if n := strings.Count(logs.String(), "context canceled"); n > len(f.sb.GroupIDs)+1 {
+			t.Errorf("%d lines say context canceled:\n%s", n, logs.String())
+		}
+	})
 }

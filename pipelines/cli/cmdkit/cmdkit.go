@@ -24,6 +24,9 @@ type Env struct {
 	// StdoutIsTerminal: the JSON summary line is left out unless asked for (--output json).
 	StdoutIsTerminal bool
 	Now              func() time.Time
+	// LogFormat is "text" or "json" once a command has resolved its configuration (see
+	// ResolveLogFormat); Main writes its final error line in that format.
+	LogFormat string
 
 	// Redactor masks secrets in everything written to Stderr and in logs. Commands that read
 	// a secret register it with Redactor.Add. Main creates one when nil.
@@ -50,6 +53,20 @@ func (e *Env) Fill() {
 	if e.Redactor == nil {
 		e.Redactor = logging.NewRedactor()
 	}
+}
+
+// ResolveLogFormat turns a log_format setting into "text" or "json": auto is text on a
+// terminal and JSON lines otherwise. It records the result in e.LogFormat.
+func (e *Env) ResolveLogFormat(format string) string {
+	switch {
+	case format == "text" || format == "json":
+		e.LogFormat = format
+	case e.IsTerminal:
+		e.LogFormat = "text"
+	default:
+		e.LogFormat = "json"
+	}
+	return e.LogFormat
 }
 
 // UsageError is a command-line mistake (exit 2); the CLI prints the command's usage after it.
