@@ -746,3 +746,49 @@ func TestSubprocessLogFormatJSON(t *testing.T) {
 		}
 	})
 }
+
+// TestVersionFromBuildInfo builds dpcetl with plain `go build` in a git checkout (a clone of
+// this one's HEAD) and checks that `dpcetl version` prints the commit, then the dirty flag once
+// a tracked file changes.
+func TestVersionFromBuildInfo(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "src")
+	git := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("git", "clone", "--quiet", "--depth", "1", "file://"+root, dir).CombinedOutput(); err != nil {
+		t.Fatalf("git clone: %v\n%s", err, out)
+	}
+	head := git("rev-parse", "HEAD")
+	version := func() string {
+		t.Helper()
+		bin := filepath.Join(t.TempDir(), "dpcetl")
+		build := exec.Command("go", "build", "-buildvcs=true", "-trimpath", "-o", bin, "./cmd/dpcetl")
+		build.Dir = dir
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+		out, err := exec.Command(bin, "version").CombinedOutput()
+		if err != nil {
+			t.Fatalf("dpcetl version: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if v := version(); !strings.Contains(v, "commit "+head) || strings.Contains(v, "dirty") {
+		t.Fatalf("clean build at %s: %q", head, v)
+	}
+	readme := filepath.Join(dir, "README.md")
+	b, _ := os.ReadFile(readme)
+	os.WriteFile(readme, append(b, "\nlocal change\n"...), 0o644)
+	if v := version(); !strings.Contains(v, "commit "+head) || !strings.Contains(v, "dirty") {
+		t.Fatalf("dirty build: %q", v)
+	}
+}
