@@ -771,7 +771,7 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	version := func() string {
 		t.Helper()
 		bin := filepath.Join(t.TempDir(), "dpcetl")
-		build := exec.Command("go", "build", "-buildvcs=true", "-trimpath", "-o", bin, "./cmd/dpcetl")
+		build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, "./cmd/dpcetl")
 		build.Dir = dir
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("go build: %v\n%s", err, out)

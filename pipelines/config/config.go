@@ -43,7 +43,8 @@ type Config struct {
 	Groups      Groups      `yaml:"groups"`
 	// ResourceTypes to export (default Patient, Coverage, ExplanationOfBenefit).
 	ResourceTypes []string `yaml:"resource_types"`
-	// Since is "full" (every run exports everything) or "incremental" (default: _since = watermark).
+	// Since is "incremental" (default: _since = the watermark), "full" (everything, every run),
+	// or an RFC 3339 instant: a backfill with _since = that instant (e.g. an Airflow data interval).
 	Since string `yaml:"since"`
 	// Destination is where Parquet goes: a directory, file:///dir or s3://bucket/prefix.
 	Destination string `yaml:"destination"`
@@ -270,6 +271,12 @@ func (c Config) BaseURL() string {
 	return strings.TrimRight(c.API, "/")
 }
 
+// SinceInstant is the start of a backfill when since is an RFC 3339 instant.
+func (c Config) SinceInstant() (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, c.Since)
+	return t.UTC(), err == nil
+}
+
 // Embedded reports whether the run uses the in-process sandbox.
 func (c Config) Embedded() bool { return c.BaseURL() == "" }
 
@@ -330,8 +337,8 @@ func (c Config) Validate() error {
 			add("resource_types", "%q is not Patient, Coverage or ExplanationOfBenefit", t)
 		}
 	}
-	if c.Since != "full" && c.Since != "incremental" {
-		add("since", "%q is not full or incremental", c.Since)
+	if _, instant := c.SinceInstant(); c.Since != "full" && c.Since != "incremental" && !instant {
+		add("since", "%q is not full, incremental or an RFC 3339 instant (e.g. 2026-01-01T00:00:00Z)", c.Since)
 	}
 	if c.Embedded() && !c.ForceSandboxDestination && c.Destination != "" {
 		if u, err := url.Parse(c.Destination); err == nil && len(u.Scheme) > 1 && u.Scheme != "file" {

@@ -88,6 +88,10 @@ func (r *Runner) request(ctx context.Context, group string, gs *GroupSummary) (e
 		return export.Request{}, err
 	}
 	req := export.Request{GroupID: group, Types: r.cfg.ResourceTypes}
+	if t, ok := r.cfg.SinceInstant(); ok { // a backfill from a scheduler's data interval
+		req.Since = t
+		gs.Since = t.Format(time.RFC3339Nano)
+	}
 	if r.cfg.Since == "incremental" {
 		wm, err := ReadWatermark(ctx, r.sink, group)
 		if err != nil {
