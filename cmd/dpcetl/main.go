@@ -27,6 +27,8 @@ func main() {
 		Stderr:     os.Stderr,
 		Getenv:     os.Getenv,
 		IsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+
+		StdoutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 	})
 	stop()
 	os.Exit(code)

@@ -29,16 +29,63 @@ func runCommand(env *Env) *cobra.Command {
 		Args: cmdkit.NoArgs,
 	}
 	cf := cmdkit.AddConfigFlags(c, cmdkit.AllKeys)
+	out := cmdkit.AddSummaryFlag(c)
+	dry := c.Flags().Bool("dry-run", false, "print the plan (groups, watermarks, what would be exported, destination) and touch nothing")
 	c.RunE = func(cc *cobra.Command, _ []string) error {
+		if err := out.Check(); err != nil {
+			return err
+		}
 		cfg, err := cf.Config(env)
 		if err != nil {
 			return err
 		}
-		return runPipeline(cc.Context(), env, cfg, "run", func(ctx context.Context, r *runner.Runner) (*runner.Summary, error) {
+		if *dry {
+			return dryRun(cc.Context(), env, cfg, out)
+		}
+		return runPipeline(cc.Context(), env, cfg, out, "run", func(ctx context.Context, r *runner.Runner) (*runner.Summary, error) {
 			return r.Run(ctx)
 		})
 	}
 	return c
+}
+
+// dryRun prints what `run` would do: it reads DPC (groups), the destination (watermarks) and
+// the state directory (saved jobs), and writes nothing.
+func dryRun(ctx context.Context, env *Env, cfg config.Config, out *cmdkit.Output) error {
+	log := newLogger(env, cfg)
+	opts := runner.Options{Config: cfg, Logger: log, Now: env.Now, Getenv: env.Getenv, Redactor: env.Redactor}
+	stop, err := withEmbedded(ctx, cfg, log, &opts)
+	defer stop()
+	if err != nil {
+		return err
+	}
+	plan, err := runner.DryRun(ctx, opts)
+	if err != nil {
+		return err
+	}
+	w := env.Redactor.Writer(env.Stdout)
+	if out.Machine(env) {
+		b, err := json.Marshal(plan)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, string(b))
+		return err
+	}
+	fmt.Fprintf(w, "Plan (dry run, nothing changed):\n  api:          %s\n  destination:  %s\n  export:       %s, since %s\n  groups:       %d\n",
+		plan.API, plan.Destination, strings.Join(plan.ResourceTypes, ", "), plan.Since, len(plan.Groups))
+	rows := make([][]string, len(plan.Groups))
+	for i, g := range plan.Groups {
+		rows[i] = []string{g.Group, orDash(g.Watermark), orDash(g.ExportSince), orDash(g.SavedJob)}
+	}
+	return cmdkit.WriteTable(w, []string{"GROUP", "WATERMARK", "_SINCE", "SAVED JOB (rejoined)"}, rows)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // stageFunc runs one stage (or all of them) on a prepared runner.
@@ -46,7 +93,7 @@ type stageFunc func(ctx context.Context, r *runner.Runner) (*runner.Summary, err
 
 // runPipeline sets up logging, the runner (and the embedded sandbox when configured),
 // runs fn, and prints the human summary on stderr and the JSON summary line on stdout.
-func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, fn stageFunc) error {
+func runPipeline(ctx context.Context, env *Env, cfg config.Config, out *cmdkit.Output, name string, fn stageFunc) error {
 	start := env.Now()
 	// Under JSON logs every stderr line is a record: no progress line, no human summary.
 	text := env.ResolveLogFormat(cfg.LogFormat) == "text"
@@ -107,8 +154,10 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, 
 				"rows", sum.Rows, "quarantined", sum.Quarantined, "seconds", sum.Seconds, "output", sum.Destination)
 		}
 	}
-	if perr := printSummary(env, sum); perr != nil && err == nil {
-		err = perr
+	if out.Machine(env) {
+		if perr := printSummary(env, sum); perr != nil && err == nil {
+			err = perr
+		}
 	}
 	return err
 }

@@ -16,7 +16,11 @@ func stageCommand(env *Env, use, full, short string, fn stageFunc) *cobra.Comman
 	c := &cobra.Command{Use: use, Short: short, Args: cmdkit.NoArgs,
 		Example: "  dpcetl " + full + " --config dpcetl.yaml --groups GROUP_ID --log-format json"}
 	cf := cmdkit.AddConfigFlags(c, cmdkit.AllKeys)
+	out := cmdkit.AddSummaryFlag(c)
 	c.RunE = func(cc *cobra.Command, _ []string) error {
+		if err := out.Check(); err != nil {
+			return err
+		}
 		cfg, err := cf.Config(env)
 		if err != nil {
 			return err
@@ -24,7 +28,7 @@ func stageCommand(env *Env, use, full, short string, fn stageFunc) *cobra.Comman
 		if cfg.Embedded() {
 			return fmt.Errorf("%w: stage commands keep their state between processes, so they need a real API: set api (sandbox, production or a URL) and credentials; the embedded sandbox only works with 'dpcetl run'", config.ErrInvalid)
 		}
-		return runPipeline(cc.Context(), env, cfg, full, fn)
+		return runPipeline(cc.Context(), env, cfg, out, full, fn)
 	}
 	return c
 }

@@ -792,3 +792,57 @@ func TestVersionFromBuildInfo(t *testing.T) {
 		t.Fatalf("dirty build: %q", v)
 	}
 }
+
+// TestSubprocessDryRun: run --dry-run prints the plan and touches nothing — no export, no
+// state directory, no destination; after a real run it shows the watermark the next export
+// would start from, and --since INSTANT a backfill's _since.
+func TestSubprocessDryRun(t *testing.T) {
+	f := newCLIFixture(t, "")
+	plan := func(args ...string) map[string]any {
+		t.Helper()
+		r := runBinary(t, f.dir, nil, append([]string{"run", "--config", f.config, "--dry-run"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("dry run: exit %d\n%s", r.code, r.stderr)
+		}
+		var p map[string]any
+		if err := json.Unmarshal([]byte(strings.TrimSpace(r.stdout)), &p); err != nil {
+			t.Fatalf("plan is not one JSON line: %v\n%s", err, r.stdout)
+		}
+		return p
+	}
+	p := plan()
+	g := p["groups"].([]any)[0].(map[string]any)
+	if p["dry_run"] != true || g["group"] != f.sb.GroupIDs[0] || g["watermark"] != nil || p["destination"] != f.outDir || p["since"] != "incremental" {
+		t.Fatalf("plan %v", p)
+	}
+	if n := f.srv.Requests("/api/v1/Group/"); n != 0 {
+		t.Fatalf("dry run started %d exports", n)
+	}
+	for _, d := range []string{f.stateDir, f.outDir} {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Fatalf("dry run created %s (%v)", d, err)
+		}
+	}
+	if r := runBinary(t, f.dir, nil, "run", "--config", f.config); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	g = plan()["groups"].([]any)[0].(map[string]any)
+	if g["watermark"] == nil || g["export_since"] != g["watermark"] {
+		t.Fatalf("after a run the plan lacks the watermark: %v", g)
+	}
+	g = plan("--since", "2026-01-01T00:00:00Z")["groups"].([]any)[0].(map[string]any)
+	if g["export_since"] != "2026-01-01T00:00:00Z" {
+		t.Fatalf("backfill plan: %v", g)
+	}
+	if n := f.srv.Requests("/api/v1/Group/"); n != 1 {
+		t.Fatalf("%d exports, want only the real run's", n)
+	}
+	// A backfill really asks DPC for _since = the instant, and loads.
+	r := runBinary(t, f.dir, nil, "run", "--config", f.config, "--since", f.srv.Clock().Now().Add(-time.Hour).UTC().Format(time.RFC3339))
+	if r.code != 0 {
+		t.Fatalf("backfill: exit %d\n%s", r.code, r.stderr)
+	}
+	if s := r.summary(t)["groups"].([]any)[0].(map[string]any); s["since"] == nil || s["since"] == "" {
+		t.Fatalf("backfill summary lacks since: %v", s)
+	}
+}

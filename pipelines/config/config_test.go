@@ -227,3 +227,24 @@ func TestSetCredentialReplacesItsOtherForm(t *testing.T) {
 		t.Fatalf("credentials = %+v, want %+v", c.Credentials, want)
 	}
 }
+
+func TestSinceInstant(t *testing.T) {
+	c := config.Default()
+	c.API = config.Embedded
+	for _, ok := range []string{"full", "incremental", "2026-01-01T00:00:00Z", "2026-06-30T12:00:00.5-04:00"} {
+		c.Since = ok
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	c.Since = "2026-06-30T12:00:00-04:00"
+	if tm, ok := c.SinceInstant(); !ok || !tm.Equal(time.Date(2026, 6, 30, 16, 0, 0, 0, time.UTC)) {
+		t.Errorf("SinceInstant = %v, %v", tm, ok)
+	}
+	for _, bad := range []string{"2026-01-01", "yesterday", "sometimes"} {
+		c.Since = bad
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "RFC 3339") {
+			t.Errorf("%s: err = %v", bad, err)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/dpc"
+	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
@@ -70,6 +71,31 @@ type Runner struct {
 // New resolves credentials (those given in Options, or those the config points at), opens
 // the destination sink and resolves the groups. Every failure names what to fix.
 func New(ctx context.Context, o Options) (*Runner, error) {
+	r, err := newRunner(o)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			r.Close()
+		}
+	}()
+	if err := r.prepareDirs(); err != nil {
+		return nil, err
+	}
+	if r.sink, err = sink.Open(ctx, r.cfg.Destination); err != nil {
+		return nil, fmt.Errorf("%w: destination %s: %v", config.ErrInvalid, r.cfg.Destination, err)
+	}
+	if err := r.connect(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	return r, nil
+}
+
+// newRunner fills the defaults of o.
+func newRunner(o Options) (*Runner, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -85,30 +111,22 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	if o.Transport == nil {
 		o.Transport = http.DefaultTransport
 	}
-	r := &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds}
-	ok := false
-	defer func() {
-		if !ok {
-			r.Close()
-		}
-	}()
-	if err := r.prepareDirs(); err != nil {
-		return nil, err
-	}
-	s, err := sink.Open(ctx, r.cfg.Destination)
-	if err != nil {
-		return nil, fmt.Errorf("%w: destination %s: %v", config.ErrInvalid, r.cfg.Destination, err)
-	}
-	r.sink = s
+	return &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds}, nil
+}
+
+// connect takes the credentials (given, or those the config points at), builds the
+// authenticated client and resolves the groups.
+func (r *Runner) connect(ctx context.Context) error {
+	o := r.opts
 	switch {
 	case o.Credentials.ClientToken != "":
 		r.creds = o.Credentials
 	case r.cfg.Embedded():
-		return nil, fmt.Errorf("%w: api: embedded needs the sandbox started first (dpcetl run --sandbox)", config.ErrInvalid)
+		return fmt.Errorf("%w: api: embedded needs the sandbox started first (dpcetl run --sandbox)", config.ErrInvalid)
 	default:
 		creds, err := ResolveCredentials(r.cfg, o.Getenv)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.creds = creds
 	}
@@ -118,11 +136,9 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	r.hc = &http.Client{Transport: r.ts.Transport(o.Transport)}
 	if len(o.Groups) > 0 {
 		r.groups = append([]string(nil), o.Groups...)
-	} else if err := r.resolveGroups(ctx); err != nil {
-		return nil, err
+		return nil
 	}
-	ok = true
-	return r, nil
+	return r.resolveGroups(ctx)
 }
 
 // prepareDirs checks that the local destination and the state directory are writable,
@@ -272,4 +288,72 @@ func ExpandHome(p string) string {
 		}
 	}
 	return p
+}
+
+// Plan is what a run would do, worked out without changing anything.
+type Plan struct {
+	DryRun        bool           `json:"dry_run"`
+	API           string         `json:"api"`
+	Destination   string         `json:"destination"`
+	ResourceTypes []string       `json:"resource_types"`
+	Since         string         `json:"since"`
+	Groups        []PlannedGroup `json:"groups"`
+}
+
+// PlannedGroup is one group of a Plan: its committed watermark, the _since its export would
+// ask for, and the saved job a run would rejoin instead of starting a new one.
+type PlannedGroup struct {
+	Group       string `json:"group"`
+	Watermark   string `json:"watermark,omitempty"`
+	ExportSince string `json:"export_since,omitempty"`
+	SavedJob    string `json:"saved_job,omitempty"`
+}
+
+// DryRun resolves credentials and groups (reading DPC), reads each group's watermark and saved
+// job, and returns the plan. It creates no directory, starts no export and writes nothing.
+func DryRun(ctx context.Context, o Options) (*Plan, error) {
+	r, err := newRunner(o)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	r.stateDir = r.cfg.StateDir
+	if local, ok := localPath(r.cfg.Destination); !ok || dirExists(local) {
+		// A local destination that does not exist has no watermark; opening it would create it.
+		if r.sink, err = sink.Open(ctx, r.cfg.Destination); err != nil {
+			return nil, fmt.Errorf("%w: destination %s: %v", config.ErrInvalid, r.cfg.Destination, err)
+		}
+	}
+	if err := r.connect(ctx); err != nil {
+		return nil, err
+	}
+	p := &Plan{DryRun: true, API: r.creds.BaseURL, Destination: r.cfg.Destination, ResourceTypes: r.cfg.ResourceTypes, Since: r.cfg.Since}
+	for _, g := range r.groups {
+		pg := PlannedGroup{Group: g}
+		if r.sink != nil {
+			wm, err := ReadWatermark(ctx, r.sink, g)
+			if err != nil {
+				return nil, err
+			}
+			if wm != nil {
+				pg.Watermark = wm.TransactionTime.Format(time.RFC3339Nano)
+				if r.cfg.Since == "incremental" {
+					pg.ExportSince = pg.Watermark
+				}
+			}
+		}
+		if t, ok := r.cfg.SinceInstant(); ok {
+			pg.ExportSince = t.Format(time.RFC3339Nano)
+		}
+		if st, err := export.LoadState(r.jobsDir(), g); err == nil && st != nil {
+			pg.SavedJob = export.JobID(st.JobURL)
+		}
+		p.Groups = append(p.Groups, pg)
+	}
+	return p, nil
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }

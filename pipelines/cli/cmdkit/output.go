@@ -10,25 +10,47 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Output is the --output flag: text (tables, or one bare value) or json.
-type Output struct{ format string }
+// Output is the --output flag: text (tables, or one bare value) or json; for the pipeline
+// commands also auto, the default: the JSON summary line only when stdout is not a terminal.
+type Output struct{ format, def string }
 
-// AddOutputFlag adds --output to cmd.
+// AddOutputFlag adds --output (text or json, default text) to cmd.
 func AddOutputFlag(cmd *cobra.Command) *Output {
-	o := &Output{}
-	cmd.Flags().StringVar(&o.format, "output", "text", "output format: text or json")
+	return addOutput(cmd, "text", "output format: text or json")
+}
+
+// AddSummaryFlag adds --output (auto, text or json, default auto) to a pipeline command.
+func AddSummaryFlag(cmd *cobra.Command) *Output {
+	return addOutput(cmd, "auto", "the JSON summary line on stdout: auto (when stdout is not a terminal), json (always) or text (never)")
+}
+
+func addOutput(cmd *cobra.Command, def, help string) *Output {
+	o := &Output{def: def}
+	cmd.Flags().StringVar(&o.format, "output", def, help)
+	values := []string{"text", "json"}
+	if def == "auto" {
+		values = append(values, "auto")
+	}
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
+		return values, cobra.ShellCompDirectiveNoFileComp
 	})
 	return o
 }
 
-// Check refuses formats other than text and json.
+// Check refuses formats the flag does not take.
 func (o *Output) Check() error {
-	if o.format != "text" && o.format != "json" {
+	if o.format != "text" && o.format != "json" && (o.format != "auto" || o.def != "auto") {
+		if o.def == "auto" {
+			return Usagef("--output %q: use auto, text or json", o.format)
+		}
 		return Usagef("--output %q: use text or json", o.format)
 	}
 	return nil
+}
+
+// Machine reports whether output is for a program: --output json, or auto with stdout not a terminal.
+func (o *Output) Machine(env *Env) bool {
+	return o.format == "json" || o.format == "auto" && !env.StdoutIsTerminal
 }
 
 // JSON reports whether --output json was asked for.
