@@ -141,6 +141,21 @@ func (a *cmd) validateMBI(mbi string) error {
 	return dpc.ValidateMBI(mbi)
 }
 
+// emit writes one value (one) or a list: as JSON, or as a table of row(v) under header.
+func emit[T any](a *cmd, vs []T, one bool, header []string, row func(T) []string) error {
+	if a.out.JSON() && one {
+		return cmdkit.WriteJSON(a.env.Stdout, vs[0])
+	}
+	if a.out.JSON() {
+		return cmdkit.WriteJSON(a.env.Stdout, cmdkit.NonNil(vs))
+	}
+	rows := make([][]string, len(vs))
+	for i, v := range vs {
+		rows[i] = row(v)
+	}
+	return cmdkit.WriteTable(a.env.Stdout, header, rows)
+}
+
 // plainClient is for the unauthenticated endpoints (portal, /Token/validate).
 func plainClient() *http.Client { return &http.Client{Timeout: httpTimeout} }
 

@@ -187,15 +187,8 @@ func findGroup(ctx context.Context, c *dpc.Client, id, npi string) (dpc.Group, e
 }
 
 func (a *cmd) emitGroups(gs []dpc.Group, one bool) error {
-	w := a.env.Stdout
-	if a.out.JSON() {
-		if one {
-			return cmdkit.WriteJSON(w, gs[0])
-		}
-		return cmdkit.WriteJSON(w, cmdkit.NonNil(gs))
-	}
-	now := a.env.Now()
-	if one && len(gs) == 1 {
+	w, now := a.env.Stdout, a.env.Now()
+	if one && !a.out.JSON() {
 		g := gs[0]
 		rows := [][]string{}
 		for _, m := range g.Member {
@@ -212,15 +205,13 @@ func (a *cmd) emitGroups(gs []dpc.Group, one bool) error {
 		fmt.Fprintf(w, "Group %s  NPI %s  %d members\n", g.ID, g.NPI(), len(g.Member))
 		return cmdkit.WriteTable(w, []string{"PATIENT ID", "STATE", "ATTRIBUTED", "LAPSES"}, rows)
 	}
-	rows := make([][]string, len(gs))
-	for i, g := range gs {
+	return emit(a, gs, one, []string{"GROUP ID", "NPI", "ACTIVE", "MEMBERS"}, func(g dpc.Group) []string {
 		active := 0
 		for _, m := range g.Member {
 			if m.Active(now) {
 				active++
 			}
 		}
-		rows[i] = []string{g.ID, g.NPI(), strconv.Itoa(active), strconv.Itoa(len(g.Member))}
-	}
-	return cmdkit.WriteTable(w, []string{"GROUP ID", "NPI", "ACTIVE", "MEMBERS"}, rows)
+		return []string{g.ID, g.NPI(), strconv.Itoa(active), strconv.Itoa(len(g.Member))}
+	})
 }

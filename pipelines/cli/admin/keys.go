@@ -44,17 +44,7 @@ func keysCommand(env *cmdkit.Env) *cobra.Command {
 }
 
 func (a *cmd) emitKeys(keys []dpc.Key, one bool) error {
-	if a.out.JSON() {
-		if one {
-			return cmdkit.WriteJSON(a.env.Stdout, keys[0])
-		}
-		return cmdkit.WriteJSON(a.env.Stdout, cmdkit.NonNil(keys))
-	}
-	rows := make([][]string, len(keys))
-	for i, k := range keys {
-		rows[i] = []string{k.ID, k.Label, k.CreatedAt}
-	}
-	return cmdkit.WriteTable(a.env.Stdout, []string{"KEY ID", "LABEL", "CREATED"}, rows)
+	return emit(a, keys, one, []string{"KEY ID", "LABEL", "CREATED"}, func(k dpc.Key) []string { return []string{k.ID, k.Label, k.CreatedAt} })
 }
 
 func keysGenerate(env *cmdkit.Env) *cobra.Command {

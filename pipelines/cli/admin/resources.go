@@ -112,19 +112,7 @@ func resourceCommand[T any](env *cmdkit.Env, r resource[T]) *cobra.Command {
 		r.getCmd(env))
 }
 
-func (r resource[T]) emit(a *cmd, vs []T, one bool) error {
-	if a.out.JSON() {
-		if one {
-			return cmdkit.WriteJSON(a.env.Stdout, vs[0])
-		}
-		return cmdkit.WriteJSON(a.env.Stdout, cmdkit.NonNil(vs))
-	}
-	rows := make([][]string, len(vs))
-	for i, v := range vs {
-		rows[i] = r.row(v)
-	}
-	return cmdkit.WriteTable(a.env.Stdout, r.header, rows)
-}
+func (r resource[T]) emit(a *cmd, vs []T, one bool) error { return emit(a, vs, one, r.header, r.row) }
 
 // normalize upper-cases MBIs (DPC stores them so); NPIs are digits.
 func (r resource[T]) normalize(id string) string { return strings.ToUpper(id) }

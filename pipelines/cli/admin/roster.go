@@ -102,14 +102,9 @@ func rosterExpiring(env *cmdkit.Env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if a.out.JSON() {
-			return cmdkit.WriteJSON(env.Stdout, cmdkit.NonNil(as))
-		}
-		rows := make([][]string, len(as))
-		for i, at := range as {
-			rows[i] = []string{at.NPI, at.MBI, at.GroupID, at.Status, fmtTime(at.End)}
-		}
-		return cmdkit.WriteTable(env.Stdout, []string{"NPI", "MBI", "GROUP ID", "STATUS", "LAPSES"}, rows)
+		return emit(a, as, false, []string{"NPI", "MBI", "GROUP ID", "STATUS", "LAPSES"}, func(at roster.Attribution) []string {
+			return []string{at.NPI, at.MBI, at.GroupID, at.Status, fmtTime(at.End)}
+		})
 	}
 	return c
 }

@@ -92,26 +92,12 @@ func tokensCreate(env *cmdkit.Env) *cobra.Command {
 }
 
 func (a *cmd) emitTokens(toks []dpc.Token, one bool, file string) error {
-	if a.out.JSON() {
-		if one {
-			v := map[string]any{"id": toks[0].ID, "label": toks[0].Label, "createdAt": toks[0].CreatedAt, "expiresAt": toks[0].ExpiresAt}
-			if file != "" {
-				v["file"] = file
-			}
-			return cmdkit.WriteJSON(a.env.Stdout, v)
-		}
-		return cmdkit.WriteJSON(a.env.Stdout, cmdkit.NonNil(toks))
-	}
 	header := []string{"TOKEN ID", "LABEL", "CREATED", "EXPIRES"}
-	if file != "" {
-		header = append(header, "WRITTEN TO")
+	row := func(t dpc.Token) []string { return []string{t.ID, t.Label, t.CreatedAt, t.ExpiresAt} }
+	if file == "" {
+		return emit(a, toks, one, header, row)
 	}
-	rows := make([][]string, len(toks))
-	for i, t := range toks {
-		rows[i] = []string{t.ID, t.Label, t.CreatedAt, t.ExpiresAt}
-		if file != "" {
-			rows[i] = append(rows[i], file)
-		}
-	}
-	return cmdkit.WriteTable(a.env.Stdout, header, rows)
+	t := toks[0]
+	v := map[string]any{"id": t.ID, "label": t.Label, "createdAt": t.CreatedAt, "expiresAt": t.ExpiresAt, "file": file}
+	return a.out.Emit(a.env.Stdout, v, append(header, "WRITTEN TO"), [][]string{append(row(t), file)})
 }
