@@ -266,9 +266,6 @@ func (r *Runner) resolveGroups(ctx context.Context) error {
 	return nil
 }
 
-// Groups returns the resolved group ids.
-func (r *Runner) Groups() []string { return append([]string(nil), r.groups...) }
-
 // Close closes the sink and removes throw-away state.
 func (r *Runner) Close() error {
 	if r.sink != nil {
