@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -51,16 +53,83 @@ type colSpec struct {
 	typ        arrow.DataType // element type
 	collection bool
 	typeName   string // for error messages, e.g. decimal(15,2)
+	maxLen     int    // ansi/type VARCHAR(n): at most n characters (0: no limit)
+	fracUnit   int64  // ansi/type TIMESTAMP(p)/TIME(p): microseconds must be a multiple (0: any)
 }
 
-var ansiDecimal = regexp.MustCompile(`^(?i)(DECIMAL|NUMERIC)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)$`)
+var (
+	ansiDecimal = regexp.MustCompile(`^(?i)(DECIMAL|NUMERIC|DEC)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)$`)
+	// character types, with an optional maximum length in characters: VARCHAR(64)
+	ansiChar = regexp.MustCompile(`^(?i)(CHARACTER\s+VARYING|CHAR\s+VARYING|VARCHAR|CHARACTER|CHAR|NVARCHAR|NCHAR|STRING|TEXT)\s*(?:\(\s*(\d+)\s*\))?$`)
+	// TIMESTAMP(p) [WITH TIME ZONE], TIMESTAMPTZ(p), TIME(p): p fractional second digits (0..6)
+	ansiTime = regexp.MustCompile(`^(?i)(TIMESTAMP|TIMESTAMPTZ|TIME)\s*(?:\(\s*(\d+)\s*\))?(\s+WITH\s+TIME\s+ZONE)?$`)
+)
 
-// ansi types that only document the FHIR type mapping, and the kinds they are compatible with.
+// ansi types without parameters, and the kinds they are compatible with.
 var ansiKinds = map[string][]colKind{
-	"VARCHAR": {ckString, ckDict}, "TEXT": {ckString, ckDict}, "STRING": {ckString, ckDict}, "CHAR": {ckString, ckDict},
-	"BOOLEAN": {ckBool}, "INTEGER": {ckInt32}, "INT": {ckInt32}, "BIGINT": {ckInt64},
-	"DATE": {ckDate}, "TIMESTAMP": {ckTimestamp}, "TIMESTAMP WITH TIME ZONE": {ckTimestamp},
-	"TIMESTAMPTZ": {ckTimestamp}, "TIME": {ckTime},
+	"BOOLEAN": {ckBool}, "INTEGER": {ckInt32}, "INT": {ckInt32}, "BIGINT": {ckInt64}, "DATE": {ckDate},
+}
+
+// ansiType applies an ansi/type tag to cs. The spec leaves the tag's values to the runner
+// ("Behavior is undefined and left to the runner if the type hint tag contains a value that
+// is unknown or incompatible"); this one accepts ISO/IEC 9075 names that agree with the
+// column's FHIR type and refuses the rest. Parameters are limits the data must respect,
+// never a licence to truncate: a string longer than VARCHAR(n), a decimal with more digits
+// than DECIMAL(p,s) or a time with more fractional digits than TIMESTAMP(p) is quarantined.
+func (cs *colSpec) ansiType(a, fhirType string) error {
+	mismatch := func() error {
+		return fmt.Errorf("tag %s %q does not match column type %q", TagANSIType, a, fhirType)
+	}
+	if m := ansiDecimal.FindStringSubmatch(a); m != nil {
+		if cs.kind != ckDecimal {
+			return fmt.Errorf("tag %s %q needs a decimal column, not %q", TagANSIType, a, fhirType)
+		}
+		p, _ := strconv.Atoi(m[2])
+		s := 0
+		if m[3] != "" {
+			s, _ = strconv.Atoi(m[3])
+		}
+		if p < 1 || p > 38 || s > p {
+			return fmt.Errorf("tag %s %q: precision must be 1..38 and scale <= precision", TagANSIType, a)
+		}
+		cs.prec, cs.sc = int32(p), int32(s)
+		return nil
+	}
+	if m := ansiChar.FindStringSubmatch(a); m != nil {
+		if cs.kind != ckString && cs.kind != ckDict {
+			return mismatch()
+		}
+		if m[2] != "" {
+			n, err := strconv.Atoi(m[2])
+			if err != nil || n < 1 || n > 1<<30 {
+				return fmt.Errorf("tag %s %q: the length must be 1..%d", TagANSIType, a, 1<<30)
+			}
+			cs.maxLen = n
+		}
+		return nil
+	}
+	if m := ansiTime.FindStringSubmatch(a); m != nil {
+		isTime := strings.EqualFold(m[1], "TIME")
+		if isTime && (cs.kind != ckTime || m[3] != "") || !isTime && cs.kind != ckTimestamp {
+			return mismatch()
+		}
+		if m[2] != "" {
+			p, err := strconv.Atoi(m[2])
+			if err != nil || p > 6 {
+				return fmt.Errorf("tag %s %q: fractional second precision must be 0..6 (microseconds)", TagANSIType, a)
+			}
+			cs.fracUnit = int64(pow10u64[6-p])
+		}
+		return nil
+	}
+	kinds, ok := ansiKinds[strings.ToUpper(a)]
+	if !ok {
+		return fmt.Errorf("tag %s: unsupported value %q", TagANSIType, a)
+	}
+	if !slices.Contains(kinds, cs.kind) {
+		return mismatch()
+	}
+	return nil
 }
 
 func newColSpec(v *view.View, c *view.Column) (colSpec, error) {
@@ -89,32 +158,8 @@ func newColSpec(v *view.View, c *view.Column) (colSpec, error) {
 		return fail("unsupported column type %q", c.Type)
 	}
 	if a, ok := c.Tag(TagANSIType); ok {
-		a = strings.TrimSpace(a)
-		if m := ansiDecimal.FindStringSubmatch(a); m != nil {
-			if cs.kind != ckDecimal {
-				return fail("tag %s %q needs a decimal column, not %q", TagANSIType, a, c.Type)
-			}
-			p, _ := strconv.Atoi(m[2])
-			s := 0
-			if m[3] != "" {
-				s, _ = strconv.Atoi(m[3])
-			}
-			if p < 1 || p > 38 || s > p {
-				return fail("tag %s %q: precision must be 1..38 and scale <= precision", TagANSIType, a)
-			}
-			cs.prec, cs.sc = int32(p), int32(s)
-		} else {
-			kinds, ok := ansiKinds[strings.ToUpper(a)]
-			if !ok {
-				return fail("tag %s: unsupported value %q", TagANSIType, a)
-			}
-			match := false
-			for _, k := range kinds {
-				match = match || k == cs.kind
-			}
-			if !match {
-				return fail("tag %s %q does not match column type %q", TagANSIType, a, c.Type)
-			}
+		if err := cs.ansiType(strings.TrimSpace(a), c.Type); err != nil {
+			return fail("%v", err)
 		}
 	}
 	if cs.kind == ckDecimal {
@@ -164,6 +209,9 @@ func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
 	}
 	switch cs.kind {
 	case ckString, ckDict:
+		if cs.maxLen > 0 && len(s) > cs.maxLen && utf8.RuneCountInString(s) > cs.maxLen {
+			return cval{}, &ValueError{What: fmt.Sprintf("is longer than %d characters (would be truncated)", cs.maxLen), Value: s}
+		}
 		return cval{s: s}, nil
 	case ckBool:
 		if k != fhirpath.KBool {
@@ -207,6 +255,9 @@ func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
 		if err != nil {
 			return cval{}, err
 		}
+		if cs.fracUnit > 1 && us%cs.fracUnit != 0 {
+			return cval{}, &ValueError{What: "has more fractional second digits than the ansi/type allows (would be truncated)", Value: s}
+		}
 		return cval{i: us}, nil
 	case ckTime:
 		if k != fhirpath.KString && k != fhirpath.KTime {
@@ -215,6 +266,9 @@ func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
 		us, err := parseTime(s)
 		if err != nil {
 			return cval{}, err
+		}
+		if cs.fracUnit > 1 && us%cs.fracUnit != 0 {
+			return cval{}, &ValueError{What: "has more fractional second digits than the ansi/type allows (would be truncated)", Value: s}
 		}
 		return cval{i: us}, nil
 	}

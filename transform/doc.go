@@ -3,7 +3,10 @@
 //
 // # Column types
 //
-// A view's name is the table name. Each column's FHIR `type` maps to Arrow as follows
+// A view's name is the table name. A column's `type` is a FHIR primitive type name or its
+// StructureDefinition URI (http://hl7.org/fhir/StructureDefinition/string; "Relative URIs
+// are implicitly given the 'http://hl7.org/fhir/StructureDefinition/' prefix"); the
+// engine outputs primitive values only. Each column's FHIR type maps to Arrow as follows
 // (a column with "collection": true becomes list<T> of the same T; an empty collection is an
 // empty list, never null):
 //
@@ -20,11 +23,14 @@
 // Tags (ViewDefinition column `tag`, {"name": ..., "value": ...}):
 //
 //	{"name": "ansi/type", "value": "DECIMAL(15,2)"}   precision and scale of a decimal column
-//	                                                  (NUMERIC(p,s) is accepted too; p 1..38). Money uses DECIMAL(15,2).
-//	{"name": "ansi/type", "value": "VARCHAR"}         other ANSI names (VARCHAR, TEXT, CHAR, STRING, BOOLEAN,
-//	                                                  INTEGER, INT, BIGINT, DATE, TIMESTAMP, TIMESTAMPTZ,
-//	                                                  TIMESTAMP WITH TIME ZONE, TIME) are accepted when they agree
-//	                                                  with the FHIR type and change nothing; a disagreeing one is an error.
+//	                                                  (NUMERIC(p,s) and DEC(p,s) are accepted too; p 1..38). Money uses DECIMAL(15,2).
+//	{"name": "ansi/type", "value": "VARCHAR(64)"}     other ISO/IEC 9075 names are accepted when they agree with the
+//	                                                  FHIR type: VARCHAR, CHARACTER VARYING, CHAR, CHARACTER, NVARCHAR,
+//	                                                  NCHAR, STRING, TEXT (each with an optional (n)), BOOLEAN, INTEGER,
+//	                                                  INT, BIGINT, DATE, TIMESTAMP[(p)] [WITH TIME ZONE], TIMESTAMPTZ[(p)],
+//	                                                  TIME[(p)]. A disagreeing or unknown one is an error. (n) and (p)
+//	                                                  are limits, not truncation: a value longer than n characters, or
+//	                                                  with more than p fractional second digits (p 0..6), is quarantined.
 //	{"name": "arrow/dictionary", "value": "true"}     dictionary<int32, utf8> encoding for a low-cardinality
 //	                                                  string-like column (codes); "false" is the default.
 //
@@ -89,6 +95,11 @@
 // startsWith, endsWith, contains, substring, lower, upper, length, trim, allTrue, anyTrue,
 // distinct). getResourceKey() is the resource id; getReferenceKey([Type]) is the id part
 // of a literal reference ("Patient/123" → "123"), empty when the type does not match.
+// join() over an empty collection is empty (FHIRPath: "If the input is empty, the result
+// is empty"). lowBoundary([precision])/highBoundary([precision]) follow FHIRPath (decimal
+// places for Decimal, digits for Date/DateTime/Time: '2010-02'.highBoundary(6) is 2010-02)
+// and apply to a Period (its start's low, its end's high boundary; empty when open).
+// extension(url) on a primitive reads the JSON `_name` sibling (birthDate → _birthDate).
 // Anything else is refused when the view is parsed. Choice elements resolve by FHIR type
 // suffix only (value → valueQuantity, never item.diagnosis → diagnosisLinkId). Decimal
 // arithmetic (+ - * /) is done in float64 and rounded to the operands' scale for + and -;

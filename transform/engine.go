@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -228,6 +229,12 @@ func New(views []*view.View, opts ...Option) (*Engine, error) {
 			add(w)
 		}
 		viewNames(t.v.Root, add)
+	}
+	if slices.Contains(names, "extension") {
+		// extension() on a primitive reads its `_name` sibling (FHIR JSON), so keep those too
+		for _, n := range names {
+			names = append(names, "_"+n)
+		}
 	}
 	e.keys = jsontree.NewKeySet(names, fhirpath.ChoiceSuffixes())
 	return e, nil
@@ -613,7 +620,7 @@ func (w *worker) quarantineDetail(ctx context.Context, rs *runState, src Source,
 
 // Rows evaluates one resource (a JSON object) with every view on its resource type and
 // returns table name → rows, each row a map of column name → plain Go value (string,
-// float64, bool, []any for collection columns, nil for null). It is the JSON evaluation
+// json.Number with the exact text of a number, bool, []any for collection columns, nil for null). It is the JSON evaluation
 // mode of the same compiled plans (used by the conformance suite); values are not typed
 // into Arrow, but the same rules on multiple values in a non-collection column apply.
 func (e *Engine) Rows(resource []byte) (map[string][]map[string]any, error) {

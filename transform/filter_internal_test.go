@@ -20,6 +20,8 @@ func TestKeyFilterIsInvisible(t *testing.T) {
 	}
 	var cases []pair
 	files, _ := filepath.Glob("../testdata/sqlonfhir/tests/*.json")
+	next, _ := filepath.Glob("../testdata/sqlonfhir-next/tests/*.json")
+	files = append(files, next...)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -112,14 +113,9 @@ func (ev *evaluator) selectRows(s *view.Select, focus fhirpath.Item, null bool, 
 			}
 			return base, nil
 		}
-		saved := ev.ctx.RowIndex
-		for k := a; k < b; k++ {
-			ev.ctx.RowIndex = int64(k - a)
-			if err := ev.focusRows(s, ev.items[k], false, depth); err != nil {
-				return 0, err
-			}
+		if err := ev.eachFocus(s, a, b, depth); err != nil {
+			return 0, err
 		}
-		ev.ctx.RowIndex = saved
 	case len(s.Repeat) > 0:
 		a := len(ev.items)
 		// a node is collected once (as FHIRPath repeat() does), so paths that revisit
@@ -132,20 +128,28 @@ func (ev *evaluator) selectRows(s *view.Select, focus fhirpath.Item, null bool, 
 			return 0, err
 		}
 		b := len(ev.items)
-		saved := ev.ctx.RowIndex
-		for k := a; k < b; k++ {
-			ev.ctx.RowIndex = int64(k - a)
-			if err := ev.focusRows(s, ev.items[k], false, depth); err != nil {
-				return 0, err
-			}
+		if err := ev.eachFocus(s, a, b, depth); err != nil {
+			return 0, err
 		}
-		ev.ctx.RowIndex = saved
 	default:
 		if err := ev.focusRows(s, focus, false, depth); err != nil {
 			return 0, err
 		}
 	}
 	return base, nil
+}
+
+// eachFocus appends the rows of s for each item of ev.items[a:b], with %rowIndex its position.
+func (ev *evaluator) eachFocus(s *view.Select, a, b, depth int) error {
+	saved := ev.ctx.RowIndex
+	defer func() { ev.ctx.RowIndex = saved }()
+	for k := a; k < b; k++ {
+		ev.ctx.RowIndex = int64(k - a)
+		if err := ev.focusRows(s, ev.items[k], false, depth); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // repeat appends to ev.items, depth first, every item reached by following s.Repeat paths.
@@ -271,24 +275,22 @@ func (ev *evaluator) viewRows(t *table, _ bool) (int, error) {
 	return n, nil
 }
 
-// jsonValue converts an item to a plain Go value (string, float64, bool, map, slice).
+// jsonValue converts an item to a plain Go value: string, bool, json.Number (the exact
+// number: an integer64 or a decimal is never passed through float64), map or slice.
 func (ev *evaluator) jsonValue(it *fhirpath.Item) (any, error) {
-	k, s, f, i := ev.ctx.Prim(it)
+	k, s, _, i := ev.ctx.Prim(it)
 	switch k {
 	case fhirpath.KBool:
 		return i == 1, nil
 	case fhirpath.KInteger:
-		return float64(i), nil
+		return json.Number(strconv.FormatInt(i, 10)), nil
 	case fhirpath.KDecimal:
-		if s != "" {
-			if v, err := strconv.ParseFloat(s, 64); err == nil {
-				return v, nil
-			}
-		}
-		return f, nil
+		return json.Number(s), nil
 	case fhirpath.KNode:
+		dec := json.NewDecoder(bytes.NewReader(ev.ctx.Doc.Raw(it.N)))
+		dec.UseNumber()
 		var v any
-		if err := json.Unmarshal(ev.ctx.Doc.Raw(it.N), &v); err != nil {
+		if err := dec.Decode(&v); err != nil {
 			return nil, err
 		}
 		return v, nil

@@ -36,6 +36,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		batchSize     = fs.Int("batch-size", 100, "patients per export batch")
 		rfc7233       = fs.Bool("rfc7233-ranges", false, "serve standard RFC 7233 byte ranges instead of DPC's end-exclusive ones")
 		jobRetryAfter = fs.Duration("job-retry-after", 0, "send this Retry-After (whole seconds) on 202 job polls (default none, as DPC)")
+		rosterLimit   = fs.Int("roster-limit", dpctest.DefaultRosterLimit, "most patients per group, inactive members included (DPC production: 1350; 0: none)")
+		practLimit    = fs.Int("practitioner-limit", 0, "most practitioners per organization (0: none, DPC's default configuration)")
+		suppressed    = fs.Float64("suppressed-share", dpctest.DefaultSuppressedShare, "share of patients served only as OperationOutcome (opt-out ~2% plus lookback failures)")
+		standard      = fs.Bool("standard", false, "standard behaviour instead of DPC's peculiarities (see the fidelity table in extract/dpctest/README.md); later flags still apply")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -56,12 +60,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "dpc-sandbox: --credentials-dir needs --patients")
 		return 2
 	}
-	opts := []dpctest.Option{
+	var opts []dpctest.Option
+	if *standard {
+		opts = append(opts, dpctest.WithStandardBehaviour())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if !*standard || set["roster-limit"] {
+		opts = append(opts, dpctest.WithRosterLimit(*rosterLimit))
+	}
+	if !*standard || set["suppressed-share"] {
+		opts = append(opts, dpctest.WithSuppressedShare(*suppressed))
+	}
+	opts = append(opts, dpctest.WithPractitionerLimit(*practLimit),
 		dpctest.WithSeed(*seed), dpctest.WithFHIRVersion(*fhirVersion), dpctest.WithTokenLifetime(*tokenLifetime),
 		dpctest.WithJobDuration(*jobDuration), dpctest.WithFaults(f), dpctest.WithMinKeyBits(*minKeyBits),
 		dpctest.WithFileResources(*fileResources), dpctest.WithBatchSize(*batchSize),
 		dpctest.WithJobRetryAfter(*jobRetryAfter),
-	}
+	)
 	if *dataDir != "" {
 		opts = append(opts, dpctest.WithDataDir(*dataDir))
 	}

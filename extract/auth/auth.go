@@ -302,6 +302,9 @@ func (ts *TokenSource) request(ctx context.Context) (string, time.Duration, erro
 	ts.mu.Lock()
 	skew, skewSeen := ts.skew, ts.skewSeen
 	ts.mu.Unlock()
+	if err := checkClientToken(ts.cred.ClientToken, start.Add(skew)); err != nil {
+		return "", 0, fmt.Errorf("auth: %w", err)
+	}
 	assertion, err := NewAssertion(ts.cred, start.Add(skew))
 	if err != nil {
 		return "", 0, err

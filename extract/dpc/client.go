@@ -168,6 +168,10 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			if out == nil || len(bytes.TrimSpace(data)) == 0 {
 				return nil
 			}
+			if rt, ok := out.(*rawText); ok {
+				*rt = append((*rt)[:0], data...)
+				return nil
+			}
 			if err := json.Unmarshal(data, out); err != nil {
 				return fmt.Errorf("dpc: %s %s: decode %d answer: %w", r.method, u.Path, status, err)
 			}

@@ -18,8 +18,11 @@ var (
 	// ErrInvalid marks a request the server refused as malformed or unprocessable (400, 422),
 	// or input that failed validation before any request was made.
 	ErrInvalid = errors.New("invalid request")
-	// ErrConflict marks a 409.
+	// ErrConflict marks a 409, and DPC's 403 for a second group of one practitioner.
 	ErrConflict = errors.New("conflict")
+	// ErrRosterLimit marks DPC's 400 "Roster limit reached": the group would pass the
+	// server's patient limit. It also wraps ErrInvalid.
+	ErrRosterLimit = errors.New("roster limit reached")
 )
 
 // APIError is a non-2xx answer from DPC. Message is the server's own explanation with anything
@@ -41,8 +44,15 @@ func (e *APIError) Error() string {
 
 // Unwrap maps the status onto the sentinels callers decide on: 401/403 wrap extract.ErrAuth,
 // 429 and 5xx wrap extract.ErrRetryable, 400/422 ErrInvalid, 404 ErrNotFound, 409 ErrConflict.
+// Two DPC answers are not what their status says: the 403 for a second group of one
+// practitioner is ErrConflict (never an auth failure), and 400 "Roster limit reached" is
+// ErrRosterLimit as well as ErrInvalid.
 func (e *APIError) Unwrap() error {
 	switch {
+	case e.DuplicateGroup():
+		return ErrConflict
+	case e.Status == http.StatusBadRequest && strings.Contains(e.Message, "Roster limit reached"):
+		return errors.Join(ErrRosterLimit, ErrInvalid)
 	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
 		return extract.ErrAuth
 	case e.Status == http.StatusTooManyRequests || e.Status >= 500:
@@ -55,6 +65,12 @@ func (e *APIError) Unwrap() error {
 		return ErrInvalid
 	}
 	return nil
+}
+
+// DuplicateGroup reports whether e is DPC's refusal of a second attribution group for a
+// practitioner (dpc-attribution GroupResource.createRoster: 403 "…they already have one…").
+func (e *APIError) DuplicateGroup() bool {
+	return e.Status == http.StatusForbidden && strings.Contains(e.Message, "already have one")
 }
 
 // secretPattern matches JWTs (three base64url segments starting with a JSON header) and DPC

@@ -92,8 +92,27 @@ type collection[T any] struct {
 	Entities  []T    `json:"entities"`
 }
 
-// UploadKey registers a public key under label.
+// spki rewrites a PKCS#1 "RSA PUBLIC KEY" PEM as the PKIX "PUBLIC KEY" DPC's signature check
+// understands (it strips only those markers); any other text is sent as it is.
+func (up KeyUpload) spki() KeyUpload {
+	block, _ := pem.Decode([]byte(up.Key))
+	if block == nil || block.Type != "RSA PUBLIC KEY" {
+		return up
+	}
+	k, err := x509.ParsePKCS1PublicKey(block.Bytes)
+	if err != nil {
+		return up
+	}
+	if b, err := PublicKeyPEM(k); err == nil {
+		up.Key = string(b)
+	}
+	return up
+}
+
+// UploadKey registers a public key under label. A PKCS#1 PEM is sent as PKIX, the only
+// form DPC verifies.
 func (c *Client) UploadKey(ctx context.Context, label string, up KeyUpload) (Key, error) {
+	up = up.spki()
 	var out Key
 	err := c.do(ctx, request{method: http.MethodPost, path: "/Key", query: url.Values{"label": {label}},
 		body: up, ctype: "application/json", accept: "application/json"}, &out)

@@ -55,8 +55,9 @@ func (p *Portal) CreateToken(ctx context.Context, orgID, label string, expiratio
 	return out, err
 }
 
-// UploadKey registers a public key for orgID.
+// UploadKey registers a public key for orgID (a PKCS#1 PEM is sent as PKIX, see Client.UploadKey).
 func (p *Portal) UploadKey(ctx context.Context, orgID, label string, up KeyUpload) (Key, error) {
+	up = up.spki()
 	var out Key
 	err := p.c.do(ctx, request{method: http.MethodPost, path: "/Organization/" + url.PathEscape(orgID) + "/Key",
 		query: url.Values{"label": {label}}, body: up, ctype: "application/json", accept: "application/json"}, &out)

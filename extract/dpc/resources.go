@@ -3,9 +3,12 @@ package dpc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
+	"time"
 )
 
 // CreatePractitioner registers one practitioner and returns it as stored (with its id).
@@ -179,14 +182,43 @@ func provenanceHeader(p Provenance) http.Header {
 	return http.Header{"X-Provenance": {p.Header()}}
 }
 
-// CreateGroup creates the attribution group for npi with the given patient ids, attested by att.
+// CreateGroup creates the attribution group for npi with the given patient ids, attested by
+// att. It is idempotent: DPC allows one group per practitioner and answers a second POST
+// with 403, so when npi already has a group CreateGroup attributes patientIDs to it ($add)
+// and returns it.
 func (c *Client) CreateGroup(ctx context.Context, npi string, patientIDs []string, att Provenance) (Group, error) {
+	g, _, err := c.EnsureGroup(ctx, npi, patientIDs, att)
+	return g, err
+}
+
+// EnsureGroup is CreateGroup that also says whether the group already existed.
+func (c *Client) EnsureGroup(ctx context.Context, npi string, patientIDs []string, att Provenance) (g Group, existed bool, err error) {
 	if err := ValidateNPI(npi); err != nil {
-		return Group{}, err
+		return Group{}, false, err
 	}
-	var out Group
-	err := c.do(ctx, request{method: http.MethodPost, path: "/Group", body: NewGroup(npi, patientIDs), header: provenanceHeader(att)}, &out)
-	return out, err
+	err = c.do(ctx, request{method: http.MethodPost, path: "/Group", body: NewGroup(npi, patientIDs), header: provenanceHeader(att)}, &g)
+	var ae *APIError
+	switch {
+	case err == nil:
+		return g, false, nil
+	case errors.As(err, &ae) && ae.DuplicateGroup():
+		existed = true
+	default:
+		return Group{}, false, err
+	}
+	gs, ferr := c.FindGroupsByNPI(ctx, npi)
+	if ferr != nil {
+		return Group{}, true, fmt.Errorf("dpc: group for NPI %s exists but cannot be found: %w", npi, ferr)
+	}
+	if len(gs) == 0 {
+		return Group{}, true, fmt.Errorf("dpc: DPC says NPI %s already has a group, but the search finds none: %w", npi, ErrNotFound)
+	}
+	g = gs[0]
+	if len(patientIDs) == 0 {
+		return g, true, nil
+	}
+	out, err := c.AddMembers(ctx, g.ID, npi, patientIDs, att)
+	return out, true, err
 }
 
 // ReplaceGroup overwrites the membership of group id with exactly patientIDs (PUT), attested by
@@ -249,3 +281,67 @@ func (c *Client) FindGroupsByNPI(ctx context.Context, npi string) ([]Group, erro
 func (c *Client) AllGroups(ctx context.Context) ([]Group, error) {
 	return searchAll[Group](ctx, c, "/Group", nil)
 }
+
+// Everything fetches a patient's whole record synchronously (GET Patient/{id}/$everything,
+// attested by att): the Patient, ExplanationOfBenefit and Coverage resources as raw JSON,
+// in the server's order. since, when not zero, keeps resources updated after it. A patient
+// DPC does not serve (opted out, or no claim by the organization in 18 months) is a 403
+// whose error carries DPC's reason; it wraps ErrSuppressed, not an auth failure.
+func (c *Client) Everything(ctx context.Context, patientID string, att Provenance, since time.Time) ([]json.RawMessage, error) {
+	q := url.Values{}
+	if !since.IsZero() {
+		q.Set("_since", since.UTC().Format(time.RFC3339))
+	}
+	var b bundle
+	err := c.do(ctx, request{method: http.MethodGet, path: "/Patient/" + url.PathEscape(patientID) + "/$everything", query: q, header: provenanceHeader(att)}, &b)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+		return nil, fmt.Errorf("dpc: patient %s: %s: %w", patientID, ae.Message, ErrSuppressed)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, 0, len(b.Entry))
+	for _, e := range b.Entry {
+		out = append(out, e.Resource)
+	}
+	return out, nil
+}
+
+// ErrSuppressed marks a patient DPC serves only as an OperationOutcome (opted out, or
+// failing the lookback).
+var ErrSuppressed = errors.New("patient data suppressed")
+
+// CapabilityStatement is the part of GET /metadata a client checks.
+type CapabilityStatement struct {
+	ResourceType string   `json:"resourceType"`
+	FHIRVersion  string   `json:"fhirVersion"`
+	Version      string   `json:"version"`
+	Format       []string `json:"format"`
+	Software     struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	} `json:"software"`
+}
+
+// Metadata fetches the server's CapabilityStatement (GET /metadata, no token needed).
+func (c *Client) Metadata(ctx context.Context) (CapabilityStatement, error) {
+	var cs CapabilityStatement
+	if err := c.do(ctx, request{method: http.MethodGet, path: "/metadata"}, &cs); err != nil {
+		return cs, err
+	}
+	if cs.ResourceType != "CapabilityStatement" {
+		return cs, fmt.Errorf("dpc: GET /metadata: got a %q, not a CapabilityStatement: %w", cs.ResourceType, ErrInvalid)
+	}
+	return cs, nil
+}
+
+// Version returns the server's build version (GET /version, text/plain, no token needed).
+func (c *Client) Version(ctx context.Context) (string, error) {
+	var raw rawText
+	err := c.do(ctx, request{method: http.MethodGet, path: "/version", accept: "text/plain"}, &raw)
+	return strings.TrimSpace(string(raw)), err
+}
+
+// rawText receives a non-JSON body from do, unparsed.
+type rawText []byte

@@ -12,16 +12,31 @@ import (
 func TestOrganization(t *testing.T) {
 	srv := newServer(t)
 	c := onboard(t, srv)
+	// GET /Organization is a collection Bundle of one (OrganizationResource.orgSearch).
 	r := c.api(t, "GET", "/Organization", nil, nil)
 	mustStatus(t, r, http.StatusOK)
-	org := r.json(t)
-	if org["resourceType"] != "Organization" || org["id"] != c.orgID || org["name"] != "Test Org" {
+	var b struct {
+		ResourceType, Type string
+		Total              int
+		Entry              []struct{ Resource map[string]any }
+	}
+	if err := json.Unmarshal(r.body, &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.ResourceType != "Bundle" || b.Type != "collection" || b.Total != 1 || len(b.Entry) != 1 {
+		t.Fatalf("GET /Organization: want a collection Bundle of one, got %s", r.body)
+	}
+	if org := b.Entry[0].Resource; org["resourceType"] != "Organization" || org["id"] != c.orgID || org["name"] != "Test Org" {
 		t.Fatalf("organization %s", r.body)
 	}
 	if ct := r.header.Get("Content-Type"); ct != "application/fhir+json" {
 		t.Errorf("Content-Type %q", ct)
 	}
-	mustStatus(t, c.api(t, "GET", "/Organization/"+c.orgID, nil, nil), http.StatusOK)
+	r = c.api(t, "GET", "/Organization/"+c.orgID, nil, nil)
+	mustStatus(t, r, http.StatusOK)
+	if r.json(t)["resourceType"] != "Organization" {
+		t.Fatalf("GET /Organization/{id}: %s", r.body)
+	}
 	other := onboard(t, srv)
 	mustStatus(t, c.api(t, "GET", "/Organization/"+other.orgID, nil, nil), http.StatusNotFound)
 }
@@ -234,11 +249,11 @@ func TestGroupAttribution(t *testing.T) {
 	}
 	mustStatus(t, c.api(t, "GET", "/Group?characteristic-value=wrong", nil, nil), http.StatusBadRequest)
 
-	// A second roster for the same practitioner answers with the existing group.
+	// A second roster for the same practitioner is refused with 403 (not an auth failure).
 	r = c.api(t, "POST", "/Group", groupJSON(ro.npi, extra), map[string]string{"X-Provenance": prov})
-	mustStatus(t, r, http.StatusOK)
-	if r.json(t)["id"] != ro.groupID {
-		t.Fatalf("second POST /Group created a new group: %s", r.body)
+	mustStatus(t, r, http.StatusForbidden)
+	if !strings.Contains(string(r.body), "already have one") {
+		t.Fatalf("duplicate group body: %s", r.body)
 	}
 	// A group for an NPI that is not a practitioner of the organization.
 	mustStatus(t, c.api(t, "POST", "/Group", groupJSON(g.NPI(40), extra), map[string]string{"X-Provenance": prov}), http.StatusUnprocessableEntity)
@@ -249,8 +264,18 @@ func TestGroupAttribution(t *testing.T) {
 	if ms := groupMembers(t, r); len(ms) != 1 || ms[0].Entity.Reference != "Patient/"+extra {
 		t.Fatalf("after PUT: %s", r.body)
 	}
-	// Unknown patient and other organizations' groups.
-	mustStatus(t, c.api(t, "POST", "/Group/"+ro.groupID+"/$add", groupJSON(ro.npi, "6f1a4c8e-0000-4000-8000-000000000000"), map[string]string{"X-Provenance": prov}), http.StatusUnprocessableEntity)
+	// Unknown patient (400, verifyAndGetMembers), $remove of a non-member (400), and other
+	// organizations' groups.
+	r = c.api(t, "POST", "/Group/"+ro.groupID+"/$add", groupJSON(ro.npi, "6f1a4c8e-0000-4000-8000-000000000000"), map[string]string{"X-Provenance": prov})
+	mustStatus(t, r, http.StatusBadRequest)
+	if !strings.Contains(string(r.body), "All patients in group must exist. Cannot find 1 patient(s).") {
+		t.Errorf("$add of an unregistered patient: %s", r.body)
+	}
+	r = c.api(t, "POST", "/Group/"+ro.groupID+"/$remove", groupJSON(ro.npi, ro.patientIDs[0]), nil)
+	mustStatus(t, r, http.StatusBadRequest) // replaced by the PUT above: not a member any more
+	if !strings.Contains(string(r.body), "Cannot find attribution relationship.") {
+		t.Errorf("$remove of a non-member: %s", r.body)
+	}
 	other := onboard(t, srv)
 	mustStatus(t, other.api(t, "GET", "/Group/"+ro.groupID, nil, nil), http.StatusNotFound)
 	mustStatus(t, other.api(t, "GET", "/Group/"+ro.groupID+"/$export", nil, map[string]string{"Prefer": "respond-async"}), http.StatusNotFound)

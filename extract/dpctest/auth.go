@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -33,8 +34,10 @@ const (
 )
 
 type accessToken struct {
-	orgID   string
-	expires time.Time
+	orgID         string
+	clientToken   string // the client token it was issued for, checked again on every call
+	clientTokenID string
+	expires       time.Time
 }
 
 // ---- portal ----
@@ -94,13 +97,17 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *org)) http.H
 		} else if q := r.URL.Query().Get("token"); q != "" {
 			tok = q
 		}
+		now := s.clock.Now()
 		s.mu.Lock()
 		at, ok := s.accessTokens[tok]
 		var o *org
-		if ok && s.clock.Now().Before(at.expires) {
+		if ok && now.Before(at.expires) {
 			o = s.orgs[at.orgID]
 		}
 		s.mu.Unlock()
+		if o != nil && !s.clientTokenValid(at.clientToken, now) {
+			o = nil // an expired, deleted or forged client token: DPC's 401 on every call
+		}
 		if o == nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="dpc"`)
 			writeOO(w, http.StatusUnauthorized, "security", "HTTP 401 Unauthorized")
@@ -188,7 +195,7 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request, o *org) {
 }
 
 func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, o *org) {
-	deleteEntity(s, w, r, o.tokens, "token")
+	deleteEntity(s, w, r, o.tokens, "token", http.StatusNoContent)
 }
 
 // listEntities answers a DPC list (of client tokens or public keys): the entities still in
@@ -221,7 +228,7 @@ func getEntity[T, J any](s *Server, w http.ResponseWriter, r *http.Request, byID
 
 // deleteEntity removes the entity named by the request's {id}, or answers 404
 // "Cannot find <what>".
-func deleteEntity[T any](s *Server, w http.ResponseWriter, r *http.Request, byID map[string]T, what string) {
+func deleteEntity[T any](s *Server, w http.ResponseWriter, r *http.Request, byID map[string]T, what string, status int) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	_, ok := byID[id]
@@ -231,7 +238,7 @@ func deleteEntity[T any](s *Server, w http.ResponseWriter, r *http.Request, byID
 		writeError(w, http.StatusNotFound, "Cannot find "+what)
 		return
 	}
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 }
 
 // ---- public keys ----
@@ -298,7 +305,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, o *org) {
 		return
 	}
 	digest := sha256.Sum256([]byte(Snippet))
-	if rsa.VerifyPKCS1v15(rk, crypto.SHA256, digest[:], sig) != nil {
+	// DPC parses PKCS#1 ("RSA PUBLIC KEY") fine, but its signature check strips only the
+	// "BEGIN PUBLIC KEY" markers (PublicKeyHandler.verifySignature), so such a key never verifies.
+	if block.Type != "PUBLIC KEY" || rsa.VerifyPKCS1v15(rk, crypto.SHA256, digest[:], sig) != nil {
 		writeError(w, http.StatusBadRequest, "Public key could not be verified")
 		return
 	}
@@ -328,7 +337,7 @@ func (s *Server) getKey(w http.ResponseWriter, r *http.Request, o *org) {
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request, o *org) {
-	deleteEntity(s, w, r, o.keys, "public key")
+	deleteEntity(s, w, r, o.keys, "public key", http.StatusOK)
 }
 
 // ---- /Token/auth ----
@@ -337,7 +346,8 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request, o *org) {
 const (
 	msgInvalidJWT   = "Invalid JWT"
 	msgIssSub       = "Issuer and Subject must be identical"
-	msgExpTooFar    = "Token expiration cannot be more than 5 minutes in the future"
+	msgExpTooFar    = "Not authorized" // TokenResource.handleJWTClaims; /Token/validate words it differently
+	msgValidateExp  = "Token expiration cannot be more than 5 minutes in the future"
 	msgGrantType    = "Grant Type must be 'client_credentials'"
 	msgScope        = "Access Scope must be 'system/*.*'"
 	msgAssertType   = "Client Assertion Type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'"
@@ -361,15 +371,16 @@ func (s *Server) tokenAuth(w http.ResponseWriter, r *http.Request) {
 		writeValidationErrors(w, http.StatusBadRequest, missing...)
 		return
 	}
+	// The order of DPC's checks (TokenResource.authorizeJWT, handleJWT, handleJWTClaims).
 	switch {
 	case f.Get("grant_type") != grantClientCredentials:
 		writeError(w, http.StatusBadRequest, msgGrantType)
 		return
-	case f.Get("scope") != scopeSystem:
-		writeError(w, http.StatusBadRequest, msgScope)
-		return
 	case f.Get("client_assertion_type") != assertionTypeJWTBearer:
 		writeError(w, http.StatusBadRequest, msgAssertType)
+		return
+	case f.Get("scope") != scopeSystem:
+		writeError(w, http.StatusBadRequest, msgScope)
 		return
 	}
 	assertion := f.Get("client_assertion")
@@ -381,53 +392,58 @@ func (s *Server) tokenAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := unverified.Claims.(jwt.MapClaims)
-	iss, _ := claims["iss"].(string)
 	sub, _ := claims["sub"].(string)
-	if iss == "" || iss != sub {
-		writeError(w, http.StatusBadRequest, msgIssSub)
+	if sub == "" {
+		writeError(w, http.StatusUnauthorized, "JWT must have client_id")
 		return
 	}
-	tokID, orgID, _, err := parseClientToken(s.secret, iss, now)
+	// DPC only deserializes the client token here to read organization_id: a token that
+	// does not deserialize is an unhandled BakeryException (500), and an expired, deleted
+	// or forged one is not noticed until the access token is used.
+	tokID, orgID, ok := peekClientToken(sub)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "There was an error processing your request. It has been logged (ID "+newUUID()[:16]+").")
+		return
+	}
+	if orgID == "" {
+		writeError(w, http.StatusUnauthorized, "JWT client token must have organization_id")
+		return
+	}
 	kid, _ := unverified.Header["kid"].(string)
 	s.mu.Lock()
 	o := s.orgs[orgID]
-	var tokenOK bool
-	if err == nil && o != nil {
-		_, tokenOK = o.tokens[tokID]
-	}
 	var key *publicKey
-	if tokenOK {
+	if o != nil {
 		key = o.keys[kid]
 	}
 	s.mu.Unlock()
-	if !tokenOK {
-		writeError(w, http.StatusUnauthorized, msgInvalidToken)
+	if key == nil {
+		writeError(w, http.StatusUnauthorized, msgUnknownKey+" with id: "+kid)
 		return
 	}
-	if key == nil {
-		writeError(w, http.StatusUnauthorized, msgUnknownKey)
+	if s.cfg.checkTokenAtAuth && !s.clientTokenValid(sub, now) {
+		writeError(w, http.StatusUnauthorized, msgInvalidToken)
 		return
 	}
 	parsed, err := jwt.Parse(assertion, func(*jwt.Token) (any, error) { return key.key, nil },
 		jwt.WithValidMethods([]string{"RS256", "RS384", "RS512"}),
-		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(s.clock.Now))
-	if err != nil || !parsed.Valid {
+	if err != nil || !parsed.Valid || !s.audienceOK(r, claims) {
 		writeError(w, http.StatusUnauthorized, msgInvalidJWT)
 		return
 	}
-	if !s.audienceOK(r, claims) {
-		writeError(w, http.StatusUnauthorized, msgInvalidJWT)
+	iss, _ := claims["iss"].(string)
+	if iss == "" {
+		writeError(w, http.StatusBadRequest, "Claim issuer must be present")
 		return
 	}
-	exp, _ := claims.GetExpirationTime()
-	if exp.Time.After(now.Add(maxJWTLife)) {
-		writeError(w, http.StatusUnauthorized, msgExpTooFar)
+	if iss != sub {
+		writeError(w, http.StatusBadRequest, msgIssSub)
 		return
 	}
 	jti, _ := claims["jti"].(string)
 	if jti == "" {
-		writeError(w, http.StatusUnauthorized, msgInvalidJWT)
+		writeError(w, http.StatusBadRequest, "Claim id must be present")
 		return
 	}
 	s.mu.Lock()
@@ -437,8 +453,19 @@ func (s *Server) tokenAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.jtis[jti] = now.Add(maxJWTLife)
+	s.mu.Unlock()
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		writeError(w, http.StatusBadRequest, "Claim expiration must be present")
+		return
+	}
+	if exp.Time.After(now.Add(maxJWTLife)) {
+		writeError(w, http.StatusUnauthorized, msgExpTooFar)
+		return
+	}
 	tok := randomToken()
-	s.accessTokens[tok] = accessToken{orgID: o.id, expires: now.Add(s.cfg.tokenLifetime)}
+	s.mu.Lock()
+	s.accessTokens[tok] = accessToken{orgID: o.id, clientToken: sub, clientTokenID: tokID, expires: now.Add(s.cfg.tokenLifetime)}
 	s.pruneLocked(now)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, "application/json", map[string]any{
@@ -447,6 +474,23 @@ func (s *Server) tokenAuth(w http.ResponseWriter, r *http.Request) {
 		"expires_in":   int(s.cfg.tokenLifetime / time.Second),
 		"scope":        scopeSystem,
 	})
+}
+
+// clientTokenValid is the check DPC makes on every authenticated call (DPCAuthFilter):
+// the macaroon verifies, has not expired and was not deleted.
+func (s *Server) clientTokenValid(tok string, now time.Time) bool {
+	id, orgID, _, err := parseClientToken(s.secret, tok, now)
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orgs[orgID]
+	if o == nil {
+		return false
+	}
+	_, ok := o.tokens[id]
+	return ok
 }
 
 // audienceOK accepts exactly one audience equal to {base}/Token/auth, where base
@@ -486,7 +530,10 @@ func randomToken() string {
 
 // ---- /Token/validate ----
 
-// tokenValidate checks the claims of a JWT without its signature, as DPC does.
+// tokenValidate checks the claims of a JWT without its signature, in the order and
+// with the words of DPC's TokenValidator: header kid (present, a UUID), exp (present,
+// not past, at most 5 minutes ahead), iss, jti (present, not used before), sub = iss,
+// aud, and finally that iss is a client token (not a token id, and deserializable).
 func (s *Server) tokenValidate(w http.ResponseWriter, r *http.Request) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 	if err != nil {
@@ -500,33 +547,56 @@ func (s *Server) tokenValidate(w http.ResponseWriter, r *http.Request) {
 	}
 	c := tok.Claims.(jwt.MapClaims)
 	now := s.clock.Now()
-	msg := ""
 	kid, _ := tok.Header["kid"].(string)
 	iss, _ := c["iss"].(string)
 	sub, _ := c["sub"].(string)
 	jti, _ := c["jti"].(string)
 	exp, expErr := c.GetExpirationTime()
+	fail := func(msg string) { writeError(w, http.StatusBadRequest, msg) }
 	switch {
 	case kid == "":
-		msg = "JWT header must have `kid` value"
-	case iss == "" || sub == "":
-		msg = "Claims must have `iss` and `sub` values"
-	case iss != sub:
-		msg = msgIssSub
-	case !s.audienceOK(r, c):
-		msg = "Audience must be " + s.BaseURL() + "/Token/auth"
+		fail("JWT header must have `kid` value")
+		return
+	case !uuidPattern.MatchString(kid):
+		fail("`kid` value must be a UUID")
+		return
 	case expErr != nil || exp == nil:
-		msg = "Claims must have `exp` value"
-	case !exp.Time.After(now):
-		msg = "Token is expired"
+		fail("Claim `expiration` must be present")
+		return
+	case now.After(exp.Time):
+		fail("JWT is expired")
+		return
 	case exp.Time.After(now.Add(maxJWTLife)):
-		msg = msgExpTooFar
+		fail(msgValidateExp)
+		return
+	case iss == "":
+		fail("Claim `issuer` must be present")
+		return
 	case jti == "":
-		msg = "Claims must have `jti` value"
-	}
-	if msg != "" {
-		writeError(w, http.StatusBadRequest, msg)
+		fail("Claim `id` must be present")
 		return
 	}
-	w.WriteHeader(http.StatusOK)
+	// The jti cache of /Token/auth, read but not written (isJTIOk(jti, false)).
+	s.mu.Lock()
+	until, seen := s.jtis[jti]
+	reused := seen && now.Before(until)
+	s.mu.Unlock()
+	switch _, _, ok := peekClientToken(iss); {
+	case reused:
+		fail("Token ID cannot be re-used")
+	case sub == "":
+		fail("Claim `subject` must be present")
+	case iss != sub:
+		fail(msgIssSub)
+	case !s.audienceOK(r, c):
+		fail("Audience claim value is incorrect")
+	case uuidPattern.MatchString(iss):
+		fail("Cannot use Token ID as `client_token`, must use actual token value")
+	case !ok:
+		fail("Client token is not formatted correctly")
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
 }
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)

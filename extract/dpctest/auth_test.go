@@ -43,21 +43,26 @@ func TestTokenAuthFailures(t *testing.T) {
 		{"wrong assertion type", form(func(v url.Values) { v.Set("client_assertion_type", "jwt") }), 400,
 			"Client Assertion Type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'"},
 		{"garbage assertion", form(func(v url.Values) { v.Set("client_assertion", "not.a.jwt") }), 401, "Invalid JWT"},
-		{"iss differs from sub", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { cl["sub"] = "someone-else" }), 400, "Issuer and Subject must be identical"},
-		{"unknown kid", withClaims(func(_ jwt.MapClaims, tk *jwt.Token) { tk.Header["kid"] = "6f1a4c8e-0000-4000-8000-000000000000" }), 401, "Cannot find public key"},
-		{"kid of another organization", withClaims(func(_ jwt.MapClaims, tk *jwt.Token) { tk.Header["kid"] = other.kid }), 401, "Cannot find public key"},
+		{"iss differs from sub", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { cl["iss"] = "someone-else" }), 400, "Issuer and Subject must be identical"},
+		{"no iss", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { delete(cl, "iss") }), 400, "Claim issuer must be present"},
+		{"no sub", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { delete(cl, "sub") }), 401, "JWT must have client_id"},
+		// DPC deserializes the client token without a handler for failure: a 500.
+		{"malformed client token", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { cl["iss"], cl["sub"] = "not-a-macaroon", "not-a-macaroon" }), 500, "~There was an error processing your request"},
+		{"unknown kid", withClaims(func(_ jwt.MapClaims, tk *jwt.Token) { tk.Header["kid"] = "6f1a4c8e-0000-4000-8000-000000000000" }), 401,
+			"Cannot find public key with id: 6f1a4c8e-0000-4000-8000-000000000000"},
+		{"kid of another organization", withClaims(func(_ jwt.MapClaims, tk *jwt.Token) { tk.Header["kid"] = other.kid }), 401, "Cannot find public key with id: " + other.kid},
 		{"bad signature", []byte(authFormSigned(t, c, wrongKey)), 401, "Invalid JWT"},
 		{"wrong audience", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { cl["aud"] = "https://sandbox.dpc.cms.gov/api/v1/Token/auth" }), 401, "Invalid JWT"},
 		{"expired", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { cl["exp"] = srv.Clock().Now().Add(-time.Minute).Unix() }), 401, "Invalid JWT"},
-		{"no exp", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { delete(cl, "exp") }), 401, "Invalid JWT"},
-		{"exp too far ahead", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { cl["exp"] = srv.Clock().Now().Add(6 * time.Minute).Unix() }), 401,
-			"Token expiration cannot be more than 5 minutes in the future"},
-		{"no jti", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { delete(cl, "jti") }), 401, "Invalid JWT"},
+		{"no exp", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { delete(cl, "exp") }), 400, "Claim expiration must be present"},
+		{"exp too far ahead", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { cl["exp"] = srv.Clock().Now().Add(6 * time.Minute).Unix() }), 401, "Not authorized"},
+		{"no jti", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) { delete(cl, "jti") }), 400, "Claim id must be present"},
 		{"replayed jti", authForm(replayed), 401, "Invalid JWT"},
+		// The organization caveat is read unverified, so the kid must belong to the forged org.
 		{"forged client token", withClaims(func(cl jwt.MapClaims, _ *jwt.Token) {
 			f := forgeOrg(t, c.clientToken, other.orgID)
 			cl["iss"], cl["sub"] = f, f
-		}), 401, "Invalid client token"},
+		}), 401, "Cannot find public key with id: " + c.kid},
 		{"HS256 with public key", []byte(hs256Form(t, c)), 401, "Invalid JWT"},
 	}
 	for _, tc := range tests {
@@ -74,7 +79,11 @@ func TestTokenAuthFailures(t *testing.T) {
 				}
 				return
 			}
-			if body["message"] != tc.message || body["code"] != float64(tc.status) {
+			msg, _ := body["message"].(string)
+			if want, prefix := strings.CutPrefix(tc.message, "~"); prefix && strings.HasPrefix(msg, want) && body["code"] == float64(tc.status) {
+				return
+			}
+			if msg != tc.message || body["code"] != float64(tc.status) {
 				t.Errorf("body %s, want code %d message %q", r.body, tc.status, tc.message)
 			}
 		})
@@ -233,14 +242,36 @@ func TestClientTokenLifecycle(t *testing.T) {
 	c2 := *c
 	c2.clientToken = created["token"].(string)
 	mustStatus(t, c2.auth(t, authForm(c2.assertion(t, nil))), http.StatusOK)
-	mustStatus(t, c.api(t, "DELETE", "/Token/"+id, nil, nil), http.StatusOK)
+	mustStatus(t, c.api(t, "DELETE", "/Token/"+id, nil, nil), http.StatusNoContent)
 	mustStatus(t, c.api(t, "DELETE", "/Token/"+id, nil, nil), http.StatusNotFound)
+	// DPC's /Token/auth never checks the client token: a deleted one still gets an
+	// access token, and every call made with it is 401.
 	r = c2.auth(t, authForm(c2.assertion(t, nil)))
-	mustStatus(t, r, http.StatusUnauthorized)
+	mustStatus(t, r, http.StatusOK)
+	c2.token = r.json(t)["access_token"].(string)
+	mustStatus(t, c2.api(t, "GET", "/Organization", nil, nil), http.StatusUnauthorized)
+	mustStatus(t, c2.api(t, "GET", "/Patient", nil, nil), http.StatusUnauthorized)
 
-	// A client token expires on the server clock.
+	// A client token expires on the server clock: same story.
 	srv.Clock().Advance(366 * 24 * time.Hour)
-	mustStatus(t, c.auth(t, authForm(c.assertion(t, nil))), http.StatusUnauthorized)
+	r = c.auth(t, authForm(c.assertion(t, nil)))
+	mustStatus(t, r, http.StatusOK)
+	c.token = r.json(t)["access_token"].(string)
+	mustStatus(t, c.api(t, "GET", "/Organization", nil, nil), http.StatusUnauthorized)
+}
+
+// TestClientTokenCheckedAtAuth is the standard alternative: /Token/auth itself refuses
+// deleted and expired client tokens.
+func TestClientTokenCheckedAtAuth(t *testing.T) {
+	srv := newServer(t, dpctest.WithClientTokenCheckedAtAuth())
+	c := onboard(t, srv)
+	mustStatus(t, c.auth(t, authForm(c.assertion(t, nil))), http.StatusOK)
+	srv.Clock().Advance(366 * 24 * time.Hour)
+	r := c.auth(t, authForm(c.assertion(t, nil)))
+	mustStatus(t, r, http.StatusUnauthorized)
+	if r.json(t)["message"] != "Invalid client token" {
+		t.Errorf("body %s", r.body)
+	}
 }
 
 func TestKeyUpload(t *testing.T) {
@@ -320,8 +351,27 @@ func TestTokenValidate(t *testing.T) {
 	if len(r.body) != 0 {
 		t.Errorf("200 body must be empty, got %s", r.body)
 	}
-	// The signature is not checked: a JWT signed by any key validates.
-	mustStatus(t, validate(c.assertion(t, func(_ jwt.MapClaims, tk *jwt.Token) { tk.Header["kid"] = "whatever" })), http.StatusOK)
+	// The signature is not checked, nor whether the kid is known.
+	mustStatus(t, validate(c.assertion(t, func(_ jwt.MapClaims, tk *jwt.Token) { tk.Header["kid"] = "6f1a4c8e-0000-4000-8000-000000000000" })), http.StatusOK)
+	// TokenValidator's checks, with its words.
+	used := c.assertion(t, nil)
+	mustStatus(t, c.auth(t, authForm(used)), http.StatusOK)
+	for name, tc := range map[string]struct {
+		jwt, msg string
+	}{
+		"non-UUID kid":          {c.assertion(t, func(_ jwt.MapClaims, tk *jwt.Token) { tk.Header["kid"] = "whatever" }), "`kid` value must be a UUID"},
+		"reused jti":            {used, "Token ID cannot be re-used"},
+		"malformed token":       {c.assertion(t, func(cl jwt.MapClaims, _ *jwt.Token) { cl["iss"], cl["sub"] = "not-a-macaroon", "not-a-macaroon" }), "Client token is not formatted correctly"},
+		"token id as the token": {c.assertion(t, func(cl jwt.MapClaims, _ *jwt.Token) { cl["iss"], cl["sub"] = c.kid, c.kid }), "Cannot use Token ID as `client_token`, must use actual token value"},
+		"no exp":                {c.assertion(t, func(cl jwt.MapClaims, _ *jwt.Token) { delete(cl, "exp") }), "Claim `expiration` must be present"},
+		"no jti":                {c.assertion(t, func(cl jwt.MapClaims, _ *jwt.Token) { delete(cl, "jti") }), "Claim `id` must be present"},
+	} {
+		r := validate(tc.jwt)
+		mustStatus(t, r, http.StatusBadRequest)
+		if got := r.json(t)["message"]; got != tc.msg {
+			t.Errorf("%s: message %v, want %q", name, got, tc.msg)
+		}
+	}
 	for name, edit := range map[string]func(jwt.MapClaims, *jwt.Token){
 		"exp too far": func(cl jwt.MapClaims, _ *jwt.Token) { cl["exp"] = srv.Clock().Now().Add(time.Hour).Unix() },
 		"no kid":      func(_ jwt.MapClaims, tk *jwt.Token) { delete(tk.Header, "kid") },

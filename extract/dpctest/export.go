@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash"
 	"io"
@@ -233,10 +234,10 @@ func (s *Server) writeJob(j *job) error {
 	for b := 0; b*bs < len(j.mbis); b++ {
 		batch := j.mbis[b*bs : min(len(j.mbis), (b+1)*bs)]
 		batchID := newUUID()
-		var active, optedOut []string
+		var active, suppressed []string
 		for _, m := range batch {
-			if s.gen.OptedOut(m) {
-				optedOut = append(optedOut, m)
+			if _, ok := s.gen.Suppressed(m); ok {
+				suppressed = append(suppressed, m)
 			} else {
 				active = append(active, m)
 			}
@@ -262,10 +263,10 @@ func (s *Server) writeJob(j *job) error {
 			j.outputs = append(j.outputs, fs.done...)
 			s.mu.Unlock()
 		}
-		if len(optedOut) > 0 {
+		if len(suppressed) > 0 {
 			fs := s.newFileSeq(j, batchID, "OperationOutcome")
-			for _, mbi := range optedOut {
-				buf = appendOptedOut(buf[:0], mbi)
+			for _, mbi := range suppressed {
+				buf = s.appendSuppressed(buf[:0], mbi)
 				if err := fs.writeLines(buf, 1); err != nil {
 					fs.abort()
 					return err
@@ -285,8 +286,13 @@ func (s *Server) writeJob(j *job) error {
 	return nil
 }
 
-func appendOptedOut(dst []byte, mbi string) []byte {
-	return fmt.Appendf(dst, `{"resourceType":"OperationOutcome","id":%q,"issue":[{"severity":"error","code":"suppressed","details":{"text":"Data not available for opted out patient"},"location":["Patient","id",%q]}]}`+"\n", newUUID(), mbi)
+// appendSuppressed writes the one line DPC serves for a patient that opted out or failed
+// the lookback (JobBatchProcessor.checkForOptOut / checkLookBack): code exception or
+// suppressed, the OutcomeReason text, and the patient in location.
+func (s *Server) appendSuppressed(dst []byte, mbi string) []byte {
+	sup, _ := s.gen.Suppressed(mbi)
+	b, _ := json.Marshal(suppressedOutcome(sup.Code, sup.Text, mbi)) // plain strings: cannot fail
+	return append(append(dst, b...), '\n')
 }
 
 // fileSeq writes the files of one (batch, type): a new file every
@@ -436,16 +442,37 @@ func (s *Server) refreshJobLocked(j *job, now time.Time) {
 	}
 }
 
+// jobFor finds the job named in the path, answering as JobResource.checkJobStatus does
+// when it cannot: a non-UUID id is an unhandled exception (500), an unknown job 404 and
+// another organization's job 401, both in plain text.
 func (s *Server) jobFor(w http.ResponseWriter, r *http.Request, o *org) *job {
-	j, ok := s.jobs[r.PathValue("id")]
-	if !ok || j.orgID != o.id || j.state == jobCancelled {
-		writeOO(w, http.StatusNotFound, "not-found", "Cannot find job")
+	id := r.PathValue("id")
+	if !uuidPattern.MatchString(id) {
+		writeError(w, http.StatusInternalServerError, "There was an error processing your request. It has been logged (ID "+newUUID()[:16]+").")
+		return nil
+	}
+	j, ok := s.jobs[id]
+	if !ok || j.state == jobCancelled {
+		writePlain(w, http.StatusNotFound, "Could not find job")
+		return nil
+	}
+	if j.orgID != o.id {
+		writePlain(w, http.StatusUnauthorized, "Invalid organization for job")
 		return nil
 	}
 	return j
 }
 
+func writePlain(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg))
+}
+
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, o *org) {
+	if !s.acceptsJobJSON(w, r) {
+		return
+	}
 	now := s.clock.Now()
 	s.mu.Lock()
 	j := s.jobFor(w, r, o)

@@ -40,7 +40,7 @@ func TestExportEndToEnd(t *testing.T) {
 	want := map[string]int{}
 	optedOut := 0
 	for _, mbi := range ro.mbis {
-		if g.OptedOut(mbi) {
+		if suppressed(g, mbi) {
 			optedOut++
 			continue
 		}

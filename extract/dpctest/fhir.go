@@ -82,7 +82,10 @@ type resourceIn struct {
 	} `json:"member"`
 }
 
-func readResource(w http.ResponseWriter, r *http.Request, into any) bool {
+func (s *Server) readResource(w http.ResponseWriter, r *http.Request, into any) bool {
+	if !s.fhirBody(w, r) {
+		return false
+	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	if err == nil {
 		err = json.Unmarshal(b, into)
@@ -107,8 +110,11 @@ func (ri *resourceIn) identifier(systems ...string) string {
 
 // ---- Organization ----
 
+// getOrganization answers GET /Organization/{id} with the Organization and GET
+// /Organization with a collection Bundle of it (OrganizationResource.orgSearch).
 func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, o *org) {
-	if id := r.PathValue("id"); id != "" && id != o.id {
+	id := r.PathValue("id")
+	if id != "" && id != o.id {
 		writeOO(w, http.StatusNotFound, "not-found", "Cannot find organization")
 		return
 	}
@@ -121,6 +127,10 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request, o *org)
 	}
 	if o.npi != "" {
 		res["identifier"] = []any{map[string]string{"system": systemNPI, "value": o.npi}}
+	}
+	if id == "" {
+		writeJSON(w, http.StatusOK, fhirJSON, collection([]any{res}))
+		return
 	}
 	writeJSON(w, http.StatusOK, fhirJSON, res)
 }
@@ -219,6 +229,21 @@ func practitionerFrom(ri *resourceIn) (*practitioner, string) {
 	return &practitioner{npi: npi, family: ri.Name[0].Family, given: ri.Name[0].Given[0]}, ""
 }
 
+// practitionerLimitLocked answers 422 "Provider limit reached" (PractitionerResource.
+// submitProvider) when adding more practitioners would pass the configured limit. Like DPC
+// a single POST is refused once the organization is at the limit, even for a known NPI.
+func (s *Server) practitionerLimitLocked(w http.ResponseWriter, o *org, adding int) bool {
+	lim := s.cfg.practitionerLimit
+	if n := len(o.practitioners); lim <= 0 || (n < lim && n+adding <= lim) {
+		return false
+	}
+	writeJSON(w, http.StatusUnprocessableEntity, fhirJSON, map[string]any{
+		"resourceType": "OperationOutcome",
+		"issue":        []any{map[string]any{"severity": "error", "code": "business-rule", "diagnostics": "Provider limit reached"}},
+	})
+	return true
+}
+
 // addPractitionerLocked stores p (or returns the practitioner already registered with its NPI).
 func (o *org) addPractitionerLocked(p *practitioner, now time.Time) (*practitioner, bool) {
 	if old, ok := o.practByNPI[p.npi]; ok {
@@ -233,7 +258,7 @@ func (o *org) addPractitionerLocked(p *practitioner, now time.Time) (*practition
 
 func (s *Server) createPractitioner(w http.ResponseWriter, r *http.Request, o *org) {
 	var ri resourceIn
-	if !readResource(w, r, &ri) {
+	if !s.readResource(w, r, &ri) {
 		return
 	}
 	p, msg := practitionerFrom(&ri)
@@ -242,6 +267,10 @@ func (s *Server) createPractitioner(w http.ResponseWriter, r *http.Request, o *o
 		return
 	}
 	s.mu.Lock()
+	if s.practitionerLimitLocked(w, o, 1) {
+		s.mu.Unlock()
+		return
+	}
 	p, created := o.addPractitionerLocked(p, s.clock.Now())
 	res := p.resource()
 	s.mu.Unlock()
@@ -254,7 +283,7 @@ func (s *Server) createPractitioner(w http.ResponseWriter, r *http.Request, o *o
 }
 
 // submittedResources unwraps the Parameters{resource: Bundle} body of $submit.
-func submittedResources(w http.ResponseWriter, r *http.Request) ([]resourceIn, bool) {
+func (s *Server) submittedResources(w http.ResponseWriter, r *http.Request) ([]resourceIn, bool) {
 	var params struct {
 		ResourceType string `json:"resourceType"`
 		Parameter    []struct {
@@ -266,7 +295,7 @@ func submittedResources(w http.ResponseWriter, r *http.Request) ([]resourceIn, b
 			} `json:"resource"`
 		} `json:"parameter"`
 	}
-	if !readResource(w, r, &params) {
+	if !s.readResource(w, r, &params) {
 		return nil, false
 	}
 	if params.ResourceType != "Parameters" || len(params.Parameter) != 1 || params.Parameter[0].Resource.ResourceType != "Bundle" {
@@ -289,7 +318,7 @@ func collection(resources []any) map[string]any {
 }
 
 func (s *Server) submitPractitioners(w http.ResponseWriter, r *http.Request, o *org) {
-	in, ok := submittedResources(w, r)
+	in, ok := s.submittedResources(w, r)
 	if !ok {
 		return
 	}
@@ -303,6 +332,16 @@ func (s *Server) submitPractitioners(w http.ResponseWriter, r *http.Request, o *
 		ps[i] = p
 	}
 	s.mu.Lock()
+	fresh := 0
+	for _, p := range ps {
+		if _, ok := o.practByNPI[p.npi]; !ok {
+			fresh++
+		}
+	}
+	if fresh > 0 && s.practitionerLimitLocked(w, o, fresh) {
+		s.mu.Unlock()
+		return
+	}
 	now := s.clock.Now()
 	out := make([]any, len(ps))
 	for i, p := range ps {
@@ -419,7 +458,9 @@ func patientFrom(ri *resourceIn, orgID string) (*patient, string) {
 		return nil, "Patient managingOrganization must be Organization/" + orgID
 	}
 	switch ri.Gender {
-	case "", "male", "female", "other", "unknown":
+	case "":
+		return nil, "Patient must have a gender (DPC's patient profile requires Patient.gender)"
+	case "male", "female", "other", "unknown":
 	default:
 		return nil, "Patient gender must be male, female, other or unknown"
 	}
@@ -440,7 +481,7 @@ func (o *org) addPatientLocked(p *patient, now time.Time) (*patient, bool) {
 
 func (s *Server) createPatient(w http.ResponseWriter, r *http.Request, o *org) {
 	var ri resourceIn
-	if !readResource(w, r, &ri) {
+	if !s.readResource(w, r, &ri) {
 		return
 	}
 	p, msg := patientFrom(&ri, o.id)
@@ -461,7 +502,7 @@ func (s *Server) createPatient(w http.ResponseWriter, r *http.Request, o *org) {
 }
 
 func (s *Server) submitPatients(w http.ResponseWriter, r *http.Request, o *org) {
-	in, ok := submittedResources(w, r)
+	in, ok := s.submittedResources(w, r)
 	if !ok {
 		return
 	}

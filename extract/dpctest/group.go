@@ -2,6 +2,7 @@ package dpctest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -78,7 +79,7 @@ type provenance struct {
 }
 
 // checkProvenanceLocked validates the X-Provenance header for a change to the
-// group attributed to npi. It writes the error (400 missing/unparseable, 422
+// group attributed to npi ("": any practitioner of the organization, for $everything). It writes the error (400 missing/unparseable, 422
 // profile violations and NPI mismatch) and returns false on failure.
 func (s *Server) checkProvenanceLocked(w http.ResponseWriter, r *http.Request, o *org, npi string) bool {
 	h := r.Header.Get("X-Provenance")
@@ -132,30 +133,70 @@ func (s *Server) checkProvenanceLocked(w http.ResponseWriter, r *http.Request, o
 	if !ok || !strings.HasPrefix(a.OnBehalfOfReference.Reference, "Practitioner/") {
 		return fail("Provenance onBehalfOfReference must be a Practitioner of the organization")
 	}
-	if pr.npi != npi {
+	if npi != "" && pr.npi != npi {
 		return fail("Provenance practitioner NPI " + pr.npi + " does not match the group's NPI " + npi)
 	}
 	return true
 }
 
 // memberIDsLocked reads the patient ids of a Group body; every one must be a
-// patient of o.
+// patient of o, else 400 "All patients in group must exist" with how many were not found
+// (GroupResource.verifyAndGetMembers).
 func memberIDsLocked(w http.ResponseWriter, o *org, ri *resourceIn) ([]string, bool) {
 	ids := make([]string, 0, len(ri.Member))
+	seen := map[string]bool{}
+	missing := 0
 	for _, m := range ri.Member {
 		id, ok := strings.CutPrefix(m.Entity.Reference, "Patient/")
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
 		if _, known := o.patByID[id]; !ok || !known {
-			writeOO(w, http.StatusUnprocessableEntity, "invalid", "Member "+m.Entity.Reference+" is not a Patient of the organization")
-			return nil, false
+			missing++
+			continue
 		}
 		ids = append(ids, id)
+	}
+	if missing > 0 {
+		writeOO(w, http.StatusBadRequest, "invalid", fmt.Sprintf("All patients in group must exist. Cannot find %d patient(s).", missing))
+		return nil, false
 	}
 	return ids, true
 }
 
+// msgRosterLimit is DPC's answer to a group that would pass the patient limit.
+const msgRosterLimit = "Roster limit reached"
+
+// rosterTooBig counts distinct member references over the given member lists, as
+// AbstractGroupResource.rosterSizeTooBig does.
+func (s *Server) rosterTooBig(lists ...[]string) bool {
+	if s.cfg.rosterLimit <= 0 {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, l := range lists {
+		for _, id := range l {
+			seen[id] = true
+		}
+	}
+	return len(seen) > s.cfg.rosterLimit
+}
+
+func refs(ri *resourceIn) []string {
+	out := make([]string, len(ri.Member))
+	for i, m := range ri.Member {
+		out[i] = strings.TrimPrefix(m.Entity.Reference, "Patient/")
+	}
+	return out
+}
+
+// msgDuplicateGroup is DPC's answer (403) to a second roster for a practitioner.
+const msgDuplicateGroup = "Could not create a roster for this provider as they already have one.  Try updating it instead, or first deleting it."
+
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, o *org) {
 	var ri resourceIn
-	if !readResource(w, r, &ri) {
+	if !s.readResource(w, r, &ri) {
 		return
 	}
 	if ri.ResourceType != "Group" {
@@ -177,10 +218,17 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, o *org) {
 		writeOO(w, http.StatusUnprocessableEntity, "invalid", "No practitioner with NPI "+npi+" in the organization")
 		return
 	}
+	if s.rosterTooBig(refs(&ri)) {
+		writeOO(w, http.StatusBadRequest, "invalid", msgRosterLimit)
+		return
+	}
 	now := s.clock.Now()
 	if g, ok := o.groupByNPI[npi]; ok {
-		// DPC answers a second roster for the same practitioner with the existing one.
-		writeJSON(w, http.StatusOK, fhirJSON, g.resource(now))
+		if s.cfg.duplicateGroupOK {
+			writeJSON(w, http.StatusOK, fhirJSON, g.resource(now))
+			return
+		}
+		writeOO(w, http.StatusForbidden, "forbidden", msgDuplicateGroup)
 		return
 	}
 	ids, ok := memberIDsLocked(w, o, &ri)
@@ -197,9 +245,10 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, o *org) {
 }
 
 // changeGroup runs the shared part of PUT, $add and $remove.
-func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, o *org, needProvenance bool, apply func(g *group, ids []string, now time.Time)) {
+func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, o *org, op string, apply func(g *group, ids []string, now time.Time)) {
+	needProvenance := op != "remove"
 	var ri resourceIn
-	if !readResource(w, r, &ri) {
+	if !s.readResource(w, r, &ri) {
 		return
 	}
 	s.mu.Lock()
@@ -220,6 +269,30 @@ func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, o *org, nee
 	if needProvenance && !s.checkProvenanceLocked(w, r, o, g.npi) {
 		return
 	}
+	switch op {
+	case "put":
+		if s.rosterTooBig(refs(&ri)) {
+			writeOO(w, http.StatusBadRequest, "invalid", msgRosterLimit)
+			return
+		}
+	case "add":
+		// Every member counts, inactive ones too: the roster as stored plus the update.
+		existing := make([]string, len(g.members))
+		for i, m := range g.members {
+			existing[i] = m.patientID
+		}
+		if s.rosterTooBig(existing, refs(&ri)) {
+			writeOO(w, http.StatusBadRequest, "invalid", msgRosterLimit)
+			return
+		}
+	case "remove":
+		for _, id := range refs(&ri) {
+			if _, ok := g.memberIdx[id]; !ok {
+				writeOO(w, http.StatusBadRequest, "invalid", "Cannot find attribution relationship.")
+				return
+			}
+		}
+	}
 	ids, ok := memberIDsLocked(w, o, &ri)
 	if !ok {
 		return
@@ -230,18 +303,18 @@ func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, o *org, nee
 }
 
 func (s *Server) putGroup(w http.ResponseWriter, r *http.Request, o *org) {
-	s.changeGroup(w, r, o, true, func(g *group, ids []string, now time.Time) {
+	s.changeGroup(w, r, o, "put", func(g *group, ids []string, now time.Time) {
 		g.members, g.memberIdx = nil, map[string]int{}
 		g.attribute(ids, now)
 	})
 }
 
 func (s *Server) addToGroup(w http.ResponseWriter, r *http.Request, o *org) {
-	s.changeGroup(w, r, o, true, func(g *group, ids []string, now time.Time) { g.attribute(ids, now) })
+	s.changeGroup(w, r, o, "add", func(g *group, ids []string, now time.Time) { g.attribute(ids, now) })
 }
 
 func (s *Server) removeFromGroup(w http.ResponseWriter, r *http.Request, o *org) {
-	s.changeGroup(w, r, o, false, func(g *group, ids []string, now time.Time) {
+	s.changeGroup(w, r, o, "remove", func(g *group, ids []string, now time.Time) {
 		for _, id := range ids {
 			if i, ok := g.memberIdx[id]; ok {
 				g.members[i].removed = true

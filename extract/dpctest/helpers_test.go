@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/dpcetl/dpcetl/extract/dpctest/synth"
 	"io"
 	"net/http"
 	"net/url"
@@ -182,6 +183,9 @@ func (c *client) accessToken(t testing.TB) string {
 func (c *client) api(t testing.TB, method, path string, body []byte, hdr map[string]string) response {
 	t.Helper()
 	h := map[string]string{"Authorization": "Bearer " + c.token, "Accept": "application/fhir+json", "Content-Type": "application/fhir+json"}
+	if strings.Contains(path, "/Jobs/") {
+		h["Accept"] = "application/json" // JobResource produces application/json only (else 406)
+	}
 	for k, v := range hdr {
 		h[k] = v
 	}
@@ -323,3 +327,9 @@ func (c *client) wait(t testing.TB, jobURL string) manifest {
 }
 
 func rsaKey(bits int) (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, bits) }
+
+// suppressed reports whether the sandbox serves mbi only as an OperationOutcome line.
+func suppressed(g *synth.Generator, mbi string) bool {
+	_, ok := g.Suppressed(mbi)
+	return ok
+}

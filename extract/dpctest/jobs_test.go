@@ -93,7 +93,7 @@ func TestJobLifecycle(t *testing.T) {
 	file := m.Output[0].URL
 	mustStatus(t, c.api(t, "GET", file, nil, nil), http.StatusOK)
 	other := onboard(t, srv)
-	mustStatus(t, other.api(t, "GET", jobURL, nil, nil), http.StatusNotFound)
+	mustStatus(t, other.api(t, "GET", jobURL, nil, nil), http.StatusUnauthorized) // JobResource: "Invalid organization for job"
 	mustStatus(t, other.api(t, "GET", file, nil, nil), http.StatusNotFound)
 
 	srv.Clock().Advance(25 * time.Hour)
@@ -114,13 +114,54 @@ func TestJobLifecycle(t *testing.T) {
 	mustStatus(t, c.api(t, "GET", file, nil, nil), http.StatusGone)
 }
 
+// TestDeleteJob: DPC's JobResource has only GET, so DELETE is 405; WithJobDelete gives the
+// bulk-data spec's cancel.
 func TestDeleteJob(t *testing.T) {
 	srv := newServer(t, dpctest.WithJobDuration(time.Hour))
 	c := onboard(t, srv)
 	ro := c.roster(t, 0, 0, 2)
 	jobURL := c.export(t, ro.groupID, "")
-	mustStatus(t, c.api(t, "DELETE", jobURL, nil, nil), http.StatusAccepted)
-	mustStatus(t, c.api(t, "GET", jobURL, nil, nil), http.StatusNotFound)
+	r := c.api(t, "DELETE", jobURL, nil, nil)
+	mustStatus(t, r, http.StatusMethodNotAllowed)
+	if !strings.Contains(r.header.Get("Allow"), "GET") || r.json(t)["code"] != float64(405) {
+		t.Errorf("405: Allow %q, body %s", r.header.Get("Allow"), r.body)
+	}
+	mustStatus(t, c.api(t, "GET", jobURL, nil, nil), http.StatusAccepted)
+
+	srv2 := newServer(t, dpctest.WithJobDuration(time.Hour), dpctest.WithJobDelete())
+	c2 := onboard(t, srv2)
+	ro2 := c2.roster(t, 0, 0, 2)
+	jobURL2 := c2.export(t, ro2.groupID, "")
+	mustStatus(t, c2.api(t, "DELETE", jobURL2, nil, nil), http.StatusAccepted)
+	mustStatus(t, c2.api(t, "GET", jobURL2, nil, nil), http.StatusNotFound)
+}
+
+// TestJobStatusAnswers: /Jobs wants Accept: application/json (406 otherwise), and its
+// errors are JobResource's plain-text ones.
+func TestJobStatusAnswers(t *testing.T) {
+	srv := newServer(t, dpctest.WithJobDuration(time.Hour))
+	c := onboard(t, srv)
+	other := onboard(t, srv)
+	ro := c.roster(t, 0, 0, 2)
+	jobURL := c.export(t, ro.groupID, "")
+	mustStatus(t, c.api(t, "GET", jobURL, nil, map[string]string{"Accept": "application/fhir+json"}), http.StatusNotAcceptable)
+	mustStatus(t, c.api(t, "GET", jobURL, nil, map[string]string{"Accept": "*/*"}), http.StatusAccepted)
+	r := other.api(t, "GET", jobURL, nil, nil)
+	mustStatus(t, r, http.StatusUnauthorized)
+	if string(r.body) != "Invalid organization for job" {
+		t.Errorf("another org's job: %q", r.body)
+	}
+	r = c.api(t, "GET", srv.BaseURL()+"/Jobs/6f1a4c8e-0000-4000-8000-000000000000", nil, nil)
+	mustStatus(t, r, http.StatusNotFound)
+	if string(r.body) != "Could not find job" {
+		t.Errorf("unknown job: %q", r.body)
+	}
+	mustStatus(t, c.api(t, "GET", srv.BaseURL()+"/Jobs/not-a-uuid", nil, nil), http.StatusInternalServerError)
+
+	lenient := newServer(t, dpctest.WithJobDuration(time.Hour), dpctest.WithLenientMediaTypes())
+	lc := onboard(t, lenient)
+	lro := lc.roster(t, 0, 0, 2)
+	mustStatus(t, lc.api(t, "GET", lc.export(t, lro.groupID, ""), nil, map[string]string{"Accept": "application/fhir+json"}), http.StatusAccepted)
 }
 
 func TestSinceFiltersByLastUpdated(t *testing.T) {
@@ -133,7 +174,7 @@ func TestSinceFiltersByLastUpdated(t *testing.T) {
 	g := srv.Generator()
 	want, all := 0, 0
 	for _, mbi := range ro.mbis {
-		if g.OptedOut(mbi) {
+		if suppressed(g, mbi) {
 			continue
 		}
 		for _, typ := range []string{"Patient", "Coverage", "ExplanationOfBenefit"} {
@@ -228,7 +269,7 @@ func TestDataEndpoint(t *testing.T) {
 
 func TestFileRollAndBatchSize(t *testing.T) {
 	// 250 patients in batches of 100: three batches; Patient files hold 100, 100, 50 (minus opted-out).
-	srv := newServer(t, dpctest.WithFileResources(40))
+	srv := newServer(t, dpctest.WithFileResources(40), dpctest.WithSuppressedShare(0)) // file rolling needs full batches
 	c := onboard(t, srv)
 	ro := c.roster(t, 0, 0, 0)
 	g := srv.Generator()

@@ -117,3 +117,25 @@ func parseClientToken(secret []byte, tok string, now time.Time) (id, orgID strin
 	}
 	return m.I, orgID, expires, nil
 }
+
+// peekClientToken reads a client token the way DPC's /Token/auth does: deserialize only,
+// no signature, expiry or revocation check. ok is false when it does not deserialize.
+func peekClientToken(tok string) (id, orgID string, ok bool) {
+	tok = strings.TrimSpace(tok)
+	raw, err := base64.URLEncoding.DecodeString(tok)
+	if err != nil {
+		if raw, err = base64.RawURLEncoding.DecodeString(tok); err != nil {
+			return "", "", false
+		}
+	}
+	var ms []macaroonV2
+	if err := json.Unmarshal(raw, &ms); err != nil || len(ms) == 0 {
+		return "", "", false
+	}
+	for _, c := range ms[0].C {
+		if v, found := strings.CutPrefix(c.I, caveatOrg); found {
+			orgID = v
+		}
+	}
+	return ms[0].I, orgID, true
+}

@@ -25,21 +25,34 @@ type config struct {
 	fileExpiry     time.Duration
 	jobRetryAfter  time.Duration
 	seedOrg        *SeedOrganization
+
+	// DPC's behaviour, each with a standard alternative (see the fidelity table in README.md).
+	rosterLimit       int     // 0: none
+	practitionerLimit int     // 0: none
+	suppressedShare   float64 // share of patients served only as an OperationOutcome
+	duplicateGroupOK  bool    // a second Group POST answers 200 with the existing group
+	checkTokenAtAuth  bool    // /Token/auth refuses expired, revoked and forged client tokens
+	jobDelete         bool    // DELETE /Jobs/{id} cancels a job
+	lenientMedia      bool    // no 406 on /Jobs Accept, no 415 on FHIR write Content-Type
+	version           string  // what GET /version answers
 }
 
 func defaultConfig() config {
 	return config{
-		seed:           1,
-		jobDuration:    2 * time.Second,
-		tokenLifetime:  300 * time.Second,
-		clientTokenMax: 365 * 24 * time.Hour,
-		minKeyBits:     4096,
-		fileResources:  5000,
-		batchSize:      100,
-		fhirVersion:    "STU3",
-		epoch:          time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		jobWorkers:     2,
-		fileExpiry:     24 * time.Hour,
+		seed:            1,
+		jobDuration:     2 * time.Second,
+		tokenLifetime:   300 * time.Second,
+		clientTokenMax:  365 * 24 * time.Hour,
+		minKeyBits:      4096,
+		fileResources:   5000,
+		batchSize:       100,
+		fhirVersion:     "STU3",
+		epoch:           time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		jobWorkers:      2,
+		fileExpiry:      24 * time.Hour,
+		rosterLimit:     DefaultRosterLimit,
+		suppressedShare: DefaultSuppressedShare,
+		version:         "dpctest",
 	}
 }
 
@@ -105,7 +118,7 @@ type SeedOrganization struct {
 	Name          string
 	NPI           string // default: a valid synthetic NPI
 	Patients      int
-	Practitioners int // 0: one per 5000 patients, at least 1, at most 100
+	Practitioners int // 0: one per 5000 patients (or per roster limit, if smaller), at least 1, at most 100
 }
 
 // WithSeedOrganization creates an organization with practitioners, patients and
@@ -123,3 +136,65 @@ func WithPatients(n int) Option {
 // rounded up> with every 202 (default 0: none, as the real DPC), to test that a
 // client polls no faster than the server asks.
 func WithJobRetryAfter(d time.Duration) Option { return func(cf *config) { cf.jobRetryAfter = d } }
+
+// DefaultRosterLimit is the patient limit of one group in production DPC ("we're currently
+// capped at 1350 patients per group", dpc-attribution GroupResource.verifyAndGetMembers).
+const DefaultRosterLimit = 1350
+
+// DefaultSuppressedShare is the share of patients a sandbox export serves only as an
+// OperationOutcome line (opted out or failing the 18-month lookback). Real exports from
+// practices with many new patients can be mostly such lines; 10% is a realistic floor.
+const DefaultSuppressedShare = 0.10
+
+// WithRosterLimit sets the most distinct members a group may have (default
+// DefaultRosterLimit). A Group POST/PUT or $add beyond it answers 400 "Roster limit
+// reached"; $add counts existing members, inactive ones included, as DPC does. n <= 0
+// removes the limit (standard behaviour, and DPC's own default configuration).
+func WithRosterLimit(n int) Option { return func(cf *config) { cf.rosterLimit = max(n, 0) } }
+
+// WithPractitionerLimit sets the most practitioners an organization may register
+// (default none, as DPC's default configuration); a POST /Practitioner beyond it
+// answers 422 with an OperationOutcome "Provider limit reached".
+func WithPractitionerLimit(n int) Option {
+	return func(cf *config) { cf.practitionerLimit = max(n, 0) }
+}
+
+// WithSuppressedShare sets the share of patients served only as an OperationOutcome line
+// (default DefaultSuppressedShare): the ~2% who opted out, the rest failing the lookback.
+// 0 leaves only the opt-outs (what a bulk server without DPC's lookback does).
+func WithSuppressedShare(f float64) Option { return func(cf *config) { cf.suppressedShare = f } }
+
+// WithDuplicateGroupReturnsExisting makes a second Group POST for an NPI answer 200 with
+// the existing group instead of DPC's 403.
+func WithDuplicateGroupReturnsExisting() Option {
+	return func(cf *config) { cf.duplicateGroupOK = true }
+}
+
+// WithClientTokenCheckedAtAuth makes /Token/auth refuse (401 "Invalid client token") a
+// client token that is expired, deleted or forged. DPC does not: it issues an access token
+// for any parseable client token and then answers 401 on every call made with it.
+func WithClientTokenCheckedAtAuth() Option { return func(cf *config) { cf.checkTokenAtAuth = true } }
+
+// WithJobDelete makes DELETE /Jobs/{id} cancel the job (202), as the bulk data spec
+// allows; DPC has no DELETE there (405).
+func WithJobDelete() Option { return func(cf *config) { cf.jobDelete = true } }
+
+// WithLenientMediaTypes accepts any Accept on /Jobs (DPC: 406 unless application/json)
+// and any Content-Type on FHIR writes (DPC: 415 unless application/fhir+json).
+func WithLenientMediaTypes() Option { return func(cf *config) { cf.lenientMedia = true } }
+
+// WithVersion sets what GET /version answers (default "dpctest").
+func WithVersion(v string) Option { return func(cf *config) { cf.version = v } }
+
+// WithStandardBehaviour turns every DPC peculiarity the sandbox reproduces into the
+// standard behaviour: RFC 7233 ranges, no roster limit, opt-outs only, duplicate Group
+// POST answered with the existing group, client tokens checked at /Token/auth, job
+// DELETE, lenient media types. For tests about something else; options after it win.
+func WithStandardBehaviour() Option {
+	return func(cf *config) {
+		for _, o := range []Option{WithRFC7233Ranges(), WithRosterLimit(0), WithSuppressedShare(0),
+			WithDuplicateGroupReturnsExisting(), WithClientTokenCheckedAtAuth(), WithJobDelete(), WithLenientMediaTypes()} {
+			o(cf)
+		}
+	}
+}

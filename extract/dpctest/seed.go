@@ -45,7 +45,12 @@ func (s *Server) seed(so SeedOrganization) error {
 	}
 	np := so.Practitioners
 	if np == 0 {
-		np = min(100, max(1, (so.Patients+4999)/5000))
+		// Groups of at most 5000 patients, and within the roster limit.
+		per := 5000
+		if l := s.cfg.rosterLimit; l > 0 {
+			per = min(per, l)
+		}
+		np = min(100, max(1, (so.Patients+per-1)/per))
 	}
 	if so.Name == "" {
 		so.Name = "Sandbox Organization"

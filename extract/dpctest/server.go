@@ -40,8 +40,9 @@ type Server struct {
 	files        map[string]*fileInfo
 	seeded       *Seeded
 
-	reqMu     sync.Mutex
-	reqCounts map[string]int
+	reqMu        sync.Mutex
+	reqCounts    map[string]int
+	methodCounts map[string]int // "METHOD path"
 
 	faults *faultState
 
@@ -84,6 +85,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		jobs:         map[string]*job{},
 		files:        map[string]*fileInfo{},
 		reqCounts:    map[string]int{},
+		methodCounts: map[string]int{},
 		secret:       make([]byte, 32),
 	}
 	if s.clock == nil {
@@ -96,7 +98,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	if cfg.fhirVersion == "R4" {
 		version = synth.R4
 	}
-	s.gen = synth.New(synth.Options{Seed: cfg.seed, Version: version, Epoch: cfg.epoch})
+	s.gen = synth.New(synth.Options{Seed: cfg.seed, Version: version, Epoch: cfg.epoch, SuppressedShare: cfg.suppressedShare})
 	s.faults = newFaultState(cfg.faults, cfg.seed)
 
 	if cfg.dataDir == "" {
@@ -149,6 +151,8 @@ func (c *config) validate() error {
 		return errors.New("file resources, batch size and job workers must be > 0")
 	case c.minKeyBits < 512:
 		return errors.New("min key bits must be >= 512")
+	case c.suppressedShare < 0 || c.suppressedShare > 1:
+		return errors.New("suppressed share must be in [0, 1]")
 	case c.fhirVersion != "STU3" && c.fhirVersion != "R4":
 		return fmt.Errorf("unknown FHIR version %q (want STU3 or R4)", c.fhirVersion)
 	}
@@ -175,6 +179,21 @@ func (s *Server) Requests(pathPrefix string) int {
 	n := 0
 	for p, c := range s.reqCounts {
 		if strings.HasPrefix(p, pathPrefix) {
+			n += c
+		}
+	}
+	return n
+}
+
+// RequestsByMethod counts the requests with method whose URL path starts with pathPrefix,
+// e.g. RequestsByMethod("DELETE", "/api/v1/Jobs/") proves a client never tried to cancel.
+func (s *Server) RequestsByMethod(method, pathPrefix string) int {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	n := 0
+	for k, c := range s.methodCounts {
+		m, p, _ := strings.Cut(k, " ")
+		if m == method && strings.HasPrefix(p, pathPrefix) {
 			n += c
 		}
 	}
@@ -213,6 +232,8 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("POST /portal/Organization/{org}/Key", s.portalCreateKey)
 
 	a := apiPrefix
+	mux.HandleFunc("GET "+a+"/metadata", s.metadata)
+	mux.HandleFunc("GET "+a+"/version", s.versionText)
 	mux.HandleFunc("POST "+a+"/Token/auth", s.tokenAuth)
 	mux.HandleFunc("POST "+a+"/Token/validate", s.tokenValidate)
 	mux.HandleFunc("GET "+a+"/Token", s.authed(s.listTokens))
@@ -237,6 +258,7 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("POST "+a+"/Patient", s.authed(s.createPatient))
 	mux.HandleFunc("POST "+a+"/Patient/$submit", s.authed(s.submitPatients))
 	mux.HandleFunc("GET "+a+"/Patient/{id}", s.authed(s.getPatient))
+	mux.HandleFunc("GET "+a+"/Patient/{id}/$everything", s.authed(s.everything))
 	mux.HandleFunc("DELETE "+a+"/Patient/{id}", s.authed(s.deletePatient))
 
 	mux.HandleFunc("GET "+a+"/Group", s.authed(s.listGroups))
@@ -249,12 +271,22 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("GET "+a+"/Group/{id}/$export", s.authed(s.startExport))
 
 	mux.HandleFunc("GET "+a+"/Jobs/{id}", s.authed(s.getJob))
-	mux.HandleFunc("DELETE "+a+"/Jobs/{id}", s.authed(s.deleteJob))
+	if s.cfg.jobDelete {
+		mux.HandleFunc("DELETE "+a+"/Jobs/{id}", s.authed(s.deleteJob))
+	} else {
+		// JobResource has only GET: JAX-RS answers 405 before any auth filter runs.
+		mux.HandleFunc("DELETE "+a+"/Jobs/{id}", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+			writeError(w, http.StatusMethodNotAllowed, "HTTP 405 Method Not Allowed")
+		})
+	}
+
 	mux.HandleFunc("GET "+a+"/Data/{file}", s.authed(s.getData))
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.reqMu.Lock()
 		s.reqCounts[r.URL.Path]++
+		s.methodCounts[r.Method+" "+r.URL.Path]++
 		s.reqMu.Unlock()
 		// Date comes from the server Clock, the same clock JWT and token checks
 		// use, so a client can measure (and correct for) the skew a test makes

@@ -85,7 +85,8 @@ func WithDeadline(d time.Duration) Option { return func(c *Client) { c.deadline 
 // WithProgress receives job events.
 func WithProgress(p extract.Progress) Option { return func(c *Client) { c.progress = p } }
 
-// WithCancelOnAbort makes Wait send DELETE for the job when it gives up
+// WithCancelOnAbort makes Wait send DELETE for the job when it gives up (off by default:
+// DPC answers DELETE on a job with 405)
 // (deadline or cancelled context), so the server stops working on it.
 func WithCancelOnAbort(on bool) Option { return func(c *Client) { c.cancelOn = on } }
 
@@ -290,11 +291,12 @@ func (c *Client) abort(ctx context.Context, jobURL string, err error) error {
 	return err
 }
 
-// Cancel deletes the job on the server.
+// Cancel deletes the job on the server. DPC has no DELETE on /Jobs (405, JobResource has
+// only GET): that answer ends the attempt quietly, the job runs out on its own.
 func (c *Client) Cancel(ctx context.Context, jobURL string) error {
 	return c.do(ctx, "job cancel", http.MethodDelete, jobURL, nil, func(resp *http.Response, body []byte) (bool, error) {
 		switch resp.StatusCode {
-		case http.StatusOK, http.StatusAccepted, http.StatusNoContent, http.StatusNotFound, http.StatusGone:
+		case http.StatusOK, http.StatusAccepted, http.StatusNoContent, http.StatusNotFound, http.StatusGone, http.StatusMethodNotAllowed:
 			return true, nil
 		}
 		return false, nil

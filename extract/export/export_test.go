@@ -342,9 +342,10 @@ func TestJobExpired(t *testing.T) {
 	}
 }
 
-// The deadline ends polling with ErrDeadline and, when asked, deletes the job.
+// The deadline ends polling with ErrDeadline and, when asked, deletes the job (on a server
+// that has DELETE; DPC has not).
 func TestDeadlineCancelsJob(t *testing.T) {
-	sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(time.Minute))
+	sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(time.Minute), dpctest.WithJobDelete())
 	c := client(sb, export.WithDeadline(300*time.Millisecond), export.WithCancelOnAbort(true))
 	u, err := c.KickOff(context.Background(), export.Request{GroupID: sb.GroupID})
 	if err != nil {
@@ -384,4 +385,26 @@ func ExampleParseProgress() {
 	state, pct, ok := export.ParseProgress("RUNNING: 45.50%")
 	fmt.Println(state, pct, ok)
 	// Output: RUNNING 45.5 true
+}
+
+// Against DPC (no DELETE on /Jobs) an abort sends no DELETE by default, and when asked to,
+// the 405 ends the attempt without an error of its own.
+func TestAbortSendsNoDeleteToDPC(t *testing.T) {
+	sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(time.Minute))
+	for _, cancel := range []bool{false, true} {
+		c := client(sb, export.WithDeadline(200*time.Millisecond), export.WithCancelOnAbort(cancel))
+		u, err := c.KickOff(context.Background(), export.Request{GroupID: sb.GroupID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := sb.Srv.RequestsByMethod(http.MethodDelete, "/api/v1/Jobs/")
+		_, err = c.Wait(context.Background(), u)
+		if !errors.Is(err, export.ErrDeadline) || strings.Contains(err.Error(), "405") {
+			t.Fatalf("cancel=%v: err = %v, want only ErrDeadline", cancel, err)
+		}
+		deletes := sb.Srv.RequestsByMethod(http.MethodDelete, "/api/v1/Jobs/") - before
+		if want := map[bool]int{false: 0, true: 1}[cancel]; deletes != want {
+			t.Fatalf("cancel=%v: %d DELETEs on /Jobs, want %d", cancel, deletes, want)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
@@ -13,6 +14,12 @@ import (
 
 // DefaultRenewWindow is how close to lapsing an attribution must be for sync to renew it.
 const DefaultRenewWindow = 14 * 24 * time.Hour
+
+// DefaultRosterLimit is production DPC's patient limit per group (dpc-attribution
+// GroupResource: "currently capped at 1350 patients per group"). DPC refuses a Group
+// POST, PUT or $add past it with 400 "Roster limit reached", and $add counts every stored
+// member, inactive ones included.
+const DefaultRosterLimit = 1350
 
 // Attribution is one patient's membership in one practitioner's group.
 type Attribution struct {
@@ -36,7 +43,17 @@ type Plan struct {
 	Add                 []Attribution // listed but not attributed (new, removed or lapsed)
 	Renew               []Attribution // attributed but lapsing within Window
 	Remove              []Attribution // attributed but no longer listed
-	Unchanged           int
+	// OverLimit are listed rows that cannot be attributed because the practitioner's group
+	// would pass the roster limit (Status says by how much); Apply reports them as failures
+	// and sends nothing for them, so a rerun changes nothing either.
+	OverLimit []Attribution
+	// Replace lists, for groups whose unlisted or inactive members hold places under the
+	// roster limit that new rows need, the rows one PUT attributes (DPC's PUT replaces every
+	// attribution, and counts only the new membership); that group's Remove entries are done
+	// by the same PUT.
+	Replace   []Attribution
+	Limit     int // the roster limit planned against (0: none)
+	Unchanged int
 
 	rows          []Row
 	practitioners map[string]dpc.Practitioner // NPI → existing
@@ -44,15 +61,19 @@ type Plan struct {
 	groups        map[string]dpc.Group        // NPI → existing group
 }
 
-// Empty reports whether the plan changes nothing.
+// Empty reports whether the plan changes nothing (rows over the roster limit change
+// nothing: they are only reported).
 func (p *Plan) Empty() bool {
-	return len(p.CreatePractitioners)+len(p.CreatePatients)+len(p.CreateGroups)+len(p.Add)+len(p.Renew)+len(p.Remove) == 0
+	return len(p.CreatePractitioners)+len(p.CreatePatients)+len(p.CreateGroups)+len(p.Add)+len(p.Renew)+len(p.Remove)+len(p.Replace) == 0
 }
 
 // Options tune planning.
 type Options struct {
 	Now    time.Time     // the server's "now" (default time.Now)
 	Window time.Duration // renew attributions lapsing within this (0: DefaultRenewWindow; negative: renew none early)
+	// RosterLimit is the most patients one group may hold, counting inactive members
+	// (0: DefaultRosterLimit; negative: no limit).
+	RosterLimit int
 }
 
 func (o *Options) fill() {
@@ -64,6 +85,12 @@ func (o *Options) fill() {
 		o.Window = DefaultRenewWindow
 	case o.Window < 0:
 		o.Window = 0
+	}
+	switch {
+	case o.RosterLimit == 0:
+		o.RosterLimit = DefaultRosterLimit
+	case o.RosterLimit < 0:
+		o.RosterLimit = 0
 	}
 }
 
@@ -129,7 +156,7 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Now: opts.Now, Window: opts.Window, rows: ros.Rows,
+	p := &Plan{Now: opts.Now, Window: opts.Window, Limit: opts.RosterLimit, rows: ros.Rows,
 		practitioners: st.practByNPI, patients: st.patByMBI, groups: st.groupByNPI}
 	seenPract, seenPat := map[string]bool{}, map[string]bool{}
 	listed := map[string]map[string]bool{} // NPI → MBIs
@@ -164,29 +191,78 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 		for _, m := range g.Member {
 			byPatient[m.PatientID()] = m
 		}
+		// Every stored member takes a place under the limit, active or not; only rows
+		// that are not stored members yet need a new one.
+		var rows []Row
+		storedListed := 0
 		for _, r := range ros.Rows {
 			if r.NPI != npi {
 				continue
 			}
-			a := Attribution{Line: r.Line, NPI: npi, MBI: r.MBI, GroupID: g.ID}
-			pat, known := st.patByMBI[r.MBI]
-			m, member := byPatient[pat.ID]
-			if !known || !member {
-				a.Status = "new"
-				p.Add = append(p.Add, a)
-				continue
+			rows = append(rows, r)
+			if pat, known := st.patByMBI[r.MBI]; known {
+				if _, member := byPatient[pat.ID]; member {
+					storedListed++
+				}
 			}
-			a.PatientID = pat.ID
-			if m.Period != nil {
-				a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+		}
+		newRows := len(rows) - storedListed
+		overStatus := func() string {
+			return fmt.Sprintf("over roster limit: practitioner %s's group can hold %d patients (inactive members count)", npi, p.Limit)
+		}
+		if ok && p.Limit > 0 && len(byPatient)+newRows > p.Limit && len(byPatient) > storedListed {
+			// $add cannot fit the new rows, but unlisted or inactive members hold places:
+			// one PUT of the listed rows (up to the limit) frees them.
+			for i, r := range rows {
+				a := Attribution{Line: r.Line, NPI: npi, MBI: r.MBI, GroupID: g.ID, Status: "new"}
+				if pat, known := st.patByMBI[r.MBI]; known {
+					if m, member := byPatient[pat.ID]; member {
+						a.PatientID = pat.ID
+						a.Status = memberStatus(m, opts.Now, opts.Window)
+						if m.Period != nil {
+							a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+						}
+					}
+				}
+				if i >= p.Limit {
+					a.Status = overStatus()
+					p.OverLimit = append(p.OverLimit, a)
+					continue
+				}
+				p.Replace = append(p.Replace, a)
 			}
-			switch a.Status = memberStatus(m, opts.Now, opts.Window); a.Status {
-			case "expired", "removed":
-				p.Add = append(p.Add, a)
-			case "expiring":
-				p.Renew = append(p.Renew, a)
-			default:
-				p.Unchanged++
+		} else {
+			room := -1
+			if p.Limit > 0 {
+				room = max(0, p.Limit-len(byPatient))
+			}
+			for _, r := range rows {
+				a := Attribution{Line: r.Line, NPI: npi, MBI: r.MBI, GroupID: g.ID}
+				pat, known := st.patByMBI[r.MBI]
+				m, member := byPatient[pat.ID]
+				if !known || !member {
+					if room == 0 {
+						a.Status = overStatus()
+						p.OverLimit = append(p.OverLimit, a)
+						continue
+					}
+					room--
+					a.Status = "new"
+					p.Add = append(p.Add, a)
+					continue
+				}
+				a.PatientID = pat.ID
+				if m.Period != nil {
+					a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+				}
+				switch a.Status = memberStatus(m, opts.Now, opts.Window); a.Status {
+				case "expired", "removed":
+					p.Add = append(p.Add, a)
+				case "expiring":
+					p.Renew = append(p.Renew, a)
+				default:
+					p.Unchanged++
+				}
 			}
 		}
 		for _, m := range g.Member {
@@ -204,6 +280,20 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 			}
 			p.Remove = append(p.Remove, a)
 		}
+	}
+	if len(p.OverLimit) > 0 {
+		// Do not register patients only over-limit rows need: they would sit unattributed.
+		needed := map[string]bool{}
+		for _, a := range append(append([]Attribution{}, p.Add...), p.Replace...) {
+			needed[a.MBI] = true
+		}
+		keep := p.CreatePatients[:0]
+		for _, r := range p.CreatePatients {
+			if needed[r.MBI] {
+				keep = append(keep, r)
+			}
+		}
+		p.CreatePatients = keep
 	}
 	return p, nil
 }
@@ -255,6 +345,9 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 	org, err := c.Organization(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("roster: organization: %w", err)
+	}
+	for _, a := range p.OverLimit {
+		fail("attribute", a.NPI, a.MBI, []int{a.Line}, fmt.Errorf("not attributed, %s: %w", a.Status, dpc.ErrRosterLimit))
 	}
 
 	practs := p.practitioners
@@ -340,13 +433,13 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 		}
 		return m
 	}
-	adds, renews, removes := byNPI(p.Add), byNPI(p.Renew), byNPI(p.Remove)
+	adds, renews, removes, replaces := byNPI(p.Add), byNPI(p.Renew), byNPI(p.Remove), byNPI(p.Replace)
 	creating := map[string]bool{}
 	for _, npi := range p.CreateGroups {
 		creating[npi] = true
 	}
 	npis := map[string]bool{}
-	for _, m := range []map[string][]Attribution{adds, renews, removes} {
+	for _, m := range []map[string][]Attribution{adds, renews, removes, replaces} {
 		for k := range m {
 			npis[k] = true
 		}
@@ -368,6 +461,10 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 			continue
 		}
 		att := c.Attestation(org.ID, pr.ID)
+		if rp := replaces[npi]; len(rp) > 0 {
+			applyReplace(ctx, c, rep, p.groups[npi].ID, npi, rp, removes[npi], pats, att, fail)
+			continue
+		}
 		// Members to attribute now: new ones whose patient exists, plus renewals.
 		var ids []string
 		var todo []Attribution
@@ -438,19 +535,126 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 	}
 	if len(rep.Failed) > 0 {
 		errs := []error{ErrPartial}
-		var retry, auth bool
+		var retry, auth, invalid bool
+		var lines []int
+		reasons := map[string]bool{}
+		var reasonList []string
 		for _, f := range rep.Failed {
 			retry = retry || errors.Is(f.err, extract.ErrRetryable)
 			auth = auth || errors.Is(f.err, extract.ErrAuth)
+			invalid = invalid || errors.Is(f.err, dpc.ErrInvalid) || errors.Is(f.err, dpc.ErrRosterLimit)
+			lines = append(lines, f.Lines...)
+			r := failureReason(f.err)
+			if !reasons[r] {
+				reasons[r] = true
+				reasonList = append(reasonList, r)
+			}
 		}
-		if auth {
+		switch {
+		case auth:
 			errs = append(errs, extract.ErrAuth)
-		} else if retry {
+		case retry:
 			errs = append(errs, extract.ErrRetryable)
+		case invalid:
+			errs = append(errs, dpc.ErrInvalid)
 		}
-		return rep, fmt.Errorf("%d of the planned changes failed: %w", len(rep.Failed), errors.Join(errs...))
+		return rep, fmt.Errorf("%d of the planned changes failed (roster rows %s: %s): %w",
+			len(rep.Failed), rowList(lines), strings.Join(reasonList, "; "), errors.Join(errs...))
 	}
 	return rep, nil
+}
+
+// applyReplace attributes exactly the rows rp to group id with one PUT, which also ends
+// every other attribution (rm are reported removed).
+func applyReplace(ctx context.Context, c *dpc.Client, rep *Report, id, npi string, rp, rm []Attribution, pats map[string]dpc.Patient,
+	att dpc.Provenance, fail func(action, npi, mbi string, lines []int, err error)) {
+	var ids []string
+	var todo []Attribution
+	for _, a := range rp {
+		pt, ok := pats[a.MBI]
+		if !ok {
+			fail("attribute", npi, a.MBI, []int{a.Line}, fmt.Errorf("patient %s was not registered", a.MBI))
+			continue
+		}
+		a.PatientID = pt.ID
+		ids = append(ids, pt.ID)
+		todo = append(todo, a)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	g, err := c.ReplaceGroup(ctx, id, npi, ids, att)
+	if err != nil {
+		for _, a := range todo {
+			fail("attribute", npi, a.MBI, []int{a.Line}, err)
+		}
+		return
+	}
+	ends := map[string]dpc.Member{}
+	for _, m := range g.Member {
+		ends[m.PatientID()] = m
+	}
+	for _, a := range todo {
+		if m, ok := ends[a.PatientID]; ok && m.Period != nil {
+			a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+		}
+		a.GroupID = g.ID
+		switch a.Status {
+		case "new", "expired", "removed":
+			a.Status = "added"
+			rep.Added = append(rep.Added, a)
+		default:
+			a.Status = "renewed"
+			rep.Renewed = append(rep.Renewed, a)
+		}
+	}
+	for _, a := range rm {
+		a.Status = "removed"
+		rep.Removed = append(rep.Removed, a)
+	}
+}
+
+// failureReason is the short why of a failed row, for the one-line error.
+func failureReason(err error) string {
+	switch {
+	case errors.Is(err, dpc.ErrRosterLimit):
+		return "roster limit reached"
+	case errors.Is(err, extract.ErrAuth):
+		return "credentials refused"
+	case errors.Is(err, extract.ErrRetryable):
+		return "DPC unavailable, retry"
+	}
+	var ae *dpc.APIError
+	if errors.As(err, &ae) && ae.Message != "" {
+		return ae.Message
+	}
+	return err.Error()
+}
+
+// rowList formats roster rows compactly: "2,5-9,14".
+func rowList(lines []int) string {
+	if len(lines) == 0 {
+		return "(none)"
+	}
+	ls := append([]int(nil), lines...)
+	sort.Ints(ls)
+	var b strings.Builder
+	for i := 0; i < len(ls); {
+		j := i
+		for j+1 < len(ls) && ls[j+1] <= ls[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		if j > i && ls[j] != ls[i] {
+			fmt.Fprintf(&b, "%d-%d", ls[i], ls[j])
+		} else {
+			fmt.Fprintf(&b, "%d", ls[i])
+		}
+		i = j + 1
+	}
+	return b.String()
 }
 
 // Expiring lists the organization's attributions that lapse within window of now, soonest

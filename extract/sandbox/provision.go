@@ -22,12 +22,15 @@ type Options struct {
 	OrgNPI        string          // default: a synthetic NPI
 	KeyBits       int             // RSA size of the generated key (default 4096; the sandbox's WithMinKeyBits may allow less)
 	Key           *rsa.PrivateKey // use this key instead of generating one (tests share one to save time)
-	Practitioners int             // default 2; NPIs are synth NPI(0..n-1)
+	Practitioners int             // default 2, or more so that no group passes DPC's 1350-patient roster limit; NPIs are synth NPI(0..n-1)
 	Patients      int             // default 10; MBIs are synth MBI(0..n-1), spread round-robin over the practitioners
 	Seed          int64           // synth seed for NPIs, MBIs and patient identities (default 1, as the sandbox)
 	HTTPClient    *http.Client    // base client (default: a fresh one with a 30s timeout)
 	Now           func() time.Time
 }
+
+// rosterLimit is production DPC's patient limit per group (see roster.DefaultRosterLimit).
+const rosterLimit = 1350
 
 // Sandbox is what Provision made: everything a test or `make demo` needs to export.
 type Sandbox struct {
@@ -72,7 +75,7 @@ func Provision(ctx context.Context, rootURL string, opts Options) (*Sandbox, err
 		opts.OrgName = "dpcetl sandbox organization"
 	}
 	if opts.Practitioners <= 0 {
-		opts.Practitioners = 2
+		opts.Practitioners = max(2, (opts.Patients+rosterLimit-1)/rosterLimit)
 	}
 	if opts.Patients < 0 {
 		return nil, fmt.Errorf("sandbox: negative patient count: %w", dpc.ErrInvalid)

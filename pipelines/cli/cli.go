@@ -38,6 +38,7 @@ func commands(env *Env) []*cobra.Command {
 		doctorCommand(env),
 		configCommand(env),
 		schemaCommand(env),
+		viewCommand(env),
 		versionCommand(env),
 	}, admin.Commands(env)...)
 }

@@ -34,7 +34,7 @@ var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 
 // Doctor checks that a configuration can run: key file permissions, key id and client
 // token shape, reachability, clock skew against the server's Date header,
-// /Token/validate and a real token exchange. It returns every check it could make and an
+// /Token/validate, a real token exchange and one authenticated call. It returns every check it could make and an
 // error (classified for the exit code) when one failed.
 func Doctor(ctx context.Context, o Options) ([]Check, error) {
 	if o.Now == nil {
@@ -96,7 +96,21 @@ func Doctor(ctx context.Context, o Options) ([]Check, error) {
 		fail(Check{Name: "key id", Detail: fmt.Sprintf("%q is not a UUID", creds.KeyID), Fix: "use the id DPC returned when you uploaded the public key (dpcetl keys list)"}, config.ErrInvalid)
 	}
 	if d, ok := clientTokenShape(creds.ClientToken); ok {
-		checks = append(checks, Check{Name: "client token", OK: true, Detail: d})
+		// DPC would still issue access tokens for an expired client token and then refuse
+		// every call: read its expires caveat and say so here.
+		ct, perr := auth.ParseClientToken(creds.ClientToken)
+		switch {
+		case perr != nil:
+			fail(Check{Name: "client token", Detail: perr.Error(), Fix: "copy the whole client token from the DPC portal (it starts with W3sid…) into the token file, with nothing else"}, config.ErrInvalid)
+		case !ct.Expires.IsZero() && !o.Now().Before(ct.Expires):
+			fail(Check{Name: "client token", Detail: fmt.Sprintf("client token %s (%s) expired at %s", ct.Name(), tokenSource(cfg), ct.Expires.UTC().Format(time.RFC3339)),
+				Fix: "create a new client token (DPC portal, or dpcetl tokens create) and point the config at it"}, extract.ErrAuth)
+		default:
+			if !ct.Expires.IsZero() {
+				d += fmt.Sprintf(", id %s, expires %s", ct.Name(), ct.Expires.UTC().Format("2006-01-02"))
+			}
+			checks = append(checks, Check{Name: "client token", OK: true, Detail: d})
+		}
 	} else {
 		fail(Check{Name: "client token", Detail: d, Fix: "copy the whole client token from the DPC portal (it starts with W3sid…) into the token file, with nothing else"}, config.ErrInvalid)
 	}
@@ -150,8 +164,58 @@ func Doctor(ctx context.Context, o Options) ([]Check, error) {
 			o.Redactor.Add(tok)
 		}
 		checks = append(checks, Check{Name: "token exchange", OK: true, Detail: "got an access token"})
+		// DPC issues access tokens for revoked and expired client tokens alike (it only reads
+		// organization_id at /Token/auth): only an authenticated call proves the token works.
+		api := &http.Client{Transport: ts.Transport(o.Transport), Timeout: 30 * time.Second}
+		if err := CheckAccess(ctx, api, creds, tokenSource(cfg)); err != nil {
+			sentinel := extract.ErrAuth // the detail already says why
+			if errors.Is(err, extract.ErrRetryable) {
+				sentinel = extract.ErrRetryable
+			}
+			fail(Check{Name: "authenticated call", Detail: err.Error(),
+				Fix: "the client token is revoked or expired: create a new one (DPC portal, or dpcetl tokens create) and point the config at it"}, sentinel)
+		} else {
+			checks = append(checks, Check{Name: "authenticated call", OK: true, Detail: "GET /Organization accepted the access token"})
+		}
 	}
 	return checks, firstErr
+}
+
+// CheckAccess makes one authenticated call (GET /Organization) with hc, whose transport
+// adds the bearer. A 401 there means DPC issued an access token for a client token it no
+// longer honours (revoked or expired): the error names the token by id and where it came
+// from (source), never by value, and wraps extract.ErrAuth.
+func CheckAccess(ctx context.Context, hc *http.Client, creds auth.Credentials, source string) error {
+	_, err := dpc.New(creds.BaseURL, hc).Organization(ctx)
+	if err == nil {
+		return nil
+	}
+	var ae *dpc.APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+		name := "(unreadable)"
+		if ct, perr := auth.ParseClientToken(creds.ClientToken); perr == nil {
+			name = ct.Name()
+		}
+		if source != "" {
+			name += " (" + source + ")"
+		}
+		return fmt.Errorf("client token %s: DPC issued an access token but refused it on GET /Organization (401): the client token is revoked or expired: %w",
+			name, extract.ErrAuth)
+	}
+	return fmt.Errorf("authenticated call GET /Organization: %w", err)
+}
+
+// tokenSource says where the config takes the client token from, for messages.
+func tokenSource(cfg config.Config) string {
+	switch {
+	case cfg.Embedded():
+		return "embedded sandbox"
+	case cfg.Credentials.ClientTokenFile != "":
+		return "credentials.client_token_file " + cfg.Credentials.ClientTokenFile
+	case cfg.Credentials.ClientTokenEnv != "":
+		return "credentials.client_token_env " + cfg.Credentials.ClientTokenEnv
+	}
+	return ""
 }
 
 func authOr(err error) error {

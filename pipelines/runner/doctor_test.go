@@ -29,7 +29,7 @@ func TestDoctor(t *testing.T) {
 		}
 		names[c.Name] = true
 	}
-	for _, n := range []string{"private key file", "key id", "client token", "reachability", "clock skew", "/Token/validate", "token exchange"} {
+	for _, n := range []string{"private key file", "key id", "client token", "reachability", "clock skew", "/Token/validate", "token exchange", "authenticated call"} {
 		if !names[n] {
 			t.Errorf("no %q check", n)
 		}

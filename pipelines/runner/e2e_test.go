@@ -198,9 +198,9 @@ func TestEndToEndParquetMatchesExport(t *testing.T) {
 	checked, paid, wantLines := 0, 0, 0
 	for _, mbi := range f.sb.MBIs {
 		rec := gen.Record(mbi)
-		if rec.OptedOut {
+		if rec.Suppressed {
 			if _, ok := byMBI[mbi]; ok {
-				t.Errorf("opted-out %s has a patient row", mbi)
+				t.Errorf("suppressed %s has a patient row", mbi)
 			}
 			continue
 		}

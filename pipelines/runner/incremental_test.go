@@ -11,13 +11,13 @@ import (
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
 
-// claimsIn counts the generator's claims (of benes that are not opted out) updated in (since, until].
+// claimsIn counts the generator's claims (of benes DPC does not suppress) updated in (since, until].
 func claimsIn(f *fixture, since, until time.Time) map[string]bool {
 	out := map[string]bool{}
 	gen := f.srv.Generator()
 	for _, mbi := range f.sb.MBIs {
 		rec := gen.Record(mbi)
-		if rec.OptedOut {
+		if rec.Suppressed {
 			continue
 		}
 		for _, c := range rec.Claims {

@@ -134,6 +134,10 @@ func (r *Runner) connect(ctx context.Context) error {
 	r.ts = auth.NewTokenSource(r.creds, auth.WithClock(r.now), auth.WithProgress(o.Progress),
 		auth.WithHTTPClient(&http.Client{Transport: o.Transport, Timeout: time.Minute}))
 	r.hc = &http.Client{Transport: r.ts.Transport(o.Transport)}
+	// Fail fast (exit 4) on a revoked or expired client token, before any export starts.
+	if err := CheckAccess(ctx, r.hc, r.creds, tokenSource(r.cfg)); err != nil {
+		return err
+	}
 	if len(o.Groups) > 0 {
 		r.groups = append([]string(nil), o.Groups...)
 		return nil

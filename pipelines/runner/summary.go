@@ -18,6 +18,8 @@ type Summary struct {
 	Durations     map[string]float64 `json:"durations_s"`
 	Seconds       float64            `json:"seconds"`
 	Outputs       []string           `json:"outputs"`
+	Suppressed    int                `json:"suppressed_patients"`  // patients served only as an OperationOutcome (export_error)
+	SuppressedWhy map[string]int     `json:"suppressed,omitempty"` // reason → patients
 	Groups        []*GroupSummary    `json:"groups"`
 
 	mu sync.Mutex
@@ -38,6 +40,8 @@ type GroupSummary struct {
 	Resources       map[string]int     `json:"resources,omitempty"` // manifest counts per resource type
 	Rows            map[string]int64   `json:"rows,omitempty"`
 	Quarantined     int                `json:"quarantined"`
+	Suppressed      int                `json:"suppressed_patients,omitempty"`
+	SuppressedWhy   map[string]int     `json:"suppressed,omitempty"`
 	Durations       map[string]float64 `json:"durations_s,omitempty"`
 	Outputs         []string           `json:"-"` // listed once, in Summary.Outputs, to keep the XCom line short
 }
@@ -54,6 +58,7 @@ func (s *Summary) add(g *GroupSummary) {
 	s.Files += g.Files
 	s.Bytes += g.Bytes
 	s.Quarantined += g.Quarantined
+	s.addSuppressed(g)
 	for t, n := range g.Rows {
 		s.Rows[t] += n
 	}

@@ -106,6 +106,7 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	emit func(transform.Batch) error) error {
 	start := r.now()
 	defer func() { gs.Durations["transform"] += r.now().Sub(start).Seconds() }()
+	gs.noteSuppressed(files)
 	views, err := Views(r.cfg.ViewsDir)
 	if err != nil {
 		return err

@@ -10,7 +10,8 @@ import (
 )
 
 const patient = `{"resourceType":"Patient","id":"p1","active":true,"birthDate":"1970-06",
- "name":[{"use":"official","family":"Doe","given":["A","B"]},{"use":"maiden","family":"Roe"}],
+ "name":[{"use":"official","family":"Doe","given":["A","B"],"period":{"start":"2010-02","end":"2011-03-04T10:00:00Z"}},
+  {"use":"maiden","family":"Roe","period":{"start":"2012"}}],
  "extension":[{"url":"http://x/race","valueCoding":{"code":"2106-3"}}],
  "link":[{"other":{"reference":"Patient/p9"}}],"nameLinkId":"7",
  "multipleBirthInteger":2,"valueQuantity":{"value":1.50}}`
@@ -51,7 +52,7 @@ func TestEval(t *testing.T) {
 		{"extension('http://x/race').value.ofType(Coding).code", "[2106-3]"},
 		{"multipleBirth.ofType(integer) * 2", "[4]"},
 		{"value.ofType(Quantity).value + 1", "[2.50]"},
-		{"value.ofType(Quantity).value.lowBoundary()", "[1.495]"},
+		{"value.ofType(Quantity).value.lowBoundary()", "[1.49500000]"}, // at least 8 digits by default
 		{"birthDate.highBoundary()", "[1970-06-30]"},
 		{"getResourceKey() = link.other.getReferenceKey(Patient)", "[false]"},
 		{"link.other.getReferenceKey()", "[p9]"},
@@ -88,6 +89,60 @@ func TestEval(t *testing.T) {
 		if got := eval(t, tc.expr, consts); got != tc.want {
 			t.Errorf("%s = %s, want %s", tc.expr, got, tc.want)
 		}
+	}
+}
+
+// TestBoundaryPrecision pins lowBoundary(p)/highBoundary(p) to the FHIRPath examples
+// (precision honoured: decimal places for Decimal, digits for dates and times) and to the
+// SQL on FHIR extension to Period.
+func TestBoundaryPrecision(t *testing.T) {
+	cases := []struct{ expr, want string }{
+		{"1.587.lowBoundary()", "[1.58650000]"},
+		{"1.587.lowBoundary(6)", "[1.586500]"},
+		{"1.587.lowBoundary(2)", "[1.58]"},
+		{"1.587.lowBoundary(0)", "[1]"},
+		{"(-1.587).lowBoundary()", "[-1.58750000]"},
+		{"(-1.587).lowBoundary(2)", "[-1.59]"},
+		{"(-1.587).lowBoundary(0)", "[-2]"},
+		{"1.587.highBoundary()", "[1.58750000]"},
+		{"1.587.highBoundary(6)", "[1.587500]"},
+		{"1.587.highBoundary(2)", "[1.59]"},
+		{"1.587.highBoundary(0)", "[2]"},
+		{"(-1.587).highBoundary(2)", "[-1.58]"},
+		{"(-1.587).highBoundary(0)", "[-1]"}, // the spec's example says 1: a sign typo
+		{"1.587.lowBoundary(39)", "[]"},      // beyond the precision a decimal128 holds
+		{"'2010-02'.highBoundary(6)", "[2010-02]"},
+		{"'2010-02'.highBoundary()", "[2010-02-28]"},
+		{"'2012-02'.highBoundary(8)", "[2012-02-29]"},
+		{"'2010-02-14'.lowBoundary(4)", "[2010]"},
+		{"@2014.lowBoundary(6)", "[2014-01]"},
+		{"@2014.highBoundary(6)", "[2014-12]"},
+		{"'2010-02'.lowBoundary(5)", "[]"}, // not a date precision
+		{"@2014-01-01T08.lowBoundary(17)", "[2014-01-01T08:00:00.000+14:00]"},
+		{"@2014-01-01T08.highBoundary(17)", "[2014-01-01T08:59:59.999-12:00]"},
+		{"@2014-01-01T08:30:00+02:00.highBoundary(12)", "[2014-01-01T08:30+02:00]"},
+		{"@2014-01-01T08.lowBoundary(8)", "[2014-01-01]"},
+		{"@2014-01-01T08.lowBoundary(11)", "[]"},
+		{"@T10:30.lowBoundary(9)", "[10:30:00.000]"},
+		{"@T10:30.highBoundary(9)", "[10:30:59.999]"},
+		{"@T10:30.highBoundary(2)", "[10]"},
+		{"birthDate.lowBoundary(6)", "[1970-06]"},
+		{"birthDate.highBoundary()", "[1970-06-30]"},
+		{"name.first().period.lowBoundary()", "[2010-02-01T00:00:00.000+14:00]"},
+		{"name.first().period.highBoundary()", "[2011-03-04T10:00:00.999Z]"},
+		{"name.first().period.highBoundary(8)", "[2011-03-04]"},
+		{"name.last().period.lowBoundary(4)", "[2012]"},
+		{"name.last().period.highBoundary()", "[]"}, // open-ended: no high boundary
+		{"name.first().lowBoundary()", "[]"},        // not a Period
+		{"name.period.lowBoundary()", "error: fhirpath evaluation: lowBoundary() on a collection"},
+	}
+	for _, tc := range cases {
+		if got := eval(t, tc.expr, nil); got != tc.want {
+			t.Errorf("%s = %s, want %s", tc.expr, got, tc.want)
+		}
+	}
+	if _, err := fhirpath.Compile("1.5.lowBoundary('x')", fhirpath.Env{}); err == nil || !strings.Contains(err.Error(), "precision must be") {
+		t.Errorf("a string precision was accepted: %v", err)
 	}
 }
 
@@ -178,5 +233,48 @@ func TestContextIsFocus(t *testing.T) {
 	out, err := e.EvalEmpty(&c, nil)
 	if err != nil || len(out) != 1 || c.String(&out[0]) != "false" {
 		t.Errorf("EvalEmpty %%context.exists() = %v %v", out, err)
+	}
+}
+
+// TestPrimitiveExtensions reads extensions of primitives from their `_name` siblings
+// (FHIR JSON), for a single primitive, a repeating one (by position) and a choice element.
+func TestPrimitiveExtensions(t *testing.T) {
+	const doc = `{"resourceType":"Patient","id":"p","birthDate":"1970-01-01",
+	 "_birthDate":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime","valueDateTime":"1970-01-01T10:15:00Z"}]},
+	 "name":[{"given":["A","B","C"],"_given":[null,{"extension":[{"url":"u","valueString":"b"}]}]}],
+	 "extension":[{"url":"x","valueCode":"c","_valueCode":{"extension":[{"url":"y","valueString":"inner"}]}}],
+	 "gender":"other"}`
+	cases := []struct{ expr, want string }{
+		{"birthDate.extension('http://hl7.org/fhir/StructureDefinition/patient-birthTime').value.ofType(dateTime)", "[1970-01-01T10:15:00Z]"},
+		{"birthDate.extension('other').exists()", "[false]"},
+		{"name.given[1].extension('u').value.ofType(string)", "[b]"},
+		{"name.given[0].extension('u').exists()", "[false]"},
+		{"name.given[2].extension('u').exists()", "[false]"},
+		{"name.given.extension('u').count()", "[1]"},
+		{"extension('x').value.extension('y').value.ofType(string)", "[inner]"},
+		{"gender.extension('u').exists()", "[false]"},
+	}
+	var d jsontree.Doc
+	if err := d.Parse([]byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+	var c fhirpath.Ctx
+	for _, tc := range cases {
+		e, err := fhirpath.Compile(tc.expr, fhirpath.Env{Resource: "Patient"})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		c.Reset(&d, 0)
+		out, err := e.Eval(&c, c.RootItem(), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		var s []string
+		for i := range out {
+			s = append(s, c.String(&out[i]))
+		}
+		if got := "[" + strings.Join(s, ",") + "]"; got != tc.want {
+			t.Errorf("%s = %s, want %s", tc.expr, got, tc.want)
+		}
 	}
 }

@@ -76,6 +76,8 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 		cp.names["reference"] = true
 	case "getResourceKey":
 		cp.names["id"] = true
+	case "lowBoundary", "highBoundary":
+		cp.names["start"], cp.names["end"] = true, true // on a Period
 	}
 	if len(n.args) < ar[0] || len(n.args) > ar[1] {
 		return nil, fmt.Errorf("%s(): wrong number of arguments (%d)", n.name, len(n.args))
@@ -102,12 +104,7 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 			out := len(c.st)
 			any := false
 			for k := lo; k < hi; k++ {
-				t := len(c.st)
-				c.st = append(c.st, c.st[k])
-				saved := c.index
-				c.index = int64(k - lo)
-				err := crit(c, t, t+1)
-				c.index = saved
+				t, err := c.evalOn(crit, k, lo)
 				if err != nil {
 					return err
 				}
@@ -233,18 +230,8 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 	case "distinct":
 		return func(c *Ctx, lo, hi int) error {
 			out := len(c.st)
-			for k := lo; k < hi; k++ {
-				dup := false
-				for j := out; j < len(c.st); j++ {
-					if c.equal(&c.st[j], &c.st[k], false) {
-						dup = true
-						break
-					}
-				}
-				if !dup {
-					c.st = append(c.st, c.st[k])
-				}
-			}
+			c.st = append(c.st, c.st[lo:hi]...)
+			c.dedupe(out)
 			return nil
 		}, nil
 	case "ofType", "as", "is":
@@ -252,23 +239,7 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
-		is := n.name == "is"
-		return func(c *Ctx, lo, hi int) error {
-			out := len(c.st)
-			for k := lo; k < hi; k++ {
-				if c.matchType(&c.st[k], t) {
-					it := c.st[k]
-					it.T = normType(t)
-					c.st = append(c.st, it)
-				}
-			}
-			if is {
-				found := len(c.st) > out
-				c.st = c.st[:out]
-				c.st = append(c.st, boolItem(found))
-			}
-			return nil
-		}, nil
+		return typeTest(this, t, n.name == "is"), nil
 	case "extension":
 		a, ok, err := cp.constArg(n.args[0], n.name)
 		if err != nil {
@@ -277,26 +248,7 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 		if !ok || a.K != KString {
 			return nil, fmt.Errorf("extension(): url must be a string")
 		}
-		url := a.S
-		return func(c *Ctx, lo, hi int) error {
-			for k := lo; k < hi; k++ {
-				if c.st[k].K != KNode {
-					continue
-				}
-				ext := c.Doc.Child(c.st[k].N, "extension")
-				if ext < 0 || c.Doc.Nodes[ext].Kind != jsontree.Array {
-					continue
-				}
-				en := &c.Doc.Nodes[ext]
-				for e := ext + 1; e < en.Next; e = c.Doc.Nodes[e].Next {
-					u := c.Doc.Child(e, "url")
-					if u >= 0 && c.Doc.Nodes[u].Kind == jsontree.String && c.Doc.Str(u) == url {
-						c.st = append(c.st, Item{N: e})
-					}
-				}
-			}
-			return nil
-		}, nil
+		return extensionFn(a.S), nil
 	case "join":
 		sep := ""
 		if len(n.args) == 1 {
@@ -311,7 +263,12 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 				sep = a.S
 			}
 		}
+		// FHIRPath (join, STU): "If the input is empty, the result is empty." (The
+		// current SQL on FHIR suite expected "" here; its open pull request follows the spec.)
 		return func(c *Ctx, lo, hi int) error {
+			if hi == lo {
+				return nil
+			}
 			var b strings.Builder
 			for k := lo; k < hi; k++ {
 				if k > lo {
@@ -507,14 +464,25 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 		}, nil
 	case "lowBoundary", "highBoundary":
 		high := n.name == "highBoundary"
+		prec := -1
+		if len(n.args) == 1 {
+			a, ok, err := cp.constArg(n.args[0], n.name)
+			if err != nil {
+				return nil, err
+			}
+			if !ok || a.K != KInteger || a.I < 0 {
+				return nil, fmt.Errorf("%s(): precision must be a non-negative integer", n.name)
+			}
+			prec = int(min(a.I, 1000))
+		}
 		return func(c *Ctx, lo, hi int) error {
 			if hi == lo {
 				return nil
 			}
 			if hi-lo > 1 {
-				return evalErr("boundary on a collection")
+				return evalErr("%s() on a collection", n.name)
 			}
-			it, ok := c.boundary(&c.st[lo], high)
+			it, ok := c.boundary(&c.st[lo], high, prec)
 			if ok {
 				c.st = append(c.st, it)
 			}

@@ -83,6 +83,9 @@ func lex(src string) ([]token, error) {
 			s := i
 			i++
 			for i < len(src) && (isIdentChar(src[i]) || strings.IndexByte("-:.+TZ", src[i]) >= 0) {
+				if src[i] == '.' && (i+1 == len(src) || src[i+1] < '0' || src[i+1] > '9') {
+					break // @2014.lowBoundary(): the dot invokes a function, it is not a fraction
+				}
 				i++
 			}
 			if i == s+1 {

@@ -190,12 +190,7 @@ func predFilter(p pred, crit evalFn, exists, stopFirst bool) evalFn {
 			if c.st[k].K == KNode {
 				r = p(c, c.st[k].N)
 			} else {
-				t := len(c.st)
-				c.st = append(c.st, c.st[k])
-				saved := c.index
-				c.index = int64(k - lo)
-				err := crit(c, t, t+1)
-				c.index = saved
+				t, err := c.evalOn(crit, k, lo)
 				if err != nil {
 					return err
 				}

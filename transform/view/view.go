@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/dpcetl/dpcetl/transform/fhirpath"
@@ -56,15 +57,17 @@ type Select struct {
 
 // View is a validated ViewDefinition.
 type View struct {
-	File      string // name given to Parse (file path), used in errors
-	Name      string // table name
-	Resource  string
-	Status    string
-	Where     []*fhirpath.Expr
-	Root      *Select
-	Columns   []*Column // output columns in order
-	Constants map[string]fhirpath.Item
-	Raw       []byte // the JSON it was parsed from
+	File        string // name given to Parse (file path), used in errors
+	Name        string // table name
+	Resource    string
+	Status      string
+	URL         string
+	FHIRVersion []string
+	Where       []*fhirpath.Expr
+	Root        *Select
+	Columns     []*Column // output columns in order
+	Constants   map[string]fhirpath.Item
+	Raw         []byte // the JSON it was parsed from
 }
 
 // Error is a validation error naming the file and the JSON path of the fault.
@@ -86,6 +89,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // ErrInvalid is wrapped by every validation error.
 var ErrInvalid = errors.New("invalid ViewDefinition")
 
+// statuses is the PublicationStatus value set ViewDefinition.status is bound to.
+var statuses = []string{"draft", "active", "retired", "unknown"}
+
 // Types lists the column types a view may declare.
 func Types() []string { return append([]string(nil), types...) }
 
@@ -94,6 +100,9 @@ var types = []string{
 	"integer", "integer64", "markdown", "oid", "positiveInt", "string", "time", "unsignedInt", "uri",
 	"url", "uuid", "xhtml",
 }
+
+// structureDefinitionPrefix is implied before a relative column type URI.
+const structureDefinitionPrefix = "http://hl7.org/fhir/StructureDefinition/"
 
 func knownType(t string) bool {
 	for _, k := range types {
@@ -152,8 +161,30 @@ func Parse(name string, data []byte) (*View, error) {
 	if v.Resource == "" {
 		return nil, p.errf("resource", "required")
 	}
+	if v.Name != "" && !validName(v.Name) {
+		return nil, p.errf("name", "%q is not a valid view name (sql-name: ^[A-Za-z][A-Za-z0-9_]*$)", v.Name)
+	}
 	if v.Status, err = p.str(obj, "status", ""); err != nil {
 		return nil, err
+	}
+	if v.Status != "" && !slices.Contains(statuses, v.Status) {
+		return nil, p.errf("status", "%q is not a PublicationStatus code (%s)", v.Status, strings.Join(statuses, ", "))
+	}
+	if v.URL, err = p.str(obj, "url", ""); err != nil {
+		return nil, err
+	}
+	if x, ok := obj["fhirVersion"]; ok {
+		arr, ok := x.([]any)
+		if !ok {
+			return nil, p.errf("fhirVersion", "must be an array of strings")
+		}
+		for i, e := range arr {
+			s, ok := e.(string)
+			if !ok || s == "" {
+				return nil, p.errf(fmt.Sprintf("fhirVersion[%d]", i), "must be a non-empty string")
+			}
+			v.FHIRVersion = append(v.FHIRVersion, s)
+		}
 	}
 	p.env.Resource = v.Resource
 	p.env.Constants = v.Constants
@@ -239,6 +270,9 @@ func (p *parser) constant(jp string, c any) error {
 	}
 	if name == "" {
 		return p.errf(jp+".name", "required")
+	}
+	if !validName(name) {
+		return p.errf(jp+".name", "%q is not a valid constant name (sql-name: ^[A-Za-z][A-Za-z0-9_]*$)", name)
 	}
 	var it fhirpath.Item
 	found := 0
@@ -396,6 +430,7 @@ func (p *parser) selectList(jp string, obj map[string]any) (*Select, error) {
 		}
 		start := len(p.v.Columns)
 		var names []string
+		var first []*Column
 		for i, c := range arr {
 			cjp := fmt.Sprintf("%sunionAll[%d]", dot, i)
 			co, ok := c.(map[string]any)
@@ -412,11 +447,15 @@ func (p *parser) selectList(jp string, obj map[string]any) (*Select, error) {
 				if err != nil {
 					return nil, err
 				}
-				got := colNames(p.v.Columns[start:])
+				branch := p.v.Columns[start:]
+				got := colNames(branch)
 				p.v.Columns, p.seen = saved, savedSeen
 				if strings.Join(got, ",") != strings.Join(names, ",") {
 					return nil, p.errf(cjp, "unionAll branches must have the same columns in the same order: [%s] vs [%s]",
 						strings.Join(names, ", "), strings.Join(got, ", "))
+				}
+				if err := p.sameTypes(first, branch); err != nil {
+					return nil, err
 				}
 				s.UnionAll = append(s.UnionAll, sub)
 				continue
@@ -425,7 +464,8 @@ func (p *parser) selectList(jp string, obj map[string]any) (*Select, error) {
 			if err != nil {
 				return nil, err
 			}
-			names = colNames(p.v.Columns[start:])
+			first = p.v.Columns[start:]
+			names = colNames(first)
 			s.UnionAll = append(s.UnionAll, sub)
 		}
 	}
@@ -445,6 +485,35 @@ func (p *parser) selectList(jp string, obj map[string]any) (*Select, error) {
 		}
 	}
 	return s, nil
+}
+
+// sameTypes checks a unionAll branch against the first: "the values for the columns MUST be
+// of the same types as determined by the column types part of this specification." A
+// column without a type is a string (that part lets runners "treat any non-specified types
+// as strings"); collection and the ansi/type tag shape the output type, so they must
+// match too.
+func (p *parser) sameTypes(first, branch []*Column) error {
+	for i, a := range first {
+		b := branch[i]
+		ta, tb := a.Type, b.Type
+		if ta == "" {
+			ta = "string"
+		}
+		if tb == "" {
+			tb = "string"
+		}
+		aa, _ := a.Tag("ansi/type")
+		ab, _ := b.Tag("ansi/type")
+		switch {
+		case ta != tb:
+			return p.errf(b.JSONPath+".type", "unionAll branches must give column %q the same type: %q (%s) vs %q", a.Name, ta, a.JSONPath, tb)
+		case a.Collection != b.Collection:
+			return p.errf(b.JSONPath+".collection", "unionAll branches must agree on whether column %q is a collection (%s)", a.Name, a.JSONPath)
+		case !strings.EqualFold(strings.TrimSpace(aa), strings.TrimSpace(ab)):
+			return p.errf(b.JSONPath+".tag", "unionAll branches must give column %q the same ansi/type tag: %q (%s) vs %q", a.Name, aa, a.JSONPath, ab)
+		}
+	}
+	return nil
 }
 
 func colNames(cs []*Column) []string {
@@ -469,7 +538,7 @@ func (p *parser) column(jp string, c any) (*Column, error) {
 		return nil, p.errf(jp+".name", "required")
 	}
 	if !validName(col.Name) {
-		return nil, p.errf(jp+".name", "%q is not a valid column name (letters, digits, _; starting with a letter)", col.Name)
+		return nil, p.errf(jp+".name", "%q is not a valid column name (sql-name: ^[A-Za-z][A-Za-z0-9_]*$)", col.Name)
 	}
 	if prev, dup := p.seen[col.Name]; dup {
 		return nil, p.errf(jp+".name", "duplicate column %q (also at %s)", col.Name, prev)
@@ -484,8 +553,15 @@ func (p *parser) column(jp string, c any) (*Column, error) {
 	if col.Type, err = p.str(obj, "type", jp+"."); err != nil {
 		return nil, err
 	}
-	if col.Type != "" && !knownType(col.Type) {
-		return nil, p.errf(jp+".type", "unsupported column type %q (supported: %s)", col.Type, strings.Join(types, ", "))
+	if col.Type != "" {
+		// "A FHIR StructureDefinition URI for the column's type. Relative URIs are
+		// implicitly given the 'http://hl7.org/fhir/StructureDefinition/' prefix."
+		t := strings.TrimPrefix(col.Type, structureDefinitionPrefix)
+		if !knownType(t) {
+			return nil, p.errf(jp+".type", "unsupported column type %q (supported: the FHIR primitive types %s, as names or %s<name>)",
+				col.Type, strings.Join(types, ", "), structureDefinitionPrefix)
+		}
+		col.Type = t
 	}
 	if col.Description, err = p.str(obj, "description", jp+"."); err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ const (
 	tagClaim
 	tagOptOut
 	tagUpdated
+	tagLookback
 )
 
 var (
@@ -94,7 +95,45 @@ func (g *Generator) Beneficiary(mbi string) Beneficiary {
 // OperationOutcome only (about 2% of beneficiaries, deterministic per seed).
 func (g *Generator) OptedOut(mbi string) bool {
 	r := g.stream(mbi, tagOptOut, 0)
-	return r.intn(1000) < 20
+	return r.intn(1000) < optOutPerMille
+}
+
+// Suppression is why DPC serves a beneficiary only as an OperationOutcome line: the
+// issue code and details.text DPC's aggregation engine writes (OutcomeReason.java).
+type Suppression struct {
+	Code string // "exception" (opted out) or "suppressed" (lookback)
+	Text string
+}
+
+// Reasons DPC gives, word for word (dpc-aggregation engine/OutcomeReason.java).
+const (
+	ReasonOptedOut       = "Data not available for opted out patient"
+	ReasonLookBackNoData = "DPC couldn't find any claims for this MBI; unable to demonstrate relationship with provider or organization"
+	ReasonLookBackNoNPI  = "DPC couldn't find a claim for this MBI from an NPI in this organization"
+	ReasonLookBackNoDate = "DPC couldn't find a claim within the past 18 months for this MBI from an NPI in this organization"
+	optOutPerMille       = 20
+)
+
+// Suppressed reports whether DPC answers for this beneficiary with an OperationOutcome
+// only, and why: opted out (OptedOut, about 2%), or failing the 18-month lookback with
+// probability chosen so that about Options.SuppressedShare of all beneficiaries are
+// suppressed (a share at or below 2% leaves only the opt-outs).
+func (g *Generator) Suppressed(mbi string) (Suppression, bool) {
+	if g.OptedOut(mbi) {
+		return Suppression{Code: "exception", Text: ReasonOptedOut}, true
+	}
+	share := g.opts.SuppressedShare
+	const opt = optOutPerMille / 1000.0
+	if share <= opt {
+		return Suppression{}, false
+	}
+	p := min(1, (share-opt)/(1-opt))
+	r := g.stream(mbi, tagLookback, 0)
+	if float64(r.intn(1_000_000)) >= p*1_000_000 {
+		return Suppression{}, false
+	}
+	text := []string{ReasonLookBackNoDate, ReasonLookBackNoDate, ReasonLookBackNoNPI, ReasonLookBackNoData}[r.intn(4)]
+	return Suppression{Code: "suppressed", Text: text}, true
 }
 
 // lastUpdated returns the n-th resource's lastUpdated instant, uniform over

@@ -61,7 +61,8 @@ func (g *Generator) AppendNDJSON(dst []byte, mbi, resourceType string, since, un
 func (g *Generator) Record(mbi string) Record {
 	p := g.Beneficiary(mbi)
 	covs := g.coverages(&p)
-	rec := Record{Patient: p, OptedOut: g.OptedOut(mbi), Coverages: covs[:]}
+	_, suppressed := g.Suppressed(mbi)
+	rec := Record{Patient: p, OptedOut: g.OptedOut(mbi), Suppressed: suppressed, Coverages: covs[:]}
 	k := g.claimCount(mbi)
 	rec.Claims = make([]Claim, k)
 	var x claimExtra

@@ -17,10 +17,13 @@ import "time"
 //     the amount on (adjudication category code, extension url, benefit
 //     balance type code).
 type Record struct {
-	Patient   Beneficiary
-	OptedOut  bool       // DPC answers with an OperationOutcome only; resources are still defined
-	Coverages []Coverage // parts A, B, C, D in that order
-	Claims    []Claim    // ordered by EOB id emission order (the order AppendNDJSON writes them)
+	Patient  Beneficiary
+	OptedOut bool // the beneficiary opted out of data sharing (one reason for Suppressed)
+	// Suppressed: DPC answers with an OperationOutcome only (opted out or lookback
+	// failure, see Generator.Suppressed); the resources are still defined.
+	Suppressed bool
+	Coverages  []Coverage // parts A, B, C, D in that order
+	Claims     []Claim    // ordered by EOB id emission order (the order AppendNDJSON writes them)
 }
 
 // Beneficiary is the identity of a synthetic beneficiary (the Patient resource).

@@ -27,6 +27,9 @@ type Options struct {
 	// Epoch anchors time: lastUpdated is spread over [Epoch-3y, Epoch+1y] and
 	// claim dates lie before Epoch. Zero means 2026-01-01T00:00:00Z.
 	Epoch time.Time
+	// SuppressedShare is the share of beneficiaries DPC serves only as an OperationOutcome
+	// (opted out or failing the lookback); see Suppressed. Zero: only the ~2% opt-outs.
+	SuppressedShare float64
 }
 
 // Generator produces synthetic data. It holds no per-beneficiary state and is

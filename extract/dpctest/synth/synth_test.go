@@ -312,3 +312,39 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("concurrent output for %s differs", m)
 	}
 }
+
+func TestSuppressedShare(t *testing.T) {
+	for _, share := range []float64{0, 0.10, 0.60} {
+		g := synth.New(synth.Options{Seed: 3, SuppressedShare: share})
+		n, opted, lookback := 0, 0, 0
+		for i := range 10000 {
+			mbi := g.MBI(i)
+			s, ok := g.Suppressed(mbi)
+			if ok != g.Record(mbi).Suppressed {
+				t.Fatalf("share %v: Suppressed and Record disagree for %s", share, mbi)
+			}
+			if !ok {
+				continue
+			}
+			n++
+			switch {
+			case s.Code == "exception" && s.Text == synth.ReasonOptedOut:
+				opted++
+			case s.Code == "suppressed" && s.Text != "":
+				lookback++
+			default:
+				t.Fatalf("share %v: unexpected suppression %+v", share, s)
+			}
+		}
+		want := max(share, 0.02) * 10000
+		if float64(n) < want*0.8 || float64(n) > want*1.2 {
+			t.Errorf("share %v: %d of 10000 suppressed, want about %.0f", share, n, want)
+		}
+		if share == 0 && lookback != 0 {
+			t.Errorf("share 0: %d lookback failures, want none", lookback)
+		}
+		if opted == 0 {
+			t.Errorf("share %v: no opted-out beneficiary", share)
+		}
+	}
+}

@@ -85,13 +85,28 @@ req POST "$API/Token/auth" -H 'Content-Type: application/x-www-form-urlencoded' 
 expect 401 "replayed JWT"
 [ "$(jq -r .message <<<"$BODY")" = "Invalid JWT" ] || fail "replay message: $BODY"
 
-step "organization"
+step "metadata and version (public)"
+req GET "$API/metadata" -H 'Accept: application/fhir+json'
+expect 200 "metadata"
+[ "$(jq -r .resourceType <<<"$BODY")" = CapabilityStatement ] || fail "metadata is not a CapabilityStatement"
+[ "$(jq -r .fhirVersion <<<"$BODY")" = 3.0.2 ] || fail "metadata fhirVersion"
+req GET "$API/version"
+expect 200 "version"
+[ -n "$BODY" ] || fail "empty version"
+
+step "organization (a Bundle, as DPC's GET /Organization answers)"
 req GET "$API/Organization" -H "$AUTH" -H 'Accept: application/fhir+json'
 expect 200 "Organization"
-[ "$(jq -r .id <<<"$BODY")" = "$ORG_ID" ] || fail "organization id"
+[ "$(jq -r .resourceType <<<"$BODY")" = Bundle ] || fail "GET /Organization is not a Bundle"
+[ "$(jq -r '.entry[0].resource.id' <<<"$BODY")" = "$ORG_ID" ] || fail "organization id"
+req GET "$API/Organization/$ORG_ID" -H "$AUTH" -H 'Accept: application/fhir+json'
+expect 200 "Organization/{id}"
+[ "$(jq -r .id <<<"$BODY")" = "$ORG_ID" ] || fail "organization/{id} id"
 
 step "practitioner"
 jq -n --arg npi "$NPI" '{resourceType:"Practitioner", identifier:[{system:"http://hl7.org/fhir/sid/us-npi", value:$npi}], name:[{family:"Holguin", given:["Alejandro"]}]}' > practitioner.json
+req POST "$API/Practitioner" -H "$AUTH" -H 'Accept: application/fhir+json' -H 'Content-Type: application/json' -d @practitioner.json
+expect 415 "create practitioner with a non-FHIR Content-Type"
 req POST "$API/Practitioner" -H "$AUTH" -H 'Accept: application/fhir+json' -H 'Content-Type: application/fhir+json' -d @practitioner.json
 expect 201 "create practitioner"
 PRACT_ID=$(jq -r .id <<<"$BODY")
@@ -126,6 +141,8 @@ expect 400 "group without X-Provenance"
 req POST "$API/Group" -H "$AUTH" -H 'Accept: application/fhir+json' -H 'Content-Type: application/fhir+json' -H "X-Provenance: $PROVENANCE" -d @group.json
 expect 201 "create group"
 GROUP_ID=$(jq -r .id <<<"$BODY")
+req POST "$API/Group" -H "$AUTH" -H 'Accept: application/fhir+json' -H 'Content-Type: application/fhir+json' -H "X-Provenance: $PROVENANCE" -d @group.json
+expect 403 "second group for the same practitioner"
 req GET "$API/Group?characteristic-value=attributed-to\$$NPI" -H "$AUTH" -H 'Accept: application/fhir+json'
 expect 200 "find group"
 [ "$(jq -r '.entry[0].resource.id' <<<"$BODY")" = "$GROUP_ID" ] || fail "group search"
@@ -146,6 +163,10 @@ for _ in $(seq 1 600); do
 done
 expect 200 "job complete"
 echo "$BODY" > manifest.json
+req GET "$JOB_URL" -H "$AUTH" -H 'Accept: application/fhir+json'
+expect 406 "job status with a FHIR Accept"
+req DELETE "$JOB_URL" -H "$AUTH"
+expect 405 "DELETE on a job"
 [ "$(jq '.output | length' manifest.json)" -gt 0 ] || fail "no output files"
 
 step "download and verify every file"

@@ -31,6 +31,7 @@ func rosterSync(env *cmdkit.Env) *cobra.Command {
 	_ = c.MarkFlagFilename("file", "csv")
 	dry := c.Flags().Bool("dry-run", false, "print the plan and change nothing")
 	within := c.Flags().String("within", "14d", "renew attributions that lapse within this long")
+	limit := c.Flags().Int("roster-limit", roster.DefaultRosterLimit, "most patients one group may hold, inactive members included (DPC's limit; rows past it are reported, not sent; -1: none)")
 	c.RunE = func(cc *cobra.Command, _ []string) error {
 		ctx := cc.Context()
 		if *file == "" {
@@ -57,7 +58,7 @@ func rosterSync(env *cmdkit.Env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		plan, err := roster.MakePlan(ctx, cl, ros, roster.Options{Now: env.Now(), Window: window})
+		plan, err := roster.MakePlan(ctx, cl, ros, roster.Options{Now: env.Now(), Window: window, RosterLimit: *limit})
 		if err != nil {
 			var ae *dpc.APIError
 			if errors.Is(err, dpc.ErrInvalid) && !errors.As(err, &ae) {
@@ -136,12 +137,14 @@ type planJSON struct {
 	Add                 []roster.Attribution `json:"add"`
 	Renew               []roster.Attribution `json:"renew"`
 	Remove              []roster.Attribution `json:"remove"`
+	Replace             []roster.Attribution `json:"replace"`
+	OverLimit           []roster.Attribution `json:"over_roster_limit"`
 	Unchanged           int                  `json:"unchanged"`
 }
 
 func (a *cmd) printPlan(p *roster.Plan) error {
 	v := planJSON{DryRun: true, CreateGroups: cmdkit.NonNil(p.CreateGroups), Add: cmdkit.NonNil(p.Add), Renew: cmdkit.NonNil(p.Renew),
-		Remove: cmdkit.NonNil(p.Remove), Unchanged: p.Unchanged, CreatePractitioners: []string{}, CreatePatients: []string{}}
+		Remove: cmdkit.NonNil(p.Remove), Replace: cmdkit.NonNil(p.Replace), OverLimit: cmdkit.NonNil(p.OverLimit), Unchanged: p.Unchanged, CreatePractitioners: []string{}, CreatePatients: []string{}}
 	for _, r := range p.CreatePractitioners {
 		v.CreatePractitioners = append(v.CreatePractitioners, r.NPI)
 	}
@@ -167,6 +170,8 @@ func (a *cmd) printPlan(p *roster.Plan) error {
 	rows = append(rows, attrRows("add", p.Add)...)
 	rows = append(rows, attrRows("renew", p.Renew)...)
 	rows = append(rows, attrRows("remove", p.Remove)...)
+	rows = append(rows, attrRows("replace (one PUT)", p.Replace)...)
+	rows = append(rows, attrRows("not attributable", p.OverLimit)...)
 	if len(rows) == 0 {
 		return nil
 	}

@@ -1,0 +1,265 @@
+package fhirpath
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
+	// X.where(c).exists() is X.exists(c), and X.where(c).first() needs only the first
+	// match: both stop scanning X early (the claims idiom for coded lookups).
+	if w := n.target; n.kind == nFunc && len(n.args) == 0 && w != nil && w.kind == nFunc && w.name == "where" && len(w.args) == 1 {
+		switch n.name {
+		case "exists":
+			n = &astNode{kind: nFunc, name: "exists", args: w.args, target: w.target, pos: n.pos}
+		case "first":
+			wf := *w
+			wf.stopFirst = true
+			n = &wf
+		}
+	}
+	if n.kind == nIdent {
+		return cp.compilePath(n, top)
+	}
+	if fn, ok, err := cp.firstAfterWhere(n, top); ok || err != nil {
+		return fn, err
+	}
+	if n.target != nil {
+		tfn, err := cp.compile(n.target, top)
+		if err != nil {
+			return nil, err
+		}
+		if n.kind == nIndexer {
+			ifn, err := cp.compile(n.args[0], false)
+			if err != nil {
+				return nil, err
+			}
+			return onTarget(tfn, func(c *Ctx, lo, hi, a, b int) error {
+				if err := ifn(c, lo, hi); err != nil {
+					return err
+				}
+				if len(c.st)-b != 1 {
+					c.st = c.st[:a]
+					return nil
+				}
+				k, _, _, iv := c.prim(&c.st[b])
+				if k != KInteger {
+					return evalErr("index is not an integer")
+				}
+				if iv < 0 || iv >= int64(b-a) {
+					c.st = c.st[:a]
+					return nil
+				}
+				c.st[a] = c.st[a+int(iv)]
+				c.st = c.st[:a+1]
+				return nil
+			}), nil
+		}
+		sfn, err := cp.compileMember(n)
+		if err != nil {
+			return nil, err
+		}
+		return onTarget(tfn, func(c *Ctx, _, _, a, b int) error {
+			if err := sfn(c, a, b); err != nil {
+				return err
+			}
+			c.compact(a, b)
+			return nil
+		}), nil
+	}
+	switch n.kind {
+	case nLit:
+		it := n.lit
+		return func(c *Ctx, lo, hi int) error {
+			c.st = append(c.st, it)
+			return nil
+		}, nil
+	case nEmpty:
+		return func(c *Ctx, lo, hi int) error { return nil }, nil
+	case nThis:
+		return this, nil
+	case nIndex:
+		return func(c *Ctx, lo, hi int) error {
+			c.st = append(c.st, Item{N: -1, K: KInteger, I: c.index, F: float64(c.index)})
+			return nil
+		}, nil
+	case nExt:
+		switch n.name {
+		case "rowIndex":
+			return func(c *Ctx, lo, hi int) error {
+				c.st = append(c.st, Item{N: -1, K: KInteger, I: c.RowIndex, F: float64(c.RowIndex)})
+				return nil
+			}, nil
+		case "resource", "rootResource":
+			return func(c *Ctx, lo, hi int) error {
+				c.st = append(c.st, Item{N: c.Root})
+				return nil
+			}, nil
+		case "context":
+			// FHIRPath: the input of the evaluation, which in a view is the current
+			// forEach node; it does not change inside where()/select() (unlike $this).
+			return func(c *Ctx, lo, hi int) error {
+				if c.hasCur {
+					c.st = append(c.st, c.cur)
+				}
+				return nil
+			}, nil
+		}
+		v, ok := cp.env.Constants[n.name]
+		if !ok {
+			return nil, fmt.Errorf("undefined constant %%%s", n.name)
+		}
+		return func(c *Ctx, lo, hi int) error {
+			c.st = append(c.st, v)
+			return nil
+		}, nil
+	case nFunc:
+		return cp.compileMember(n)
+	case nUnary:
+		afn, err := cp.compile(n.args[0], top)
+		if err != nil {
+			return nil, err
+		}
+		return func(c *Ctx, lo, hi int) error {
+			a := len(c.st)
+			if err := afn(c, lo, hi); err != nil {
+				return err
+			}
+			if len(c.st)-a == 0 {
+				return nil
+			}
+			if len(c.st)-a != 1 {
+				return evalErr("unary minus on a collection")
+			}
+			k, s, f, i := c.prim(&c.st[a])
+			switch k {
+			case KInteger:
+				c.st[a] = Item{N: -1, K: KInteger, I: -i, F: -float64(i)}
+			case KDecimal:
+				c.st[a] = Item{N: -1, K: KDecimal, F: -f, S: negText(s)}
+			default:
+				return evalErr("unary minus on a non-number")
+			}
+			return nil
+		}, nil
+	case nBinary:
+		return cp.compileBinary(n, top)
+	}
+	return nil, fmt.Errorf("unsupported expression")
+}
+
+func negText(s string) string {
+	if strings.HasPrefix(s, "-") {
+		return s[1:]
+	}
+	if s == "" {
+		return s
+	}
+	return "-" + s
+}
+
+// compilePath compiles a run of member accesses a.b.c (after an optional non-member target)
+// into one walk over the document.
+func (cp *compiler) compilePath(n *astNode, top bool) (evalFn, error) {
+	var names []string
+	cur := n
+	for {
+		names = append(names, cur.name)
+		if cur.target == nil || cur.target.kind != nIdent {
+			break
+		}
+		cur = cur.target
+	}
+	slices.Reverse(names)
+	for _, n := range names {
+		cp.names[n] = true
+	}
+	var base evalFn
+	if cur.target != nil {
+		var err error
+		if base, err = cp.compile(cur.target, top); err != nil {
+			return nil, err
+		}
+	} else if top && names[0] == cp.env.Resource && cp.env.Resource != "" {
+		names = names[1:] // Patient.name means name on the Patient in focus
+	}
+	keys := members(names)
+	walk := func(c *Ctx, lo, hi int) error {
+		if len(keys) == 0 {
+			return this(c, lo, hi)
+		}
+		for k := lo; k < hi; k++ {
+			if c.st[k].K == KNode {
+				c.walk(c.st[k].N, keys, "")
+			}
+		}
+		return nil
+	}
+	if base == nil {
+		return walk, nil
+	}
+	return func(c *Ctx, lo, hi int) error {
+		a := len(c.st)
+		if err := base(c, lo, hi); err != nil {
+			return err
+		}
+		b := len(c.st)
+		_ = walk(c, a, b)
+		c.compact(a, b)
+		return nil
+	}, nil
+}
+
+// compileMember compiles an identifier or function applied to the input c.st[lo:hi].
+func (cp *compiler) compileMember(n *astNode) (evalFn, error) {
+	if n.kind == nThis {
+		return this, nil
+	}
+	if n.kind == nIdent {
+		keys := members([]string{n.name})
+		return func(c *Ctx, lo, hi int) error {
+			for k := lo; k < hi; k++ {
+				if c.st[k].K != KNode {
+					continue
+				}
+				c.walk(c.st[k].N, keys, "")
+			}
+			return nil
+		}, nil
+	}
+	if n.kind != nFunc {
+		return nil, fmt.Errorf("unsupported invocation")
+	}
+	return cp.compileFunc(n)
+}
+
+// this is $this: it pushes the input collection unchanged.
+func this(c *Ctx, lo, hi int) error {
+	c.st = append(c.st, c.st[lo:hi]...)
+	return nil
+}
+
+// onTarget evaluates tfn on the input st[lo:hi], then op on its result st[a:b]; op leaves
+// its own result at st[a:] in place of the target's.
+func onTarget(tfn evalFn, op func(c *Ctx, lo, hi, a, b int) error) evalFn {
+	return func(c *Ctx, lo, hi int) error {
+		a := len(c.st)
+		if err := tfn(c, lo, hi); err != nil {
+			return err
+		}
+		return op(c, lo, hi, a, len(c.st))
+	}
+}
+
+// evalOn evaluates the criterion fn of where()/select()/exists() with st[k] (element k-lo
+// of the input) as $this and $index: it pushes st[k] at t and leaves fn's result at st[t+1:].
+func (c *Ctx) evalOn(fn evalFn, k, lo int) (t int, err error) {
+	t = len(c.st)
+	c.st = append(c.st, c.st[k])
+	saved := c.index
+	c.index = int64(k - lo)
+	err = fn(c, t, t+1)
+	c.index = saved
+	return t, err
+}
