@@ -71,10 +71,7 @@ type Runner struct {
 // New resolves credentials (those given in Options, or those the config points at), opens
 // the destination sink and resolves the groups. Every failure names what to fix.
 func New(ctx context.Context, o Options) (*Runner, error) {
-	r, err := newRunner(o)
-	if err != nil {
-		return nil, err
-	}
+	r := newRunner(o)
 	ok := false
 	defer func() {
 		if !ok {
@@ -84,6 +81,7 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	if err := r.prepareDirs(); err != nil {
 		return nil, err
 	}
+	var err error
 	if r.sink, err = sink.Open(ctx, r.cfg.Destination); err != nil {
 		return nil, fmt.Errorf("%w: destination %s: %v", config.ErrInvalid, r.cfg.Destination, err)
 	}
@@ -95,7 +93,7 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 }
 
 // newRunner fills the defaults of o.
-func newRunner(o Options) (*Runner, error) {
+func newRunner(o Options) *Runner {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -111,7 +109,7 @@ func newRunner(o Options) (*Runner, error) {
 	if o.Transport == nil {
 		o.Transport = http.DefaultTransport
 	}
-	return &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds}, nil
+	return &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds}
 }
 
 // connect takes the credentials (given, or those the config points at), builds the
@@ -313,11 +311,9 @@ type PlannedGroup struct {
 // DryRun resolves credentials and groups (reading DPC), reads each group's watermark and saved
 // job, and returns the plan. It creates no directory, starts no export and writes nothing.
 func DryRun(ctx context.Context, o Options) (*Plan, error) {
-	r, err := newRunner(o)
-	if err != nil {
-		return nil, err
-	}
+	r := newRunner(o)
 	defer r.Close()
+	var err error
 	r.stateDir = r.cfg.StateDir
 	if local, ok := localPath(r.cfg.Destination); !ok || dirExists(local) {
 		// A local destination that does not exist has no watermark; opening it would create it.
