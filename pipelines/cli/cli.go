@@ -55,11 +55,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		printUsage(stderr, root)
 		return ExitUsage
 	}
-	switch args[0] {
-	case "-v", "-version", "--version":
+	if args[0] == "-v" || args[0] == "--version" {
 		args = []string{"version"}
-	case "-help":
-		args = []string{"help"}
 	}
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
