@@ -4,6 +4,7 @@ package extract
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -27,7 +28,36 @@ var (
 	ErrRetryable = errors.New("retryable")
 	// ErrAuth marks a failure to authenticate or authorize; retrying will not help.
 	ErrAuth = errors.New("authentication failed")
+	// ErrUnsafeName marks a name from the server (job id, file name, resource type,
+	// group id) that cannot be used as exactly one element of a local path.
+	ErrUnsafeName = errors.New("unsafe name from server")
 )
+
+// maxNameLen bounds a name used as a path element (file systems allow 255 bytes;
+// the suffixes .part, .bad, .ok need room).
+const maxNameLen = 200
+
+// CheckName returns an error wrapping ErrUnsafeName unless name can be used as
+// exactly one path element: 1..200 bytes of letters, digits, '.', '_' and '-',
+// not starting with '.'. DPC's ids are UUIDs and its file names are
+// "{job}-{n}.{type}.ndjson", so nothing real is refused; "..", "a/b", "%2e%2e"
+// decoded, names with NUL, control or non-ASCII bytes are. kind names the
+// field in the error ("job id", "file name", ...).
+func CheckName(kind, name string) error {
+	bad := name == "" || len(name) > maxNameLen || name[0] == '.'
+	for i := 0; i < len(name) && !bad; i++ {
+		c := name[i]
+		bad = !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')
+	}
+	if bad {
+		q := name
+		if len(q) > 80 {
+			q = q[:80] + "..."
+		}
+		return fmt.Errorf("%s %+q is not a safe file name (one path element of letters, digits, '.', '_', '-'): %w", kind, q, ErrUnsafeName)
+	}
+	return nil
+}
 
 // EventKind says what an Event reports.
 type EventKind string

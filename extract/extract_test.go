@@ -3,6 +3,8 @@ package extract_test
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"testing"
 
 	"github.com/dpcetl/dpcetl/extract"
 )
@@ -25,4 +27,18 @@ func Example_sentinels() {
 	err := fmt.Errorf("download: HTTP 503: %w", extract.ErrRetryable)
 	fmt.Println(errors.Is(err, extract.ErrRetryable), errors.Is(err, extract.ErrAuth))
 	// Output: true false
+}
+
+func TestCheckName(t *testing.T) {
+	for _, ok := range []string{"1a2b3c4d-0000-4000-8000-000000000000", "batch-0.patient.ndjson", "Patient", "ExplanationOfBenefit", "g_1", "a..b"} {
+		if err := extract.CheckName("name", ok); err != nil {
+			t.Errorf("CheckName(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", ".", "..", ".hidden", "a/b", `a\b`, "../x", "a\x00b", "a:b", "é", "\xff", "a b", strings.Repeat("a", 201)} {
+		err := extract.CheckName("job id", bad)
+		if !errors.Is(err, extract.ErrUnsafeName) || !strings.Contains(err.Error(), "job id") {
+			t.Errorf("CheckName(%q) = %v, want ErrUnsafeName naming the field", bad, err)
+		}
+	}
 }

@@ -1,8 +1,10 @@
 package schemas
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -19,6 +21,10 @@ const (
 	// WarnUnresolvedRendering: an eob_line row linking to a care team sequence that names no
 	// care team member with a provider identifier; rendering_npi is null.
 	WarnUnresolvedRendering = "unresolved_rendering_npi"
+	// WarnInvalidRenderingNPI: the member an eob_line row links to has an identifier, but not a
+	// Luhn-valid NPI (a UPIN, a placeholder such as "0", a test number); rendering_npi is null
+	// and rendering_provider_id keeps what was sent.
+	WarnInvalidRenderingNPI = "invalid_rendering_npi"
 )
 
 // Warning is a data-quality finding in the claims tables that did not stop the run: the rows
@@ -107,9 +113,17 @@ func (c *Checker) Observe(table string, rec arrow.RecordBatch) error {
 		if err != nil {
 			return fmt.Errorf("schemas: check %s: %w", table, err)
 		}
+		raw, err := column[*array.String](rec, "rendering_provider_id")
+		if err != nil {
+			return fmt.Errorf("schemas: check %s: %w", table, err)
+		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			if seq.IsValid(i) && npi.IsNull(i) {
+			switch {
+			case !seq.IsValid(i) || npi.IsValid(i):
+			case raw.IsNull(i):
 				c.add(table, WarnUnresolvedRendering, fmt.Sprint(seq.Value(i)))
+			default:
+				c.add(table, WarnInvalidRenderingNPI, fmt.Sprintf("%q", raw.Value(i)))
 			}
 		}
 	}
@@ -169,4 +183,22 @@ func (c *Checker) Wrap(emit func(transform.Batch) error) func(transform.Batch) e
 		}
 		return emit(b)
 	}
+}
+
+// ErrTooManyWarnings is returned by Limit when the checks counted more warnings than allowed.
+var ErrTooManyWarnings = errors.New("schemas: more data-quality warnings than allowed")
+
+// Limit returns ErrTooManyWarnings (naming the counts) when more than max warnings were
+// counted; a negative max never fails.
+func (c *Checker) Limit(max int) error {
+	var n int64
+	var parts []string
+	for _, w := range c.Warnings() {
+		n += w.Count
+		parts = append(parts, fmt.Sprintf("%s.%s %d", w.Table, w.Kind, w.Count))
+	}
+	if max < 0 || n <= int64(max) {
+		return nil
+	}
+	return fmt.Errorf("%w: %d warnings (%s), the limit is %d", ErrTooManyWarnings, n, strings.Join(parts, ", "), max)
 }

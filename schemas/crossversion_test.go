@@ -14,14 +14,26 @@ var legitDiff = map[string]map[string]struct {
 	why   string
 }{
 	TableEOB: {
-		"billing_npi":         {[]string{"CARRIER", "DME"}, "STU3 carrier/DME EOBs carry no billing provider; R4 sends carr_clm_blg_npi_num (carrier) and the supplier Practitioner (DME) in provider"},
-		"total_charge_amount": {[]string{"CARRIER", "DME"}, "STU3 carrier/DME have no totalCost; R4 writes clm_tot_chrg_amt = 0 under the CARIN priorpayerpaid category"},
-		"coverage_reference":  {[]string{"DME"}, "the BFD R4 DME fixture points at Coverage/part-a, the STU3 one at part-b"},
+		"billing_npi":                   {[]string{"CARRIER", "DME"}, "STU3 carrier/DME EOBs carry no billing provider; R4 sends carr_clm_blg_npi_num (carrier) and the supplier Practitioner (DME) in provider"},
+		"coverage_reference":            {[]string{"DME"}, "the BFD R4 DME fixture points at Coverage/part-a, the STU3 one at part-b"},
+		"billing_provider_id":           {[]string{"CARRIER", "DME"}, "as billing_npi: STU3 carrier/DME EOBs carry no billing provider"},
+		"original_claim_control_number": {[]string{"HHA", "HOSPICE", "INPATIENT", "OUTPATIENT", "SNF"}, "BFD v1 sends fi_orig_clm_cntl_num; BFD v2 (R4) does not map it"},
+		"fi_claim_action_code":          {[]string{"INPATIENT", "SNF"}, "only the R4 samples send fi_clm_actn_cd"},
+		"lifetime_reserve_days_used":    {[]string{"INPATIENT"}, "only the R4 inpatient sample sends bene_lrd_used_cnt"},
+		"claim_query_code":              {[]string{"HHA", "HOSPICE"}, "only the R4 HHA/hospice samples send claim_query_cd on billablePeriod"},
+	},
+	TablePatient: {
+		"hicn":           {[]string{"*"}, "BFD v2 (R4) sends no us-medicare (HICN) identifiers; the STU3 includeIdentifiers read does"},
+		"address_line_1": {[]string{"*"}, "the R4 patient sample's address has only state and postal code"},
+		"address_line_2": {[]string{"*"}, "as address_line_1"},
+		"address_lines":  {[]string{"*"}, "as address_line_1"},
+		"city":           {[]string{"*"}, "as address_line_1"},
 	},
 	TableEOBLine: {
-		"care_team_sequence": {[]string{"*"}, "R4 renumbers the care team (adds referring/attending members), so the link sequence differs; rendering_npi is the comparable value"},
-		"quantity":           {[]string{"HOSPICE", "INPATIENT"}, "BFD R4 institutional lines put the NDC quantity (rev_cntr_ndc_qty) in item.quantity and, on these samples, send no rev_cntr_unit_cnt extension"},
-		"rendering_npi":      {[]string{"HOSPICE"}, "the R4 hospice line links two performing members; the first has the placeholder NPI \"0\""},
+		"care_team_sequence":    {[]string{"*"}, "R4 renumbers the care team (adds referring/attending members), so the link sequence differs; rendering_npi is the comparable value"},
+		"quantity":              {[]string{"HOSPICE", "INPATIENT"}, "STU3 sends the unit count (0) in item.quantity; BFD R4 puts the NDC quantity there instead (now ndc_quantity) and these samples send no rev_cntr_unit_cnt, so R4 quantity is null"},
+		"rendering_provider_id": {[]string{"HOSPICE"}, "the R4 hospice line links two performing members; the first has the placeholder UPIN \"0\" (rendering_npi, Luhn-valid only, is equal)"},
+		"ndc_quantity_unit":     {[]string{"HHA", "HOSPICE", "INPATIENT", "OUTPATIENT", "SNF"}, "STU3 sends rev_cntr_ndc_qty with its unit code; R4 puts the bare NDC quantity in item.quantity, without a unit"},
 	},
 	TableEOBDiagnosis: {
 		"sequence":       {[]string{"INPATIENT", "SNF"}, "in STU3 the DRG-only diagnosis entry (excluded) takes sequence 1, so later sequences are one higher than in R4"},
@@ -62,7 +74,8 @@ func TestSTU3AndR4Agree(t *testing.T) {
 			t.Fatalf("%s: columns differ:\n%v\n%v", table, a.cols, b.cols)
 		}
 		switch table {
-		case TableEOBCareTeam, TableEOBAmount, TableEOBLineAmount:
+		case TableEOBCareTeam, TableEOBAmount, TableEOBLineAmount, TableEOBLineCareTeam, TablePatientIdentifier,
+			TableEOBDetail, TableEOBLineDetail, TablePatientDetail, TableCoverageDetail:
 			continue // compared below: R4 adds members and uses other role codes; amounts as multisets
 		case TablePatient:
 			// STU3 patientReadWithIncludeIdentifiers.json is the same beneficiary as R4 patientRead.json
@@ -99,21 +112,70 @@ func TestSTU3AndR4Agree(t *testing.T) {
 			}
 		}
 	}
-	// Care team: every STU3 member (NPI) is in the R4 care team of the same claim.
+	// Care team: every STU3 member (identifier as sent, its NPI and specialty) is in the R4
+	// care team of the same claim (R4 adds members and uses CARIN roles).
 	ctA, ctB := groupRows(t, stu3[TableEOBCareTeam]), groupRows(t, r4[TableEOBCareTeam])
+	member := func(tr *tableRows, r row) string {
+		return str(tr.get(t, r, "provider_identifier")) + "/" + str(tr.get(t, r, "npi")) + "/" + str(tr.get(t, r, "specialty_code")) +
+			"/" + str(tr.get(t, r, "provider_type_code")) + "/" + str(tr.get(t, r, "participating_code"))
+	}
 	for k, rows := range ctA {
-		r4npi := map[string]bool{}
+		inR4 := map[string]bool{}
 		for _, r := range ctB[k] {
-			r4npi[str(r4[TableEOBCareTeam].get(t, r, "npi"))] = true
+			inR4[member(r4[TableEOBCareTeam], r)] = true
 		}
 		for _, r := range rows {
-			npi := str(stu3[TableEOBCareTeam].get(t, r, "npi"))
-			if !r4npi[npi] {
-				t.Errorf("eob_care_team %s: STU3 NPI %s missing from R4", k, npi)
+			if m := member(stu3[TableEOBCareTeam], r); !inR4[m] {
+				t.Errorf("eob_care_team %s: STU3 member %s missing from R4", k, m)
 			}
 			compared[TableEOBCareTeam]++
 		}
 	}
+	// Line → care team links: every STU3 link's member (as sent, and its NPI) is linked from the
+	// same R4 line (R4 adds referring/supplier links and renumbers the care team).
+	lcA, lcB := stu3[TableEOBLineCareTeam], r4[TableEOBLineCareTeam]
+	linksOf := func(tr *tableRows) map[string]map[string]bool {
+		out := map[string]map[string]bool{}
+		for _, r := range tr.rows {
+			k := str(tr.get(t, r, "eob_id")) + "#" + str(tr.get(t, r, "line_number"))
+			if out[k] == nil {
+				out[k] = map[string]bool{}
+			}
+			out[k][str(tr.get(t, r, "provider_identifier"))+"/"+str(tr.get(t, r, "npi"))] = true
+		}
+		return out
+	}
+	la, lb := linksOf(lcA), linksOf(lcB)
+	for k, ids := range la {
+		for id := range ids {
+			if !lb[k][id] {
+				t.Errorf("eob_line_care_team %s: STU3 link %s not linked in R4", k, id)
+			}
+			compared[TableEOBLineCareTeam]++
+		}
+	}
+	// Patient identifiers: every R4 identifier is in the STU3 includeIdentifiers read; STU3 alone
+	// sends HICNs and the hashes.
+	idsOf := func(tr *tableRows, source string) map[string]bool {
+		out := map[string]bool{}
+		for _, r := range filterRows(tr.rows, source) {
+			out[str(tr.get(t, r, "kind"))+"|"+str(tr.get(t, r, "value"))+"|"+str(tr.get(t, r, "currency"))] = true // R4 adds a period start to the current MBI
+		}
+		return out
+	}
+	ia, ib := idsOf(stu3[TablePatientIdentifier], "patientReadWithIncludeIdentifiers.json"), idsOf(r4[TablePatientIdentifier], "patientRead.json")
+	for id := range ib {
+		if !ia[id] {
+			t.Errorf("patient_identifier: R4 %s not in STU3", id)
+		}
+		compared[TablePatientIdentifier]++
+	}
+	for id := range ia {
+		if kind := strings.SplitN(id, "|", 2)[0]; !ib[id] && kind != "hicn" && kind != "hicn_hash" && kind != "mbi_hash" {
+			t.Errorf("patient_identifier: STU3 %s not in R4", id)
+		}
+	}
+	compareDetail(t, stu3, r4, compared)
 	// Amounts: per claim (and line) the multisets of (variable, amount) agree except for the
 	// listed BFD differences.
 	for _, table := range []string{TableEOBAmount, TableEOBLineAmount} {
@@ -179,8 +241,8 @@ func TestSTU3AndR4Agree(t *testing.T) {
 
 // amountDiffs are the amounts one version of the BFD samples has and the other lacks.
 var amountDiffs = map[string]string{
-	"STU3 carrier-9991831999 prpayamt=0.00":                   "BFD v2 drops the zero primary-payer amount of carrier claims",
-	"STU3 dme-2188888888 prpayamt=0.00":                       "BFD v2 drops the zero primary-payer amount of DME claims",
+	"R4 pde-89 tot_rx_cst_amt=550.00":                         "BFD v2 also writes the Part D total drug cost as a header total (STU3: only the line adjudication)",
+	"R4 pde-89 total:other=0.00":                              "BFD v2 writes a CARIN payment-status total with no BFD variable",
 	"STU3 inpatient-333333222222 ime_op_clm_val_amt=66125.51": "the STU3 sample repeats the IME extension; R4 has it once",
 	"R4 dme-2188888888#1 rev_cntr_prvdr_pmt_amt=120.00":       "the R4 DME line also writes the provider payment under the institutional variable",
 	"R4 dme-2188888888#1 line_dme_prchs_price_amt=82.29":      "the R4 DME line repeats the purchase price",
@@ -260,4 +322,87 @@ func TestLegitDiffDocumented(t *testing.T) {
 	if len(names) == 0 {
 		t.Fatal("empty")
 	}
+}
+
+// detailDiffs are the (table, claim, variable) whose values differ between the STU3 and R4
+// samples although both send the variable, and why.
+var detailDiffs = map[string]string{
+	"eob_line_detail carrier-9991831999#6 carr_line_mtus_cnt": "BFD v2 also writes the MTUS code (3) as a valueCoding under the carr_line_mtus_cnt URL; the count (1) is the same",
+	"eob_line_detail dme-2188888888#1 line_bene_pmt_amt":      "the R4 DME line repeats line_bene_pmt_amt with 82.29 under paidtoprovider (see amountDiffs)",
+}
+
+// compareDetail checks the long-tail tables: for every claim (line, patient, coverage) and every
+// BFD variable both versions send, the sets of values agree. Where a variable sits (source) and
+// which other codings ride along legitimately differ by version and are not compared.
+func compareDetail(t *testing.T, stu3, r4 map[string]*tableRows, compared map[string]int) {
+	t.Helper()
+	for _, table := range []string{TableEOBDetail, TableEOBLineDetail, TablePatientDetail, TableCoverageDetail} {
+		vals := func(tr *tableRows, filter string) map[string]map[string]bool {
+			out := map[string]map[string]bool{}
+			for _, r := range tr.rows {
+				if filter != "" && r.source != filter && table == TablePatientDetail {
+					continue
+				}
+				k := ""
+				for _, c := range []string{"eob_id", "coverage_id", "patient_id"} {
+					for _, have := range tr.cols {
+						if have == c && k == "" {
+							k = str(tr.get(t, r, c))
+						}
+					}
+				}
+				if table == TableEOBLineDetail {
+					k += "#" + str(tr.get(t, r, "line_number"))
+				}
+				variable := str(tr.get(t, r, "variable"))
+				if strings.Contains(variable, "/") || strings.HasPrefix(variable, "total:") {
+					continue // not a BFD variable (CARIN/HL7 systems, extension URLs of other IGs)
+				}
+				v := "<null>"
+				for _, c := range []string{"amount", "quantity", "date", "value", "code"} {
+					if x := tr.get(t, r, c); x != nil {
+						v = *x
+						break
+					}
+				}
+				key := k + " " + variable
+				if out[key] == nil {
+					out[key] = map[string]bool{}
+				}
+				out[key][v] = true
+			}
+			return out
+		}
+		fa, fb := "", ""
+		if table == TablePatientDetail {
+			fa, fb = "patientReadWithIncludeIdentifiers.json", "patientRead.json"
+		}
+		a, b := vals(stu3[table], fa), vals(r4[table], fb)
+		for key, va := range a {
+			vb, ok := b[key]
+			if !ok {
+				continue
+			}
+			same := len(va) == len(vb)
+			for x := range va {
+				same = same && vb[x]
+			}
+			if same {
+				compared[table]++
+				continue
+			}
+			if _, ok := detailDiffs[table+" "+key]; !ok {
+				t.Errorf("%s %s: STU3 %v != R4 %v", table, key, keys(va), keys(vb))
+			}
+		}
+	}
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

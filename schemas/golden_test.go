@@ -149,7 +149,7 @@ func TestJobOutputTypesHaveTables(t *testing.T) {
 			t.Errorf("no table reads %s", ty)
 		}
 	}
-	if got := strings.Join(byType["ExplanationOfBenefit"], ","); got != "eob,eob_amount,eob_line,eob_line_amount,eob_diagnosis,eob_procedure,eob_care_team" {
+	if got := strings.Join(byType["ExplanationOfBenefit"], ","); got != "eob,eob_amount,eob_line,eob_line_amount,eob_diagnosis,eob_procedure,eob_care_team,eob_line_care_team,eob_detail,eob_line_detail" {
 		t.Errorf("EOB tables: %s", got)
 	}
 }

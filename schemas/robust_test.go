@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/rand"
 	"os"
@@ -189,7 +190,12 @@ func TestUnknownClaimTypeIsNullAndCounted(t *testing.T) {
 			if got := chk.Count(TableEOB, WarnUnknownClaimType); got != 2 {
 				t.Errorf("counted %d unknown claim types, want 2; warnings %v", got, chk.Warnings())
 			}
-			ws := chk.Warnings()
+			var ws []Warning
+			for _, w := range chk.Warnings() {
+				if w.Kind != WarnInvalidRenderingNPI { // the sample's rendering number is not a valid NPI
+					ws = append(ws, w)
+				}
+			}
 			if len(ws) != 1 || len(ws[0].Examples) != 2 || !strings.Contains(ws[0].String(), "PARTB_PHYS") {
 				t.Errorf("warnings %v", ws)
 			}
@@ -205,8 +211,15 @@ func TestCheckerOnGoldenSamplesIsQuiet(t *testing.T) {
 			all = append(all, ndjsonLines(t, filepath.Join(bfdDir, dir, n))...)
 		}
 		chk, st := checkRun(t, version, all)
-		if ws := chk.Warnings(); len(ws) != 0 {
-			t.Errorf("%s: warnings on real samples: %v", version, ws)
+		// The BFD samples use made-up provider numbers: the only warning is that the lines'
+		// rendering identifiers are not valid NPIs (so rendering_npi is null, the raw value kept).
+		for _, w := range chk.Warnings() {
+			if w.Kind != WarnInvalidRenderingNPI {
+				t.Errorf("%s: warning on real samples: %v", version, w)
+			}
+		}
+		if n := chk.Count(TableEOBLine, WarnInvalidRenderingNPI); n != 7 {
+			t.Errorf("%s: %d invalid rendering NPIs, want 7 (every non-PDE sample line)", version, n)
 		}
 		if st.Resources == 0 {
 			t.Errorf("%s: nothing read", version)
@@ -238,13 +251,13 @@ func TestRenderingLookupAnySequence(t *testing.T) {
 			link = "careTeamSequence"
 		}
 		in := []byte(`{"resourceType":"ExplanationOfBenefit","id":"carrier-7","type":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/eob-type","code":"CARRIER"}]},` +
-			`"careTeam":[{"sequence":128,"provider":{"identifier":{"value":"1111111111"}}},{"sequence":129,"provider":{"identifier":{"value":"2222222222"}}},` +
-			`{"sequence":1000,"provider":{"identifier":{"value":"3333333333"}}},{"sequence":5,"provider":{"reference":"#x"}}],` +
+			`"careTeam":[{"sequence":128,"provider":{"identifier":{"system":"http://hl7.org/fhir/sid/us-npi","value":"1234567893"}}},{"sequence":129,"provider":{"identifier":{"system":"http://hl7.org/fhir/sid/us-npi","value":"1023011079"}}},` +
+			`{"sequence":1000,"provider":{"identifier":{"system":"http://hl7.org/fhir/sid/us-npi","value":"1750384806"}}},{"sequence":5,"provider":{"reference":"#x"}}],` +
 			`"item":[{"sequence":1,"` + link + `":[128]},{"sequence":2,"` + link + `":[129,128]},{"sequence":3},` +
 			`{"sequence":4,"` + link + `":[1000]},{"sequence":5,"` + link + `":[5]},{"sequence":6,"` + link + `":[7]}]}` + "\n")
 		out, _ := runEngine(t, version, []string{"in"}, map[string][]byte{"in": in})
 		lines := out[TableEOBLine]
-		want := []string{"1111111111", "2222222222", "<null>", "3333333333", "<null>", "<null>"}
+		want := []string{"1234567893", "1023011079", "<null>", "1750384806", "<null>", "<null>"}
 		if len(lines.rows) != len(want) {
 			t.Fatalf("%s: %d lines, want %d", version, len(lines.rows), len(want))
 		}
@@ -334,5 +347,62 @@ func TestRandomlyMissingFieldsNeverFail(t *testing.T) {
 				t.Errorf("read %d lines, wrote %d", st.Lines, lines)
 			}
 		})
+	}
+}
+
+// TestTaxNumberNeverAnNPI: a provider tax number (STU3: a care team member with the tax_num
+// system; R4: the tax_num line extension) lands in provider_tax_number and never in an NPI
+// column, even when it is ten digits with a valid check digit.
+func TestTaxNumberNeverAnNPI(t *testing.T) {
+	const tax = "1234567893" // passes the NPI Luhn check
+	cases := map[string]string{
+		STU3: `{"resourceType":"ExplanationOfBenefit","id":"carrier-1","type":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/eob-type","code":"CARRIER"}]},` +
+			`"careTeam":[{"sequence":1,"provider":{"identifier":{"system":"https://bluebutton.cms.gov/resources/variables/tax_num","value":"` + tax + `"}},"role":{"coding":[{"code":"primary"}]}},` +
+			`{"sequence":2,"provider":{"identifier":{"system":"http://hl7.org/fhir/sid/us-npi","value":"1750384806"}},"role":{"coding":[{"code":"primary"}]}}],` +
+			`"item":[{"sequence":1,"careTeamLinkId":[1,2]}]}`,
+		R4: `{"resourceType":"ExplanationOfBenefit","id":"carrier-1","type":{"coding":[{"system":"https://bluebutton.cms.gov/resources/codesystem/eob-type","code":"CARRIER"}]},` +
+			`"careTeam":[{"sequence":1,"provider":{"identifier":{"type":{"coding":[{"code":"npi"}]},"value":"1750384806"}},"role":{"coding":[{"code":"performing"}]}}],` +
+			`"item":[{"sequence":1,"careTeamSequence":[1],"extension":[{"url":"https://bluebutton.cms.gov/resources/variables/tax_num","valueCoding":{"system":"https://bluebutton.cms.gov/resources/variables/tax_num","code":"` + tax + `"}}]}]}`,
+	}
+	for version, in := range cases {
+		out, _ := runEngine(t, version, []string{"in"}, map[string][]byte{"in": []byte(in + "\n")})
+		line := out[TableEOBLine]
+		if len(line.rows) != 1 {
+			t.Fatalf("%s: %d lines", version, len(line.rows))
+		}
+		r := line.rows[0]
+		if got := str(line.get(t, r, "provider_tax_number")); got != tax {
+			t.Errorf("%s: provider_tax_number %s", version, got)
+		}
+		if got := str(line.get(t, r, "rendering_npi")); got == tax {
+			t.Errorf("%s: the tax number landed in rendering_npi", version)
+		}
+		ct := out[TableEOBCareTeam]
+		for _, cr := range ct.rows {
+			if str(ct.get(t, cr, "npi")) == tax {
+				t.Errorf("%s: the tax number landed in eob_care_team.npi", version)
+			}
+		}
+		for _, lr := range out[TableEOBLineCareTeam].rows {
+			if str(out[TableEOBLineCareTeam].get(t, lr, "npi")) == tax {
+				t.Errorf("%s: the tax number landed in eob_line_care_team.npi", version)
+			}
+		}
+	}
+}
+
+// TestCheckerLimit: the warning threshold fails only above the limit, naming the counts.
+func TestCheckerLimit(t *testing.T) {
+	dir, names := goldenSamples(R4)
+	var all []byte
+	for _, n := range names {
+		all = append(all, ndjsonLines(t, filepath.Join(bfdDir, dir, n))...)
+	}
+	chk, _ := checkRun(t, R4, all) // 7 invalid rendering NPIs
+	for max, fail := range map[int]bool{-1: false, 7: false, 100: false, 6: true, 0: true} {
+		err := chk.Limit(max)
+		if fail != (err != nil) || fail && (!errors.Is(err, ErrTooManyWarnings) || !strings.Contains(err.Error(), "eob_line.invalid_rendering_npi 7")) {
+			t.Errorf("limit %d: %v", max, err)
+		}
 	}
 }

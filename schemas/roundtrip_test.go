@@ -168,7 +168,7 @@ func TestRoundTripSynthetic(t *testing.T) {
 				for _, c := range r.Claims {
 					types[c.Type]++
 					want[TableEOBLine] += len(c.Items)
-					want[TableEOBAmount] += len(c.Amounts)
+					want[TableEOBAmount] += len(c.Amounts) + len(totalAmounts(version, c))
 					for _, it := range c.Items {
 						want[TableEOBLineAmount] += len(it.Amounts)
 					}
@@ -209,7 +209,7 @@ func TestRoundTripSynthetic(t *testing.T) {
 					t.Fatalf("claim type null for %s", str(out[TableEOB].get(t, r, "eob_id")))
 				}
 			}
-			checkAmounts(t, c, recs, out[TableEOBAmount], out[TableEOBLineAmount])
+			checkAmounts(t, c, version, recs, out[TableEOBAmount], out[TableEOBLineAmount])
 			for _, rec := range recs {
 				p := rec.Patient
 				c.row(pat, "patient", p.BeneID, map[string]string{
@@ -341,7 +341,22 @@ func checkClaim(c *cmp, version string, p synth.Beneficiary, cl synth.Claim, eob
 // checkAmounts proves every amount the generator recorded comes out: per line, eob_line_amount
 // rows equal the line's amounts in emission order; per claim, eob_amount rows equal the header
 // amounts as a multiset (R4 writes some as extensions and the rest in benefitBalance).
-func checkAmounts(t *testing.T, c *cmp, recs []synth.Record, hdr, lines *tableRows) {
+// totalAmounts are the header totals eob_amount carries besides the generator's recorded
+// amounts: the total charge (STU3 totalCost, R4 total[]) and, in R4 Part D events, the
+// drug-cost and CARIN payment-status totals.
+func totalAmounts(version string, cl synth.Claim) []string {
+	var out []string
+	if cl.TotalCharge != "" {
+		out = append(out, "clm_tot_chrg_amt="+cl.TotalCharge)
+	}
+	if version == R4 && cl.Type == synth.PDE {
+		tot, _ := cl.Items[0].Amounts.Get("tot_rx_cst_amt")
+		out = append(out, "tot_rx_cst_amt="+tot, "total:other=0.00")
+	}
+	return out
+}
+
+func checkAmounts(t *testing.T, c *cmp, version string, recs []synth.Record, hdr, lines *tableRows) {
 	t.Helper()
 	got := map[string][]string{}
 	for _, r := range lines.rows {
@@ -375,6 +390,9 @@ func checkAmounts(t *testing.T, c *cmp, recs []synth.Record, hdr, lines *tableRo
 			want := map[string]int{}
 			for _, a := range cl.Amounts {
 				want[a.Name+"="+a.Value]++
+			}
+			for _, a := range totalAmounts(version, cl) {
+				want[a]++
 			}
 			c.checks += len(cl.Amounts)
 			if fmt.Sprint(want) != fmt.Sprint(gotHdr[cl.EOBID]) && (len(want) > 0 || len(gotHdr[cl.EOBID]) > 0) {

@@ -10,12 +10,15 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/dpcetl/dpcetl/schemas/internal/viewgen"
 )
 
 // Version is the version of the claims table schemas (table and column names, order and types).
 // It changes whenever a column is added, removed, renamed or retyped; loaders record it with
 // every run so downstream models can tell which layout a partition has.
-const Version = "1.0.0"
+// The number lives with the generator (schemas/internal/viewgen), which stamps it into every view.
+const Version = viewgen.SchemaVersion
 
 // FHIR versions of the built-in view sets.
 const (
@@ -36,11 +39,19 @@ const (
 	TableEOBProcedure  = "eob_procedure"
 	TableEOBCareTeam   = "eob_care_team"
 	TableExportError   = "export_error"
+	// Added in schema 2.
+	TableEOBLineCareTeam   = "eob_line_care_team"
+	TablePatientIdentifier = "patient_identifier"
+	TableEOBDetail         = "eob_detail"
+	TableEOBLineDetail     = "eob_line_detail"
+	TablePatientDetail     = "patient_detail"
+	TableCoverageDetail    = "coverage_detail"
 )
 
 var tableOrder = [...]string{
 	TablePatient, TableCoverage, TableCoverageMonth, TableEOB, TableEOBAmount, TableEOBLine,
 	TableEOBLineAmount, TableEOBDiagnosis, TableEOBProcedure, TableEOBCareTeam, TableExportError,
+	TableEOBLineCareTeam, TablePatientIdentifier, TableEOBDetail, TableEOBLineDetail, TablePatientDetail, TableCoverageDetail,
 }
 
 // Tables returns the built-in table names in documentation order.
@@ -52,6 +63,10 @@ var claimTypes = [...]string{"CARRIER", "DME", "HHA", "HOSPICE", "INPATIENT", "O
 // ClaimTypes returns the eight BFD claim types.
 func ClaimTypes() []string { return append([]string(nil), claimTypes[:]...) }
 
+// The views are generated: edit schemas/internal/viewgen, then run go generate ./schemas.
+//
+//go:generate go run ./internal/genviews
+//go:generate go run ./internal/genviews -readme
 //go:embed stu3/*.json r4/*.json
 var viewFS embed.FS
 
@@ -106,6 +121,7 @@ type Column struct {
 	SQLType     string // ANSI type: VARCHAR, DECIMAL(15,2), DATE, TIMESTAMP, INTEGER, BOOLEAN
 	Description string
 	Path        string // FHIRPath, prefixed by the forEach context it runs in ("item → sequence")
+	CCLF        string // the CCLF field the column corresponds to (cclf tag), when one does
 }
 
 // LineageColumns are the columns transform.WithLineage appends to every table (not declared in views).
@@ -188,6 +204,7 @@ func appendColumns(dst []Column, s selectDoc, ctx string) []Column {
 			SQLType:     sqlType(c),
 			Description: c.Description,
 			Path:        joinCtx(ctx, c.Path),
+			CCLF:        tagValue(c, "cclf"),
 		})
 	}
 	for _, sub := range s.Select {
@@ -205,6 +222,15 @@ func joinCtx(ctx, p string) string {
 		return p
 	}
 	return ctx + " → " + p
+}
+
+func tagValue(c columnDoc, name string) string {
+	for _, t := range c.Tag {
+		if t.Name == name {
+			return t.Value
+		}
+	}
+	return ""
 }
 
 // sqlType is the column's ANSI type: the ansi/type tag when present, else the FHIR type's default.

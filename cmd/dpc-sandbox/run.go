@@ -40,6 +40,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rosterLimit   = fs.Int("roster-limit", dpctest.DefaultRosterLimit, "most patients per group, inactive members included (DPC production: 1350; 0: none)")
 		practLimit    = fs.Int("practitioner-limit", 0, "most practitioners per organization (0: none, DPC's default configuration)")
 		suppressed    = fs.Float64("suppressed-share", dpctest.DefaultSuppressedShare, "share of patients served only as OperationOutcome (opt-out ~2% plus lookback failures)")
+		dialectName   = fs.String("dialect", "dpc", "API to speak besides DPC's: dpc, smart, bcda or ab2d (see extract/dpctest/DIALECTS.md); non-DPC needs --patients")
 		standard      = fs.Bool("standard", false, "standard behaviour instead of DPC's peculiarities (see the fidelity table in extract/dpctest/README.md); later flags still apply")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -56,6 +57,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f, err := dpctest.ParseFaults(*faults)
 	if err != nil {
 		fmt.Fprintf(stderr, "dpc-sandbox: --faults: %v\n", err)
+		return 2
+	}
+	dialect, err := dpctest.ParseDialect(*dialectName)
+	if err != nil {
+		fmt.Fprintf(stderr, "dpc-sandbox: --dialect: %v\n", err)
+		return 2
+	}
+	if dialect != dpctest.DialectDPC && *patients <= 0 {
+		fmt.Fprintln(stderr, "dpc-sandbox: --dialect needs --patients")
 		return 2
 	}
 	if *credsDir != "" && *patients <= 0 {
@@ -90,6 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		opts = append(opts, dpctest.WithSeedOrganization(dpctest.SeedOrganization{
 			Name: "Sandbox Organization", Patients: *patients, Practitioners: *practitioners}))
 	}
+	opts = append(opts, dialectOptions(dialect, set, *fhirVersion, *tokenLifetime, *jobRetryAfter, *suppressed)...)
 	srv, err := dpctest.Listen(*addr, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "dpc-sandbox: %v\n", err)
@@ -99,7 +110,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	// Credentials are written before the "listening" line, which scripts wait for.
 	sd := srv.Seeded()
-	if sd != nil && *credsDir != "" {
+	if sd != nil && *credsDir != "" && dialect != dpctest.DialectDPC {
+		if err := writeDialectCredentials(srv, dialect, *credsDir, *minKeyBits); err != nil {
+			fmt.Fprintf(stderr, "dpc-sandbox: credentials: %v\n", err)
+			return 1
+		}
+	} else if sd != nil && *credsDir != "" {
 		if err := writeCredentials(srv, sd, *credsDir, *minKeyBits); err != nil {
 			fmt.Fprintf(stderr, "dpc-sandbox: credentials: %v\n", err)
 			return 1
@@ -111,6 +127,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if *credsDir != "" {
 			fmt.Fprintf(stdout, "credentials written to %s (private.pem, key_id, client_token, base_url, org_id, groups.json)\n", *credsDir)
 		}
+	}
+	if dialect != dpctest.DialectDPC {
+		printDialect(stdout, srv, dialect, *credsDir)
 	}
 	orgID, createOrg := "ORG_ID", fmt.Sprintf("  curl -s -X POST %s/portal/Organization -d '{\"name\":\"My Clinic\"}'   # → {\"id\":ORG_ID,...}\n", srv.URL)
 	if sd != nil {

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 )
 
 // Credentials are what a DPC organization holds: the API base URL (…/api/v1),
@@ -79,8 +82,27 @@ func LoadPrivateKey(pemBytes []byte) (*rsa.PrivateKey, error) {
 	}
 }
 
-// LoadPrivateKeyFile reads a PEM private key file.
+// ErrKeyFileMode marks a private key file that users other than its owner may read.
+var ErrKeyFileMode = errors.New("private key file is readable by other users")
+
+// AllowReadableKeyEnv names the environment variable that, set to 1, lets
+// LoadPrivateKeyFile read a key file others may read: for mounts whose mode
+// cannot be changed (a Kubernetes secret volume without defaultMode 0400).
+const AllowReadableKeyEnv = "DPCETL_ALLOW_READABLE_KEY"
+
+// LoadPrivateKeyFile reads a PEM private key file. Like ssh, it refuses a file
+// that its group or other users may read (ErrKeyFileMode; chmod 600 fixes it)
+// unless AllowReadableKeyEnv is 1: anyone who can read the key can export
+// the organization's claims.
 func LoadPrivateKeyFile(path string) (*rsa.PrivateKey, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("auth: private key: %w", err)
+	}
+	if m := st.Mode().Perm(); m&0o077 != 0 && runtime.GOOS != "windows" && os.Getenv(AllowReadableKeyEnv) != "1" {
+		return nil, fmt.Errorf("auth: private key file %s has mode %04o: %w; run chmod 600 %s (or set %s=1 if the mount cannot be changed)",
+			path, m, ErrKeyFileMode, path, AllowReadableKeyEnv)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("auth: private key: %w", err)
@@ -171,6 +193,14 @@ func WithExtraHosts(origins ...string) Option {
 	}
 }
 
+// WithRetry sets the retry policy for token requests that fail transiently
+// (network, 429, 5xx); share it with export and download (default retry.Default()).
+func WithRetry(p retry.Policy) Option { return func(ts *TokenSource) { ts.policy = p } }
+
+// WithOnToken is told every access token issued, before anyone uses it, so
+// that a log redactor can mask it wherever a server might echo it.
+func WithOnToken(f func(token string)) Option { return func(ts *TokenSource) { ts.onToken = f } }
+
 // WithProgress receives clock-skew events.
 func WithProgress(p extract.Progress) Option { return func(ts *TokenSource) { ts.progress = p } }
 
@@ -188,6 +218,8 @@ type TokenSource struct {
 	origins    []string
 	progress   extract.Progress
 	skewReport time.Duration
+	policy     retry.Policy
+	onToken    func(string)
 
 	mu       sync.Mutex
 	token    string
@@ -207,7 +239,7 @@ type flight struct {
 
 // NewTokenSource returns a token source for c.
 func NewTokenSource(c Credentials, opts ...Option) *TokenSource {
-	ts := &TokenSource{cred: c, now: time.Now, ahead: time.Minute, skewReport: 5 * time.Second}
+	ts := &TokenSource{cred: c, now: time.Now, ahead: time.Minute, skewReport: 5 * time.Second, policy: retry.Default()}
 	for _, o := range opts {
 		o(ts)
 	}
@@ -273,10 +305,19 @@ func (ts *TokenSource) Fetches() int {
 func (ts *TokenSource) fetch(ctx context.Context, f *flight) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	tok, life, err := ts.request(ctx)
-	if err != nil && errors.Is(err, errSkewRetry) {
-		// The server's Date told us our clock is off; sign again on its time.
+	var tok string
+	var life time.Duration
+	err := retry.Do(ctx, ts.policy, nil, func(int) retry.Attempt {
+		var err error
 		tok, life, err = ts.request(ctx)
+		if errors.Is(err, errSkewRetry) {
+			// The server's Date told us our clock is off; sign again on its time.
+			tok, life, err = ts.request(ctx)
+		}
+		return retry.Attempt{Err: err}
+	})
+	if err == nil && ts.onToken != nil {
+		ts.onToken(tok)
 	}
 	ts.mu.Lock()
 	if err == nil {
@@ -334,10 +375,7 @@ func (ts *TokenSource) request(ctx context.Context) (string, time.Duration, erro
 	case resp.StatusCode == http.StatusUnauthorized && !skewSeen && changed && abs(newSkew-skew) > 20*time.Second:
 		return "", 0, errSkewRetry
 	default:
-		msg := ts.redact(strings.TrimSpace(string(body)), assertion)
-		if len(msg) > 300 {
-			msg = msg[:300] + "…"
-		}
+		msg := ts.redact(scrub.Body(body), assertion)
 		var sentinel error
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:

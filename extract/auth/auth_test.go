@@ -30,6 +30,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/extract/internal/sandboxtest"
+	"github.com/dpcetl/dpcetl/extract/retry"
 )
 
 func TestLoadPrivateKey(t *testing.T) {
@@ -356,7 +357,7 @@ func TestServerClockJump(t *testing.T) {
 // No error or log line carries the client token, an assertion or an access token.
 func TestNoSecretsInErrors(t *testing.T) {
 	sb := sandboxtest.Start(t, 1)
-	ts := auth.NewTokenSource(sb.Cred)
+	ts := auth.NewTokenSource(sb.Cred, auth.WithRetry(fastRetry))
 	good, err := ts.Token(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -372,7 +373,7 @@ func TestNoSecretsInErrors(t *testing.T) {
 	}
 	for i, c := range bad {
 		var events []extract.Event
-		ts := auth.NewTokenSource(c, auth.WithProgress(func(e extract.Event) { events = append(events, e) }))
+		ts := auth.NewTokenSource(c, auth.WithRetry(fastRetry), auth.WithProgress(func(e extract.Event) { events = append(events, e) }))
 		_, err := ts.Token(context.Background())
 		if err == nil {
 			t.Fatalf("case %d: no error", i)
@@ -412,21 +413,29 @@ func ExampleNewAssertion() {
 
 // A token endpoint outage is retryable (not an auth failure), and the next
 // call after it recovers gets a token.
+var fastRetry = retry.Policy{MaxAttempts: 3, Base: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+
 func TestTokenEndpointOutage(t *testing.T) {
 	sb := sandboxtest.Start(t, 1, dpctest.WithFaults(dpctest.Faults{Rules: []dpctest.Fault{
 		{Kind: dpctest.FaultUnavailable, Path: "/Token/auth", Count: 1},
 		{Kind: dpctest.FaultTooManyRequests, Path: "/Token/auth", Count: 1},
 	}}))
-	ts := auth.NewTokenSource(sb.Cred)
-	for i := range 2 {
-		_, err := ts.Token(context.Background())
-		if !errors.Is(err, extract.ErrRetryable) || errors.Is(err, extract.ErrAuth) {
-			t.Fatalf("outage %d: err = %v, want retryable", i, err)
-		}
-	}
+	// The first token request is retried under the shared policy: a 503 and a
+	// 429 at start cost two retries, not the run.
+	ts := auth.NewTokenSource(sb.Cred, auth.WithRetry(fastRetry))
 	if _, err := ts.Token(context.Background()); err != nil {
-		t.Fatalf("after the outage: %v", err)
+		t.Fatalf("through the outage: %v", err)
 	}
+	if n := sb.Srv.Requests("/api/v1/Token/auth"); n != 3 {
+		t.Fatalf("%d token requests, want 3 (two failures, one success)", n)
+	}
+	// When the policy is spent the error stays retryable, never an auth failure.
+	sb.Srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultUnavailable, Path: "/Token/auth"}}})
+	ts1 := auth.NewTokenSource(sb.Cred, auth.WithRetry(fastRetry))
+	if _, err := ts1.Token(context.Background()); !errors.Is(err, extract.ErrRetryable) || errors.Is(err, extract.ErrAuth) {
+		t.Fatalf("long outage: err = %v, want retryable", err)
+	}
+	sb.Srv.SetFaults(dpctest.Faults{})
 	// A caller that gives up does not spoil the fetch for the others.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -486,5 +495,33 @@ func TestPortalFlowPKCS1File(t *testing.T) {
 	ts := auth.NewTokenSource(auth.Credentials{BaseURL: srv.BaseURL(), ClientToken: tok.Token, KeyID: key.ID, PrivateKey: pk})
 	if st := get(t, &http.Client{Transport: ts.Transport(nil)}, srv.BaseURL()+"/Organization"); st != 200 {
 		t.Fatalf("GET /Organization = %d", st)
+	}
+}
+
+// A private key file others may read is refused, naming the fix, unless the
+// operator allows it explicitly (a mount whose mode cannot be changed).
+func TestKeyFileModeRefused(t *testing.T) {
+	k, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/dpc.pem"
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o644)
+	t.Setenv(auth.AllowReadableKeyEnv, "")
+	_, err = auth.LoadPrivateKeyFile(path)
+	if !errors.Is(err, auth.ErrKeyFileMode) || !strings.Contains(err.Error(), "chmod 600 "+path) || !strings.Contains(err.Error(), "0644") {
+		t.Fatalf("0644 key: err = %v, want ErrKeyFileMode naming chmod 600", err)
+	}
+	t.Setenv(auth.AllowReadableKeyEnv, "1")
+	if _, err := auth.LoadPrivateKeyFile(path); err != nil {
+		t.Fatalf("allowed readable key: %v", err)
+	}
+	t.Setenv(auth.AllowReadableKeyEnv, "")
+	os.Chmod(path, 0o600)
+	if _, err := auth.LoadPrivateKeyFile(path); err != nil {
+		t.Fatalf("0600 key: %v", err)
 	}
 }

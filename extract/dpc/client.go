@@ -147,62 +147,38 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			ctype = "application/fhir+json"
 		}
 	}
-	attempts := 1
+	p := retry.Policy{MaxAttempts: 1}
 	if c.retry != nil {
-		attempts = c.retry.Attempts()
+		p = *c.retry
 	}
-	for n := 1; ; n++ {
+	return retry.Do(ctx, p, c.limiter, func(int) retry.Attempt {
 		resp, data, err := c.send(ctx, r, u, body, ctype)
 		status := 0
 		if resp != nil {
 			status = resp.StatusCode
 		}
-		if c.limiter != nil && err == nil {
-			if status == http.StatusTooManyRequests {
-				c.limiter.Throttled(c.retryPolicy().Wait(n, resp, time.Now()))
-			} else {
-				c.limiter.Succeeded()
-			}
-		}
 		if err == nil && status >= 200 && status <= 299 {
-			if out == nil || len(bytes.TrimSpace(data)) == 0 {
-				return nil
-			}
 			if rt, ok := out.(*rawText); ok {
 				*rt = append((*rt)[:0], data...)
-				return nil
+			} else if out != nil && len(bytes.TrimSpace(data)) > 0 {
+				if err := json.Unmarshal(data, out); err != nil {
+					return retry.Attempt{Resp: resp, Err: fmt.Errorf("dpc: %s %s: decode %d answer: %w", r.method, u.Path, status, err)}
+				}
 			}
-			if err := json.Unmarshal(data, out); err != nil {
-				return fmt.Errorf("dpc: %s %s: decode %d answer: %w", r.method, u.Path, status, err)
-			}
-			return nil
+			return retry.Attempt{Resp: resp}
 		}
 		if err == nil {
 			err = &APIError{Method: r.method, Path: u.Path, Status: status, Message: serverMessage(data)}
 		}
-		if n >= attempts || !errors.Is(err, extract.ErrRetryable) || !safeToRetry(r.method, u.Path, status, err) {
-			return err
+		if !safeToRetry(r.method, u.Path, status, err) {
+			err = retry.Stop(err)
 		}
-		if serr := retry.Sleep(ctx, c.retryPolicy().Wait(n, resp, time.Now())); serr != nil {
-			return fmt.Errorf("%w (gave up waiting to retry: %w)", err, serr)
-		}
-	}
-}
-
-func (c *Client) retryPolicy() retry.Policy {
-	if c.retry != nil {
-		return *c.retry
-	}
-	return retry.Default()
+		return retry.Attempt{Resp: resp, Err: err}
+	})
 }
 
 // send makes one attempt. A non-nil error means no HTTP answer was read.
 func (c *Client) send(ctx context.Context, r request, u *url.URL, body []byte, ctype string) (*http.Response, []byte, error) {
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, nil, err
-		}
-	}
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)

@@ -1,14 +1,13 @@
 package dpc
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 )
 
 // Sentinel errors for the non-auth, non-retryable outcomes callers branch on.
@@ -73,51 +72,6 @@ func (e *APIError) DuplicateGroup() bool {
 	return e.Status == http.StatusForbidden && strings.Contains(e.Message, "already have one")
 }
 
-// secretPattern matches JWTs (three base64url segments starting with a JSON header) and DPC
-// client tokens (base64 of a JSON array of macaroons, which always starts "W3sid").
-var secretPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*|W3sid[A-Za-z0-9_=+/-]*`)
-
-// Redact removes anything that looks like a JWT or client token from s.
-func Redact(s string) string { return secretPattern.ReplaceAllString(s, "[redacted]") }
-
-// serverMessage extracts the human explanation from the three error shapes DPC uses:
-// {"code":400,"message":"…"}, {"id":"…","errors":["…"]} and a FHIR OperationOutcome.
-func serverMessage(body []byte) string {
-	var v struct {
-		Message string   `json:"message"`
-		Errors  []string `json:"errors"`
-		Issue   []struct {
-			Diagnostics string `json:"diagnostics"`
-			Details     struct {
-				Text string `json:"text"`
-			} `json:"details"`
-		} `json:"issue"`
-	}
-	var parts []string
-	if json.Unmarshal(body, &v) == nil {
-		if v.Message != "" {
-			parts = append(parts, v.Message)
-		}
-		parts = append(parts, v.Errors...)
-		for _, is := range v.Issue {
-			switch {
-			case is.Diagnostics != "":
-				parts = append(parts, is.Diagnostics)
-			case is.Details.Text != "":
-				parts = append(parts, is.Details.Text)
-			}
-		}
-	}
-	msg := strings.Join(parts, "; ")
-	if msg == "" {
-		msg = strings.TrimSpace(string(body))
-		if strings.HasPrefix(msg, "<") { // an HTML error page says nothing useful
-			msg = ""
-		}
-	}
-	msg = strings.Join(strings.Fields(msg), " ")
-	if len(msg) > 300 {
-		msg = msg[:300] + "…"
-	}
-	return Redact(msg)
-}
+// serverMessage is the human explanation in an error body (DPC's {"message"}, {"errors"} and
+// OperationOutcome shapes), scrubbed of secrets and claims by the one scrubber extract uses.
+func serverMessage(body []byte) string { return scrub.Body(body) }

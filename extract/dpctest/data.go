@@ -96,19 +96,32 @@ func (s *Server) getData(w http.ResponseWriter, r *http.Request, o *org) {
 	_, _ = io.Copy(w, zr)
 }
 
-// serveRange answers a byte range over the decoded data, never gzipped. DPC's
-// ranges are end-exclusive and an open end means at most 1 MiB; with
-// WithRFC7233Ranges they follow RFC 7233 (end inclusive, suffix ranges, no cap).
+// serveRange answers a byte range over the decoded data, never gzipped. By
+// default it answers as DPC does (dpc-api DataResource.buildRangedRequest):
+// "bytes=S-E" is [S, E), an open end means E = S + 1 MiB, the answer claims
+// Content-Range "bytes S-E/(E-S)" and a Content-Length of E-S even when the
+// file ends first (the body is then cut at end of file and the connection
+// drops), and S past the end is a 500. With WithRFC7233Ranges it follows
+// RFC 7233: end inclusive, suffix ranges, no cap, the file size after the
+// slash, 416 past the end.
 func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, f *fileInfo, file *os.File, rh string) {
-	total := f.plainLen
-	start, stop, ok := parseRange(rh, total, s.cfg.rfc7233)
-	if !ok {
-		w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", total))
+	total, rfc, h := f.plainLen, s.cfg.rfc7233, w.Header()
+	start, stop, ok := parseRange(rh, total, rfc)
+	switch {
+	case !ok:
+		if rfc {
+			h.Set("Content-Range", fmt.Sprintf("bytes */%d", total))
+		}
 		writeOO(w, http.StatusRequestedRangeNotSatisfiable, "invalid", "Range not satisfiable")
 		return
+	case start > total:
+		writeOO(w, http.StatusInternalServerError, "exception", "Cannot skip to requested range")
+		return
+	case rfc:
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, stop-1, total))
+	default:
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, stop, stop-start))
 	}
-	h := w.Header()
-	h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, stop-1, total))
 	h.Set("Content-Length", strconv.FormatInt(stop-start, 10))
 	w.WriteHeader(http.StatusPartialContent)
 	if r.Method == http.MethodHead {
@@ -122,48 +135,37 @@ func (s *Server) serveRange(w http.ResponseWriter, r *http.Request, f *fileInfo,
 	if _, err := io.CopyN(io.Discard, zr, start); err != nil {
 		return
 	}
-	_, _ = io.CopyN(w, zr, stop-start)
+	_, _ = io.CopyN(w, zr, min(stop, total)-start)
 }
 
-// parseRange returns the half-open [start, stop) a Range header asks for.
+// parseRange returns the [start, stop) a Range header asks for. DPC's stop may
+// pass the end of the file; RFC 7233's is cut to it.
 func parseRange(h string, total int64, rfc bool) (start, stop int64, ok bool) {
 	spec, found := strings.CutPrefix(strings.TrimSpace(h), "bytes=")
-	if !found || strings.Contains(spec, ",") {
-		return 0, 0, false
-	}
-	a, b, found := strings.Cut(spec, "-")
-	if !found {
+	a, b, cut := strings.Cut(spec, "-")
+	if !found || !cut || strings.Contains(spec, ",") {
 		return 0, 0, false
 	}
 	if a == "" { // suffix range: only RFC 7233
 		n, err := strconv.ParseInt(b, 10, 64)
-		if !rfc || err != nil || n <= 0 {
-			return 0, 0, false
-		}
-		return max(0, total-n), total, total > 0
+		return max(0, total-n), total, rfc && err == nil && n > 0 && total > 0
 	}
 	start, err := strconv.ParseInt(a, 10, 64)
-	if err != nil || start < 0 || start >= total {
+	if err != nil || start < 0 {
 		return 0, 0, false
 	}
+	e, err := strconv.ParseInt(b, 10, 64)
 	switch {
 	case b == "" && rfc:
 		stop = total
 	case b == "":
 		stop = start + defaultRangeCap
+	case err != nil:
+		return 0, 0, false
+	case rfc:
+		stop = min(e+1, total) // inclusive end
 	default:
-		e, err := strconv.ParseInt(b, 10, 64)
-		if err != nil {
-			return 0, 0, false
-		}
-		if rfc {
-			e++ // inclusive end
-		}
 		stop = e
 	}
-	stop = min(stop, total)
-	if stop <= start {
-		return 0, 0, false
-	}
-	return start, stop, true
+	return start, stop, stop > start && (!rfc || start < total)
 }

@@ -26,6 +26,12 @@ type config struct {
 	jobRetryAfter  time.Duration
 	seedOrg        *SeedOrganization
 
+	// Non-DPC dialects (dialect.go, DIALECTS.md).
+	dialect     Dialect
+	openFiles   bool     // SMART: requiresAccessToken false
+	fileHost    string   // file URLs on this host instead of the request's
+	signingAlgs []string // SMART: accepted assertion algorithms (default RS384, ES384)
+
 	// DPC's behaviour, each with a standard alternative (see the fidelity table in README.md).
 	rosterLimit       int     // 0: none
 	practitionerLimit int     // 0: none

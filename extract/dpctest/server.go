@@ -45,6 +45,7 @@ type Server struct {
 	methodCounts map[string]int // "METHOD path"
 
 	faults *faultState
+	dia    *dialectState // clients, tokens and jobs of cfg.dialect; guarded by mu
 
 	dataDir    string
 	ownDataDir bool
@@ -87,6 +88,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		reqCounts:    map[string]int{},
 		methodCounts: map[string]int{},
 		secret:       make([]byte, 32),
+		dia:          newDialectState(),
 	}
 	if s.clock == nil {
 		s.clock = &Clock{}
@@ -153,6 +155,8 @@ func (c *config) validate() error {
 		return errors.New("min key bits must be >= 512")
 	case c.suppressedShare < 0 || c.suppressedShare > 1:
 		return errors.New("suppressed share must be in [0, 1]")
+	case c.dialect != DialectDPC && c.seedOrg == nil:
+		return fmt.Errorf("dialect %s needs a seeded organization (WithPatients)", c.dialect)
 	case c.fhirVersion != "STU3" && c.fhirVersion != "R4":
 		return fmt.Errorf("unknown FHIR version %q (want STU3 or R4)", c.fhirVersion)
 	}
@@ -282,6 +286,7 @@ func (s *Server) handler() http.Handler {
 	}
 
 	mux.HandleFunc("GET "+a+"/Data/{file}", s.authed(s.getData))
+	s.dialectRoutes(mux) // BCDA, AB2D or SMART paths, beside DPC's
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.reqMu.Lock()

@@ -4,13 +4,11 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/extract/scrub"
 )
 
 // Typed errors of the export lifecycle. Each is wrapped with the details.
@@ -53,15 +52,15 @@ type Status struct {
 // Client talks to the export endpoints. Its http.Client normally comes from
 // auth.TokenSource.Transport, so it carries the bearer.
 type Client struct {
-	base     string
-	hc       *http.Client
-	policy   retry.Policy
-	poll     retry.Policy
-	limiter  *retry.Limiter
-	deadline time.Duration
-	progress extract.Progress
-	cancelOn bool
-	now      func() time.Time
+	base       string
+	hc         *http.Client
+	policy     retry.Policy
+	poll       retry.Policy
+	limiter    *retry.Limiter
+	deadline   time.Duration
+	progress   extract.Progress
+	reqTimeout time.Duration
+	now        func() time.Time
 }
 
 // Option configures a Client.
@@ -85,10 +84,8 @@ func WithDeadline(d time.Duration) Option { return func(c *Client) { c.deadline 
 // WithProgress receives job events.
 func WithProgress(p extract.Progress) Option { return func(c *Client) { c.progress = p } }
 
-// WithCancelOnAbort makes Wait send DELETE for the job when it gives up (off by default:
-// DPC answers DELETE on a job with 405)
-// (deadline or cancelled context), so the server stops working on it.
-func WithCancelOnAbort(on bool) Option { return func(c *Client) { c.cancelOn = on } }
+// WithRequestTimeout bounds one request, body included (default 2 minutes).
+func WithRequestTimeout(d time.Duration) Option { return func(c *Client) { c.reqTimeout = d } }
 
 // WithClock sets the clock used for Retry-After dates (default time.Now).
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
@@ -96,12 +93,13 @@ func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = n
 // New returns a client for the API at baseURL (…/api/v1).
 func New(baseURL string, hc *http.Client, opts ...Option) *Client {
 	c := &Client{
-		base:     strings.TrimRight(baseURL, "/"),
-		hc:       hc,
-		policy:   retry.Default(),
-		poll:     retry.Policy{Base: time.Second, Max: 20 * time.Second, Jitter: 0.2},
-		deadline: 6 * time.Hour,
-		now:      time.Now,
+		base:       strings.TrimRight(baseURL, "/"),
+		hc:         hc,
+		policy:     retry.Default(),
+		poll:       retry.Policy{Base: time.Second, Max: 20 * time.Second, Jitter: 0.2},
+		deadline:   6 * time.Hour,
+		reqTimeout: 2 * time.Minute,
+		now:        time.Now,
 	}
 	for _, o := range opts {
 		o(c)
@@ -165,14 +163,18 @@ func (c *Client) KickOff(ctx context.Context, r Request) (string, error) {
 			if err != nil {
 				return true, fmt.Errorf("export: kick-off %s: bad Content-Location %q", u, loc)
 			}
+			if err := extract.CheckName("job id", JobID(l.String())); err != nil {
+				// The answer is unusable, like a 5xx: a new kick-off may do better.
+				return true, fmt.Errorf("export: kick-off %s: Content-Location %q: %w (%w)", u, loc, err, extract.ErrRetryable)
+			}
 			jobURL = l.String()
 			return true, nil
 		case http.StatusBadRequest:
-			return true, fmt.Errorf("export: kick-off %s: %s: %w", u, msg(body), ErrBadRequest)
+			return true, fmt.Errorf("export: kick-off %s: %s: %w", u, scrub.Body(body), ErrBadRequest)
 		case http.StatusNotAcceptable:
-			return true, fmt.Errorf("export: kick-off group %s: %s: %w", r.GroupID, msg(body), ErrEmptyGroup)
+			return true, fmt.Errorf("export: kick-off group %s: %s: %w", r.GroupID, scrub.Body(body), ErrEmptyGroup)
 		case http.StatusUnsupportedMediaType:
-			return true, fmt.Errorf("export: kick-off %s: %s: %w", u, msg(body), ErrUnsupportedFormat)
+			return true, fmt.Errorf("export: kick-off %s: %s: %w", u, scrub.Body(body), ErrUnsupportedFormat)
 		}
 		return false, nil
 	})
@@ -183,12 +185,18 @@ func (c *Client) KickOff(ctx context.Context, r Request) (string, error) {
 	return jobURL, nil
 }
 
-// JobID is the last path element of a job URL.
+// JobID is the last element of a job URL's path, unescaped ("%2e%2e" is "..",
+// "a%2fb" is "a/b"): check it with extract.CheckName before using it in a path.
 func JobID(jobURL string) string {
+	p := jobURL
 	if u, err := url.Parse(jobURL); err == nil {
-		return path.Base(u.Path)
+		p = u.EscapedPath()
 	}
-	return path.Base(jobURL)
+	seg := p[strings.LastIndexByte(p, '/')+1:]
+	if id, err := url.PathUnescape(seg); err == nil {
+		return id
+	}
+	return seg
 }
 
 // Status asks the job endpoint once (retrying transient failures).
@@ -200,7 +208,7 @@ func (c *Client) Status(ctx context.Context, jobURL string) (Status, error) {
 		switch resp.StatusCode {
 		case http.StatusOK:
 			var m Manifest
-			if err := json.Unmarshal(body, &m); err != nil {
+			if err := ParseManifest(body, &m); err != nil {
 				return true, fmt.Errorf("export: job %s: manifest: %w", jobURL, err)
 			}
 			st = Status{Done: true, State: "COMPLETED", Percent: 100, Manifest: &m}
@@ -243,14 +251,9 @@ func ParseProgress(v string) (state string, percent float64, ok bool) {
 	return strings.ToUpper(m[1]), p, true
 }
 
-// Wait polls the job until it completes, the deadline passes or ctx ends.
+// wait polls the job until it completes, the deadline passes or ctx ends.
 // Retry-After is honoured when the server sends it; otherwise polling backs
 // off exponentially (with jitter) up to the poll cap.
-func (c *Client) Wait(ctx context.Context, jobURL string) (*Manifest, error) {
-	m, _, err := c.wait(ctx, jobURL)
-	return m, err
-}
-
 func (c *Client) wait(ctx context.Context, jobURL string) (*Manifest, time.Time, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, c.deadline, ErrDeadline)
 	defer cancel()
@@ -275,108 +278,62 @@ func (c *Client) wait(ctx context.Context, jobURL string) (*Manifest, time.Time,
 	}
 }
 
+// abort names the deadline when it ended polling. The job is left alone: DPC
+// has no DELETE on /Jobs (405), and a rerun rejoins it.
 func (c *Client) abort(ctx context.Context, jobURL string, err error) error {
-	if ctx.Err() != nil {
-		if cause := context.Cause(ctx); errors.Is(cause, ErrDeadline) {
-			err = fmt.Errorf("export: job %s: %w after %s", jobURL, ErrDeadline, c.deadline)
-		}
-		if c.cancelOn {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
-			if derr := c.Cancel(dctx, jobURL); derr != nil {
-				err = errors.Join(err, derr)
-			}
-		}
+	if ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrDeadline) {
+		return fmt.Errorf("export: job %s: %w after %s", jobURL, ErrDeadline, c.deadline)
 	}
 	return err
 }
 
-// Cancel deletes the job on the server. DPC has no DELETE on /Jobs (405, JobResource has
-// only GET): that answer ends the attempt quietly, the job runs out on its own.
-func (c *Client) Cancel(ctx context.Context, jobURL string) error {
-	return c.do(ctx, "job cancel", http.MethodDelete, jobURL, nil, func(resp *http.Response, body []byte) (bool, error) {
-		switch resp.StatusCode {
-		case http.StatusOK, http.StatusAccepted, http.StatusNoContent, http.StatusNotFound, http.StatusGone, http.StatusMethodNotAllowed:
-			return true, nil
-		}
-		return false, nil
-	})
-}
+// maxBody bounds a job status or error body: a manifest of 100,000 files is about 30 MiB.
+const maxBody = 64 << 20
 
 // do sends one request with the shared retry policy and limiter. handle
 // decides the statuses it knows (handled=true); anything else that is
 // retryable (429, 5xx, network) is retried, the rest becomes a StatusError.
+// Each try is bounded by the request timeout, so a server that answers
+// slowly or never finishes its body cannot hold the run.
 func (c *Client) do(ctx context.Context, op, method, u string, hdr func(http.Header), handle func(*http.Response, []byte) (bool, error)) error {
-	attempts := c.policy.Attempts()
-	var last error
-	for n := 1; n <= attempts; n++ {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return errors.Join(last, err)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	p := c.policy
+	p.Now = c.now
+	err := retry.Do(ctx, p, c.limiter, func(int) retry.Attempt {
+		actx, cancel := context.WithTimeout(ctx, c.reqTimeout)
+		defer cancel()
+		req, err := http.NewRequestWithContext(actx, method, u, nil)
 		if err != nil {
-			return fmt.Errorf("export: %s: %w", op, err)
+			return retry.Attempt{Err: fmt.Errorf("export: %s: %w", op, err)}
 		}
 		if hdr != nil {
 			hdr(req.Header)
 		}
 		resp, err := c.hc.Do(req)
 		if err != nil {
-			if ctx.Err() != nil {
-				return err
+			if ctx.Err() != nil || errors.Is(err, extract.ErrAuth) {
+				return retry.Attempt{Err: err}
 			}
-			if errors.Is(err, extract.ErrAuth) {
-				return err
-			}
-			last = fmt.Errorf("export: %s %s: %w: %w", op, u, err, extract.ErrRetryable)
-			if n < attempts {
-				if err := retry.Sleep(ctx, c.policy.Backoff(n)); err != nil {
-					return errors.Join(last, err)
-				}
-			}
-			continue
+			return retry.Attempt{Err: fmt.Errorf("export: %s %s: %w: %w", op, u, err, extract.ErrRetryable)}
 		}
-		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 		resp.Body.Close()
-		if rerr == nil {
-			if handled, herr := handle(resp, body); handled {
-				c.limiter.Succeeded()
-				return herr
+		switch {
+		case err != nil:
+			return retry.Attempt{Resp: resp, Err: fmt.Errorf("export: %s %s: reading body: %w: %w", op, u, err, extract.ErrRetryable)}
+		case len(body) > maxBody:
+			return retry.Attempt{Resp: resp, Err: fmt.Errorf("export: %s %s: HTTP %d body is larger than %d MiB: refused", op, u, resp.StatusCode, maxBody>>20)}
+		}
+		if handled, herr := handle(resp, body); handled {
+			if herr != nil {
+				herr = retry.Stop(herr)
 			}
+			return retry.Attempt{Resp: resp, Err: herr}
 		}
-		se := &retry.StatusError{Op: "export: " + op, URL: u, Status: resp.StatusCode, Body: msg(body)}
-		if rerr != nil {
-			last = fmt.Errorf("export: %s %s: reading body: %w: %w", op, u, rerr, extract.ErrRetryable)
-		} else if !retry.Retryable(resp.StatusCode) {
-			return se
-		} else {
-			last = se
-		}
-		wait := c.policy.Wait(n, resp, c.now())
-		if resp.StatusCode == http.StatusTooManyRequests {
-			c.limiter.Throttled(wait)
-		}
-		if n < attempts {
-			if err := retry.Sleep(ctx, wait); err != nil {
-				return errors.Join(last, err)
-			}
-		}
+		return retry.Attempt{Resp: resp, Err: &retry.StatusError{Op: "export: " + op, URL: u, Status: resp.StatusCode, Body: scrub.Body(body)}}
+	})
+	var se *retry.StatusError
+	if strings.HasPrefix(op, "job status") && errors.As(err, &se) && se.Status >= 500 {
+		return fmt.Errorf("%w: %w", ErrJobFailed, err)
 	}
-	if strings.HasPrefix(op, "job status") {
-		var se *retry.StatusError
-		if errors.As(last, &se) && se.Status >= 500 {
-			return fmt.Errorf("%w: %w", ErrJobFailed, last)
-		}
-	}
-	return last
-}
-
-// msg is the start of a server message, for errors. Server messages from DPC
-// are plain JSON or OperationOutcomes and carry no credentials.
-func msg(body []byte) string {
-	s := strings.TrimSpace(string(body))
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
+	return err
 }

@@ -342,22 +342,31 @@ func TestJobExpired(t *testing.T) {
 	}
 }
 
-// The deadline ends polling with ErrDeadline and, when asked, deletes the job (on a server
-// that has DELETE; DPC has not).
-func TestDeadlineCancelsJob(t *testing.T) {
-	sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(time.Minute), dpctest.WithJobDelete())
-	c := client(sb, export.WithDeadline(300*time.Millisecond), export.WithCancelOnAbort(true))
-	u, err := c.KickOff(context.Background(), export.Request{GroupID: sb.GroupID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.Wait(context.Background(), u)
+// The deadline ends polling with ErrDeadline; the job is left for a rerun to
+// rejoin (DPC has no DELETE on /Jobs).
+func TestDeadline(t *testing.T) {
+	sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(time.Minute))
+	c := client(sb, export.WithDeadline(300*time.Millisecond))
+	dir := t.TempDir()
+	_, err := c.Run(context.Background(), dir, export.Request{GroupID: sb.GroupID})
 	if !errors.Is(err, export.ErrDeadline) {
 		t.Fatalf("err = %v, want ErrDeadline", err)
 	}
-	st, err := c.Status(context.Background(), u)
-	if err == nil && !st.Done && st.State == "RUNNING" {
-		t.Fatalf("job still running after abort: %+v", st)
+	saved, lerr := export.LoadState(dir, sb.GroupID)
+	if lerr != nil || saved == nil {
+		t.Fatalf("no saved job: %v", lerr)
+	}
+	if n := sb.Srv.Requests("/api/v1/Jobs/"); n == 0 {
+		t.Fatal("never polled")
+	}
+	// The rerun rejoins the job that is still running instead of starting another.
+	c2 := client(sb, export.WithDeadline(300*time.Millisecond))
+	if _, err := c2.Run(context.Background(), dir, export.Request{GroupID: sb.GroupID}); !errors.Is(err, export.ErrDeadline) {
+		t.Fatalf("rerun: %v", err)
+	}
+	again, _ := export.LoadState(dir, sb.GroupID)
+	if again == nil || again.JobURL != saved.JobURL {
+		t.Fatalf("rerun started another job: %+v", again)
 	}
 }
 
@@ -387,24 +396,16 @@ func ExampleParseProgress() {
 	// Output: RUNNING 45.5 true
 }
 
-// Against DPC (no DELETE on /Jobs) an abort sends no DELETE by default, and when asked to,
-// the 405 ends the attempt without an error of its own.
+// Against DPC (no DELETE on /Jobs) giving up on a job sends no DELETE: the job
+// is left to run out, and a rerun rejoins it.
 func TestAbortSendsNoDeleteToDPC(t *testing.T) {
 	sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(time.Minute))
-	for _, cancel := range []bool{false, true} {
-		c := client(sb, export.WithDeadline(200*time.Millisecond), export.WithCancelOnAbort(cancel))
-		u, err := c.KickOff(context.Background(), export.Request{GroupID: sb.GroupID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		before := sb.Srv.RequestsByMethod(http.MethodDelete, "/api/v1/Jobs/")
-		_, err = c.Wait(context.Background(), u)
-		if !errors.Is(err, export.ErrDeadline) || strings.Contains(err.Error(), "405") {
-			t.Fatalf("cancel=%v: err = %v, want only ErrDeadline", cancel, err)
-		}
-		deletes := sb.Srv.RequestsByMethod(http.MethodDelete, "/api/v1/Jobs/") - before
-		if want := map[bool]int{false: 0, true: 1}[cancel]; deletes != want {
-			t.Fatalf("cancel=%v: %d DELETEs on /Jobs, want %d", cancel, deletes, want)
-		}
+	c := client(sb, export.WithDeadline(200*time.Millisecond))
+	_, err := c.Run(context.Background(), t.TempDir(), export.Request{GroupID: sb.GroupID})
+	if !errors.Is(err, export.ErrDeadline) || strings.Contains(err.Error(), "405") {
+		t.Fatalf("err = %v, want only ErrDeadline", err)
+	}
+	if n := sb.Srv.RequestsByMethod(http.MethodDelete, "/api/v1/Jobs/"); n != 0 {
+		t.Fatalf("%d DELETEs on /Jobs, want none", n)
 	}
 }

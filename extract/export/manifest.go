@@ -31,6 +31,18 @@ type Output struct {
 	FileLength int64  `json:"file_length,omitempty"` // size of the gzip body or of the decoded bytes
 }
 
+// maxCount is more resources than any one file can hold (DPC writes at most
+// 10,000 a file); a larger count is a broken or hostile server.
+const maxCount = 1 << 40
+
+// ParseManifest reads a completed job's body. Errors name the output entry and field.
+func ParseManifest(b []byte, m *Manifest) error {
+	if err := json.Unmarshal(b, m); err != nil {
+		return fmt.Errorf("manifest: %w", err)
+	}
+	return nil
+}
+
 type wireOutput struct {
 	Type      string      `json:"type"`
 	URL       string      `json:"url"`
@@ -56,10 +68,12 @@ func (o *Output) UnmarshalJSON(b []byte) error {
 	*o = Output{Type: w.Type, URL: w.URL, Checksum: w.Checksum}
 	var err error
 	if o.Count, err = intOf(w.Count); err != nil {
-		return fmt.Errorf("output %s: count: %w", w.URL, err)
+		return fmt.Errorf("output %q: count: %w", w.URL, err)
+	} else if o.Count < 0 || o.Count > maxCount {
+		return fmt.Errorf("output %q: count %d is impossible", w.URL, o.Count)
 	}
 	if n, err := int64Of(w.FileLength); err != nil {
-		return fmt.Errorf("output %s: file_length: %w", w.URL, err)
+		return fmt.Errorf("output %q: file_length: %w", w.URL, err)
 	} else if n > 0 {
 		o.FileLength = n
 	}
@@ -74,7 +88,10 @@ func (o *Output) UnmarshalJSON(b []byte) error {
 			}
 			n, err := int64Of(v)
 			if err != nil {
-				return fmt.Errorf("output %s: file_length: %w", w.URL, err)
+				return fmt.Errorf("output %q: file_length: %w", w.URL, err)
+			}
+			if n < 0 {
+				return fmt.Errorf("output %q: file_length %d is negative", w.URL, n)
 			}
 			o.FileLength = n
 		}

@@ -48,7 +48,8 @@ func StatePath(dir, groupID string) string {
 	return filepath.Join(dir, "export-"+safe+".json")
 }
 
-// LoadState reads the group's state file; (nil, nil) if there is none.
+// LoadState reads the group's state file; (nil, nil) if there is none. A job
+// id that is not one safe path element is an error.
 func LoadState(dir, groupID string) (*State, error) {
 	b, err := os.ReadFile(StatePath(dir, groupID))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -60,6 +61,12 @@ func LoadState(dir, groupID string) (*State, error) {
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("export: state %s is corrupt (delete it to start a new job): %w", StatePath(dir, groupID), err)
+	}
+	if s.JobURL != "" {
+		// Every reader of the state builds paths from the job id.
+		if err := extract.CheckName("job id", JobID(s.JobURL)); err != nil {
+			return nil, fmt.Errorf("export: state %s (delete it to start a new job): %w", StatePath(dir, groupID), err)
+		}
 	}
 	return &s, nil
 }
@@ -132,6 +139,9 @@ type Job struct {
 // Callers remove the state (RemoveState) once they have loaded the job's
 // data, so that the next run of the same request exports afresh.
 func (c *Client) Run(ctx context.Context, stateDir string, r Request) (*Job, error) {
+	if err := extract.CheckName("group id", r.GroupID); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
 	st, err := LoadState(stateDir, r.GroupID)
 	if err != nil {
 		return nil, err

@@ -16,11 +16,12 @@ import (
 
 // Policy says how often and how patiently to retry a failed request.
 type Policy struct {
-	MaxAttempts   int           // total attempts including the first (default 6)
-	Base          time.Duration // first backoff (default 500ms)
-	Max           time.Duration // cap of one backoff (default 30s)
-	Jitter        float64       // fraction of the backoff randomised, 0..1 (0: none; Default() has 0.5)
-	MaxRetryAfter time.Duration // cap on a server's Retry-After (default 5m)
+	MaxAttempts   int              // total attempts including the first (default 6)
+	Base          time.Duration    // first backoff (default 500ms)
+	Max           time.Duration    // cap of one backoff (default 30s)
+	Jitter        float64          // fraction of the backoff randomised, 0..1 (0: none; Default() has 0.5)
+	MaxRetryAfter time.Duration    // cap on a server's Retry-After (default 5m)
+	Now           func() time.Time // clock for Retry-After dates (default time.Now)
 }
 
 // Default is the policy used when none is configured.
@@ -45,11 +46,11 @@ func (p Policy) withDefaults() Policy {
 	if p.MaxRetryAfter <= 0 {
 		p.MaxRetryAfter = d.MaxRetryAfter
 	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
 	return p
 }
-
-// Attempts is the number of attempts allowed (with defaults applied).
-func (p Policy) Attempts() int { return p.withDefaults().MaxAttempts }
 
 // Backoff is the wait before attempt n+1 after n failed attempts (n >= 1):
 // capped exponential with jitter, so that many workers do not retry in step.
@@ -240,10 +241,80 @@ func (l *Limiter) Succeeded() {
 
 // Interval is the current spacing between requests (0 when not throttled).
 func (l *Limiter) Interval() time.Duration {
+	if l == nil {
+		return 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.interval
 }
 
-// IsRetryable reports whether err says trying again may help.
-func IsRetryable(err error) bool { return errors.Is(err, extract.ErrRetryable) }
+// Attempt is what one try of Do reports.
+type Attempt struct {
+	// Resp is the answer, if one came (its body may be closed): a 429 throttles
+	// everyone sharing the limiter, and its Retry-After sets the wait.
+	Resp *http.Response
+	// Err is nil when done. An error wrapping extract.ErrRetryable is tried
+	// again (unless wrapped by Stop); any other error ends Do.
+	Err error
+	// Progressed says the try moved forward (a download saved new bytes): it
+	// does not count against MaxAttempts, within 4 x MaxAttempts tries in all.
+	Progressed bool
+	// Now asks for the next try at once, not counted (a fresh download after
+	// a checksum mismatch).
+	Now bool
+}
+
+// Do is the one retry loop: it calls try (n = 1, 2, ...) until it succeeds,
+// fails for good or the policy is spent, waiting on the shared limiter before
+// each try and, between tries, the server's Retry-After or the backoff. The
+// error of the last try is returned.
+func Do(ctx context.Context, p Policy, l *Limiter, try func(n int) Attempt) error {
+	p = p.withDefaults()
+	failures := 0
+	for n := 1; ; n++ {
+		if err := l.Wait(ctx); err != nil {
+			return err
+		}
+		a := try(n)
+		if a.Resp != nil {
+			if a.Resp.StatusCode == http.StatusTooManyRequests {
+				l.Throttled(p.Wait(failures+1, a.Resp, p.Now()))
+			} else {
+				l.Succeeded()
+			}
+		}
+		var st *stopError
+		switch {
+		case a.Err == nil:
+			return nil
+		case errors.As(a.Err, &st):
+			return st.err
+		case ctx.Err() != nil || !errors.Is(a.Err, extract.ErrRetryable):
+			return a.Err
+		case a.Now:
+			if n >= 4*p.MaxAttempts {
+				return a.Err
+			}
+			continue
+		}
+		if a.Progressed {
+			failures = 0
+		}
+		if failures++; failures >= p.MaxAttempts || n >= 4*p.MaxAttempts {
+			return a.Err
+		}
+		if err := Sleep(ctx, p.Wait(failures, a.Resp, p.Now())); err != nil {
+			return errors.Join(a.Err, err)
+		}
+	}
+}
+
+// Stop makes err final for Do even when it wraps extract.ErrRetryable (the
+// run may still be retried later by a scheduler). Do returns err itself.
+func Stop(err error) error { return &stopError{err} }
+
+type stopError struct{ err error }
+
+func (e *stopError) Error() string { return e.err.Error() }
+func (e *stopError) Unwrap() error { return e.err }

@@ -115,3 +115,64 @@ func ExamplePolicy_Wait() {
 	fmt.Println(p.Wait(1, resp, time.Now()), p.Wait(3, nil, time.Now()))
 	// Output: 7s 4s
 }
+
+// Do retries what wraps ErrRetryable, stops on anything else or on Stop, does
+// not count tries that progressed, retries Now tries at once, and throttles the
+// shared limiter on a 429.
+func TestDo(t *testing.T) {
+	p := retry.Policy{MaxAttempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}
+	transient := fmt.Errorf("boom: %w", extract.ErrRetryable)
+	fatal := errors.New("fatal")
+	tests := []struct {
+		name  string
+		seq   []retry.Attempt // what the tries report, in order (the last repeats)
+		tries int
+		want  error
+	}{
+		{"success at once", []retry.Attempt{{}}, 1, nil},
+		{"transient then success", []retry.Attempt{{Err: transient}, {Err: transient}, {}}, 3, nil},
+		{"transient until spent", []retry.Attempt{{Err: transient}}, 3, extract.ErrRetryable},
+		{"fatal at once", []retry.Attempt{{Err: fatal}}, 1, fatal},
+		{"stop wins over retryable", []retry.Attempt{{Err: retry.Stop(transient)}}, 1, extract.ErrRetryable},
+		{"progress does not count", []retry.Attempt{{Err: transient, Progressed: true}}, 12, extract.ErrRetryable},
+		{"now is not counted", []retry.Attempt{{Err: transient, Now: true}, {Err: transient}}, 4, extract.ErrRetryable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n := 0
+			err := retry.Do(context.Background(), p, nil, func(i int) retry.Attempt {
+				n++
+				if i != n {
+					t.Fatalf("try %d numbered %d", n, i)
+				}
+				return tc.seq[min(i, len(tc.seq))-1]
+			})
+			if n != tc.tries || !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("%d tries, err %v; want %d tries, %v", n, err, tc.tries, tc.want)
+			}
+			var st interface{ Unwrap() error }
+			if errors.As(err, &st) && fmt.Sprintf("%T", st) == "*retry.stopError" {
+				t.Fatalf("Stop leaked out of Do: %T", err)
+			}
+		})
+	}
+	// A 429 with Retry-After throttles everyone sharing the limiter, and the wait is the server's.
+	l := retry.NewLimiter(time.Millisecond, 10*time.Millisecond)
+	resp := &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}}
+	tries := 0
+	err := retry.Do(context.Background(), p, l, func(int) retry.Attempt {
+		if tries++; tries == 1 {
+			return retry.Attempt{Resp: resp, Err: &retry.StatusError{Op: "x", Status: 429}}
+		}
+		return retry.Attempt{}
+	})
+	if err != nil || tries != 2 || l.Interval() == 0 {
+		t.Fatalf("429: err %v after %d tries, limiter interval %s", err, tries, l.Interval())
+	}
+	// A cancelled context ends Do with the context's error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := retry.Do(ctx, p, l, func(int) retry.Attempt { return retry.Attempt{Err: transient} }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+}

@@ -1,5 +1,5 @@
-// Package verify proves that a stream of decoded export bytes is what DPC sent:
-// sha256 over the decoded bytes and the manifest's file_length, checked at EOF.
+// Package verify holds every proof that bytes are what DPC sent: sha256 and length
+// against the manifest, checksum and Content-Range parsing, and re-hashing files on disk.
 package verify
 
 import (
@@ -10,10 +10,15 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
+	"strconv"
 	"strings"
+
+	"github.com/dpcetl/dpcetl/extract"
 )
 
-// Sentinel errors; a *Error wraps exactly one of them.
+// Sentinel errors; a *Error wraps exactly one of them. All but ErrManifest also
+// wrap extract.ErrRetryable: bytes damaged in transit may arrive whole next time.
 var (
 	ErrChecksum = errors.New("checksum mismatch")
 	ErrLength   = errors.New("length mismatch")
@@ -24,18 +29,24 @@ var (
 	ErrManifest = errors.New("unusable manifest checksum")
 )
 
+// MaxRatio bounds decoded bytes per byte of file_length. file_length counts the
+// gzip body or the decoded bytes; FHIR NDJSON compresses about 10-30:1 (deflate's
+// limit is 1032:1), so more than this is a gzip bomb or an endless body, not the file.
+const MaxRatio = 256
+
 // Expect is what the job manifest promises about one file.
 type Expect struct {
 	Name     string // the file (URL or name) named in errors
 	Checksum string // "sha256:<hex>" as in the manifest (a bare 64-hex value is accepted too)
 	Length   int64  // file_length; <= 0 means the manifest gave none
 	Count    int    // the manifest's resource count; <= 0 means not checked
+	Max      int64  // decoded bytes allowed (0: MaxRatio x Length, unbounded without Length)
 }
 
 // Error is a failed verification of one file.
 type Error struct {
 	File string
-	Err  error // ErrChecksum, ErrLength or ErrManifest
+	Err  error // ErrChecksum, ErrLength, ErrCount or ErrManifest
 	Want string
 	Got  string
 }
@@ -44,13 +55,27 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("verify %s: %v: manifest says %s, received %s", e.File, e.Err, e.Want, e.Got)
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap gives the sentinel and, for data damaged in transit, extract.ErrRetryable.
+func (e *Error) Unwrap() []error {
+	if e.Err == ErrManifest {
+		return []error{e.Err}
+	}
+	return []error{e.Err, extract.ErrRetryable}
+}
+
+// Proof is what a verified file was proven to be.
+type Proof struct {
+	SHA256 string // hex sha256 of the decoded bytes, equal to the manifest's
+	Bytes  int64  // decoded length
+	Lines  int64  // NDJSON lines
+}
 
 // Verifier hashes and counts decoded bytes written to it. It is an io.Writer so
 // a resumed download can feed it the prefix already on disk before the rest.
 type Verifier struct {
 	exp   Expect
 	want  []byte
+	max   int64
 	h     hash.Hash
 	n     int64
 	lines int64
@@ -60,14 +85,19 @@ type Verifier struct {
 // New returns a verifier for one file. A checksum that is not sha256 fails
 // here, before any byte is fetched.
 func New(exp Expect) (*Verifier, error) {
-	want, err := parseChecksum(exp.Checksum)
+	want, err := ParseChecksum(exp.Checksum)
 	if err != nil {
 		return nil, &Error{File: exp.Name, Err: ErrManifest, Want: fmt.Sprintf("%q", exp.Checksum), Got: err.Error()}
 	}
-	return &Verifier{exp: exp, want: want, h: sha256.New()}, nil
+	limit := exp.Max
+	if l := exp.Length * MaxRatio; exp.Length > 0 && (limit <= 0 || l < limit) {
+		limit = l
+	}
+	return &Verifier{exp: exp, want: want, max: limit, h: sha256.New()}, nil
 }
 
-func parseChecksum(s string) ([]byte, error) {
+// ParseChecksum reads a manifest checksum, "sha256:<64 hex>" or bare hex.
+func ParseChecksum(s string) ([]byte, error) {
 	hexs := s
 	if i := strings.IndexByte(s, ':'); i >= 0 {
 		if !strings.EqualFold(s[:i], "sha256") {
@@ -82,13 +112,21 @@ func parseChecksum(s string) ([]byte, error) {
 	return b, nil
 }
 
-// Write hashes and counts p; it never fails.
+// Write hashes and counts p. It fails once the bytes are more than the
+// manifest allows (Max, or more lines than resources), so that a gzip bomb
+// or an endless body stops early instead of filling the disk.
 func (v *Verifier) Write(p []byte) (int, error) {
 	v.h.Write(p)
 	v.n += int64(len(p))
 	if len(p) > 0 {
 		v.lines += int64(bytes.Count(p, newline))
 		v.last = p[len(p)-1]
+	}
+	switch {
+	case v.max > 0 && v.n > v.max:
+		return len(p), &Error{File: v.exp.Name, Err: ErrLength, Want: fmt.Sprintf("%d bytes (file_length %d)", v.max, v.exp.Length), Got: fmt.Sprintf("more than %d bytes", v.max)}
+	case v.exp.Count > 0 && v.lines > int64(v.exp.Count):
+		return len(p), &Error{File: v.exp.Name, Err: ErrCount, Want: fmt.Sprintf("%d resources", v.exp.Count), Got: fmt.Sprintf("more than %d lines", v.exp.Count)}
 	}
 	return len(p), nil
 }
@@ -107,8 +145,10 @@ func (v *Verifier) Lines() int64 {
 // N is the number of decoded bytes seen so far.
 func (v *Verifier) N() int64 { return v.n }
 
-// Sum is the hex sha256 of the bytes seen so far.
-func (v *Verifier) Sum() string { return hex.EncodeToString(v.h.Sum(nil)) }
+// Proof is what the bytes seen so far are; valid as a proof after Check.
+func (v *Verifier) Proof() Proof {
+	return Proof{SHA256: hex.EncodeToString(v.h.Sum(nil)), Bytes: v.n, Lines: v.Lines()}
+}
 
 // Check compares what was seen with the manifest. raw is the number of bytes
 // that came over the wire (the gzip body) or -1 when unknown (a resumed
@@ -130,6 +170,17 @@ func (v *Verifier) Check(raw int64) error {
 	return nil
 }
 
+// Complete reports whether the bytes seen so far are the whole file: how a
+// resumed download learns it reached the end, since DPC's ranged answers do
+// not tell the file size.
+func (v *Verifier) Complete() bool { return v.Check(-1) == nil }
+
+// Reset forgets every byte seen (a transfer restarting from scratch).
+func (v *Verifier) Reset() {
+	v.h.Reset()
+	v.n, v.lines, v.last = 0, 0, 0
+}
+
 func bytesEqual(a, b []byte) bool {
 	if len(a) != len(b) {
 		return false
@@ -141,74 +192,62 @@ func bytesEqual(a, b []byte) bool {
 	return d == 0
 }
 
-// Reader passes decoded bytes through a Verifier and, at EOF, returns the
-// verification error instead of io.EOF when the bytes are not the promised ones.
-// Errors from the underlying reader are returned as they are and are never
-// mistaken for EOF, so a stream cut short can never verify.
-type Reader struct {
-	r    io.Reader
-	v    *Verifier
-	raw  func() int64
-	err  error // sticky: the verdict or the first error
-	done bool
-}
-
-// NewReader wraps r. raw, if not nil, reports the wire byte count at EOF
-// (for a gzip body); nil means the wire bytes are the decoded bytes.
-func NewReader(r io.Reader, v *Verifier, raw func() int64) *Reader {
-	return &Reader{r: r, v: v, raw: raw}
-}
-
-// Read implements io.Reader.
-func (r *Reader) Read(p []byte) (int, error) {
-	if r.err != nil {
-		return 0, r.err
+// File re-hashes a file on disk against the manifest: a file verified by an
+// earlier process is proven again, byte for byte, before it is used.
+func File(path string, exp Expect, buf []byte) (Proof, error) {
+	v, err := New(exp)
+	if err != nil {
+		return Proof{}, err
 	}
-	n, err := r.r.Read(p)
-	if n > 0 {
-		r.v.Write(p[:n])
+	f, err := os.Open(path)
+	if err != nil {
+		return Proof{}, err
 	}
-	switch {
-	case err == io.EOF:
-		raw := r.v.n
-		if r.raw != nil {
-			raw = r.raw()
-		}
-		if verr := r.v.Check(raw); verr != nil {
-			r.err = verr
-		} else {
-			r.err = io.EOF
-			r.done = true
-		}
-		return n, r.err
-	case err != nil:
-		r.err = err
+	defer f.Close()
+	if err := v.Load(f, buf); err != nil {
+		return Proof{}, err
 	}
-	return n, err
+	if err := v.Check(-1); err != nil {
+		return Proof{}, err
+	}
+	return v.Proof(), nil
 }
 
-// Verified reports whether the stream reached EOF and matched the manifest.
-func (r *Reader) Verified() bool { return r.done }
-
-// Verifier returns the underlying verifier (for Sum and N).
-func (r *Reader) Verifier() *Verifier { return r.v }
-
-// CountingReader counts the bytes read through it (the wire bytes under a
-// gzip decoder).
-type CountingReader struct {
-	R io.Reader
-	N int64
+// Load feeds everything r holds to v (the prefix of a resumed download).
+func (v *Verifier) Load(r io.Reader, buf []byte) error {
+	// struct{ io.Reader } hides os.File's WriteTo, which allocates a buffer.
+	_, err := io.CopyBuffer(v, struct{ io.Reader }{r}, buf)
+	return err
 }
 
-// Read implements io.Reader.
-func (c *CountingReader) Read(p []byte) (int, error) {
-	n, err := c.R.Read(p)
-	c.N += int64(n)
-	return n, err
+// RangeStart is the first byte of a 206 answer's Content-Range
+// ("bytes S-E/LEN"). Only S is trusted: DPC's LEN is the range length, not the
+// file size, and its E is where the range would end if the file were longer.
+func RangeStart(contentRange string) (int64, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(contentRange), "bytes ")
+	if !ok {
+		return 0, false
+	}
+	a, _, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, false
+	}
+	s, err := strconv.ParseInt(strings.TrimSpace(a), 10, 64)
+	return s, err == nil && s >= 0
 }
 
-// Reset forgets every byte seen (a transfer restarting from scratch).
-func (v *Verifier) Reset() {
-	v.h.Reset()
-	v.n, v.lines, v.last = 0, 0, 0
+// Copy streams src into dst and v, then checks v against the manifest; raw,
+// if not nil, reports the wire byte count (a gzip body's) for Check. A stream
+// that ends in an error (cut, reset, corrupt gzip) returns that error and
+// never verifies: only a clean EOF is checked.
+func Copy(dst io.Writer, src io.Reader, v *Verifier, raw func() int64, buf []byte) (int64, error) {
+	n, err := io.CopyBuffer(io.MultiWriter(dst, v), src, buf)
+	if err != nil {
+		return n, err
+	}
+	wire := v.n
+	if raw != nil {
+		wire = raw()
+	}
+	return n, v.Check(wire)
 }

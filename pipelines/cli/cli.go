@@ -35,6 +35,7 @@ func commands(env *Env) []*cobra.Command {
 		exportCommand(env),
 		transformCommand(env),
 		loadCommand(env),
+		flattenCommand(env),
 		doctorCommand(env),
 		configCommand(env),
 		schemaCommand(env),

@@ -183,7 +183,7 @@ func TestHelpListsEveryCommandOnce(t *testing.T) {
 		"practitioners add", "practitioners submit", "practitioners list", "practitioners get",
 		"patients add", "patients submit", "patients list", "patients get",
 		"groups create", "groups find", "groups show", "groups add", "groups remove", "groups replace", "groups list",
-		"roster sync", "roster expiring", "sandbox serve", "view validate", "view run", "completion bash", "completion zsh", "help"} {
+		"roster sync", "roster expiring", "sandbox serve", "view validate", "view run", "flatten", "completion bash", "completion zsh", "help"} {
 		n := 0
 		for _, line := range strings.Split(commandsPart, "\n") {
 			if strings.HasPrefix(line, "  "+c+" ") {

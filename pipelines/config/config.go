@@ -53,8 +53,14 @@ type Config struct {
 	// Concurrency bounds parallel downloads and transform workers (default 4).
 	Concurrency int `yaml:"concurrency"`
 	// ViewsDir is an extra folder of ViewDefinition JSON files added to the built-in tables.
-	ViewsDir   string     `yaml:"views_dir"`
-	Quarantine Quarantine `yaml:"quarantine"`
+	ViewsDir string `yaml:"views_dir"`
+	// FHIRVersion of the input: STU3 (default, what DPC serves), R4 (Blue Button v2, BCDA,
+	// AB2D) or auto (decided per file from the resources' shape, recorded in source_fhir_version).
+	FHIRVersion string     `yaml:"fhir_version"`
+	Quarantine  Quarantine `yaml:"quarantine"`
+	// MaxWarnings fails a run (bad data, nothing published) when the claims checks
+	// (schemas.Checker) count more warnings than this; -1 (the default) never fails.
+	MaxWarnings int `yaml:"max_warnings"`
 	// PollInterval between job status checks (default 5s; DPC's own tests use 20s).
 	PollInterval Duration `yaml:"poll_interval"`
 	// Timeout for the whole run (default none).
@@ -121,6 +127,7 @@ func Default() Config {
 		StateDir:      ".dpcetl-state",
 		Concurrency:   4,
 		Quarantine:    Quarantine{MaxLines: 0, MaxFraction: 0},
+		MaxWarnings:   -1,
 		PollInterval:  Duration(5 * time.Second),
 		MaxAttempts:   6,
 		LogFormat:     "auto",
@@ -316,6 +323,11 @@ func (c Config) Validate() error {
 			add("groups", "name ids, npis, or set all: true")
 		}
 	}
+	switch strings.ToUpper(c.FHIRVersion) {
+	case "", "STU3", "R4", "AUTO":
+	default:
+		add("fhir_version", "%q is not STU3, R4 or auto", c.FHIRVersion)
+	}
 	for _, id := range c.Groups.IDs {
 		if !uuidRe.MatchString(id) {
 			add("groups.ids", "%q is not a group id (a UUID)", id)
@@ -355,6 +367,9 @@ func (c Config) Validate() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		add("concurrency", "%d is not between 1 and 64", c.Concurrency)
+	}
+	if c.MaxWarnings < -1 {
+		add("max_warnings", "%d: use -1 for no limit", c.MaxWarnings)
 	}
 	if c.Quarantine.MaxLines < -1 {
 		add("quarantine.max_lines", "%d: use -1 for no limit", c.Quarantine.MaxLines)

@@ -6,30 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dpcetl/dpcetl/extract/scrub"
 )
 
 // Mask replaces every secret.
 const Mask = "[REDACTED]"
-
-// Patterns of secrets that are recognisable by shape alone.
-var patterns = []*regexp.Regexp{
-	// PEM private keys (PKCS#1, PKCS#8, encrypted), whole block.
-	regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)`),
-	// JWTs (client assertions, access tokens that are JWTs): header.payload.signature, base64url.
-	regexp.MustCompile(`eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`),
-	// DPC client tokens: base64 of a JSON array of v2 macaroons, they start W3sidiI6Mi.
-	regexp.MustCompile(`W3sid[A-Za-z0-9+/_=-]{10,}`),
-	// Bearer credentials in headers or messages, and ?token= query parameters.
-	regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}`),
-	regexp.MustCompile(`(?i)([?&](?:token|access_token|client_assertion)=)[^&\s"]+`),
-	// Form-encoded client assertion bodies.
-	regexp.MustCompile(`(?i)((?:access_token|client_assertion|client_token)"?\s*[:=]\s*"?)[^"&\s,}]{8,}`),
-}
 
 // sensitiveKeys are attribute keys whose values are always masked, whatever they look like.
 var sensitiveKeys = map[string]bool{
@@ -80,14 +66,8 @@ func (r *Redactor) String(s string) string {
 		}
 		r.mu.RUnlock()
 	}
-	for i, p := range patterns {
-		if i >= 3 { // patterns with a kept prefix group
-			s = p.ReplaceAllString(s, "${1}"+Mask)
-			continue
-		}
-		s = p.ReplaceAllString(s, Mask)
-	}
-	return s
+	// Secret shapes (PEM, JWT, client tokens, Bearer, token=…) as extract's error scrubber knows them.
+	return scrub.Secrets(s, Mask)
 }
 
 // Writer wraps w so that everything written through it is redacted. Each Write is

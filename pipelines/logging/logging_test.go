@@ -43,6 +43,7 @@ func TestRedactorStrings(t *testing.T) {
 		{"query", "GET /Data/1.ndjson?token=s3cr3tvalue&x=1", "s3cr3tvalue"},
 		{"form", `{"access_token":"zzzzzzzzzzzz","expires_in":300}`, "zzzzzzzzzzzz"},
 		{"registered", "token " + opaque + " expired", opaque},
+		{"echoed token parameter", "server said: bad request (token=s3cr3tvalue)", "s3cr3tvalue"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +55,13 @@ func TestRedactorStrings(t *testing.T) {
 				t.Fatalf("no mask in %q", got)
 			}
 		})
+	}
+	// Every access token issued is registered (auth.WithOnToken): an echo of a
+	// random, shapeless token is masked wherever it appears.
+	issued := "f3a9c2d1e8b7a6c5d4e3f2a1b0c9d8e7"
+	r.Add(issued)
+	if got := r.String("job failed for " + issued + "."); strings.Contains(got, issued) {
+		t.Fatalf("registered access token survived: %q", got)
 	}
 	if got := r.String("rows=42 table=eob"); got != "rows=42 table=eob" {
 		t.Fatalf("ordinary text changed: %q", got)

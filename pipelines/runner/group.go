@@ -15,6 +15,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/download"
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/extract/verify"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 )
 
@@ -164,8 +165,9 @@ func (r *Runner) download(ctx context.Context, job *export.Job, gs *GroupSummary
 	files, err := r.downloader().Download(ctx, job.ID, job.Manifest.Files())
 	gs.Durations["download"] += r.now().Sub(start).Seconds()
 	if err != nil {
-		if errors.Is(err, download.ErrFileExpired) {
-			// The job's files are gone: forget the job so the rerun exports afresh.
+		if errorsIs(err, download.ErrFileExpired, extract.ErrUnsafeName, verify.ErrChecksum, verify.ErrLength, verify.ErrCount, verify.ErrManifest) {
+			// The job's files are gone, unusable or failed verification twice: forget
+			// the job so the rerun exports afresh instead of rejoining it forever.
 			export.RemoveState(r.jobsDir(), gs.Group)
 		}
 		return nil, classify(err)
@@ -224,7 +226,13 @@ func (r *Runner) newSummary() *Summary {
 // removeLocal forgets a group's finished job: its state file, downloads and tables.
 func (r *Runner) removeLocal(group, jobID string) {
 	export.RemoveState(r.jobsDir(), group)
-	os.RemoveAll(r.downloader().Dir(jobID))
+	// Names from the server: never let ".." turn a RemoveAll onto the state dir.
+	if extract.CheckName("group id", group) != nil || extract.CheckName("job id", jobID) != nil {
+		return
+	}
+	if dir, err := r.downloader().Dir(jobID); err == nil {
+		os.RemoveAll(dir)
+	}
 	os.RemoveAll(r.tablesDir(group, jobID))
 }
 

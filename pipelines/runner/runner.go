@@ -129,8 +129,10 @@ func (r *Runner) connect(ctx context.Context) error {
 		r.creds = creds
 	}
 	r.red.Add(r.creds.ClientToken)
+	// Every access token goes to the redactor before it is used: a server may echo it.
 	r.ts = auth.NewTokenSource(r.creds, auth.WithClock(r.now), auth.WithProgress(o.Progress),
-		auth.WithHTTPClient(&http.Client{Transport: o.Transport, Timeout: time.Minute}))
+		auth.WithHTTPClient(&http.Client{Transport: o.Transport, Timeout: time.Minute}),
+		auth.WithRetry(r.retryPolicy()), auth.WithOnToken(func(t string) { r.red.Add(t) }))
 	r.hc = &http.Client{Transport: r.ts.Transport(o.Transport)}
 	// Fail fast (exit 4) on a revoked or expired client token, before any export starts.
 	if err := CheckAccess(ctx, r.hc, r.creds, tokenSource(r.cfg)); err != nil {
@@ -238,11 +240,31 @@ func ResolveCredentials(c config.Config, getenv func(string) string) (auth.Crede
 
 func (r *Runner) resolveGroups(ctx context.Context) error {
 	g := r.cfg.Groups
+	for _, id := range g.IDs {
+		if err := extract.CheckName("group id", id); err != nil {
+			return fmt.Errorf("%w: groups.ids: %v", config.ErrInvalid, err)
+		}
+	}
 	r.groups = append(r.groups, g.IDs...)
+	if err := r.lookupGroups(ctx); err != nil {
+		return err
+	}
+	// Group ids from the server become paths (state, quarantine, staging): one safe element each.
+	for _, id := range r.groups[len(g.IDs):] {
+		if err := extract.CheckName("group id", id); err != nil {
+			return fmt.Errorf("list groups: %w (%w)", err, extract.ErrRetryable)
+		}
+	}
+	return nil
+}
+
+// lookupGroups adds the groups the config names by NPI or as all of them.
+func (r *Runner) lookupGroups(ctx context.Context) error {
+	g := r.cfg.Groups
 	if len(g.NPIs) == 0 && !g.All {
 		return nil
 	}
-	c := dpc.New(r.creds.BaseURL, r.hc)
+	c := dpc.New(r.creds.BaseURL, r.hc, dpc.WithRetry(r.retryPolicy()), dpc.WithLimiter(r.limiter()))
 	if g.All {
 		all, err := c.AllGroups(ctx)
 		if err != nil {

@@ -1,6 +1,10 @@
 package runner
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/dpcetl/dpcetl/pipelines/report"
+)
 
 // Summary is what a command did; the CLI prints it as one JSON line on stdout.
 type Summary struct {
@@ -14,6 +18,7 @@ type Summary struct {
 	Bytes         int64              `json:"bytes"`
 	Rows          map[string]int64   `json:"rows"`
 	Quarantined   int                `json:"quarantined"`
+	Warnings      map[string]int64   `json:"warnings,omitempty"` // "table.kind" → count (schemas.Checker)
 	QuarantineDir string             `json:"quarantine_dir,omitempty"`
 	Durations     map[string]float64 `json:"durations_s"`
 	Seconds       float64            `json:"seconds"`
@@ -43,7 +48,12 @@ type GroupSummary struct {
 	Suppressed      int                `json:"suppressed_patients,omitempty"`
 	SuppressedWhy   map[string]int     `json:"suppressed,omitempty"`
 	Durations       map[string]float64 `json:"durations_s,omitempty"`
-	Outputs         []string           `json:"-"` // listed once, in Summary.Outputs, to keep the XCom line short
+	Warnings        map[string]int64   `json:"warnings,omitempty"` // "table.kind" → count (schemas.Checker)
+	Report          string             `json:"report,omitempty"`   // report.html of the committed run
+	Outputs         []string           `json:"-"`                  // listed once, in Summary.Outputs, to keep the XCom line short
+
+	collector *report.Collector // figures of the group's batches, for report.html
+	lines     int64             // NDJSON lines read
 }
 
 func newSummary() *Summary {
@@ -58,6 +68,12 @@ func (s *Summary) add(g *GroupSummary) {
 	s.Files += g.Files
 	s.Bytes += g.Bytes
 	s.Quarantined += g.Quarantined
+	for k, n := range g.Warnings {
+		if s.Warnings == nil {
+			s.Warnings = map[string]int64{}
+		}
+		s.Warnings[k] += n
+	}
 	s.addSuppressed(g)
 	for t, n := range g.Rows {
 		s.Rows[t] += n

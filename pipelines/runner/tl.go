@@ -23,17 +23,21 @@ import (
 	"github.com/dpcetl/dpcetl/load"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
+	"github.com/dpcetl/dpcetl/pipelines/report"
 	"github.com/dpcetl/dpcetl/schemas"
 	"github.com/dpcetl/dpcetl/transform"
 	"github.com/dpcetl/dpcetl/transform/view"
 )
 
-// FHIRVersion is what DPC serves.
+// FHIRVersion is what DPC serves: the default of fhir_version.
 const FHIRVersion = schemas.STU3
 
-// Views returns the built-in claims views plus those of the configured views_dir.
-func Views(viewsDir string) ([]*view.View, error) {
-	vs, err := schemas.Views(FHIRVersion)
+// Views returns the built-in claims views (STU3) plus those of the configured views_dir.
+func Views(viewsDir string) ([]*view.View, error) { return ViewsFor(FHIRVersion, viewsDir) }
+
+// ViewsFor returns the built-in claims views of a FHIR version plus those of views_dir.
+func ViewsFor(version, viewsDir string) ([]*view.View, error) {
+	vs, err := schemas.Views(version)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +111,7 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	start := r.now()
 	defer func() { gs.Durations["transform"] += r.now().Sub(start).Seconds() }()
 	gs.noteSuppressed(files)
-	views, err := Views(r.cfg.ViewsDir)
+	byVersion, err := FileVersions(r.cfg.FHIRVersion, files)
 	if err != nil {
 		return err
 	}
@@ -116,19 +120,47 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	if maxFrac == 0 {
 		maxFrac = -1
 	}
-	eng, err := transform.New(views,
-		transform.WithConcurrency(r.cfg.Concurrency),
-		transform.WithLineage(transform.Lineage{JobID: jobID, FHIRVersion: FHIRVersion, IngestedAt: r.now().UTC()}),
-		transform.WithQuarantine(q),
-		transform.WithThreshold(r.cfg.Quarantine.MaxLines, maxFrac))
-	if err != nil {
-		return fmt.Errorf("%w: %v", config.ErrInvalid, err)
+	// Every batch is counted for report.html and checked (schemas.Checker) before it is written.
+	chk, col := schemas.NewChecker(), report.NewCollector()
+	gs.collector = col
+	emit = col.Wrap(chk.Wrap(emit))
+	// One engine per FHIR version present (fhir_version auto decides per file); each stamps
+	// its version into source_fhir_version.
+	var stats transform.Stats
+	for _, ver := range []string{schemas.STU3, schemas.R4} {
+		if len(byVersion[ver]) == 0 || err != nil {
+			continue
+		}
+		var views []*view.View
+		if views, err = ViewsFor(ver, r.cfg.ViewsDir); err != nil {
+			return err
+		}
+		eng, nerr := transform.New(views,
+			transform.WithConcurrency(r.cfg.Concurrency),
+			transform.WithLineage(transform.Lineage{JobID: jobID, FHIRVersion: ver, IngestedAt: r.now().UTC()}),
+			transform.WithQuarantine(q),
+			transform.WithThreshold(r.cfg.Quarantine.MaxLines, maxFrac))
+		if nerr != nil {
+			return fmt.Errorf("%w: %v", config.ErrInvalid, nerr)
+		}
+		srcs := make([]transform.Source, 0, len(byVersion[ver]))
+		for _, f := range byVersion[ver] {
+			srcs = append(srcs, transform.Source{Name: f.Path, Type: f.Type, Open: func() (io.ReadCloser, error) { return os.Open(f.Path) }})
+		}
+		var st transform.Stats
+		st, err = eng.Run(ctx, srcs, emit)
+		stats.Quarantined += st.Quarantined
+		gs.lines += st.Lines
 	}
-	srcs := make([]transform.Source, 0, len(files))
-	for _, f := range files {
-		srcs = append(srcs, transform.Source{Name: f.Path, Type: f.Type, Open: func() (io.ReadCloser, error) { return os.Open(f.Path) }})
+	for _, w := range chk.Warnings() {
+		if gs.Warnings == nil {
+			gs.Warnings = map[string]int64{}
+		}
+		gs.Warnings[w.Table+"."+w.Kind] += w.Count
 	}
-	stats, err := eng.Run(ctx, srcs, emit)
+	if lerr := chk.Limit(r.cfg.MaxWarnings); err == nil && lerr != nil {
+		err = fmt.Errorf("%w: %w (max_warnings; nothing was published)", ErrBadData, lerr)
+	}
 	if cerr := q.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -215,6 +247,13 @@ func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string,
 		return fmt.Errorf("run %s is committed but the watermark did not move (the next run repairs it): %w", id, err)
 	}
 	gs.Watermark = m.TransactionTime.UTC().Format(time.RFC3339Nano)
+	if gs.collector != nil {
+		if key, err := r.writeReport(ctx, man, p, gs); err != nil {
+			r.log.Warn("report.html not written (the run is committed)", "group", group, "run", id, "error", err)
+		} else {
+			gs.Report = r.sink.URL(key)
+		}
+	}
 	r.log.Info("group committed", "group", group, "job", jobID, "run", id, "rows", man.Tables, "watermark", gs.Watermark)
 	r.removeLocal(group, jobID)
 	return nil
@@ -355,14 +394,23 @@ func (r *Runner) Load(ctx context.Context) (*Summary, error) {
 		}
 		defer run.Abort(context.WithoutCancel(ctx))
 		start := r.now()
+		// The report's figures and warnings are counted again here, from the tables as loaded.
+		chk := schemas.NewChecker()
+		gs.collector = report.NewCollector()
 		for _, e := range entries {
 			table, ok := strings.CutSuffix(e.Name(), ".arrows")
 			if !ok {
 				continue
 			}
-			if err := loadIPC(ctx, filepath.Join(dir, e.Name()), table, run); err != nil {
+			if err := loadIPC(ctx, filepath.Join(dir, e.Name()), table, run, gs.collector, chk); err != nil {
 				return err
 			}
+		}
+		for _, w := range chk.Warnings() {
+			if gs.Warnings == nil {
+				gs.Warnings = map[string]int64{}
+			}
+			gs.Warnings[w.Table+"."+w.Kind] += w.Count
 		}
 		gs.Durations["load"] += r.now().Sub(start).Seconds()
 		return r.commit(ctx, run, group, job.ID, since, job.Manifest, gs)
@@ -370,7 +418,7 @@ func (r *Runner) Load(ctx context.Context) (*Summary, error) {
 	return sum, r.finish(ctx, err)
 }
 
-func loadIPC(ctx context.Context, path, table string, run *load.Run) error {
+func loadIPC(ctx context.Context, path, table string, run *load.Run, col *report.Collector, chk *schemas.Checker) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -382,6 +430,10 @@ func loadIPC(ctx context.Context, path, table string, run *load.Run) error {
 	}
 	defer rd.Release()
 	for rd.Next() {
+		col.Observe(table, rd.RecordBatch())
+		if err := chk.Observe(table, rd.RecordBatch()); err != nil {
+			return err
+		}
 		if err := run.Write(ctx, table, rd.RecordBatch()); err != nil {
 			return err
 		}
@@ -390,4 +442,68 @@ func loadIPC(ctx context.Context, path, table string, run *load.Run) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// FileVersions sorts a job's files by FHIR version: all under STU3 or R4 when fhir_version
+// names one, else (auto) each by its resources' shape (schemas.DetectVersion). A file whose
+// shape decides nothing (Patient-only, error files) follows the files that decided, or STU3
+// (what DPC serves) when none did; files that disagree with each other are fine, one file
+// with both shapes is an error.
+func FileVersions(setting string, files []extract.File) (map[string][]extract.File, error) {
+	ver, err := schemas.ParseVersion(setting)
+	if err != nil {
+		return nil, fmt.Errorf("%w: fhir_version: %v", config.ErrInvalid, err)
+	}
+	out := map[string][]extract.File{}
+	if ver != schemas.Auto {
+		out[ver] = files
+		return out, nil
+	}
+	var undecided []extract.File
+	for _, f := range files {
+		fh, err := os.Open(f.Path)
+		if err != nil {
+			return nil, err
+		}
+		v, decided, err := schemas.DetectVersion(fh)
+		fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrBadData, f.Path, err)
+		}
+		if !decided {
+			undecided = append(undecided, f)
+			continue
+		}
+		out[v] = append(out[v], f)
+	}
+	fallback := schemas.STU3
+	if len(out[schemas.STU3]) == 0 && len(out[schemas.R4]) > 0 {
+		fallback = schemas.R4
+	}
+	out[fallback] = append(out[fallback], undecided...)
+	return out, nil
+}
+
+// writeReport puts report.html beside the run's manifest (_runs/{run}/report.html).
+func (r *Runner) writeReport(ctx context.Context, man load.Manifest, p pending, gs *GroupSummary) (string, error) {
+	d := report.Data{Manifest: man, Watermark: gs.Watermark, Durations: gs.Durations, Lines: gs.lines, Quarantined: int64(gs.Quarantined),
+		SuppressedWhy: gs.SuppressedWhy}
+	if !p.Since.IsZero() {
+		d.Since = p.Since.UTC().Format(time.RFC3339Nano)
+	}
+	for k, n := range gs.Warnings {
+		table, kind, _ := strings.Cut(k, ".")
+		d.Warnings = append(d.Warnings, report.Warning{Table: table, Kind: kind, Count: n})
+	}
+	report.SortWarnings(d.Warnings)
+	key := load.RunDir(man.RunID) + "/report.html"
+	w, err := r.sink.NewWriter(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if err := report.Render(w, d, gs.collector); err != nil {
+		w.Abort()
+		return "", err
+	}
+	return key, w.Commit()
 }

@@ -121,7 +121,7 @@ func (a *cmd) client() (*dpc.Client, *auth.TokenSource, error) {
 		return nil, nil, err
 	}
 	c, _ := a.config()
-	ts := auth.NewTokenSource(creds, auth.WithClock(a.env.Now))
+	ts := auth.NewTokenSource(creds, auth.WithClock(a.env.Now), auth.WithOnToken(func(t string) { a.env.Redactor.Add(t) }))
 	hc := &http.Client{Transport: ts.Transport(nil), Timeout: httpTimeout}
 	p := retry.Default()
 	p.MaxAttempts = max(c.MaxAttempts, 1)

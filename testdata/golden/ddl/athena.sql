@@ -1,4 +1,4 @@
--- dpcetl claims tables, schema version 1.0.0, dialect athena. Generated: do not edit.
+-- dpcetl claims tables, schema version 2.0.0, dialect athena. Generated: do not edit.
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.patient (
   patient_id string COMMENT 'Patient.id (BFD bene_id).',
@@ -14,15 +14,20 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.patient (
   zip_code string COMMENT 'Address postal code (leading zeros kept).',
   race_code string COMMENT 'BFD race code (race extension).',
   last_updated timestamp COMMENT 'meta.lastUpdated.',
+  hicn string COMMENT 'Current HICN: the us-medicare identifier marked current (identifier-currency). Every MBI and HICN, current and historic, is in patient_identifier.',
+  address_line_1 string COMMENT 'First address line.',
+  address_line_2 string COMMENT 'Second address line.',
+  address_lines string COMMENT 'Every address line, joined with " | " (BFD sends up to six).',
+  city string COMMENT 'Address city.',
   export_job_id string COMMENT 'DPC export job id the row came from.',
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl patient (schema 1.0.0): One row per beneficiary (Patient).'
+COMMENT 'dpcetl patient (schema 2.0.0): One row per beneficiary (Patient).'
 PARTITIONED BY (export_date date, `group` string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/patient/'
-TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
 MSCK REPAIR TABLE claims.patient;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage (
@@ -44,11 +49,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl coverage (schema 1.0.0): One row per Coverage (one per Medicare part A/B/C/D).'
+COMMENT 'dpcetl coverage (schema 2.0.0): One row per Coverage (one per Medicare part A/B/C/D).'
 PARTITIONED BY (export_date date, `group` string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/coverage/'
-TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
 MSCK REPAIR TABLE claims.coverage;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage_month (
@@ -72,11 +77,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage_month (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl coverage_month (schema 1.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.'
+COMMENT 'dpcetl coverage_month (schema 2.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.'
 PARTITIONED BY (export_date date, `group` string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/coverage_month/'
-TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
 MSCK REPAIR TABLE claims.coverage_month;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob (
@@ -90,9 +95,9 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob (
   `status` string COMMENT 'EOB status (active, cancelled, ...).',
   billable_period_start date COMMENT 'Claim from date (billablePeriod.start).',
   billable_period_end date COMMENT 'Claim through date (billablePeriod.end).',
-  billing_npi string COMMENT 'Billing provider NPI: institutional organization NPI, Part D pharmacy NPI, carrier billing NPI (R4 only).',
-  attending_npi string COMMENT 'Attending physician NPI (institutional claims only): STU3 care team role "primary" that no line links to; R4 role "attending".',
-  operating_npi string COMMENT 'Operating physician NPI: STU3 care team role "assist", R4 role "operating".',
+  billing_npi string COMMENT 'Billing provider NPI: institutional organization NPI, Part D pharmacy NPI, carrier billing NPI (R4 only). Only a Luhn-valid NPI-system identifier; anything else is in billing_provider_id.',
+  attending_npi string COMMENT 'Attending physician NPI (institutional claims only): STU3 care team role "primary" that no line links to; R4 role "attending". Luhn-valid NPIs only (the raw identifier is in eob_care_team).',
+  operating_npi string COMMENT 'Operating physician NPI: STU3 care team role "assist", R4 role "operating". Luhn-valid NPIs only.',
   provider_ccn string COMMENT 'Institutional provider CCN (prvdr_num).',
   facility_type_code string COMMENT 'Facility type code (clm_fac_type_cd).',
   claim_frequency_code string COMMENT 'Claim frequency code (clm_freq_cd), last digit of the type of bill.',
@@ -102,7 +107,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob (
   discharge_date date COMMENT 'Discharge date: STU3 hospitalization.end, R4 supportingInfo admissionperiod end.',
   admission_type_code string COMMENT 'Inpatient admission type code (clm_ip_admsn_type_cd).',
   principal_diagnosis_code string COMMENT 'ICD code of the diagnosis typed "principal", as sent (no dot).',
-  total_charge_amount decimal(15,2) COMMENT 'Claim total charge (clm_tot_chrg_amt): STU3 totalCost, R4 total[] keyed on the BFD variable URL.',
+  total_charge_amount decimal(15,2) COMMENT 'Claim total charge (clm_tot_chrg_amt): STU3 totalCost, R4 total[] keyed on the BFD variable URL, except the carrier/DME entry BFD files under CARIN priorpayerpaid with that variable: it holds carr_clm_prmry_pyr_pd_amt (see primary_payer_paid_amount).',
   payment_amount decimal(15,2) COMMENT 'Claim payment amount (clm_pmt_amt, payment.amount).',
   payment_date date COMMENT 'Payment date (payment.date; Part D events).',
   coverage_reference string COMMENT 'Coverage the claim is paid under (insurance.coverage.reference; STU3 single insurance, R4 array).',
@@ -110,15 +115,47 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob (
   pde_fill_number int COMMENT 'Part D fill number (fill_num).',
   pde_daw_code string COMMENT 'Part D dispense-as-written code (daw_prod_slctn_cd).',
   last_updated timestamp COMMENT 'meta.lastUpdated.',
+  claim_control_number string COMMENT 'Claim control number: carr_clm_cntl_num (carrier, DME) or fi_doc_clm_cntl_num (institutional); nets adjustments with original_claim_control_number.',
+  original_claim_control_number string COMMENT 'Original claim control number of an adjustment (fi_orig_clm_cntl_num).',
+  claim_query_code string COMMENT 'Claim query code (claim_query_cd on billablePeriod): 3 final, 1 interim, 5 credit adjustment, ...',
+  service_classification_code string COMMENT 'Claim service classification type code (clm_srvc_clsfctn_type_cd), second digit of the type of bill.',
+  near_line_record_code string COMMENT 'NCH near-line record identification code (nch_near_line_rec_ident_cd).',
+  adjustment_deletion_code string COMMENT 'Part D adjustment/deletion code (adjstmt_dltn_cd).',
+  payment_denial_code string COMMENT 'Carrier claim payment denial code (carr_clm_pmt_dnl_cd).',
+  nonpayment_reason_code string COMMENT 'Claim Medicare non-payment reason code (clm_mdcr_non_pmt_rsn_cd).',
+  fi_claim_action_code string COMMENT 'FI claim action code (fi_clm_actn_cd).',
+  primary_payer_code string COMMENT 'NCH primary payer code (nch_prmry_pyr_cd).',
+  primary_payer_paid_amount decimal(15,2) COMMENT 'Primary payer paid amount (prpayamt, carr_clm_prmry_pyr_pd_amt). R4 carrier/DME claims send it in total[] under CARIN priorpayerpaid, mislabelled with the clm_tot_chrg_amt variable: it is taken here, not as the total charge.',
+  admission_source_code string COMMENT 'Source of admission (clm_src_ip_admsn_cd).',
+  patient_status_code string COMMENT 'NCH patient status indicator (nch_ptnt_stus_ind_cd).',
+  utilization_day_count int COMMENT 'Utilization day count (clm_utlztn_day_cnt, benefitBalance).',
+  non_utilization_day_count int COMMENT 'Non-utilization day count (clm_non_utlztn_days_cnt).',
+  coinsurance_day_count int COMMENT 'Beneficiary total coinsurance days (bene_tot_coinsrnc_days_cnt).',
+  lifetime_reserve_days_used int COMMENT 'Lifetime reserve days used (bene_lrd_used_cnt).',
+  hha_visit_count int COMMENT 'HHA total visit count (clm_hha_tot_visit_cnt).',
+  hospice_period_count int COMMENT 'Beneficiary hospice period count (bene_hospc_prd_cnt): STU3 on hospitalization, R4 on the claim.',
+  contractor_number string COMMENT 'Medicare contractor: carrier number (carr_num) or fiscal intermediary number (fi_num).',
+  clinical_trial_number string COMMENT 'Clinical trial number (clm_clncl_tril_num).',
+  assignment_code string COMMENT 'Carrier claim provider assignment indicator (asgmntcd).',
+  rx_service_reference_number string COMMENT 'Part D prescription service reference number (rx_srvc_rfrnc_num identifier).',
+  plan_contract_id string COMMENT 'Part D plan contract id (plan_cntrct_rec_id on insurance.coverage).',
+  plan_pbp_id string COMMENT 'Part D plan benefit package (plan_pbp_rec_num on insurance.coverage).',
+  brand_generic_code string COMMENT 'Part D brand/generic code (brnd_gnrc_cd).',
+  dispensing_status_code string COMMENT 'Part D dispensing status (dspnsng_stus_cd).',
+  drug_coverage_status_code string COMMENT 'Part D drug coverage status (drug_cvrg_stus_cd): STU3 information or line adjudication reason, R4 supportingInfo.',
+  rx_origin_code string COMMENT 'Part D prescription origin (rx_orgn_cd).',
+  pharmacy_service_type_code string COMMENT 'Part D pharmacy service type (phrmcy_srvc_type_cd).',
+  catastrophic_coverage_code string COMMENT 'Part D catastrophic coverage code (ctstrphc_cvrg_cd).',
+  billing_provider_id string COMMENT 'Billing provider NPI-system identifier exactly as sent, valid or not (billing_npi takes only a Luhn-valid one).',
   export_job_id string COMMENT 'DPC export job id the row came from.',
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob (schema 1.0.0): One row per claim (ExplanationOfBenefit).'
+COMMENT 'dpcetl eob (schema 2.0.0): One row per claim (ExplanationOfBenefit).'
 PARTITIONED BY (export_date date, `group` string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob/'
-TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
 MSCK REPAIR TABLE claims.eob;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_amount (
@@ -131,11 +168,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_amount (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_amount (schema 1.0.0): One row per header money amount of a claim, keyed by BFD variable: STU3 money extensions, R4 money extensions and benefitBalance.financial usedMoney. Lossless companion of the eob columns (total charge and payment are eob columns).'
+COMMENT 'dpcetl eob_amount (schema 2.0.0): One row per header money amount of a claim, keyed by BFD variable: money extensions, benefitBalance.financial usedMoney, and the totals (STU3 totalCost as clm_tot_chrg_amt; R4 total[] by BFD variable, with the carrier/DME priorpayerpaid total as prpayamt, the Part D drug-cost total as tot_rx_cst_amt and CARIN-only totals as total:{code}). Lossless companion of the eob columns.'
 PARTITIONED BY (export_date date, `group` string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_amount/'
-TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
 MSCK REPAIR TABLE claims.eob_amount;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line (
@@ -152,8 +189,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line (
   betos_code string COMMENT 'BETOS code (betos_cd).',
   service_start date COMMENT 'Service from date (servicedPeriod.start or servicedDate).',
   service_end date COMMENT 'Service through date (servicedPeriod.end or servicedDate).',
-  quantity decimal(18,6) COMMENT 'Units (item.quantity.value; R4 institutional lines: rev_cntr_unit_cnt).',
-  rendering_npi string COMMENT 'NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence).',
+  quantity decimal(18,6) COMMENT 'Units: item.quantity (carrier, DME, Part D; STU3 institutional lines: rev_cntr_unit_cnt); R4 institutional lines (with a revenue center): the rev_cntr_unit_cnt extension only, because BFD v2 puts the NDC quantity in their item.quantity (see ndc_quantity).',
+  rendering_npi string COMMENT 'NPI of the care team member the line links to first (STU3 careTeamLinkId, R4 careTeamSequence; the member of care_team_sequence), when it is a Luhn-valid NPI-system identifier. Placeholders and UPINs (R4 hospice "0") never land here: see rendering_provider_id, and eob_line_care_team for every link.',
   care_team_sequence int COMMENT 'Sequence of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence); joins eob_care_team.sequence.',
   submitted_amount decimal(15,2) COMMENT 'Submitted charge: line_sbmtd_chrg_amt, rev_cntr_tot_chrg_amt, tot_rx_cst_amt (Part D).',
   allowed_amount decimal(15,2) COMMENT 'Allowed charge: line_alowd_chrg_amt.',
@@ -166,15 +203,38 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line (
   primary_payer_paid_amount decimal(15,2) COMMENT 'Primary payer (not Medicare) paid: line_bene_prmry_pyr_pd_amt, rev_cntr_1st_msp_pd_amt.',
   noncovered_amount decimal(15,2) COMMENT 'Non-covered charge: rev_cntr_ncvrd_chrg_amt.',
   rate_amount decimal(15,2) COMMENT 'Revenue center rate: rev_cntr_rate_amt.',
+  type_of_service_code string COMMENT 'CMS type of service (line_cms_type_srvc_cd, item.category).',
+  mtus_count decimal(18,6) COMMENT 'Miles/time/units/services count (carr_line_mtus_cnt, dmerc_line_mtus_cnt).',
+  mtus_code string COMMENT 'MTUS indicator code: carr_line_mtus_cd (carrier), or the unit code of the dmerc_line_mtus_cnt quantity (DME, system dmerc_line_mtus_cd).',
+  pricing_locality_code string COMMENT 'Carrier line pricing locality (carr_line_prcng_lclty_cd).',
+  provider_state_code string COMMENT 'Line provider state code (prvdr_state_cd).',
+  provider_zip_code string COMMENT 'Line provider ZIP (prvdr_zip), leading zeros kept.',
+  clia_lab_number string COMMENT 'CLIA laboratory number (carr_line_clia_lab_num).',
+  dme_pricing_state_code string COMMENT 'DME pricing state (dmerc_line_prcng_state_cd): STU3 on the location, R4 on the line.',
+  dme_supplier_type_code string COMMENT 'DME supplier type (dmerc_line_supplr_type_cd): STU3 on the location, R4 on the line.',
+  supplier_number string COMMENT 'DME supplier number (suplrnum).',
+  primary_payer_code string COMMENT 'Line primary payer code (line_bene_prmry_pyr_cd).',
+  processing_indicator_code string COMMENT 'Line processing indicator (line_prcsg_ind_cd): STU3 adjudication reason, R4 line extension.',
+  payment_80_100_code string COMMENT 'Line payment 80%/100% code (line_pmt_80_100_cd, on an adjudication).',
+  service_deductible_code string COMMENT 'Line service deductible indicator (line_service_deductible).',
+  reduced_payment_code string COMMENT 'Reduced payment physician assistant code (carr_line_rdcd_pmt_phys_astn_c).',
+  revenue_denial_reason_code_1 string COMMENT 'First revenue center ANSI adjustment reason code (rev_cntr_1st_ansi_cd).',
+  revenue_denial_reason_code_2 string COMMENT 'Second revenue center ANSI adjustment reason code (rev_cntr_2nd_ansi_cd).',
+  revenue_status_code string COMMENT 'Revenue center status indicator (rev_cntr_stus_ind_cd).',
+  deductible_coinsurance_code string COMMENT 'Revenue center deductible/coinsurance code (rev_cntr_ddctbl_coinsrnc_cd): STU3 revenue extension, R4 revenue coding.',
+  ndc_quantity decimal(18,6) COMMENT 'NDC quantity (rev_cntr_ndc_qty): STU3 line extension; R4 institutional lines carry it in item.quantity.',
+  ndc_quantity_unit string COMMENT 'NDC quantity unit code (rev_cntr_ndc_qty_qlfr_cd as the quantity''s code).',
+  provider_tax_number string COMMENT 'Line provider tax number (tax_num; identifier system https://bluebutton.cms.gov/resources/variables/tax_num): STU3 a linked care team member with that identifier system, R4 a line extension. Never in an NPI column, even when it looks like one.',
+  rendering_provider_id string COMMENT 'Identifier, exactly as sent, of the first care team member the line links to (NPI, UPIN, ...); rendering_npi takes only a Luhn-valid NPI. Every link is in eob_line_care_team.',
   export_job_id string COMMENT 'DPC export job id the row came from.',
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_line (schema 1.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.'
+COMMENT 'dpcetl eob_line (schema 2.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.'
 PARTITIONED BY (export_date date, `group` string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_line/'
-TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
 MSCK REPAIR TABLE claims.eob_line;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_amount (
@@ -189,11 +249,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_amount (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_line_amount (schema 1.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.'
+COMMENT 'dpcetl eob_line_amount (schema 2.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.'
 PARTITIONED BY (export_date date, `group` string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_line_amount/'
-TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
 MSCK REPAIR TABLE claims.eob_line_amount;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_diagnosis (
@@ -210,11 +270,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_diagnosis (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_diagnosis (schema 1.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.'
+COMMENT 'dpcetl eob_diagnosis (schema 2.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.'
 PARTITIONED BY (export_date date, `group` string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_diagnosis/'
-TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
 MSCK REPAIR TABLE claims.eob_diagnosis;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_procedure (
@@ -229,11 +289,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_procedure (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_procedure (schema 1.0.0): One row per procedure of a claim.'
+COMMENT 'dpcetl eob_procedure (schema 2.0.0): One row per procedure of a claim.'
 PARTITIONED BY (export_date date, `group` string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_procedure/'
-TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
 MSCK REPAIR TABLE claims.eob_procedure;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_care_team (
@@ -242,17 +302,23 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_care_team (
   claim_type string COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
   `sequence` int COMMENT 'careTeam.sequence.',
   `role` string COMMENT 'Care team role code as sent (STU3 claimcareteamrole: primary/assist/other; R4 C4BBClaimCareTeamRole: attending/operating/performing/...).',
-  npi string COMMENT 'Provider NPI (provider.identifier.value).',
+  npi string COMMENT 'Provider NPI: a Luhn-valid NPI-system identifier only (STU3 system us-npi, R4 type npi).',
   specialty_code string COMMENT 'Provider specialty (prvdr_spclty) when sent.',
+  provider_identifier string COMMENT 'Provider identifier exactly as sent (NPI, UPIN, placeholder "0", ...).',
+  provider_identifier_system string COMMENT 'System of the provider identifier when sent (STU3 us-npi).',
+  provider_identifier_type string COMMENT 'Type code of the provider identifier when sent (R4 npi, UPIN, ...).',
+  taxonomy_code string COMMENT 'Provider taxonomy (NUCC) when sent.',
+  provider_type_code string COMMENT 'Carrier line provider type (carr_line_prvdr_type_cd).',
+  participating_code string COMMENT 'Provider participating indicator (prtcptng_ind_cd).',
   export_job_id string COMMENT 'DPC export job id the row came from.',
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_care_team (schema 1.0.0): One row per care team member of a claim.'
+COMMENT 'dpcetl eob_care_team (schema 2.0.0): One row per care team member of a claim.'
 PARTITIONED BY (export_date date, `group` string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_care_team/'
-TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
 MSCK REPAIR TABLE claims.eob_care_team;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.export_error (
@@ -267,9 +333,146 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.export_error (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl export_error (schema 1.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).'
+COMMENT 'dpcetl export_error (schema 2.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).'
 PARTITIONED BY (export_date date, `group` string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/export_error/'
-TBLPROPERTIES ('dpcetl.schema_version'='1.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
 MSCK REPAIR TABLE claims.export_error;
+
+CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_care_team (
+  eob_id string COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id string COMMENT 'Patient.id (BFD bene_id).',
+  claim_type string COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  line_number int COMMENT 'Line number (item.sequence).',
+  link_order int COMMENT 'Position of the link in the line''s link list (0 = first).',
+  care_team_sequence int COMMENT 'The linked careTeam.sequence (joins eob_care_team.sequence).',
+  `role` string COMMENT 'Role of the linked member as sent.',
+  npi string COMMENT 'NPI of the linked member: Luhn-valid NPI-system identifiers only.',
+  provider_identifier string COMMENT 'Identifier of the linked member exactly as sent.',
+  provider_identifier_type string COMMENT 'Type code of that identifier (R4 npi, UPIN, ...) or, when untyped, its system.',
+  export_job_id string COMMENT 'DPC export job id the row came from.',
+  source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT 'dpcetl eob_line_care_team (schema 2.0.0): Bridge of every line → care team link (STU3 careTeamLinkId, R4 careTeamSequence), in link order: a line that links several members (rendering, referring, supplier) has a row for each.'
+PARTITIONED BY (export_date date, `group` string)
+STORED AS PARQUET
+LOCATION 's3://my-bucket/dpc/eob_line_care_team/'
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+MSCK REPAIR TABLE claims.eob_line_care_team;
+
+CREATE EXTERNAL TABLE IF NOT EXISTS claims.patient_identifier (
+  patient_id string COMMENT 'Patient.id (BFD bene_id).',
+  kind string COMMENT 'mbi, hicn, mbi_hash, hicn_hash, bene_id, or the system as sent.',
+  system string COMMENT 'Identifier system as sent.',
+  value string COMMENT 'Identifier value, as sent.',
+  currency string COMMENT 'current or historic (BFD identifier-currency extension) when sent.',
+  is_current boolean COMMENT 'True when marked current; false when marked historic; null when unmarked.',
+  type_code string COMMENT 'Identifier type code (v2-0203 MB, MC, ...) when sent.',
+  period_start date COMMENT 'Identifier period start when sent.',
+  period_end date COMMENT 'Identifier period end when sent.',
+  export_job_id string COMMENT 'DPC export job id the row came from.',
+  source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT 'dpcetl patient_identifier (schema 2.0.0): One row per Patient identifier: every MBI and HICN (current and historic, CCLF9-style crosswalk), the hashes and bene_id.'
+PARTITIONED BY (export_date date, `group` string)
+STORED AS PARQUET
+LOCATION 's3://my-bucket/dpc/patient_identifier/'
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+MSCK REPAIR TABLE claims.patient_identifier;
+
+CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_detail (
+  eob_id string COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id string COMMENT 'Patient.id (BFD bene_id).',
+  claim_type string COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  source string COMMENT 'Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.',
+  variable string COMMENT 'BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.',
+  system string COMMENT 'Code system of code (or identifier system) when sent.',
+  `code` string COMMENT 'Coded value, as sent (leading zeros kept).',
+  display string COMMENT 'Display text of the code when sent.',
+  value string COMMENT 'Other value as text: identifier value, string, reference, boolean.',
+  amount decimal(15,2) COMMENT 'Money amount, exact.',
+  quantity decimal(18,6) COMMENT 'Quantity or count, exact.',
+  `date` date COMMENT 'Date value (or period start).',
+  export_job_id string COMMENT 'DPC export job id the row came from.',
+  source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT 'dpcetl eob_detail (schema 2.0.0): Long tail of every claim-level BFD variable: one row per extension, identifier, BFD coding, information/supportingInfo entry, benefitBalance entry, total and contained-resource code of a claim, whether or not a typed column also carries it. Nothing a claim sends is dropped.'
+PARTITIONED BY (export_date date, `group` string)
+STORED AS PARQUET
+LOCATION 's3://my-bucket/dpc/eob_detail/'
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+MSCK REPAIR TABLE claims.eob_detail;
+
+CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_detail (
+  eob_id string COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id string COMMENT 'Patient.id (BFD bene_id).',
+  claim_type string COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  line_number int COMMENT 'Line number (item.sequence).',
+  source string COMMENT 'Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.',
+  variable string COMMENT 'BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.',
+  system string COMMENT 'Code system of code (or identifier system) when sent.',
+  `code` string COMMENT 'Coded value, as sent (leading zeros kept).',
+  display string COMMENT 'Display text of the code when sent.',
+  value string COMMENT 'Other value as text: identifier value, string, reference, boolean.',
+  amount decimal(15,2) COMMENT 'Money amount, exact.',
+  quantity decimal(18,6) COMMENT 'Quantity or count, exact.',
+  `date` date COMMENT 'Date value (or period start).',
+  export_job_id string COMMENT 'DPC export job id the row came from.',
+  source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT 'dpcetl eob_line_detail (schema 2.0.0): Long tail of every line-level BFD variable: one row per line extension, coding and adjudication (amounts and reason/denial codes).'
+PARTITIONED BY (export_date date, `group` string)
+STORED AS PARQUET
+LOCATION 's3://my-bucket/dpc/eob_line_detail/'
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+MSCK REPAIR TABLE claims.eob_line_detail;
+
+CREATE EXTERNAL TABLE IF NOT EXISTS claims.patient_detail (
+  patient_id string COMMENT 'Patient.id (BFD bene_id).',
+  source string COMMENT 'Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.',
+  variable string COMMENT 'BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.',
+  system string COMMENT 'Code system of code (or identifier system) when sent.',
+  `code` string COMMENT 'Coded value, as sent (leading zeros kept).',
+  display string COMMENT 'Display text of the code when sent.',
+  value string COMMENT 'Other value as text: identifier value, string, reference, boolean.',
+  amount decimal(15,2) COMMENT 'Money amount, exact.',
+  quantity decimal(18,6) COMMENT 'Quantity or count, exact.',
+  `date` date COMMENT 'Date value (or period start).',
+  export_job_id string COMMENT 'DPC export job id the row came from.',
+  source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT 'dpcetl patient_detail (schema 2.0.0): Long tail of a Patient: one row per extension (race, sex, monthly dual status, reference year, ...), nested extension and identifier-currency marker.'
+PARTITIONED BY (export_date date, `group` string)
+STORED AS PARQUET
+LOCATION 's3://my-bucket/dpc/patient_detail/'
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+MSCK REPAIR TABLE claims.patient_detail;
+
+CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage_detail (
+  coverage_id string COMMENT 'Coverage.id ("part-a-{bene}" ...).',
+  patient_id string COMMENT 'Patient.id (BFD bene_id).',
+  source string COMMENT 'Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.',
+  variable string COMMENT 'BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.',
+  system string COMMENT 'Code system of code (or identifier system) when sent.',
+  `code` string COMMENT 'Coded value, as sent (leading zeros kept).',
+  display string COMMENT 'Display text of the code when sent.',
+  value string COMMENT 'Other value as text: identifier value, string, reference, boolean.',
+  amount decimal(15,2) COMMENT 'Money amount, exact.',
+  quantity decimal(18,6) COMMENT 'Quantity or count, exact.',
+  `date` date COMMENT 'Date value (or period start).',
+  export_job_id string COMMENT 'DPC export job id the row came from.',
+  source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT 'dpcetl coverage_detail (schema 2.0.0): Long tail of a Coverage: one row per extension (every monthly and yearly enrollment variable), identifier and class.'
+PARTITIONED BY (export_date date, `group` string)
+STORED AS PARQUET
+LOCATION 's3://my-bucket/dpc/coverage_detail/'
+TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+MSCK REPAIR TABLE claims.coverage_detail;

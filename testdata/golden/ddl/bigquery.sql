@@ -1,4 +1,4 @@
--- dpcetl claims tables, schema version 1.0.0, dialect bigquery. Generated: do not edit.
+-- dpcetl claims tables, schema version 2.0.0, dialect bigquery. Generated: do not edit.
 
 CREATE TABLE IF NOT EXISTS `claims.patient` (
   patient_id STRING OPTIONS(description='Patient.id (BFD bene_id).'),
@@ -14,11 +14,16 @@ CREATE TABLE IF NOT EXISTS `claims.patient` (
   zip_code STRING OPTIONS(description='Address postal code (leading zeros kept).'),
   race_code STRING OPTIONS(description='BFD race code (race extension).'),
   last_updated TIMESTAMP OPTIONS(description='meta.lastUpdated.'),
+  hicn STRING OPTIONS(description='Current HICN: the us-medicare identifier marked current (identifier-currency). Every MBI and HICN, current and historic, is in patient_identifier.'),
+  address_line_1 STRING OPTIONS(description='First address line.'),
+  address_line_2 STRING OPTIONS(description='Second address line.'),
+  address_lines STRING OPTIONS(description='Every address line, joined with " | " (BFD sends up to six).'),
+  city STRING OPTIONS(description='Address city.'),
   export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
   source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
-OPTIONS (description = 'dpcetl patient (schema 1.0.0): One row per beneficiary (Patient).');
+OPTIONS (description = 'dpcetl patient (schema 2.0.0): One row per beneficiary (Patient).');
 
 CREATE TABLE IF NOT EXISTS `claims.coverage` (
   coverage_id STRING OPTIONS(description='Coverage.id ("part-a-{bene}" ...).'),
@@ -39,7 +44,7 @@ CREATE TABLE IF NOT EXISTS `claims.coverage` (
   source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
-OPTIONS (description = 'dpcetl coverage (schema 1.0.0): One row per Coverage (one per Medicare part A/B/C/D).');
+OPTIONS (description = 'dpcetl coverage (schema 2.0.0): One row per Coverage (one per Medicare part A/B/C/D).');
 
 CREATE TABLE IF NOT EXISTS `claims.coverage_month` (
   coverage_id STRING OPTIONS(description='Coverage.id ("part-a-{bene}" ...).'),
@@ -62,7 +67,7 @@ CREATE TABLE IF NOT EXISTS `claims.coverage_month` (
   source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
-OPTIONS (description = 'dpcetl coverage_month (schema 1.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.');
+OPTIONS (description = 'dpcetl coverage_month (schema 2.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.');
 
 CREATE TABLE IF NOT EXISTS `claims.eob` (
   eob_id STRING OPTIONS(description='ExplanationOfBenefit.id, "{type}-{claim id}" (e.g. carrier-9991831999).'),
@@ -75,9 +80,9 @@ CREATE TABLE IF NOT EXISTS `claims.eob` (
   `status` STRING OPTIONS(description='EOB status (active, cancelled, ...).'),
   billable_period_start DATE OPTIONS(description='Claim from date (billablePeriod.start).'),
   billable_period_end DATE OPTIONS(description='Claim through date (billablePeriod.end).'),
-  billing_npi STRING OPTIONS(description='Billing provider NPI: institutional organization NPI, Part D pharmacy NPI, carrier billing NPI (R4 only).'),
-  attending_npi STRING OPTIONS(description='Attending physician NPI (institutional claims only): STU3 care team role "primary" that no line links to; R4 role "attending".'),
-  operating_npi STRING OPTIONS(description='Operating physician NPI: STU3 care team role "assist", R4 role "operating".'),
+  billing_npi STRING OPTIONS(description='Billing provider NPI: institutional organization NPI, Part D pharmacy NPI, carrier billing NPI (R4 only). Only a Luhn-valid NPI-system identifier; anything else is in billing_provider_id.'),
+  attending_npi STRING OPTIONS(description='Attending physician NPI (institutional claims only): STU3 care team role "primary" that no line links to; R4 role "attending". Luhn-valid NPIs only (the raw identifier is in eob_care_team).'),
+  operating_npi STRING OPTIONS(description='Operating physician NPI: STU3 care team role "assist", R4 role "operating". Luhn-valid NPIs only.'),
   provider_ccn STRING OPTIONS(description='Institutional provider CCN (prvdr_num).'),
   facility_type_code STRING OPTIONS(description='Facility type code (clm_fac_type_cd).'),
   claim_frequency_code STRING OPTIONS(description='Claim frequency code (clm_freq_cd), last digit of the type of bill.'),
@@ -87,7 +92,7 @@ CREATE TABLE IF NOT EXISTS `claims.eob` (
   discharge_date DATE OPTIONS(description='Discharge date: STU3 hospitalization.end, R4 supportingInfo admissionperiod end.'),
   admission_type_code STRING OPTIONS(description='Inpatient admission type code (clm_ip_admsn_type_cd).'),
   principal_diagnosis_code STRING OPTIONS(description='ICD code of the diagnosis typed "principal", as sent (no dot).'),
-  total_charge_amount NUMERIC(15, 2) OPTIONS(description='Claim total charge (clm_tot_chrg_amt): STU3 totalCost, R4 total[] keyed on the BFD variable URL.'),
+  total_charge_amount NUMERIC(15, 2) OPTIONS(description='Claim total charge (clm_tot_chrg_amt): STU3 totalCost, R4 total[] keyed on the BFD variable URL, except the carrier/DME entry BFD files under CARIN priorpayerpaid with that variable: it holds carr_clm_prmry_pyr_pd_amt (see primary_payer_paid_amount).'),
   payment_amount NUMERIC(15, 2) OPTIONS(description='Claim payment amount (clm_pmt_amt, payment.amount).'),
   payment_date DATE OPTIONS(description='Payment date (payment.date; Part D events).'),
   coverage_reference STRING OPTIONS(description='Coverage the claim is paid under (insurance.coverage.reference; STU3 single insurance, R4 array).'),
@@ -95,11 +100,43 @@ CREATE TABLE IF NOT EXISTS `claims.eob` (
   pde_fill_number INT64 OPTIONS(description='Part D fill number (fill_num).'),
   pde_daw_code STRING OPTIONS(description='Part D dispense-as-written code (daw_prod_slctn_cd).'),
   last_updated TIMESTAMP OPTIONS(description='meta.lastUpdated.'),
+  claim_control_number STRING OPTIONS(description='Claim control number: carr_clm_cntl_num (carrier, DME) or fi_doc_clm_cntl_num (institutional); nets adjustments with original_claim_control_number.'),
+  original_claim_control_number STRING OPTIONS(description='Original claim control number of an adjustment (fi_orig_clm_cntl_num).'),
+  claim_query_code STRING OPTIONS(description='Claim query code (claim_query_cd on billablePeriod): 3 final, 1 interim, 5 credit adjustment, ...'),
+  service_classification_code STRING OPTIONS(description='Claim service classification type code (clm_srvc_clsfctn_type_cd), second digit of the type of bill.'),
+  near_line_record_code STRING OPTIONS(description='NCH near-line record identification code (nch_near_line_rec_ident_cd).'),
+  adjustment_deletion_code STRING OPTIONS(description='Part D adjustment/deletion code (adjstmt_dltn_cd).'),
+  payment_denial_code STRING OPTIONS(description='Carrier claim payment denial code (carr_clm_pmt_dnl_cd).'),
+  nonpayment_reason_code STRING OPTIONS(description='Claim Medicare non-payment reason code (clm_mdcr_non_pmt_rsn_cd).'),
+  fi_claim_action_code STRING OPTIONS(description='FI claim action code (fi_clm_actn_cd).'),
+  primary_payer_code STRING OPTIONS(description='NCH primary payer code (nch_prmry_pyr_cd).'),
+  primary_payer_paid_amount NUMERIC(15, 2) OPTIONS(description='Primary payer paid amount (prpayamt, carr_clm_prmry_pyr_pd_amt). R4 carrier/DME claims send it in total[] under CARIN priorpayerpaid, mislabelled with the clm_tot_chrg_amt variable: it is taken here, not as the total charge.'),
+  admission_source_code STRING OPTIONS(description='Source of admission (clm_src_ip_admsn_cd).'),
+  patient_status_code STRING OPTIONS(description='NCH patient status indicator (nch_ptnt_stus_ind_cd).'),
+  utilization_day_count INT64 OPTIONS(description='Utilization day count (clm_utlztn_day_cnt, benefitBalance).'),
+  non_utilization_day_count INT64 OPTIONS(description='Non-utilization day count (clm_non_utlztn_days_cnt).'),
+  coinsurance_day_count INT64 OPTIONS(description='Beneficiary total coinsurance days (bene_tot_coinsrnc_days_cnt).'),
+  lifetime_reserve_days_used INT64 OPTIONS(description='Lifetime reserve days used (bene_lrd_used_cnt).'),
+  hha_visit_count INT64 OPTIONS(description='HHA total visit count (clm_hha_tot_visit_cnt).'),
+  hospice_period_count INT64 OPTIONS(description='Beneficiary hospice period count (bene_hospc_prd_cnt): STU3 on hospitalization, R4 on the claim.'),
+  contractor_number STRING OPTIONS(description='Medicare contractor: carrier number (carr_num) or fiscal intermediary number (fi_num).'),
+  clinical_trial_number STRING OPTIONS(description='Clinical trial number (clm_clncl_tril_num).'),
+  assignment_code STRING OPTIONS(description='Carrier claim provider assignment indicator (asgmntcd).'),
+  rx_service_reference_number STRING OPTIONS(description='Part D prescription service reference number (rx_srvc_rfrnc_num identifier).'),
+  plan_contract_id STRING OPTIONS(description='Part D plan contract id (plan_cntrct_rec_id on insurance.coverage).'),
+  plan_pbp_id STRING OPTIONS(description='Part D plan benefit package (plan_pbp_rec_num on insurance.coverage).'),
+  brand_generic_code STRING OPTIONS(description='Part D brand/generic code (brnd_gnrc_cd).'),
+  dispensing_status_code STRING OPTIONS(description='Part D dispensing status (dspnsng_stus_cd).'),
+  drug_coverage_status_code STRING OPTIONS(description='Part D drug coverage status (drug_cvrg_stus_cd): STU3 information or line adjudication reason, R4 supportingInfo.'),
+  rx_origin_code STRING OPTIONS(description='Part D prescription origin (rx_orgn_cd).'),
+  pharmacy_service_type_code STRING OPTIONS(description='Part D pharmacy service type (phrmcy_srvc_type_cd).'),
+  catastrophic_coverage_code STRING OPTIONS(description='Part D catastrophic coverage code (ctstrphc_cvrg_cd).'),
+  billing_provider_id STRING OPTIONS(description='Billing provider NPI-system identifier exactly as sent, valid or not (billing_npi takes only a Luhn-valid one).'),
   export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
   source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
-OPTIONS (description = 'dpcetl eob (schema 1.0.0): One row per claim (ExplanationOfBenefit).');
+OPTIONS (description = 'dpcetl eob (schema 2.0.0): One row per claim (ExplanationOfBenefit).');
 
 CREATE TABLE IF NOT EXISTS `claims.eob_amount` (
   eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
@@ -111,7 +148,7 @@ CREATE TABLE IF NOT EXISTS `claims.eob_amount` (
   source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
-OPTIONS (description = 'dpcetl eob_amount (schema 1.0.0): One row per header money amount of a claim, keyed by BFD variable: STU3 money extensions, R4 money extensions and benefitBalance.financial usedMoney. Lossless companion of the eob columns (total charge and payment are eob columns).');
+OPTIONS (description = 'dpcetl eob_amount (schema 2.0.0): One row per header money amount of a claim, keyed by BFD variable: money extensions, benefitBalance.financial usedMoney, and the totals (STU3 totalCost as clm_tot_chrg_amt; R4 total[] by BFD variable, with the carrier/DME priorpayerpaid total as prpayamt, the Part D drug-cost total as tot_rx_cst_amt and CARIN-only totals as total:{code}). Lossless companion of the eob columns.');
 
 CREATE TABLE IF NOT EXISTS `claims.eob_line` (
   eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
@@ -127,8 +164,8 @@ CREATE TABLE IF NOT EXISTS `claims.eob_line` (
   betos_code STRING OPTIONS(description='BETOS code (betos_cd).'),
   service_start DATE OPTIONS(description='Service from date (servicedPeriod.start or servicedDate).'),
   service_end DATE OPTIONS(description='Service through date (servicedPeriod.end or servicedDate).'),
-  quantity NUMERIC(18, 6) OPTIONS(description='Units (item.quantity.value; R4 institutional lines: rev_cntr_unit_cnt).'),
-  rendering_npi STRING OPTIONS(description='NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence).'),
+  quantity NUMERIC(18, 6) OPTIONS(description='Units: item.quantity (carrier, DME, Part D; STU3 institutional lines: rev_cntr_unit_cnt); R4 institutional lines (with a revenue center): the rev_cntr_unit_cnt extension only, because BFD v2 puts the NDC quantity in their item.quantity (see ndc_quantity).'),
+  rendering_npi STRING OPTIONS(description='NPI of the care team member the line links to first (STU3 careTeamLinkId, R4 careTeamSequence; the member of care_team_sequence), when it is a Luhn-valid NPI-system identifier. Placeholders and UPINs (R4 hospice "0") never land here: see rendering_provider_id, and eob_line_care_team for every link.'),
   care_team_sequence INT64 OPTIONS(description='Sequence of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence); joins eob_care_team.sequence.'),
   submitted_amount NUMERIC(15, 2) OPTIONS(description='Submitted charge: line_sbmtd_chrg_amt, rev_cntr_tot_chrg_amt, tot_rx_cst_amt (Part D).'),
   allowed_amount NUMERIC(15, 2) OPTIONS(description='Allowed charge: line_alowd_chrg_amt.'),
@@ -141,11 +178,34 @@ CREATE TABLE IF NOT EXISTS `claims.eob_line` (
   primary_payer_paid_amount NUMERIC(15, 2) OPTIONS(description='Primary payer (not Medicare) paid: line_bene_prmry_pyr_pd_amt, rev_cntr_1st_msp_pd_amt.'),
   noncovered_amount NUMERIC(15, 2) OPTIONS(description='Non-covered charge: rev_cntr_ncvrd_chrg_amt.'),
   rate_amount NUMERIC(15, 2) OPTIONS(description='Revenue center rate: rev_cntr_rate_amt.'),
+  type_of_service_code STRING OPTIONS(description='CMS type of service (line_cms_type_srvc_cd, item.category).'),
+  mtus_count NUMERIC(18, 6) OPTIONS(description='Miles/time/units/services count (carr_line_mtus_cnt, dmerc_line_mtus_cnt).'),
+  mtus_code STRING OPTIONS(description='MTUS indicator code: carr_line_mtus_cd (carrier), or the unit code of the dmerc_line_mtus_cnt quantity (DME, system dmerc_line_mtus_cd).'),
+  pricing_locality_code STRING OPTIONS(description='Carrier line pricing locality (carr_line_prcng_lclty_cd).'),
+  provider_state_code STRING OPTIONS(description='Line provider state code (prvdr_state_cd).'),
+  provider_zip_code STRING OPTIONS(description='Line provider ZIP (prvdr_zip), leading zeros kept.'),
+  clia_lab_number STRING OPTIONS(description='CLIA laboratory number (carr_line_clia_lab_num).'),
+  dme_pricing_state_code STRING OPTIONS(description='DME pricing state (dmerc_line_prcng_state_cd): STU3 on the location, R4 on the line.'),
+  dme_supplier_type_code STRING OPTIONS(description='DME supplier type (dmerc_line_supplr_type_cd): STU3 on the location, R4 on the line.'),
+  supplier_number STRING OPTIONS(description='DME supplier number (suplrnum).'),
+  primary_payer_code STRING OPTIONS(description='Line primary payer code (line_bene_prmry_pyr_cd).'),
+  processing_indicator_code STRING OPTIONS(description='Line processing indicator (line_prcsg_ind_cd): STU3 adjudication reason, R4 line extension.'),
+  payment_80_100_code STRING OPTIONS(description='Line payment 80%/100% code (line_pmt_80_100_cd, on an adjudication).'),
+  service_deductible_code STRING OPTIONS(description='Line service deductible indicator (line_service_deductible).'),
+  reduced_payment_code STRING OPTIONS(description='Reduced payment physician assistant code (carr_line_rdcd_pmt_phys_astn_c).'),
+  revenue_denial_reason_code_1 STRING OPTIONS(description='First revenue center ANSI adjustment reason code (rev_cntr_1st_ansi_cd).'),
+  revenue_denial_reason_code_2 STRING OPTIONS(description='Second revenue center ANSI adjustment reason code (rev_cntr_2nd_ansi_cd).'),
+  revenue_status_code STRING OPTIONS(description='Revenue center status indicator (rev_cntr_stus_ind_cd).'),
+  deductible_coinsurance_code STRING OPTIONS(description='Revenue center deductible/coinsurance code (rev_cntr_ddctbl_coinsrnc_cd): STU3 revenue extension, R4 revenue coding.'),
+  ndc_quantity NUMERIC(18, 6) OPTIONS(description='NDC quantity (rev_cntr_ndc_qty): STU3 line extension; R4 institutional lines carry it in item.quantity.'),
+  ndc_quantity_unit STRING OPTIONS(description='NDC quantity unit code (rev_cntr_ndc_qty_qlfr_cd as the quantity''s code).'),
+  provider_tax_number STRING OPTIONS(description='Line provider tax number (tax_num; identifier system https://bluebutton.cms.gov/resources/variables/tax_num): STU3 a linked care team member with that identifier system, R4 a line extension. Never in an NPI column, even when it looks like one.'),
+  rendering_provider_id STRING OPTIONS(description='Identifier, exactly as sent, of the first care team member the line links to (NPI, UPIN, ...); rendering_npi takes only a Luhn-valid NPI. Every link is in eob_line_care_team.'),
   export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
   source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
-OPTIONS (description = 'dpcetl eob_line (schema 1.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.');
+OPTIONS (description = 'dpcetl eob_line (schema 2.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.');
 
 CREATE TABLE IF NOT EXISTS `claims.eob_line_amount` (
   eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
@@ -159,7 +219,7 @@ CREATE TABLE IF NOT EXISTS `claims.eob_line_amount` (
   source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
-OPTIONS (description = 'dpcetl eob_line_amount (schema 1.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.');
+OPTIONS (description = 'dpcetl eob_line_amount (schema 2.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.');
 
 CREATE TABLE IF NOT EXISTS `claims.eob_diagnosis` (
   eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
@@ -175,7 +235,7 @@ CREATE TABLE IF NOT EXISTS `claims.eob_diagnosis` (
   source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
-OPTIONS (description = 'dpcetl eob_diagnosis (schema 1.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.');
+OPTIONS (description = 'dpcetl eob_diagnosis (schema 2.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.');
 
 CREATE TABLE IF NOT EXISTS `claims.eob_procedure` (
   eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
@@ -189,7 +249,7 @@ CREATE TABLE IF NOT EXISTS `claims.eob_procedure` (
   source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
-OPTIONS (description = 'dpcetl eob_procedure (schema 1.0.0): One row per procedure of a claim.');
+OPTIONS (description = 'dpcetl eob_procedure (schema 2.0.0): One row per procedure of a claim.');
 
 CREATE TABLE IF NOT EXISTS `claims.eob_care_team` (
   eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
@@ -197,13 +257,19 @@ CREATE TABLE IF NOT EXISTS `claims.eob_care_team` (
   claim_type STRING OPTIONS(description='Claim type from the eob-type coding (see eob.claim_type).'),
   `sequence` INT64 OPTIONS(description='careTeam.sequence.'),
   `role` STRING OPTIONS(description='Care team role code as sent (STU3 claimcareteamrole: primary/assist/other; R4 C4BBClaimCareTeamRole: attending/operating/performing/...).'),
-  npi STRING OPTIONS(description='Provider NPI (provider.identifier.value).'),
+  npi STRING OPTIONS(description='Provider NPI: a Luhn-valid NPI-system identifier only (STU3 system us-npi, R4 type npi).'),
   specialty_code STRING OPTIONS(description='Provider specialty (prvdr_spclty) when sent.'),
+  provider_identifier STRING OPTIONS(description='Provider identifier exactly as sent (NPI, UPIN, placeholder "0", ...).'),
+  provider_identifier_system STRING OPTIONS(description='System of the provider identifier when sent (STU3 us-npi).'),
+  provider_identifier_type STRING OPTIONS(description='Type code of the provider identifier when sent (R4 npi, UPIN, ...).'),
+  taxonomy_code STRING OPTIONS(description='Provider taxonomy (NUCC) when sent.'),
+  provider_type_code STRING OPTIONS(description='Carrier line provider type (carr_line_prvdr_type_cd).'),
+  participating_code STRING OPTIONS(description='Provider participating indicator (prtcptng_ind_cd).'),
   export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
   source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
-OPTIONS (description = 'dpcetl eob_care_team (schema 1.0.0): One row per care team member of a claim.');
+OPTIONS (description = 'dpcetl eob_care_team (schema 2.0.0): One row per care team member of a claim.');
 
 CREATE TABLE IF NOT EXISTS `claims.export_error` (
   operation_outcome_id STRING OPTIONS(description='OperationOutcome.id when sent.'),
@@ -217,4 +283,111 @@ CREATE TABLE IF NOT EXISTS `claims.export_error` (
   source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
   ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
 )
-OPTIONS (description = 'dpcetl export_error (schema 1.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).');
+OPTIONS (description = 'dpcetl export_error (schema 2.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).');
+
+CREATE TABLE IF NOT EXISTS `claims.eob_line_care_team` (
+  eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
+  patient_id STRING OPTIONS(description='Patient.id (BFD bene_id).'),
+  claim_type STRING OPTIONS(description='Claim type from the eob-type coding (see eob.claim_type).'),
+  line_number INT64 OPTIONS(description='Line number (item.sequence).'),
+  link_order INT64 OPTIONS(description='Position of the link in the line''s link list (0 = first).'),
+  care_team_sequence INT64 OPTIONS(description='The linked careTeam.sequence (joins eob_care_team.sequence).'),
+  `role` STRING OPTIONS(description='Role of the linked member as sent.'),
+  npi STRING OPTIONS(description='NPI of the linked member: Luhn-valid NPI-system identifiers only.'),
+  provider_identifier STRING OPTIONS(description='Identifier of the linked member exactly as sent.'),
+  provider_identifier_type STRING OPTIONS(description='Type code of that identifier (R4 npi, UPIN, ...) or, when untyped, its system.'),
+  export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
+  source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
+  ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
+)
+OPTIONS (description = 'dpcetl eob_line_care_team (schema 2.0.0): Bridge of every line → care team link (STU3 careTeamLinkId, R4 careTeamSequence), in link order: a line that links several members (rendering, referring, supplier) has a row for each.');
+
+CREATE TABLE IF NOT EXISTS `claims.patient_identifier` (
+  patient_id STRING OPTIONS(description='Patient.id (BFD bene_id).'),
+  kind STRING OPTIONS(description='mbi, hicn, mbi_hash, hicn_hash, bene_id, or the system as sent.'),
+  system STRING OPTIONS(description='Identifier system as sent.'),
+  value STRING OPTIONS(description='Identifier value, as sent.'),
+  currency STRING OPTIONS(description='current or historic (BFD identifier-currency extension) when sent.'),
+  is_current BOOL OPTIONS(description='True when marked current; false when marked historic; null when unmarked.'),
+  type_code STRING OPTIONS(description='Identifier type code (v2-0203 MB, MC, ...) when sent.'),
+  period_start DATE OPTIONS(description='Identifier period start when sent.'),
+  period_end DATE OPTIONS(description='Identifier period end when sent.'),
+  export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
+  source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
+  ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
+)
+OPTIONS (description = 'dpcetl patient_identifier (schema 2.0.0): One row per Patient identifier: every MBI and HICN (current and historic, CCLF9-style crosswalk), the hashes and bene_id.');
+
+CREATE TABLE IF NOT EXISTS `claims.eob_detail` (
+  eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
+  patient_id STRING OPTIONS(description='Patient.id (BFD bene_id).'),
+  claim_type STRING OPTIONS(description='Claim type from the eob-type coding (see eob.claim_type).'),
+  source STRING OPTIONS(description='Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.'),
+  variable STRING OPTIONS(description='BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.'),
+  system STRING OPTIONS(description='Code system of code (or identifier system) when sent.'),
+  `code` STRING OPTIONS(description='Coded value, as sent (leading zeros kept).'),
+  display STRING OPTIONS(description='Display text of the code when sent.'),
+  value STRING OPTIONS(description='Other value as text: identifier value, string, reference, boolean.'),
+  amount NUMERIC(15, 2) OPTIONS(description='Money amount, exact.'),
+  quantity NUMERIC(18, 6) OPTIONS(description='Quantity or count, exact.'),
+  `date` DATE OPTIONS(description='Date value (or period start).'),
+  export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
+  source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
+  ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
+)
+OPTIONS (description = 'dpcetl eob_detail (schema 2.0.0): Long tail of every claim-level BFD variable: one row per extension, identifier, BFD coding, information/supportingInfo entry, benefitBalance entry, total and contained-resource code of a claim, whether or not a typed column also carries it. Nothing a claim sends is dropped.');
+
+CREATE TABLE IF NOT EXISTS `claims.eob_line_detail` (
+  eob_id STRING OPTIONS(description='ExplanationOfBenefit.id of the claim.'),
+  patient_id STRING OPTIONS(description='Patient.id (BFD bene_id).'),
+  claim_type STRING OPTIONS(description='Claim type from the eob-type coding (see eob.claim_type).'),
+  line_number INT64 OPTIONS(description='Line number (item.sequence).'),
+  source STRING OPTIONS(description='Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.'),
+  variable STRING OPTIONS(description='BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.'),
+  system STRING OPTIONS(description='Code system of code (or identifier system) when sent.'),
+  `code` STRING OPTIONS(description='Coded value, as sent (leading zeros kept).'),
+  display STRING OPTIONS(description='Display text of the code when sent.'),
+  value STRING OPTIONS(description='Other value as text: identifier value, string, reference, boolean.'),
+  amount NUMERIC(15, 2) OPTIONS(description='Money amount, exact.'),
+  quantity NUMERIC(18, 6) OPTIONS(description='Quantity or count, exact.'),
+  `date` DATE OPTIONS(description='Date value (or period start).'),
+  export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
+  source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
+  ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
+)
+OPTIONS (description = 'dpcetl eob_line_detail (schema 2.0.0): Long tail of every line-level BFD variable: one row per line extension, coding and adjudication (amounts and reason/denial codes).');
+
+CREATE TABLE IF NOT EXISTS `claims.patient_detail` (
+  patient_id STRING OPTIONS(description='Patient.id (BFD bene_id).'),
+  source STRING OPTIONS(description='Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.'),
+  variable STRING OPTIONS(description='BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.'),
+  system STRING OPTIONS(description='Code system of code (or identifier system) when sent.'),
+  `code` STRING OPTIONS(description='Coded value, as sent (leading zeros kept).'),
+  display STRING OPTIONS(description='Display text of the code when sent.'),
+  value STRING OPTIONS(description='Other value as text: identifier value, string, reference, boolean.'),
+  amount NUMERIC(15, 2) OPTIONS(description='Money amount, exact.'),
+  quantity NUMERIC(18, 6) OPTIONS(description='Quantity or count, exact.'),
+  `date` DATE OPTIONS(description='Date value (or period start).'),
+  export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
+  source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
+  ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
+)
+OPTIONS (description = 'dpcetl patient_detail (schema 2.0.0): Long tail of a Patient: one row per extension (race, sex, monthly dual status, reference year, ...), nested extension and identifier-currency marker.');
+
+CREATE TABLE IF NOT EXISTS `claims.coverage_detail` (
+  coverage_id STRING OPTIONS(description='Coverage.id ("part-a-{bene}" ...).'),
+  patient_id STRING OPTIONS(description='Patient.id (BFD bene_id).'),
+  source STRING OPTIONS(description='Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.'),
+  variable STRING OPTIONS(description='BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.'),
+  system STRING OPTIONS(description='Code system of code (or identifier system) when sent.'),
+  `code` STRING OPTIONS(description='Coded value, as sent (leading zeros kept).'),
+  display STRING OPTIONS(description='Display text of the code when sent.'),
+  value STRING OPTIONS(description='Other value as text: identifier value, string, reference, boolean.'),
+  amount NUMERIC(15, 2) OPTIONS(description='Money amount, exact.'),
+  quantity NUMERIC(18, 6) OPTIONS(description='Quantity or count, exact.'),
+  `date` DATE OPTIONS(description='Date value (or period start).'),
+  export_job_id STRING OPTIONS(description='DPC export job id the row came from.'),
+  source_fhir_version STRING OPTIONS(description='FHIR version of the source resource: "STU3" or "R4".'),
+  ingested_at TIMESTAMP OPTIONS(description='When dpcetl transformed the row (UTC, microseconds).')
+)
+OPTIONS (description = 'dpcetl coverage_detail (schema 2.0.0): Long tail of a Coverage: one row per extension (every monthly and yearly enrollment variable), identifier and class.');

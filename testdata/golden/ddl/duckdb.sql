@@ -1,4 +1,4 @@
--- dpcetl claims tables, schema version 1.0.0, dialect duckdb. Generated: do not edit.
+-- dpcetl claims tables, schema version 2.0.0, dialect duckdb. Generated: do not edit.
 
 CREATE TABLE IF NOT EXISTS patient (
   patient_id VARCHAR,
@@ -14,11 +14,16 @@ CREATE TABLE IF NOT EXISTS patient (
   zip_code VARCHAR,
   race_code VARCHAR,
   last_updated TIMESTAMPTZ,
+  hicn VARCHAR,
+  address_line_1 VARCHAR,
+  address_line_2 VARCHAR,
+  address_lines VARCHAR,
+  city VARCHAR,
   export_job_id VARCHAR,
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE patient IS 'dpcetl patient (schema 1.0.0): One row per beneficiary (Patient).';
+COMMENT ON TABLE patient IS 'dpcetl patient (schema 2.0.0): One row per beneficiary (Patient).';
 
 CREATE TABLE IF NOT EXISTS coverage (
   coverage_id VARCHAR,
@@ -39,7 +44,7 @@ CREATE TABLE IF NOT EXISTS coverage (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE coverage IS 'dpcetl coverage (schema 1.0.0): One row per Coverage (one per Medicare part A/B/C/D).';
+COMMENT ON TABLE coverage IS 'dpcetl coverage (schema 2.0.0): One row per Coverage (one per Medicare part A/B/C/D).';
 
 CREATE TABLE IF NOT EXISTS coverage_month (
   coverage_id VARCHAR,
@@ -62,7 +67,7 @@ CREATE TABLE IF NOT EXISTS coverage_month (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE coverage_month IS 'dpcetl coverage_month (schema 1.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.';
+COMMENT ON TABLE coverage_month IS 'dpcetl coverage_month (schema 2.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.';
 
 CREATE TABLE IF NOT EXISTS eob (
   eob_id VARCHAR,
@@ -95,11 +100,43 @@ CREATE TABLE IF NOT EXISTS eob (
   pde_fill_number INTEGER,
   pde_daw_code VARCHAR,
   last_updated TIMESTAMPTZ,
+  claim_control_number VARCHAR,
+  original_claim_control_number VARCHAR,
+  claim_query_code VARCHAR,
+  service_classification_code VARCHAR,
+  near_line_record_code VARCHAR,
+  adjustment_deletion_code VARCHAR,
+  payment_denial_code VARCHAR,
+  nonpayment_reason_code VARCHAR,
+  fi_claim_action_code VARCHAR,
+  primary_payer_code VARCHAR,
+  primary_payer_paid_amount DECIMAL(15,2),
+  admission_source_code VARCHAR,
+  patient_status_code VARCHAR,
+  utilization_day_count INTEGER,
+  non_utilization_day_count INTEGER,
+  coinsurance_day_count INTEGER,
+  lifetime_reserve_days_used INTEGER,
+  hha_visit_count INTEGER,
+  hospice_period_count INTEGER,
+  contractor_number VARCHAR,
+  clinical_trial_number VARCHAR,
+  assignment_code VARCHAR,
+  rx_service_reference_number VARCHAR,
+  plan_contract_id VARCHAR,
+  plan_pbp_id VARCHAR,
+  brand_generic_code VARCHAR,
+  dispensing_status_code VARCHAR,
+  drug_coverage_status_code VARCHAR,
+  rx_origin_code VARCHAR,
+  pharmacy_service_type_code VARCHAR,
+  catastrophic_coverage_code VARCHAR,
+  billing_provider_id VARCHAR,
   export_job_id VARCHAR,
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob IS 'dpcetl eob (schema 1.0.0): One row per claim (ExplanationOfBenefit).';
+COMMENT ON TABLE eob IS 'dpcetl eob (schema 2.0.0): One row per claim (ExplanationOfBenefit).';
 
 CREATE TABLE IF NOT EXISTS eob_amount (
   eob_id VARCHAR,
@@ -111,7 +148,7 @@ CREATE TABLE IF NOT EXISTS eob_amount (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_amount IS 'dpcetl eob_amount (schema 1.0.0): One row per header money amount of a claim, keyed by BFD variable: STU3 money extensions, R4 money extensions and benefitBalance.financial usedMoney. Lossless companion of the eob columns (total charge and payment are eob columns).';
+COMMENT ON TABLE eob_amount IS 'dpcetl eob_amount (schema 2.0.0): One row per header money amount of a claim, keyed by BFD variable: money extensions, benefitBalance.financial usedMoney, and the totals (STU3 totalCost as clm_tot_chrg_amt; R4 total[] by BFD variable, with the carrier/DME priorpayerpaid total as prpayamt, the Part D drug-cost total as tot_rx_cst_amt and CARIN-only totals as total:{code}). Lossless companion of the eob columns.';
 
 CREATE TABLE IF NOT EXISTS eob_line (
   eob_id VARCHAR,
@@ -141,11 +178,34 @@ CREATE TABLE IF NOT EXISTS eob_line (
   primary_payer_paid_amount DECIMAL(15,2),
   noncovered_amount DECIMAL(15,2),
   rate_amount DECIMAL(15,2),
+  type_of_service_code VARCHAR,
+  mtus_count DECIMAL(18,6),
+  mtus_code VARCHAR,
+  pricing_locality_code VARCHAR,
+  provider_state_code VARCHAR,
+  provider_zip_code VARCHAR,
+  clia_lab_number VARCHAR,
+  dme_pricing_state_code VARCHAR,
+  dme_supplier_type_code VARCHAR,
+  supplier_number VARCHAR,
+  primary_payer_code VARCHAR,
+  processing_indicator_code VARCHAR,
+  payment_80_100_code VARCHAR,
+  service_deductible_code VARCHAR,
+  reduced_payment_code VARCHAR,
+  revenue_denial_reason_code_1 VARCHAR,
+  revenue_denial_reason_code_2 VARCHAR,
+  revenue_status_code VARCHAR,
+  deductible_coinsurance_code VARCHAR,
+  ndc_quantity DECIMAL(18,6),
+  ndc_quantity_unit VARCHAR,
+  provider_tax_number VARCHAR,
+  rendering_provider_id VARCHAR,
   export_job_id VARCHAR,
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_line IS 'dpcetl eob_line (schema 1.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
+COMMENT ON TABLE eob_line IS 'dpcetl eob_line (schema 2.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
 
 CREATE TABLE IF NOT EXISTS eob_line_amount (
   eob_id VARCHAR,
@@ -159,7 +219,7 @@ CREATE TABLE IF NOT EXISTS eob_line_amount (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_line_amount IS 'dpcetl eob_line_amount (schema 1.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.';
+COMMENT ON TABLE eob_line_amount IS 'dpcetl eob_line_amount (schema 2.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.';
 
 CREATE TABLE IF NOT EXISTS eob_diagnosis (
   eob_id VARCHAR,
@@ -175,7 +235,7 @@ CREATE TABLE IF NOT EXISTS eob_diagnosis (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_diagnosis IS 'dpcetl eob_diagnosis (schema 1.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.';
+COMMENT ON TABLE eob_diagnosis IS 'dpcetl eob_diagnosis (schema 2.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.';
 
 CREATE TABLE IF NOT EXISTS eob_procedure (
   eob_id VARCHAR,
@@ -189,7 +249,7 @@ CREATE TABLE IF NOT EXISTS eob_procedure (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_procedure IS 'dpcetl eob_procedure (schema 1.0.0): One row per procedure of a claim.';
+COMMENT ON TABLE eob_procedure IS 'dpcetl eob_procedure (schema 2.0.0): One row per procedure of a claim.';
 
 CREATE TABLE IF NOT EXISTS eob_care_team (
   eob_id VARCHAR,
@@ -199,11 +259,17 @@ CREATE TABLE IF NOT EXISTS eob_care_team (
   "role" VARCHAR,
   npi VARCHAR,
   specialty_code VARCHAR,
+  provider_identifier VARCHAR,
+  provider_identifier_system VARCHAR,
+  provider_identifier_type VARCHAR,
+  taxonomy_code VARCHAR,
+  provider_type_code VARCHAR,
+  participating_code VARCHAR,
   export_job_id VARCHAR,
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_care_team IS 'dpcetl eob_care_team (schema 1.0.0): One row per care team member of a claim.';
+COMMENT ON TABLE eob_care_team IS 'dpcetl eob_care_team (schema 2.0.0): One row per care team member of a claim.';
 
 CREATE TABLE IF NOT EXISTS export_error (
   operation_outcome_id VARCHAR,
@@ -217,4 +283,111 @@ CREATE TABLE IF NOT EXISTS export_error (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE export_error IS 'dpcetl export_error (schema 1.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).';
+COMMENT ON TABLE export_error IS 'dpcetl export_error (schema 2.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).';
+
+CREATE TABLE IF NOT EXISTS eob_line_care_team (
+  eob_id VARCHAR,
+  patient_id VARCHAR,
+  claim_type VARCHAR,
+  line_number INTEGER,
+  link_order INTEGER,
+  care_team_sequence INTEGER,
+  "role" VARCHAR,
+  npi VARCHAR,
+  provider_identifier VARCHAR,
+  provider_identifier_type VARCHAR,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE eob_line_care_team IS 'dpcetl eob_line_care_team (schema 2.0.0): Bridge of every line → care team link (STU3 careTeamLinkId, R4 careTeamSequence), in link order: a line that links several members (rendering, referring, supplier) has a row for each.';
+
+CREATE TABLE IF NOT EXISTS patient_identifier (
+  patient_id VARCHAR,
+  kind VARCHAR,
+  system VARCHAR,
+  value VARCHAR,
+  currency VARCHAR,
+  is_current BOOLEAN,
+  type_code VARCHAR,
+  period_start DATE,
+  period_end DATE,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE patient_identifier IS 'dpcetl patient_identifier (schema 2.0.0): One row per Patient identifier: every MBI and HICN (current and historic, CCLF9-style crosswalk), the hashes and bene_id.';
+
+CREATE TABLE IF NOT EXISTS eob_detail (
+  eob_id VARCHAR,
+  patient_id VARCHAR,
+  claim_type VARCHAR,
+  source VARCHAR,
+  variable VARCHAR,
+  system VARCHAR,
+  "code" VARCHAR,
+  display VARCHAR,
+  value VARCHAR,
+  amount DECIMAL(15,2),
+  quantity DECIMAL(18,6),
+  "date" DATE,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE eob_detail IS 'dpcetl eob_detail (schema 2.0.0): Long tail of every claim-level BFD variable: one row per extension, identifier, BFD coding, information/supportingInfo entry, benefitBalance entry, total and contained-resource code of a claim, whether or not a typed column also carries it. Nothing a claim sends is dropped.';
+
+CREATE TABLE IF NOT EXISTS eob_line_detail (
+  eob_id VARCHAR,
+  patient_id VARCHAR,
+  claim_type VARCHAR,
+  line_number INTEGER,
+  source VARCHAR,
+  variable VARCHAR,
+  system VARCHAR,
+  "code" VARCHAR,
+  display VARCHAR,
+  value VARCHAR,
+  amount DECIMAL(15,2),
+  quantity DECIMAL(18,6),
+  "date" DATE,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE eob_line_detail IS 'dpcetl eob_line_detail (schema 2.0.0): Long tail of every line-level BFD variable: one row per line extension, coding and adjudication (amounts and reason/denial codes).';
+
+CREATE TABLE IF NOT EXISTS patient_detail (
+  patient_id VARCHAR,
+  source VARCHAR,
+  variable VARCHAR,
+  system VARCHAR,
+  "code" VARCHAR,
+  display VARCHAR,
+  value VARCHAR,
+  amount DECIMAL(15,2),
+  quantity DECIMAL(18,6),
+  "date" DATE,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE patient_detail IS 'dpcetl patient_detail (schema 2.0.0): Long tail of a Patient: one row per extension (race, sex, monthly dual status, reference year, ...), nested extension and identifier-currency marker.';
+
+CREATE TABLE IF NOT EXISTS coverage_detail (
+  coverage_id VARCHAR,
+  patient_id VARCHAR,
+  source VARCHAR,
+  variable VARCHAR,
+  system VARCHAR,
+  "code" VARCHAR,
+  display VARCHAR,
+  value VARCHAR,
+  amount DECIMAL(15,2),
+  quantity DECIMAL(18,6),
+  "date" DATE,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE coverage_detail IS 'dpcetl coverage_detail (schema 2.0.0): Long tail of a Coverage: one row per extension (every monthly and yearly enrollment variable), identifier and class.';

@@ -1,4 +1,4 @@
--- dpcetl claims tables, schema version 1.0.0, dialect duckdb. Generated: do not edit.
+-- dpcetl claims tables, schema version 2.0.0, dialect duckdb. Generated: do not edit.
 
 CREATE OR REPLACE VIEW eob AS
 SELECT
@@ -32,13 +32,45 @@ SELECT
   CAST(pde_fill_number AS INTEGER) AS pde_fill_number,
   CAST(pde_daw_code AS VARCHAR) AS pde_daw_code,
   CAST(last_updated AS TIMESTAMPTZ) AS last_updated,
+  CAST(claim_control_number AS VARCHAR) AS claim_control_number,
+  CAST(original_claim_control_number AS VARCHAR) AS original_claim_control_number,
+  CAST(claim_query_code AS VARCHAR) AS claim_query_code,
+  CAST(service_classification_code AS VARCHAR) AS service_classification_code,
+  CAST(near_line_record_code AS VARCHAR) AS near_line_record_code,
+  CAST(adjustment_deletion_code AS VARCHAR) AS adjustment_deletion_code,
+  CAST(payment_denial_code AS VARCHAR) AS payment_denial_code,
+  CAST(nonpayment_reason_code AS VARCHAR) AS nonpayment_reason_code,
+  CAST(fi_claim_action_code AS VARCHAR) AS fi_claim_action_code,
+  CAST(primary_payer_code AS VARCHAR) AS primary_payer_code,
+  CAST(primary_payer_paid_amount AS DECIMAL(15,2)) AS primary_payer_paid_amount,
+  CAST(admission_source_code AS VARCHAR) AS admission_source_code,
+  CAST(patient_status_code AS VARCHAR) AS patient_status_code,
+  CAST(utilization_day_count AS INTEGER) AS utilization_day_count,
+  CAST(non_utilization_day_count AS INTEGER) AS non_utilization_day_count,
+  CAST(coinsurance_day_count AS INTEGER) AS coinsurance_day_count,
+  CAST(lifetime_reserve_days_used AS INTEGER) AS lifetime_reserve_days_used,
+  CAST(hha_visit_count AS INTEGER) AS hha_visit_count,
+  CAST(hospice_period_count AS INTEGER) AS hospice_period_count,
+  CAST(contractor_number AS VARCHAR) AS contractor_number,
+  CAST(clinical_trial_number AS VARCHAR) AS clinical_trial_number,
+  CAST(assignment_code AS VARCHAR) AS assignment_code,
+  CAST(rx_service_reference_number AS VARCHAR) AS rx_service_reference_number,
+  CAST(plan_contract_id AS VARCHAR) AS plan_contract_id,
+  CAST(plan_pbp_id AS VARCHAR) AS plan_pbp_id,
+  CAST(brand_generic_code AS VARCHAR) AS brand_generic_code,
+  CAST(dispensing_status_code AS VARCHAR) AS dispensing_status_code,
+  CAST(drug_coverage_status_code AS VARCHAR) AS drug_coverage_status_code,
+  CAST(rx_origin_code AS VARCHAR) AS rx_origin_code,
+  CAST(pharmacy_service_type_code AS VARCHAR) AS pharmacy_service_type_code,
+  CAST(catastrophic_coverage_code AS VARCHAR) AS catastrophic_coverage_code,
+  CAST(billing_provider_id AS VARCHAR) AS billing_provider_id,
   CAST(export_job_id AS VARCHAR) AS export_job_id,
   CAST(source_fhir_version AS VARCHAR) AS source_fhir_version,
   CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
   CAST(export_date AS DATE) AS export_date,
   CAST("group" AS VARCHAR) AS "group"
 FROM read_parquet('/data/dpc/eob/*/*/*.parquet', hive_partitioning = true, union_by_name = true);
-COMMENT ON VIEW eob IS 'dpcetl eob (schema 1.0.0): One row per claim (ExplanationOfBenefit).';
+COMMENT ON VIEW eob IS 'dpcetl eob (schema 2.0.0): One row per claim (ExplanationOfBenefit).';
 
 CREATE OR REPLACE VIEW eob_line AS
 SELECT
@@ -69,10 +101,33 @@ SELECT
   CAST(primary_payer_paid_amount AS DECIMAL(15,2)) AS primary_payer_paid_amount,
   CAST(noncovered_amount AS DECIMAL(15,2)) AS noncovered_amount,
   CAST(rate_amount AS DECIMAL(15,2)) AS rate_amount,
+  CAST(type_of_service_code AS VARCHAR) AS type_of_service_code,
+  CAST(mtus_count AS DECIMAL(18,6)) AS mtus_count,
+  CAST(mtus_code AS VARCHAR) AS mtus_code,
+  CAST(pricing_locality_code AS VARCHAR) AS pricing_locality_code,
+  CAST(provider_state_code AS VARCHAR) AS provider_state_code,
+  CAST(provider_zip_code AS VARCHAR) AS provider_zip_code,
+  CAST(clia_lab_number AS VARCHAR) AS clia_lab_number,
+  CAST(dme_pricing_state_code AS VARCHAR) AS dme_pricing_state_code,
+  CAST(dme_supplier_type_code AS VARCHAR) AS dme_supplier_type_code,
+  CAST(supplier_number AS VARCHAR) AS supplier_number,
+  CAST(primary_payer_code AS VARCHAR) AS primary_payer_code,
+  CAST(processing_indicator_code AS VARCHAR) AS processing_indicator_code,
+  CAST(payment_80_100_code AS VARCHAR) AS payment_80_100_code,
+  CAST(service_deductible_code AS VARCHAR) AS service_deductible_code,
+  CAST(reduced_payment_code AS VARCHAR) AS reduced_payment_code,
+  CAST(revenue_denial_reason_code_1 AS VARCHAR) AS revenue_denial_reason_code_1,
+  CAST(revenue_denial_reason_code_2 AS VARCHAR) AS revenue_denial_reason_code_2,
+  CAST(revenue_status_code AS VARCHAR) AS revenue_status_code,
+  CAST(deductible_coinsurance_code AS VARCHAR) AS deductible_coinsurance_code,
+  CAST(ndc_quantity AS DECIMAL(18,6)) AS ndc_quantity,
+  CAST(ndc_quantity_unit AS VARCHAR) AS ndc_quantity_unit,
+  CAST(provider_tax_number AS VARCHAR) AS provider_tax_number,
+  CAST(rendering_provider_id AS VARCHAR) AS rendering_provider_id,
   CAST(export_job_id AS VARCHAR) AS export_job_id,
   CAST(source_fhir_version AS VARCHAR) AS source_fhir_version,
   CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
   CAST(export_date AS DATE) AS export_date,
   CAST("group" AS VARCHAR) AS "group"
 FROM read_parquet('/data/dpc/eob_line/*/*/*.parquet', hive_partitioning = true, union_by_name = true);
-COMMENT ON VIEW eob_line IS 'dpcetl eob_line (schema 1.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
+COMMENT ON VIEW eob_line IS 'dpcetl eob_line (schema 2.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';

@@ -1,4 +1,4 @@
--- dpcetl claims tables, schema version 1.0.0, dialect snowflake. Generated: do not edit.
+-- dpcetl claims tables, schema version 2.0.0, dialect snowflake. Generated: do not edit.
 
 CREATE TABLE IF NOT EXISTS patient (
   patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
@@ -14,11 +14,16 @@ CREATE TABLE IF NOT EXISTS patient (
   zip_code VARCHAR COMMENT 'Address postal code (leading zeros kept).',
   race_code VARCHAR COMMENT 'BFD race code (race extension).',
   last_updated TIMESTAMP_TZ COMMENT 'meta.lastUpdated.',
+  hicn VARCHAR COMMENT 'Current HICN: the us-medicare identifier marked current (identifier-currency). Every MBI and HICN, current and historic, is in patient_identifier.',
+  address_line_1 VARCHAR COMMENT 'First address line.',
+  address_line_2 VARCHAR COMMENT 'Second address line.',
+  address_lines VARCHAR COMMENT 'Every address line, joined with " | " (BFD sends up to six).',
+  city VARCHAR COMMENT 'Address city.',
   export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT = 'dpcetl patient (schema 1.0.0): One row per beneficiary (Patient).';
+COMMENT = 'dpcetl patient (schema 2.0.0): One row per beneficiary (Patient).';
 
 CREATE TABLE IF NOT EXISTS coverage (
   coverage_id VARCHAR COMMENT 'Coverage.id ("part-a-{bene}" ...).',
@@ -39,7 +44,7 @@ CREATE TABLE IF NOT EXISTS coverage (
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT = 'dpcetl coverage (schema 1.0.0): One row per Coverage (one per Medicare part A/B/C/D).';
+COMMENT = 'dpcetl coverage (schema 2.0.0): One row per Coverage (one per Medicare part A/B/C/D).';
 
 CREATE TABLE IF NOT EXISTS coverage_month (
   coverage_id VARCHAR COMMENT 'Coverage.id ("part-a-{bene}" ...).',
@@ -62,7 +67,7 @@ CREATE TABLE IF NOT EXISTS coverage_month (
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT = 'dpcetl coverage_month (schema 1.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.';
+COMMENT = 'dpcetl coverage_month (schema 2.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.';
 
 CREATE TABLE IF NOT EXISTS eob (
   eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id, "{type}-{claim id}" (e.g. carrier-9991831999).',
@@ -75,9 +80,9 @@ CREATE TABLE IF NOT EXISTS eob (
   "STATUS" VARCHAR COMMENT 'EOB status (active, cancelled, ...).',
   billable_period_start DATE COMMENT 'Claim from date (billablePeriod.start).',
   billable_period_end DATE COMMENT 'Claim through date (billablePeriod.end).',
-  billing_npi VARCHAR COMMENT 'Billing provider NPI: institutional organization NPI, Part D pharmacy NPI, carrier billing NPI (R4 only).',
-  attending_npi VARCHAR COMMENT 'Attending physician NPI (institutional claims only): STU3 care team role "primary" that no line links to; R4 role "attending".',
-  operating_npi VARCHAR COMMENT 'Operating physician NPI: STU3 care team role "assist", R4 role "operating".',
+  billing_npi VARCHAR COMMENT 'Billing provider NPI: institutional organization NPI, Part D pharmacy NPI, carrier billing NPI (R4 only). Only a Luhn-valid NPI-system identifier; anything else is in billing_provider_id.',
+  attending_npi VARCHAR COMMENT 'Attending physician NPI (institutional claims only): STU3 care team role "primary" that no line links to; R4 role "attending". Luhn-valid NPIs only (the raw identifier is in eob_care_team).',
+  operating_npi VARCHAR COMMENT 'Operating physician NPI: STU3 care team role "assist", R4 role "operating". Luhn-valid NPIs only.',
   provider_ccn VARCHAR COMMENT 'Institutional provider CCN (prvdr_num).',
   facility_type_code VARCHAR COMMENT 'Facility type code (clm_fac_type_cd).',
   claim_frequency_code VARCHAR COMMENT 'Claim frequency code (clm_freq_cd), last digit of the type of bill.',
@@ -87,7 +92,7 @@ CREATE TABLE IF NOT EXISTS eob (
   discharge_date DATE COMMENT 'Discharge date: STU3 hospitalization.end, R4 supportingInfo admissionperiod end.',
   admission_type_code VARCHAR COMMENT 'Inpatient admission type code (clm_ip_admsn_type_cd).',
   principal_diagnosis_code VARCHAR COMMENT 'ICD code of the diagnosis typed "principal", as sent (no dot).',
-  total_charge_amount NUMBER(15,2) COMMENT 'Claim total charge (clm_tot_chrg_amt): STU3 totalCost, R4 total[] keyed on the BFD variable URL.',
+  total_charge_amount NUMBER(15,2) COMMENT 'Claim total charge (clm_tot_chrg_amt): STU3 totalCost, R4 total[] keyed on the BFD variable URL, except the carrier/DME entry BFD files under CARIN priorpayerpaid with that variable: it holds carr_clm_prmry_pyr_pd_amt (see primary_payer_paid_amount).',
   payment_amount NUMBER(15,2) COMMENT 'Claim payment amount (clm_pmt_amt, payment.amount).',
   payment_date DATE COMMENT 'Payment date (payment.date; Part D events).',
   coverage_reference VARCHAR COMMENT 'Coverage the claim is paid under (insurance.coverage.reference; STU3 single insurance, R4 array).',
@@ -95,11 +100,43 @@ CREATE TABLE IF NOT EXISTS eob (
   pde_fill_number INTEGER COMMENT 'Part D fill number (fill_num).',
   pde_daw_code VARCHAR COMMENT 'Part D dispense-as-written code (daw_prod_slctn_cd).',
   last_updated TIMESTAMP_TZ COMMENT 'meta.lastUpdated.',
+  claim_control_number VARCHAR COMMENT 'Claim control number: carr_clm_cntl_num (carrier, DME) or fi_doc_clm_cntl_num (institutional); nets adjustments with original_claim_control_number.',
+  original_claim_control_number VARCHAR COMMENT 'Original claim control number of an adjustment (fi_orig_clm_cntl_num).',
+  claim_query_code VARCHAR COMMENT 'Claim query code (claim_query_cd on billablePeriod): 3 final, 1 interim, 5 credit adjustment, ...',
+  service_classification_code VARCHAR COMMENT 'Claim service classification type code (clm_srvc_clsfctn_type_cd), second digit of the type of bill.',
+  near_line_record_code VARCHAR COMMENT 'NCH near-line record identification code (nch_near_line_rec_ident_cd).',
+  adjustment_deletion_code VARCHAR COMMENT 'Part D adjustment/deletion code (adjstmt_dltn_cd).',
+  payment_denial_code VARCHAR COMMENT 'Carrier claim payment denial code (carr_clm_pmt_dnl_cd).',
+  nonpayment_reason_code VARCHAR COMMENT 'Claim Medicare non-payment reason code (clm_mdcr_non_pmt_rsn_cd).',
+  fi_claim_action_code VARCHAR COMMENT 'FI claim action code (fi_clm_actn_cd).',
+  primary_payer_code VARCHAR COMMENT 'NCH primary payer code (nch_prmry_pyr_cd).',
+  primary_payer_paid_amount NUMBER(15,2) COMMENT 'Primary payer paid amount (prpayamt, carr_clm_prmry_pyr_pd_amt). R4 carrier/DME claims send it in total[] under CARIN priorpayerpaid, mislabelled with the clm_tot_chrg_amt variable: it is taken here, not as the total charge.',
+  admission_source_code VARCHAR COMMENT 'Source of admission (clm_src_ip_admsn_cd).',
+  patient_status_code VARCHAR COMMENT 'NCH patient status indicator (nch_ptnt_stus_ind_cd).',
+  utilization_day_count INTEGER COMMENT 'Utilization day count (clm_utlztn_day_cnt, benefitBalance).',
+  non_utilization_day_count INTEGER COMMENT 'Non-utilization day count (clm_non_utlztn_days_cnt).',
+  coinsurance_day_count INTEGER COMMENT 'Beneficiary total coinsurance days (bene_tot_coinsrnc_days_cnt).',
+  lifetime_reserve_days_used INTEGER COMMENT 'Lifetime reserve days used (bene_lrd_used_cnt).',
+  hha_visit_count INTEGER COMMENT 'HHA total visit count (clm_hha_tot_visit_cnt).',
+  hospice_period_count INTEGER COMMENT 'Beneficiary hospice period count (bene_hospc_prd_cnt): STU3 on hospitalization, R4 on the claim.',
+  contractor_number VARCHAR COMMENT 'Medicare contractor: carrier number (carr_num) or fiscal intermediary number (fi_num).',
+  clinical_trial_number VARCHAR COMMENT 'Clinical trial number (clm_clncl_tril_num).',
+  assignment_code VARCHAR COMMENT 'Carrier claim provider assignment indicator (asgmntcd).',
+  rx_service_reference_number VARCHAR COMMENT 'Part D prescription service reference number (rx_srvc_rfrnc_num identifier).',
+  plan_contract_id VARCHAR COMMENT 'Part D plan contract id (plan_cntrct_rec_id on insurance.coverage).',
+  plan_pbp_id VARCHAR COMMENT 'Part D plan benefit package (plan_pbp_rec_num on insurance.coverage).',
+  brand_generic_code VARCHAR COMMENT 'Part D brand/generic code (brnd_gnrc_cd).',
+  dispensing_status_code VARCHAR COMMENT 'Part D dispensing status (dspnsng_stus_cd).',
+  drug_coverage_status_code VARCHAR COMMENT 'Part D drug coverage status (drug_cvrg_stus_cd): STU3 information or line adjudication reason, R4 supportingInfo.',
+  rx_origin_code VARCHAR COMMENT 'Part D prescription origin (rx_orgn_cd).',
+  pharmacy_service_type_code VARCHAR COMMENT 'Part D pharmacy service type (phrmcy_srvc_type_cd).',
+  catastrophic_coverage_code VARCHAR COMMENT 'Part D catastrophic coverage code (ctstrphc_cvrg_cd).',
+  billing_provider_id VARCHAR COMMENT 'Billing provider NPI-system identifier exactly as sent, valid or not (billing_npi takes only a Luhn-valid one).',
   export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT = 'dpcetl eob (schema 1.0.0): One row per claim (ExplanationOfBenefit).';
+COMMENT = 'dpcetl eob (schema 2.0.0): One row per claim (ExplanationOfBenefit).';
 
 CREATE TABLE IF NOT EXISTS eob_amount (
   eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
@@ -111,7 +148,7 @@ CREATE TABLE IF NOT EXISTS eob_amount (
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT = 'dpcetl eob_amount (schema 1.0.0): One row per header money amount of a claim, keyed by BFD variable: STU3 money extensions, R4 money extensions and benefitBalance.financial usedMoney. Lossless companion of the eob columns (total charge and payment are eob columns).';
+COMMENT = 'dpcetl eob_amount (schema 2.0.0): One row per header money amount of a claim, keyed by BFD variable: money extensions, benefitBalance.financial usedMoney, and the totals (STU3 totalCost as clm_tot_chrg_amt; R4 total[] by BFD variable, with the carrier/DME priorpayerpaid total as prpayamt, the Part D drug-cost total as tot_rx_cst_amt and CARIN-only totals as total:{code}). Lossless companion of the eob columns.';
 
 CREATE TABLE IF NOT EXISTS eob_line (
   eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
@@ -127,8 +164,8 @@ CREATE TABLE IF NOT EXISTS eob_line (
   betos_code VARCHAR COMMENT 'BETOS code (betos_cd).',
   service_start DATE COMMENT 'Service from date (servicedPeriod.start or servicedDate).',
   service_end DATE COMMENT 'Service through date (servicedPeriod.end or servicedDate).',
-  quantity NUMBER(18,6) COMMENT 'Units (item.quantity.value; R4 institutional lines: rev_cntr_unit_cnt).',
-  rendering_npi VARCHAR COMMENT 'NPI of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence).',
+  quantity NUMBER(18,6) COMMENT 'Units: item.quantity (carrier, DME, Part D; STU3 institutional lines: rev_cntr_unit_cnt); R4 institutional lines (with a revenue center): the rev_cntr_unit_cnt extension only, because BFD v2 puts the NDC quantity in their item.quantity (see ndc_quantity).',
+  rendering_npi VARCHAR COMMENT 'NPI of the care team member the line links to first (STU3 careTeamLinkId, R4 careTeamSequence; the member of care_team_sequence), when it is a Luhn-valid NPI-system identifier. Placeholders and UPINs (R4 hospice "0") never land here: see rendering_provider_id, and eob_line_care_team for every link.',
   care_team_sequence INTEGER COMMENT 'Sequence of the first care team member the line links to (STU3 careTeamLinkId, R4 careTeamSequence); joins eob_care_team.sequence.',
   submitted_amount NUMBER(15,2) COMMENT 'Submitted charge: line_sbmtd_chrg_amt, rev_cntr_tot_chrg_amt, tot_rx_cst_amt (Part D).',
   allowed_amount NUMBER(15,2) COMMENT 'Allowed charge: line_alowd_chrg_amt.',
@@ -141,11 +178,34 @@ CREATE TABLE IF NOT EXISTS eob_line (
   primary_payer_paid_amount NUMBER(15,2) COMMENT 'Primary payer (not Medicare) paid: line_bene_prmry_pyr_pd_amt, rev_cntr_1st_msp_pd_amt.',
   noncovered_amount NUMBER(15,2) COMMENT 'Non-covered charge: rev_cntr_ncvrd_chrg_amt.',
   rate_amount NUMBER(15,2) COMMENT 'Revenue center rate: rev_cntr_rate_amt.',
+  type_of_service_code VARCHAR COMMENT 'CMS type of service (line_cms_type_srvc_cd, item.category).',
+  mtus_count NUMBER(18,6) COMMENT 'Miles/time/units/services count (carr_line_mtus_cnt, dmerc_line_mtus_cnt).',
+  mtus_code VARCHAR COMMENT 'MTUS indicator code: carr_line_mtus_cd (carrier), or the unit code of the dmerc_line_mtus_cnt quantity (DME, system dmerc_line_mtus_cd).',
+  pricing_locality_code VARCHAR COMMENT 'Carrier line pricing locality (carr_line_prcng_lclty_cd).',
+  provider_state_code VARCHAR COMMENT 'Line provider state code (prvdr_state_cd).',
+  provider_zip_code VARCHAR COMMENT 'Line provider ZIP (prvdr_zip), leading zeros kept.',
+  clia_lab_number VARCHAR COMMENT 'CLIA laboratory number (carr_line_clia_lab_num).',
+  dme_pricing_state_code VARCHAR COMMENT 'DME pricing state (dmerc_line_prcng_state_cd): STU3 on the location, R4 on the line.',
+  dme_supplier_type_code VARCHAR COMMENT 'DME supplier type (dmerc_line_supplr_type_cd): STU3 on the location, R4 on the line.',
+  supplier_number VARCHAR COMMENT 'DME supplier number (suplrnum).',
+  primary_payer_code VARCHAR COMMENT 'Line primary payer code (line_bene_prmry_pyr_cd).',
+  processing_indicator_code VARCHAR COMMENT 'Line processing indicator (line_prcsg_ind_cd): STU3 adjudication reason, R4 line extension.',
+  payment_80_100_code VARCHAR COMMENT 'Line payment 80%/100% code (line_pmt_80_100_cd, on an adjudication).',
+  service_deductible_code VARCHAR COMMENT 'Line service deductible indicator (line_service_deductible).',
+  reduced_payment_code VARCHAR COMMENT 'Reduced payment physician assistant code (carr_line_rdcd_pmt_phys_astn_c).',
+  revenue_denial_reason_code_1 VARCHAR COMMENT 'First revenue center ANSI adjustment reason code (rev_cntr_1st_ansi_cd).',
+  revenue_denial_reason_code_2 VARCHAR COMMENT 'Second revenue center ANSI adjustment reason code (rev_cntr_2nd_ansi_cd).',
+  revenue_status_code VARCHAR COMMENT 'Revenue center status indicator (rev_cntr_stus_ind_cd).',
+  deductible_coinsurance_code VARCHAR COMMENT 'Revenue center deductible/coinsurance code (rev_cntr_ddctbl_coinsrnc_cd): STU3 revenue extension, R4 revenue coding.',
+  ndc_quantity NUMBER(18,6) COMMENT 'NDC quantity (rev_cntr_ndc_qty): STU3 line extension; R4 institutional lines carry it in item.quantity.',
+  ndc_quantity_unit VARCHAR COMMENT 'NDC quantity unit code (rev_cntr_ndc_qty_qlfr_cd as the quantity''s code).',
+  provider_tax_number VARCHAR COMMENT 'Line provider tax number (tax_num; identifier system https://bluebutton.cms.gov/resources/variables/tax_num): STU3 a linked care team member with that identifier system, R4 a line extension. Never in an NPI column, even when it looks like one.',
+  rendering_provider_id VARCHAR COMMENT 'Identifier, exactly as sent, of the first care team member the line links to (NPI, UPIN, ...); rendering_npi takes only a Luhn-valid NPI. Every link is in eob_line_care_team.',
   export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT = 'dpcetl eob_line (schema 1.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
+COMMENT = 'dpcetl eob_line (schema 2.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
 
 CREATE TABLE IF NOT EXISTS eob_line_amount (
   eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
@@ -159,7 +219,7 @@ CREATE TABLE IF NOT EXISTS eob_line_amount (
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT = 'dpcetl eob_line_amount (schema 1.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.';
+COMMENT = 'dpcetl eob_line_amount (schema 2.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.';
 
 CREATE TABLE IF NOT EXISTS eob_diagnosis (
   eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
@@ -175,7 +235,7 @@ CREATE TABLE IF NOT EXISTS eob_diagnosis (
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT = 'dpcetl eob_diagnosis (schema 1.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.';
+COMMENT = 'dpcetl eob_diagnosis (schema 2.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.';
 
 CREATE TABLE IF NOT EXISTS eob_procedure (
   eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
@@ -189,7 +249,7 @@ CREATE TABLE IF NOT EXISTS eob_procedure (
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT = 'dpcetl eob_procedure (schema 1.0.0): One row per procedure of a claim.';
+COMMENT = 'dpcetl eob_procedure (schema 2.0.0): One row per procedure of a claim.';
 
 CREATE TABLE IF NOT EXISTS eob_care_team (
   eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
@@ -197,13 +257,19 @@ CREATE TABLE IF NOT EXISTS eob_care_team (
   claim_type VARCHAR COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
   "SEQUENCE" INTEGER COMMENT 'careTeam.sequence.',
   "ROLE" VARCHAR COMMENT 'Care team role code as sent (STU3 claimcareteamrole: primary/assist/other; R4 C4BBClaimCareTeamRole: attending/operating/performing/...).',
-  npi VARCHAR COMMENT 'Provider NPI (provider.identifier.value).',
+  npi VARCHAR COMMENT 'Provider NPI: a Luhn-valid NPI-system identifier only (STU3 system us-npi, R4 type npi).',
   specialty_code VARCHAR COMMENT 'Provider specialty (prvdr_spclty) when sent.',
+  provider_identifier VARCHAR COMMENT 'Provider identifier exactly as sent (NPI, UPIN, placeholder "0", ...).',
+  provider_identifier_system VARCHAR COMMENT 'System of the provider identifier when sent (STU3 us-npi).',
+  provider_identifier_type VARCHAR COMMENT 'Type code of the provider identifier when sent (R4 npi, UPIN, ...).',
+  taxonomy_code VARCHAR COMMENT 'Provider taxonomy (NUCC) when sent.',
+  provider_type_code VARCHAR COMMENT 'Carrier line provider type (carr_line_prvdr_type_cd).',
+  participating_code VARCHAR COMMENT 'Provider participating indicator (prtcptng_ind_cd).',
   export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT = 'dpcetl eob_care_team (schema 1.0.0): One row per care team member of a claim.';
+COMMENT = 'dpcetl eob_care_team (schema 2.0.0): One row per care team member of a claim.';
 
 CREATE TABLE IF NOT EXISTS export_error (
   operation_outcome_id VARCHAR COMMENT 'OperationOutcome.id when sent.',
@@ -217,4 +283,111 @@ CREATE TABLE IF NOT EXISTS export_error (
   source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT = 'dpcetl export_error (schema 1.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).';
+COMMENT = 'dpcetl export_error (schema 2.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).';
+
+CREATE TABLE IF NOT EXISTS eob_line_care_team (
+  eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  claim_type VARCHAR COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  line_number INTEGER COMMENT 'Line number (item.sequence).',
+  link_order INTEGER COMMENT 'Position of the link in the line''s link list (0 = first).',
+  care_team_sequence INTEGER COMMENT 'The linked careTeam.sequence (joins eob_care_team.sequence).',
+  "ROLE" VARCHAR COMMENT 'Role of the linked member as sent.',
+  npi VARCHAR COMMENT 'NPI of the linked member: Luhn-valid NPI-system identifiers only.',
+  provider_identifier VARCHAR COMMENT 'Identifier of the linked member exactly as sent.',
+  provider_identifier_type VARCHAR COMMENT 'Type code of that identifier (R4 npi, UPIN, ...) or, when untyped, its system.',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl eob_line_care_team (schema 2.0.0): Bridge of every line → care team link (STU3 careTeamLinkId, R4 careTeamSequence), in link order: a line that links several members (rendering, referring, supplier) has a row for each.';
+
+CREATE TABLE IF NOT EXISTS patient_identifier (
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  kind VARCHAR COMMENT 'mbi, hicn, mbi_hash, hicn_hash, bene_id, or the system as sent.',
+  system VARCHAR COMMENT 'Identifier system as sent.',
+  value VARCHAR COMMENT 'Identifier value, as sent.',
+  currency VARCHAR COMMENT 'current or historic (BFD identifier-currency extension) when sent.',
+  is_current BOOLEAN COMMENT 'True when marked current; false when marked historic; null when unmarked.',
+  type_code VARCHAR COMMENT 'Identifier type code (v2-0203 MB, MC, ...) when sent.',
+  period_start DATE COMMENT 'Identifier period start when sent.',
+  period_end DATE COMMENT 'Identifier period end when sent.',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl patient_identifier (schema 2.0.0): One row per Patient identifier: every MBI and HICN (current and historic, CCLF9-style crosswalk), the hashes and bene_id.';
+
+CREATE TABLE IF NOT EXISTS eob_detail (
+  eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  claim_type VARCHAR COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  source VARCHAR COMMENT 'Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.',
+  variable VARCHAR COMMENT 'BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.',
+  system VARCHAR COMMENT 'Code system of code (or identifier system) when sent.',
+  "CODE" VARCHAR COMMENT 'Coded value, as sent (leading zeros kept).',
+  display VARCHAR COMMENT 'Display text of the code when sent.',
+  value VARCHAR COMMENT 'Other value as text: identifier value, string, reference, boolean.',
+  amount NUMBER(15,2) COMMENT 'Money amount, exact.',
+  quantity NUMBER(18,6) COMMENT 'Quantity or count, exact.',
+  "DATE" DATE COMMENT 'Date value (or period start).',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl eob_detail (schema 2.0.0): Long tail of every claim-level BFD variable: one row per extension, identifier, BFD coding, information/supportingInfo entry, benefitBalance entry, total and contained-resource code of a claim, whether or not a typed column also carries it. Nothing a claim sends is dropped.';
+
+CREATE TABLE IF NOT EXISTS eob_line_detail (
+  eob_id VARCHAR COMMENT 'ExplanationOfBenefit.id of the claim.',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  claim_type VARCHAR COMMENT 'Claim type from the eob-type coding (see eob.claim_type).',
+  line_number INTEGER COMMENT 'Line number (item.sequence).',
+  source VARCHAR COMMENT 'Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.',
+  variable VARCHAR COMMENT 'BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.',
+  system VARCHAR COMMENT 'Code system of code (or identifier system) when sent.',
+  "CODE" VARCHAR COMMENT 'Coded value, as sent (leading zeros kept).',
+  display VARCHAR COMMENT 'Display text of the code when sent.',
+  value VARCHAR COMMENT 'Other value as text: identifier value, string, reference, boolean.',
+  amount NUMBER(15,2) COMMENT 'Money amount, exact.',
+  quantity NUMBER(18,6) COMMENT 'Quantity or count, exact.',
+  "DATE" DATE COMMENT 'Date value (or period start).',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl eob_line_detail (schema 2.0.0): Long tail of every line-level BFD variable: one row per line extension, coding and adjudication (amounts and reason/denial codes).';
+
+CREATE TABLE IF NOT EXISTS patient_detail (
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  source VARCHAR COMMENT 'Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.',
+  variable VARCHAR COMMENT 'BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.',
+  system VARCHAR COMMENT 'Code system of code (or identifier system) when sent.',
+  "CODE" VARCHAR COMMENT 'Coded value, as sent (leading zeros kept).',
+  display VARCHAR COMMENT 'Display text of the code when sent.',
+  value VARCHAR COMMENT 'Other value as text: identifier value, string, reference, boolean.',
+  amount NUMBER(15,2) COMMENT 'Money amount, exact.',
+  quantity NUMBER(18,6) COMMENT 'Quantity or count, exact.',
+  "DATE" DATE COMMENT 'Date value (or period start).',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl patient_detail (schema 2.0.0): Long tail of a Patient: one row per extension (race, sex, monthly dual status, reference year, ...), nested extension and identifier-currency marker.';
+
+CREATE TABLE IF NOT EXISTS coverage_detail (
+  coverage_id VARCHAR COMMENT 'Coverage.id ("part-a-{bene}" ...).',
+  patient_id VARCHAR COMMENT 'Patient.id (BFD bene_id).',
+  source VARCHAR COMMENT 'Where the value sits in the resource (FHIR element path, indexes removed), e.g. item.locationCodeableConcept.extension.',
+  variable VARCHAR COMMENT 'BFD variable name (URL prefix https://bluebutton.cms.gov/resources/variables/ removed), or the URL/system/category as sent when it is not a BFD variable.',
+  system VARCHAR COMMENT 'Code system of code (or identifier system) when sent.',
+  "CODE" VARCHAR COMMENT 'Coded value, as sent (leading zeros kept).',
+  display VARCHAR COMMENT 'Display text of the code when sent.',
+  value VARCHAR COMMENT 'Other value as text: identifier value, string, reference, boolean.',
+  amount NUMBER(15,2) COMMENT 'Money amount, exact.',
+  quantity NUMBER(18,6) COMMENT 'Quantity or count, exact.',
+  "DATE" DATE COMMENT 'Date value (or period start).',
+  export_job_id VARCHAR COMMENT 'DPC export job id the row came from.',
+  source_fhir_version VARCHAR COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT = 'dpcetl coverage_detail (schema 2.0.0): Long tail of a Coverage: one row per extension (every monthly and yearly enrollment variable), identifier and class.';
