@@ -64,8 +64,8 @@ func ExampleNewRun() {
 		fmt.Println(o.Key)
 	}
 	// Output:
-	// patient/export_date=2026-01-02/group=g1/part-00000-job-1-g1.parquet 2
+	// patient/export_date=2026-01-02/group_id=g1/part-00000-job-1-g1.parquet 2
 	// _runs/job-1-g1/_SUCCESS
 	// _runs/job-1-g1/_manifest.json
-	// patient/export_date=2026-01-02/group=g1/part-00000-job-1-g1.parquet
+	// patient/export_date=2026-01-02/group_id=g1/part-00000-job-1-g1.parquet
 }

@@ -179,7 +179,7 @@ func TestDiskFullLeavesNothingAndNamesObject(t *testing.T) {
 	if !strings.Contains(msg, "file too large") && !strings.Contains(msg, "no space") {
 		t.Errorf("error %q does not say the disk/file limit was hit", msg)
 	}
-	if !strings.Contains(msg, "claims/export_date=2026-01-02/group=grp-0001/part-") {
+	if !strings.Contains(msg, "claims/export_date=2026-01-02/group_id=grp-0001/part-") {
 		t.Errorf("error %q does not name the object", msg)
 	}
 	s, err := sink.NewFile(dir)
@@ -209,7 +209,7 @@ func TestPermissionErrorLeavesNothingAndNamesObject(t *testing.T) {
 	if !strings.Contains(msg, "permission denied") {
 		t.Errorf("error %q is not a permission error", msg)
 	}
-	if !strings.Contains(msg, "claims/export_date=2026-01-02/group=grp-0001/part-00000-perm.parquet") {
+	if !strings.Contains(msg, "claims/export_date=2026-01-02/group_id=grp-0001/part-00000-perm.parquet") {
 		t.Errorf("error %q does not name the object", msg)
 	}
 	assertNoFiles(t, dir)
@@ -267,7 +267,7 @@ func TestPublishFailureRollsBack(t *testing.T) {
 		if err == nil {
 			t.Fatal("Commit succeeded despite the failed rename")
 		}
-		if !strings.Contains(err.Error(), "claims/export_date=2026-01-02/group=grp-0001/part-00001-pub.parquet") {
+		if !strings.Contains(err.Error(), "claims/export_date=2026-01-02/group_id=grp-0001/part-00001-pub.parquet") {
 			t.Errorf("error does not name the object: %v", err)
 		}
 	}

@@ -239,7 +239,7 @@ func NewRun(s sink.Sink, o RunOptions) (*Run, error) {
 
 // DataKey returns the published key of part n of table for this run.
 func (r *Run) DataKey(table string, n int) string {
-	return fmt.Sprintf("%s/export_date=%s/group=%s/part-%05d-%s.parquet", table, r.date, r.o.Group, n, r.o.RunID)
+	return fmt.Sprintf("%s/export_date=%s/group_id=%s/part-%05d-%s.parquet", table, r.date, r.o.Group, n, r.o.RunID)
 }
 
 func (r *Run) stagingPrefix() string { return StagingDir + "/" + r.o.RunID + "/" }

@@ -40,7 +40,7 @@ func TestRoundTripLogicalTypesAndValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "claims/export_date=2026-01-02/group=grp-0001/part-00000-run-1.parquet"
+	want := "claims/export_date=2026-01-02/group_id=grp-0001/part-00000-run-1.parquet"
 	if got := readerVisible(t, s); !slices.Equal(got, []string{want}) {
 		t.Fatalf("visible = %q, want [%s]", got, want)
 	}
@@ -183,7 +183,7 @@ func TestFilesRollOverAtTargetSize(t *testing.T) {
 		if mf.Table != "claims" {
 			continue
 		}
-		want := fmt.Sprintf("claims/export_date=2026-01-02/group=grp-0001/part-%05d-roll.parquet", i)
+		want := fmt.Sprintf("claims/export_date=2026-01-02/group_id=grp-0001/part-%05d-roll.parquet", i)
 		if mf.Key != want {
 			t.Errorf("file %d key %q, want %q", i, mf.Key, want)
 		}
@@ -290,7 +290,7 @@ func TestParquetWriteErrorDoesNotCommit(t *testing.T) {
 	if err == nil {
 		t.Fatal("write of a nanosecond value that would be truncated succeeded")
 	}
-	if !strings.Contains(err.Error(), "events/export_date=2026-01-02/group=grp-0001/part-00000-trap.parquet") {
+	if !strings.Contains(err.Error(), "events/export_date=2026-01-02/group_id=grp-0001/part-00000-trap.parquet") {
 		t.Errorf("error does not name the object: %v", err)
 	}
 	assertNoFiles(t, dir)

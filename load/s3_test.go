@@ -43,7 +43,7 @@ func TestS3RunRoundTripAndRerun(t *testing.T) {
 	if got := readerVisible(t, s); !slices.Equal(got, want) {
 		t.Errorf("visible = %q, want %q", got, want)
 	}
-	if !strings.HasPrefix(s.URL(m.Files[0].Key), "s3://dpcetl-test/warehouse/dpc/claims/export_date=2026-01-02/group=grp-0001/part-00000-s3run.parquet") {
+	if !strings.HasPrefix(s.URL(m.Files[0].Key), "s3://dpcetl-test/warehouse/dpc/claims/export_date=2026-01-02/group_id=grp-0001/part-00000-s3run.parquet") {
 		t.Errorf("URL = %s", s.URL(m.Files[0].Key))
 	}
 	if _, err := load.ReadManifest(ctxT(t), s, "s3run"); err != nil {
@@ -54,7 +54,7 @@ func TestS3RunRoundTripAndRerun(t *testing.T) {
 func TestS3ServerKilledMidUpload(t *testing.T) {
 	srv := s3test.Start(t)
 	s := srv.Sink(t, "out", sink.MinPartSize)
-	key := "claims/export_date=2026-01-02/group=g/part-00000-x.parquet"
+	key := "claims/export_date=2026-01-02/group_id=g/part-00000-x.parquet"
 	w, err := s.NewWriter(ctxT(t), key)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestS3ServerKilledMidRun(t *testing.T) {
 		t.Fatal("run succeeded with the server dead")
 	}
 	t.Log(err)
-	if !strings.Contains(err.Error(), "s3://dpcetl-test/lake/claims/export_date=2026-01-02/group=grp-0001/part-00000-dies.parquet") {
+	if !strings.Contains(err.Error(), "s3://dpcetl-test/lake/claims/export_date=2026-01-02/group_id=grp-0001/part-00000-dies.parquet") {
 		t.Errorf("error does not name the object: %v", err)
 	}
 	srv.Restart()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -27,11 +28,112 @@ var ErrUnknownTable = errors.New("schemas: unknown table")
 // ErrMissingOption means a dialect needs an option the caller did not give (Athena's location).
 var ErrMissingOption = errors.New("schemas: missing option")
 
-// Partition columns of the Parquet layout {prefix}/{table}/export_date=YYYY-MM-DD/group={id}/.
+// Partition columns of the Parquet layout {prefix}/{table}/export_date=YYYY-MM-DD/group_id={id}/.
+// Layouts written before this rename used group={id}: "group" is reserved in SQL. The DuckDB
+// and Snowflake DDL read both; Athena and BigQuery partition discovery needs one key name,
+// so old prefixes are moved once (README, "Partitions and keys").
 const (
-	PartitionExportDate = "export_date"
-	PartitionGroup      = "group"
+	PartitionExportDate  = "export_date"
+	PartitionGroup       = "group_id"
+	LegacyPartitionGroup = "group"
 )
+
+// Key says what identifies a row of a table. Incremental windows re-deliver updated claims
+// (and patients and coverages), so one key can have rows from several deliveries; the
+// "{table}_latest" views keep one delivery per key. A child table (lines, amounts,
+// diagnoses...) follows its parent: its latest rows are those of the parent's latest delivery.
+type Key struct {
+	Columns []string // unique within one delivery, unless Repeats
+	Parent  string   // for a child table, the table whose latest delivery it follows
+	Join    []string // the child's columns holding the parent's key
+	// Repeats: the source itself may repeat Columns within one claim (BFD samples send the
+	// same amount variable twice); every row is kept as sent.
+	Repeats bool
+}
+
+// LatestSuffix names the views that keep the latest delivery of every key.
+const LatestSuffix = "_latest"
+
+// Keys lists each table's key; export_error is an append-only log of OperationOutcomes with none.
+var tableKeys = map[string]Key{
+	TablePatient:           {Columns: []string{"patient_id"}},
+	TableCoverage:          {Columns: []string{"coverage_id"}},
+	TableCoverageMonth:     {Columns: []string{"coverage_id", "month"}, Parent: TableCoverage, Join: []string{"coverage_id"}},
+	TableEOB:               {Columns: []string{"eob_id"}},
+	TableEOBAmount:         {Columns: []string{"eob_id", "variable"}, Parent: TableEOB, Join: []string{"eob_id"}, Repeats: true},
+	TableEOBLine:           {Columns: []string{"eob_id", "line_number"}, Parent: TableEOB, Join: []string{"eob_id"}},
+	TableEOBLineAmount:     {Columns: []string{"eob_id", "line_number", "variable"}, Parent: TableEOB, Join: []string{"eob_id"}, Repeats: true},
+	TableEOBDiagnosis:      {Columns: []string{"eob_id", "sequence"}, Parent: TableEOB, Join: []string{"eob_id"}},
+	TableEOBProcedure:      {Columns: []string{"eob_id", "sequence"}, Parent: TableEOB, Join: []string{"eob_id"}},
+	TableEOBCareTeam:       {Columns: []string{"eob_id", "sequence"}, Parent: TableEOB, Join: []string{"eob_id"}},
+	TableEOBLineCareTeam:   {Columns: []string{"eob_id", "line_number", "link_order"}, Parent: TableEOB, Join: []string{"eob_id"}},
+	TablePatientIdentifier: {Columns: []string{"patient_id", "system", "value"}, Parent: TablePatient, Join: []string{"patient_id"}},
+	// The long-tail tables are bags of every variable as sent: one claim may carry a variable twice.
+	TableEOBDetail:      {Columns: []string{"eob_id", "source", "variable"}, Parent: TableEOB, Join: []string{"eob_id"}, Repeats: true},
+	TableEOBLineDetail:  {Columns: []string{"eob_id", "line_number", "source", "variable"}, Parent: TableEOB, Join: []string{"eob_id"}, Repeats: true},
+	TablePatientDetail:  {Columns: []string{"patient_id", "source", "variable"}, Parent: TablePatient, Join: []string{"patient_id"}, Repeats: true},
+	TableCoverageDetail: {Columns: []string{"coverage_id", "source", "variable"}, Parent: TableCoverage, Join: []string{"coverage_id"}, Repeats: true},
+}
+
+// KeyOf returns the key of a built-in table; ok is false for tables without one.
+func KeyOf(table string) (k Key, ok bool) {
+	k, ok = tableKeys[table]
+	return k, ok
+}
+
+// latestOrder ranks the deliveries of one key, newest first: the source's own update time,
+// then when dpcetl transformed it, then the job id so that ties resolve the same way everywhere.
+func latestOrder(d string) string {
+	return fmt.Sprintf("%s DESC NULLS LAST, %s DESC, %s DESC", quote(d, "last_updated"), quote(d, "ingested_at"), quote(d, "export_job_id"))
+}
+
+// latestViews renders "{table}_latest" for every selected table with a key whose parent (if
+// any) is selected too. cols gives the columns the table exposes in this dialect.
+func latestViews(b *strings.Builder, d string, sel []Table, opt DDLOptions, cols func(Table) []Column) {
+	selected := map[string]bool{}
+	for _, t := range sel {
+		selected[t.Name] = true
+	}
+	for _, t := range sel {
+		k, ok := tableKeys[t.Name]
+		if !ok || (k.Parent != "" && !selected[k.Parent]) {
+			continue
+		}
+		names := make([]string, 0, len(cols(t)))
+		for _, c := range cols(t) {
+			names = append(names, quote(d, c.Name))
+		}
+		view := qualified(d, opt, t.Name+LatestSuffix)
+		switch {
+		case k.Parent == "":
+			fmt.Fprintf(b, "\n-- %s: one row per %s, from its latest delivery.\n", t.Name+LatestSuffix, strings.Join(k.Columns, ", "))
+		case k.Repeats:
+			fmt.Fprintf(b, "\n-- %s: the rows of each %s's latest delivery (by %s; the source may repeat one).\n", t.Name+LatestSuffix, k.Parent, strings.Join(k.Columns, ", "))
+		default:
+			fmt.Fprintf(b, "\n-- %s: the rows of each %s's latest delivery, one per %s.\n", t.Name+LatestSuffix, k.Parent, strings.Join(k.Columns, ", "))
+		}
+		fmt.Fprintf(b, "CREATE OR REPLACE VIEW %s AS\n", view)
+		if k.Parent == "" {
+			part := make([]string, len(k.Columns))
+			for i, c := range k.Columns {
+				part[i] = quote(d, c)
+			}
+			fmt.Fprintf(b, "SELECT %s\nFROM (\n  SELECT %s,\n    ROW_NUMBER() OVER (PARTITION BY %s ORDER BY %s) AS dpcetl_rank\n  FROM %s\n) AS ranked\nWHERE dpcetl_rank = 1;\n",
+				strings.Join(names, ", "), strings.Join(names, ", "), strings.Join(part, ", "), latestOrder(d), qualified(d, opt, t.Name))
+			continue
+		}
+		on := make([]string, 0, len(k.Join)+1)
+		for _, c := range append(append([]string(nil), k.Join...), "export_job_id") {
+			on = append(on, fmt.Sprintf("c.%s = p.%s", quote(d, c), quote(d, c)))
+		}
+		prefixed := make([]string, len(names))
+		for i, n := range names {
+			prefixed[i] = "c." + n
+		}
+		fmt.Fprintf(b, "SELECT %s\nFROM %s AS c\nJOIN %s AS p ON %s;\n",
+			strings.Join(prefixed, ", "), qualified(d, opt, t.Name), qualified(d, opt, k.Parent+LatestSuffix), strings.Join(on, " AND "))
+	}
+}
 
 // DDLOptions select what DDL describes.
 type DDLOptions struct {
@@ -47,7 +149,8 @@ type DDLOptions struct {
 }
 
 // DDL renders CREATE statements for the tables (with the lineage columns appended and, for
-// external tables, the export_date/group partition columns) in the dialect.
+// external tables, the export_date/group_id partition columns) in the dialect, then a
+// "{table}_latest" view per keyed table (see Key) that keeps one row per key.
 func DDL(dialect string, tables []Table, opt DDLOptions) (string, error) {
 	d := strings.ToLower(dialect)
 	switch d {
@@ -80,6 +183,12 @@ func DDL(dialect string, tables []Table, opt DDLOptions) (string, error) {
 			snowflake(&b, t, opt)
 		}
 	}
+	// Parents first (the loop above keeps the caller's order), so each view's dependency exists.
+	ordered := append([]Table(nil), sel...)
+	sort.SliceStable(ordered, func(i, j int) bool {
+		return tableKeys[ordered[i].Name].Parent == "" && tableKeys[ordered[j].Name].Parent != ""
+	})
+	latestViews(&b, d, ordered, opt, func(t Table) []Column { return exposedColumns(d, t, opt) })
 	return b.String(), nil
 }
 
@@ -104,6 +213,16 @@ func selectTables(all []Table, names []string) ([]Table, error) {
 
 func allColumns(t Table) []Column {
 	return append(append([]Column(nil), t.Columns...), LineageColumns()...)
+}
+
+// exposedColumns are the columns a table (or view) has in dialect d: with a location, the
+// external tables and DuckDB views add the partition columns.
+func exposedColumns(d string, t Table, opt DDLOptions) []Column {
+	cols := allColumns(t)
+	if opt.Location != "" {
+		cols = append(cols, Column{Name: PartitionExportDate, SQLType: "DATE"}, Column{Name: PartitionGroup, SQLType: "VARCHAR"})
+	}
+	return cols
 }
 
 // reserved holds words some dialect reserves that may appear as column or partition names.
@@ -215,15 +334,14 @@ func duckDB(b *strings.Builder, t Table, opt DDLOptions) {
 		// Typed view over the Hive-partitioned Parquet files; the casts pin the schema even
 		// when a partition was written by an older layout with fewer columns.
 		fmt.Fprintf(b, "CREATE OR REPLACE VIEW %s AS\nSELECT\n", name)
-		cols := append(allColumns(t), Column{Name: PartitionExportDate, SQLType: "DATE"}, Column{Name: PartitionGroup, SQLType: "VARCHAR"})
-		for i, c := range cols {
-			fmt.Fprintf(b, "  CAST(%s AS %s) AS %s", quote(DuckDB, c.Name), typeFor(DuckDB, c.SQLType), quote(DuckDB, c.Name))
-			if i < len(cols)-1 {
-				b.WriteString(",")
-			}
-			b.WriteString("\n")
+		for _, c := range allColumns(t) {
+			fmt.Fprintf(b, "  CAST(%s AS %s) AS %s,\n", quote(DuckDB, c.Name), typeFor(DuckDB, c.SQLType), quote(DuckDB, c.Name))
 		}
-		fmt.Fprintf(b, "FROM read_parquet(%s, hive_partitioning = true, union_by_name = true);\n",
+		// Partition values from the path rather than hive_partitioning, which refuses a
+		// dataset whose files disagree on key names: old group= and new group_id= layouts mix.
+		fmt.Fprintf(b, "  CAST(regexp_extract(filename, '/%s=([^/]+)/', 1) AS DATE) AS %s,\n", PartitionExportDate, quote(DuckDB, PartitionExportDate))
+		fmt.Fprintf(b, "  regexp_extract(filename, '/(%s|%s)=([^/]+)/', 2) AS %s\n", PartitionGroup, LegacyPartitionGroup, quote(DuckDB, PartitionGroup))
+		fmt.Fprintf(b, "FROM read_parquet(%s, hive_partitioning = false, filename = true, union_by_name = true);\n",
 			sqlString(tableLocation(opt.Location, t.Name)+"/*/*/*.parquet"))
 		fmt.Fprintf(b, "COMMENT ON VIEW %s IS %s;\n", name, sqlString(tableComment(t)))
 		return
@@ -270,9 +388,10 @@ func snowflake(b *strings.Builder, t Table, opt DDLOptions) {
 			typ := typeFor(Snowflake, c.SQLType)
 			fmt.Fprintf(b, "  %s %s AS (value:%s::%s),\n", quote(Snowflake, c.Name), typ, c.Name, typ)
 		}
-		// Partition values come from the Hive-style path: {table}/export_date=YYYY-MM-DD/group={id}/part-....parquet
-		fmt.Fprintf(b, "  %s DATE AS (TO_DATE(SPLIT_PART(SPLIT_PART(metadata$filename, 'export_date=', 2), '/', 1))),\n", quote(Snowflake, PartitionExportDate))
-		fmt.Fprintf(b, "  %s VARCHAR AS (SPLIT_PART(SPLIT_PART(metadata$filename, 'group=', 2), '/', 1))\n", quote(Snowflake, PartitionGroup))
+		// Partition values come from the path: {table}/export_date=YYYY-MM-DD/group_id={id}/part-....parquet,
+		// or group={id} in layouts written before the rename.
+		fmt.Fprintf(b, "  %s DATE AS (TO_DATE(REGEXP_SUBSTR(metadata$filename, '/%s=([^/]+)/', 1, 1, 'e', 1))),\n", quote(Snowflake, PartitionExportDate), PartitionExportDate)
+		fmt.Fprintf(b, "  %s VARCHAR AS (REGEXP_SUBSTR(metadata$filename, '/(%s|%s)=([^/]+)/', 1, 1, 'e', 2))\n", quote(Snowflake, PartitionGroup), PartitionGroup, LegacyPartitionGroup)
 		fmt.Fprintf(b, ")\nPARTITION BY (%s, %s)\n", quote(Snowflake, PartitionExportDate), quote(Snowflake, PartitionGroup))
 		fmt.Fprintf(b, "LOCATION = %s\n", tableLocation(opt.Location, t.Name)+"/")
 		b.WriteString("FILE_FORMAT = (TYPE = PARQUET)\nAUTO_REFRESH = FALSE\n")

@@ -28,7 +28,7 @@ func Docs() (string, error) {
 	for _, c := range LineageColumns() {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, c.SQLType, md(c.Description))
 	}
-	b.WriteString("\nLoaded Parquet is laid out as `{prefix}/{table}/export_date=YYYY-MM-DD/group={group id}/part-NNNNN-{run}.parquet`;\n")
+	b.WriteString("\nLoaded Parquet is laid out as `{prefix}/{table}/export_date=YYYY-MM-DD/group_id={group id}/part-NNNNN-{run}.parquet`;\n")
 	b.WriteString("`dpcetl schema ddl --dialect duckdb|athena|bigquery|snowflake [--table T] [--location URL]` prints matching DDL.\n\n")
 	b.WriteString("Extra tables: put your own ViewDefinitions (same column type tags, e.g. `{\"name\":\"ansi/type\",\"value\":\"DECIMAL(15,2)\"}`)\n")
 	b.WriteString("in a directory and point dpcetl at it (`views_dir`, `schemas.LoadDir`); a name that clashes with a built-in\n")

@@ -71,7 +71,7 @@ func ExampleDDL() {
 	//   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 	// )
 	// COMMENT 'dpcetl eob_procedure (schema 2.0.0): One row per procedure of a claim.'
-	// PARTITIONED BY (export_date date, `group` string)
+	// PARTITIONED BY (export_date date, group_id string)
 	// STORED AS PARQUET
 	// LOCATION 's3://bucket/dpc/eob_procedure/'
 	// TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');

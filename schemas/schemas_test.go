@@ -242,7 +242,7 @@ func TestDDLQuotesReservedWords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"`group` string", "`month` int", "`code` string", "`sequence` int"} {
+	for _, want := range []string{"group_id string", "`month` int", "`code` string", "`sequence` int"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("athena DDL lacks %q", want)
 		}

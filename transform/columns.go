@@ -203,7 +203,7 @@ type cval struct {
 
 // convert turns a FHIRPath item into a cval for the column, or explains why it does not fit.
 func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
-	k, s, _, iv := c.Prim(it)
+	k, s, iv := c.PrimText(it)
 	if k == fhirpath.KNode {
 		return cval{}, &ValueError{What: "is not a primitive", Value: string(c.Doc.Raw(it.N))}
 	}

@@ -64,14 +64,42 @@ type reportResult struct {
 
 // runCase runs one suite case in JSON-rows mode and through the Arrow path; it returns ""
 // when both give the expected result, else why not.
+// Every case runs twice: through the shared one-pass plan (with a twin of the view in the
+// same engine, so that every expression the two share is evaluated once and read by both,
+// and the twin's rows must equal the view's), and through the general evaluator alone
+// (view.ParseGeneral, WithGeneralEvaluator).
 func runCase(file string, sf *suiteFile, tc *suiteCase) string {
-	v, err := view.Parse(file, tc.View)
+	if why := runCaseWith(file, sf, tc, false); why != "" {
+		return why
+	}
+	if why := runCaseWith(file, sf, tc, true); why != "" {
+		return "general evaluator: " + why
+	}
+	return ""
+}
+
+func runCaseWith(file string, sf *suiteFile, tc *suiteCase, general bool) string {
+	parse, opts := view.Parse, []transform.Option(nil)
+	if general {
+		parse, opts = view.ParseGeneral, []transform.Option{transform.WithGeneralEvaluator()}
+	}
+	v, err := parse(file, tc.View)
+	var twin *view.View
 	var eng *transform.Engine
 	if err == nil {
 		if v.Name == "" {
 			v.Name = "t"
 		}
-		eng, err = transform.New([]*view.View{v})
+		views := []*view.View{v}
+		if !general {
+			if twin, err = parse(file, tc.View); err == nil {
+				twin.Name = v.Name + "_twin"
+				views = append(views, twin)
+			}
+		}
+		if err == nil {
+			eng, err = transform.New(views, opts...)
+		}
 	}
 	var rows []any
 	if err == nil {
@@ -80,6 +108,9 @@ func runCase(file string, sf *suiteFile, tc *suiteCase) string {
 			out, err = eng.Rows(r)
 			if err != nil {
 				break
+			}
+			if twin != nil && !reflect.DeepEqual(out[v.Name], out[twin.Name]) {
+				return fmt.Sprintf("shared plan: the twin view's rows %v differ from the view's %v", out[twin.Name], out[v.Name])
 			}
 			for _, row := range out[v.Name] {
 				rows = append(rows, map[string]any(row))
@@ -99,7 +130,7 @@ func runCase(file string, sf *suiteFile, tc *suiteCase) string {
 		if len(rows) != *tc.ExpectCount {
 			return fmt.Sprintf("got %d rows, want %d", len(rows), *tc.ExpectCount)
 		}
-		return arrowRows(v, sf, tc, len(rows))
+		return arrowRows(v, sf, tc, len(rows), opts...)
 	}
 	if tc.ExpectColumns != nil {
 		var got []string
@@ -113,13 +144,13 @@ func runCase(file string, sf *suiteFile, tc *suiteCase) string {
 	if diff := compareRows(rows, tc.Expect); diff != "" {
 		return diff
 	}
-	return arrowRows(v, sf, tc, len(rows))
+	return arrowRows(v, sf, tc, len(rows), opts...)
 }
 
 // arrowRows runs the case through Run (NDJSON in, typed Arrow batches out) and compares
 // every value with the expected rows, read back from Arrow and compared by the column's
 // type (see arrowCell and expectCell). A case with expectCount compares the row count.
-func arrowRows(v *view.View, sf *suiteFile, tc *suiteCase, jsonRows int) string {
+func arrowRows(v *view.View, sf *suiteFile, tc *suiteCase, jsonRows int, opts ...transform.Option) string {
 	var nd []string
 	for _, r := range sf.Resources {
 		var buf bytes.Buffer
@@ -129,7 +160,7 @@ func arrowRows(v *view.View, sf *suiteFile, tc *suiteCase, jsonRows int) string 
 		nd = append(nd, buf.String())
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	eng, err := transform.New([]*view.View{v}, transform.WithAllocator(mem))
+	eng, err := transform.New([]*view.View{v}, append(opts, transform.WithAllocator(mem))...)
 	if err != nil {
 		return "arrow: " + err.Error()
 	}

@@ -98,6 +98,7 @@ type options struct {
 	maxFraction float64
 	threshold   bool
 	maxLine     int
+	general     bool
 }
 
 // Option configures an Engine.
@@ -115,6 +116,10 @@ const DefaultMaxLineBytes = 64 << 20
 // WithMaxLineBytes bounds the memory a single line may take; longer lines are quarantined
 // (with their first n bytes). Default DefaultMaxLineBytes.
 func WithMaxLineBytes(n int) Option { return func(o *options) { o.maxLine = n } }
+
+// WithGeneralEvaluator turns off the shared plan: every view evaluates every expression on
+// its own. It is the reference the plan is tested against (with views from view.ParseGeneral).
+func WithGeneralEvaluator() Option { return func(o *options) { o.general = true } }
 
 // WithConcurrency sets how many sources are transformed at once (default 1).
 func WithConcurrency(n int) Option { return func(o *options) { o.concurrency = n } }
@@ -139,6 +144,7 @@ type Engine struct {
 	byType  map[string][]int // resource type → table indexes; read-only after New
 	schemas map[string]*arrow.Schema
 	keys    *jsontree.KeySet // members any view reads; the parser skips the others
+	plan    *sharePlan       // nil with WithGeneralEvaluator
 }
 
 // viewNames collects the member names the expressions of s may read.
@@ -237,6 +243,9 @@ func New(views []*view.View, opts ...Option) (*Engine, error) {
 		}
 	}
 	e.keys = jsontree.NewKeySet(names, fhirpath.ChoiceSuffixes())
+	if !o.general {
+		e.plan = newSharePlan(e.tables)
+	}
 	return e, nil
 }
 
@@ -636,6 +645,7 @@ func (e *Engine) Rows(resource []byte) (map[string][]map[string]any, error) {
 		return nil, fmt.Errorf("transform: resource has no resourceType")
 	}
 	var ev evaluator
+	ev.init(e)
 	ev.resetLine(&doc, 0)
 	out := map[string][]map[string]any{}
 	for _, ti := range e.byType[doc.Str(rtn)] {

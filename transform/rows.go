@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/dpcetl/dpcetl/transform/fhirpath"
 	"github.com/dpcetl/dpcetl/transform/jsontree"
@@ -29,12 +30,25 @@ type evaluator struct {
 	vals  []cval
 	seen  []uint32 // repeat: node index → stamp of the repeat that collected it
 	stamp uint32
+	// the shared plan: results of expressions several views evaluate on the resource
+	plan   *sharePlan
+	memo   []memoEntry
+	mstamp uint32
 }
 
-func (ev *evaluator) init(e *Engine) {}
+func (ev *evaluator) init(e *Engine) {
+	ev.plan = e.plan
+	if ev.plan != nil {
+		ev.memo = make([]memoEntry, ev.plan.n)
+	}
+}
 
 func (ev *evaluator) resetLine(doc *jsontree.Doc, root int32) {
 	ev.ctx.Reset(doc, root)
+	if ev.mstamp++; ev.mstamp == 0 {
+		clear(ev.memo)
+		ev.mstamp = 1
+	}
 	ev.items = ev.items[:0]
 	ev.slots = ev.slots[:0]
 	ev.vals = ev.vals[:0]
@@ -100,13 +114,16 @@ func (ev *evaluator) selectRows(s *view.Select, focus fhirpath.Item, null bool, 
 	}
 	switch {
 	case s.ForEach != nil:
-		a := len(ev.items)
-		var err error
-		ev.items, err = s.ForEach.Eval(&ev.ctx, focus, ev.items)
+		id := int32(-1)
+		if ev.plan != nil && ev.atRoot(focus) {
+			if k, ok := ev.plan.forEach[s]; ok {
+				id = k
+			}
+		}
+		a, b, err := ev.eval(id, s.ForEach, focus)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", s.JSONPath, err)
 		}
-		b := len(ev.items)
 		if a == b {
 			if s.OrNull {
 				return base, ev.focusRows(s, fhirpath.Item{}, true, depth)
@@ -187,19 +204,30 @@ func (ev *evaluator) repeat(s *view.Select, focus fhirpath.Item, depth int) erro
 // focusRows appends the rows of s for one focus item: its columns × each nested select × unionAll.
 func (ev *evaluator) focusRows(s *view.Select, focus fhirpath.Item, null bool, depth int) error {
 	row := ev.newRow()
+	root := !null && ev.plan != nil && ev.atRoot(focus)
 	for _, c := range s.Columns {
-		a := int32(len(ev.items))
-		var err error
 		if null {
 			// forEachOrNull over nothing: columns see an empty focus (so %rowIndex is 0)
+			a := int32(len(ev.items))
+			var err error
 			ev.items, err = c.Expr.EvalEmpty(&ev.ctx, ev.items)
-		} else {
-			ev.items, err = c.Expr.Eval(&ev.ctx, focus, ev.items)
+			if err != nil {
+				return fmt.Errorf("column %q: %w", c.Name, err)
+			}
+			ev.cells[row+int32(c.Index)] = span{a, int32(len(ev.items))}
+			continue
 		}
+		id := int32(-1)
+		if root {
+			if k, ok := ev.plan.column[c]; ok {
+				id = k
+			}
+		}
+		a, b, err := ev.eval(id, c.Expr, focus)
 		if err != nil {
 			return fmt.Errorf("column %q: %w", c.Name, err)
 		}
-		ev.cells[row+int32(c.Index)] = span{a, int32(len(ev.items))}
+		ev.cells[row+int32(c.Index)] = span{int32(a), int32(b)}
 	}
 	acc := len(ev.rs)
 	ev.rs = append(ev.rs, row)
@@ -285,7 +313,7 @@ func (ev *evaluator) jsonValue(it *fhirpath.Item) (any, error) {
 	case fhirpath.KInteger:
 		return json.Number(strconv.FormatInt(i, 10)), nil
 	case fhirpath.KDecimal:
-		return json.Number(s), nil
+		return json.Number(strings.Clone(s)), nil
 	case fhirpath.KNode:
 		dec := json.NewDecoder(bytes.NewReader(ev.ctx.Doc.Raw(it.N)))
 		dec.UseNumber()
@@ -295,5 +323,5 @@ func (ev *evaluator) jsonValue(it *fhirpath.Item) (any, error) {
 		}
 		return v, nil
 	}
-	return s, nil
+	return strings.Clone(s), nil // s may alias the caller's resource bytes
 }

@@ -21,7 +21,7 @@ import (
 
 // Typed errors of the export lifecycle. Each is wrapped with the details.
 var (
-	ErrBadRequest        = errors.New("export request refused (400)")
+	ErrBadRequest        = errors.New("export request refused (400/404/422)")
 	ErrEmptyGroup        = errors.New("group has no active members (406)")
 	ErrUnsupportedFormat = errors.New("server refused the request's media type (415)")
 	ErrJobExpired        = errors.New("export job expired (410): its files are gone; a new export is needed")
@@ -169,8 +169,9 @@ func (c *Client) KickOff(ctx context.Context, r Request) (string, error) {
 			}
 			jobURL = l.String()
 			return true, nil
-		case http.StatusBadRequest:
-			return true, fmt.Errorf("export: kick-off %s: %s: %w", u, scrub.Body(body), ErrBadRequest)
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity:
+			// 404: no such group (or not this organization's); a retry cannot fix either.
+			return true, fmt.Errorf("export: kick-off %s: HTTP %d: %s: %w", u, resp.StatusCode, scrub.Body(body), ErrBadRequest)
 		case http.StatusNotAcceptable:
 			return true, fmt.Errorf("export: kick-off group %s: %s: %w", r.GroupID, scrub.Body(body), ErrEmptyGroup)
 		case http.StatusUnsupportedMediaType:

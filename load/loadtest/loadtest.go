@@ -46,6 +46,7 @@ func RunConformance(t *testing.T, newSink func(t *testing.T) sink.Sink) {
 		{"EmptyObject", testEmpty},
 		{"UseAfterCommit", testUseAfterCommit},
 		{"InvalidKeys", testInvalidKeys},
+		{"ProbeLeavesNothing", testProbe},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -498,5 +499,22 @@ func testInvalidKeys(t *testing.T, s sink.Sink) {
 			}
 			t.Errorf("NewWriter(%q) = %v, want ErrInvalidKey", k, err)
 		}
+	}
+}
+
+func testProbe(t *testing.T, s sink.Sink) {
+	Put(t, s, "keep/x", []byte("x"))
+	for range 2 { // a second probe must not trip over the first one's leftovers
+		if err := s.Probe(ctxT(t)); err != nil {
+			t.Fatalf("Probe of a usable sink: %v", err)
+		}
+	}
+	if got := Keys(t, s, ""); !slices.Equal(got, []string{"keep/x"}) {
+		t.Errorf("after Probe List = %q, want only keep/x", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Probe(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Probe with a cancelled context = %v, want context.Canceled", err)
 	}
 }

@@ -70,6 +70,9 @@ const (
 // Options configure a Writer. Zero values mean defaults.
 type Options struct {
 	Compression Compression // default zstd
+	// CompressionLevel is the codec's level (zstd: 1 fastest … 22; gzip 1 … 9); 0 means the
+	// codec's default (zstd 3).
+	CompressionLevel int
 	// RowGroupRows is the most rows per row group (default 131072).
 	RowGroupRows int64
 	// RowGroupBytes ends a row group once the Arrow data written into it reaches this size
@@ -132,6 +135,9 @@ func NewWriter(w io.Writer, schema *arrow.Schema, o Options) (*Writer, error) {
 		pq.WithDictionaryDefault(false),
 		// DECIMAL(p<=18) as INT32/INT64: every engine reads it, and it is smaller.
 		pq.WithStoreDecimalAsInteger(true),
+	}
+	if o.CompressionLevel != 0 {
+		props = append(props, pq.WithCompressionLevel(o.CompressionLevel))
 	}
 	for _, f := range schema.Fields() {
 		if f.Type.ID() == arrow.DICTIONARY || hasDictionaryTag(f) {

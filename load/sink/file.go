@@ -51,6 +51,10 @@ func (s *File) URL(key string) string {
 // Close implements Sink.
 func (s *File) Close() error { return nil }
 
+// Probe implements Sink: a probe file written, read back and deleted proves the directory
+// is writable by this process.
+func (s *File) Probe(ctx context.Context) error { return probe(ctx, s) }
+
 // NewWriter implements Sink.
 func (s *File) NewWriter(ctx context.Context, key string) (Writer, error) {
 	if err := ValidateKey(key); err != nil {

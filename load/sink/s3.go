@@ -1,7 +1,7 @@
 package sink
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,16 +11,18 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 const (
@@ -44,7 +46,7 @@ type S3Options struct {
 	PathStyle       bool   // path-style addressing (needed by most S3-compatible stores)
 	SSE             string // "", "AES256" or "aws:kms"
 	KMSKeyID        string // with SSE "aws:kms": the key id/ARN (empty = the bucket's default key)
-	PartSize        int64  // multipart part size in bytes (>= 5 MiB); memory per writer ≈ PartSize*(Concurrency+1)
+	PartSize        int64  // multipart part size in bytes (>= 5 MiB); memory per writer: see MemoryPerWriter
 	Concurrency     int    // parts uploaded in parallel per writer (default 2)
 	MaxAttempts     int    // attempts per request including retries (default 5)
 	AccessKeyID     string // optional static credentials
@@ -109,10 +111,11 @@ func (o S3Options) fromQuery(q url.Values) (S3Options, error) {
 // Writers stream multipart uploads with memory bounded by the part size; the upload is
 // completed only in Commit and aborted on Abort, error or cancellation.
 type S3 struct {
-	client *s3.Client
-	bucket string
-	prefix string // "" or ends without slash
-	opts   S3Options
+	client   *s3.Client
+	uploader *transfermanager.Client
+	bucket   string
+	prefix   string // "" or ends without slash
+	opts     S3Options
 }
 
 // NewS3 returns a sink for s3://bucket/prefix.
@@ -161,10 +164,13 @@ func NewS3(ctx context.Context, bucket, prefix string, o S3Options) (*S3, error)
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("sink: load AWS config: %w", err)
+		return nil, fmt.Errorf("sink: load AWS config: %w: %w", ErrMisconfigured, err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
+	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = classifiedCredentials{cfg.Credentials}
 	}
 	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
 		if o.Endpoint != "" {
@@ -174,8 +180,79 @@ func NewS3(ctx context.Context, bucket, prefix string, o S3Options) (*S3, error)
 		// Multipart objects have no whole-object checksum to validate; the SDK would log a warning per Get.
 		so.DisableLogOutputChecksumValidationSkipped = true
 	})
-	return &S3{client: client, bucket: bucket, prefix: prefix, opts: o}, nil
+	uploader := transfermanager.New(client, func(to *transfermanager.Options) {
+		to.PartSizeBytes = o.PartSize
+		to.MultipartUploadThreshold = o.PartSize
+		to.Concurrency = o.Concurrency
+		// Aborting a multipart upload must still reach S3 after the caller's context is gone.
+		to.FailTimeout = cleanupTimeout
+	})
+	return &S3{client: client, uploader: uploader, bucket: bucket, prefix: prefix, opts: o}, nil
 }
+
+// classifiedCredentials marks a failure to find credentials (no keys, no role, an expired SSO
+// session) as a misconfiguration, which the SDK would otherwise report as an untyped error.
+type classifiedCredentials struct{ aws.CredentialsProvider }
+
+func (c classifiedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	cr, err := c.CredentialsProvider.Retrieve(ctx)
+	if err != nil {
+		return cr, fmt.Errorf("%w: no usable AWS credentials: %w", ErrMisconfigured, err)
+	}
+	return cr, nil
+}
+
+// S3 error codes by what the user has to do about them.
+var (
+	deniedCodes = map[string]bool{"AccessDenied": true, "InvalidAccessKeyId": true, "SignatureDoesNotMatch": true,
+		"ExpiredToken": true, "InvalidToken": true, "TokenRefreshRequired": true, "AllAccessDisabled": true,
+		"AccountProblem": true, "InvalidSecurity": true, "Forbidden": true, "XAdminUserNotFound": true}
+	misconfiguredCodes = map[string]bool{"NoSuchBucket": true, "InvalidBucketName": true, "PermanentRedirect": true,
+		"AuthorizationHeaderMalformed": true, "IllegalLocationConstraintException": true, "RequestTimeTooSkewed": true,
+		"InvalidRegion": true, "KMS.NotFoundException": true}
+	unavailableCodes = map[string]bool{"SlowDown": true, "Throttling": true, "ThrottlingException": true,
+		"RequestThrottled": true, "TooManyRequests": true, "RequestTimeout": true, "InternalError": true,
+		"ServiceUnavailable": true}
+)
+
+// classify wraps an S3 error with ErrAccessDenied, ErrMisconfigured or ErrUnavailable when
+// its code, status or transport failure says which; anything else is returned as is.
+func classify(err error) error {
+	if errors.Is(err, ErrAccessDenied) || errors.Is(err, ErrMisconfigured) || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	var kind error
+	var ae smithy.APIError
+	var re *awshttp.ResponseError
+	var se *smithyhttp.RequestSendError
+	code := ""
+	if errors.As(err, &ae) {
+		code = ae.ErrorCode()
+	}
+	switch {
+	case deniedCodes[code]:
+		kind = ErrAccessDenied
+	case misconfiguredCodes[code]:
+		kind = ErrMisconfigured
+	case unavailableCodes[code]:
+		kind = ErrUnavailable
+	case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden:
+		kind = ErrAccessDenied
+	case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusMovedPermanently:
+		kind = ErrMisconfigured
+	case errors.As(err, &re) && (re.HTTPStatusCode() == http.StatusTooManyRequests || re.HTTPStatusCode() >= 500):
+		kind = ErrUnavailable
+	case errors.As(err, &se):
+		kind = ErrUnavailable
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", kind, err)
+}
+
+// Probe implements Sink: a probe object written, read back and deleted proves the
+// credentials, the bucket, its region and the put/get/delete permissions a run needs.
+func (s *S3) Probe(ctx context.Context) error { return probe(ctx, s) }
 
 // Client returns the underlying S3 client (e.g. to create buckets in tests).
 func (s *S3) Client() *s3.Client { return s.client }
@@ -212,7 +289,10 @@ func isNotFound(err error) bool {
 	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound
 }
 
-// NewWriter implements Sink.
+// NewWriter implements Sink. The SDK's transfer manager reads the writer's bytes through a pipe:
+// objects under one part go up as one PutObject, larger ones as a multipart upload that is
+// completed only when Commit closes the pipe. Abort, a write error or the end of ctx closes the
+// pipe with an error instead, so the manager never completes and aborts the multipart upload.
 func (s *S3) NewWriter(ctx context.Context, key string) (Writer, error) {
 	if err := ValidateKey(key); err != nil {
 		return nil, err
@@ -220,146 +300,106 @@ func (s *S3) NewWriter(ctx context.Context, key string) (Writer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("write %s: %w", s.URL(key), err)
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	w := &s3Writer{
-		s:      s,
-		key:    s.full(key),
-		url:    s.URL(key),
-		parent: ctx,
-		ctx:    wctx,
-		cancel: cancel,
-		sem:    make(chan struct{}, s.opts.Concurrency),
-		free:   make(chan []byte, s.opts.Concurrency+1),
+	pr, pw := io.Pipe()
+	// The upload outlives ctx on purpose: its end closes the pipe (see abortLocked), which
+	// lets in-flight parts finish before the manager aborts, so no part lands after the abort.
+	uctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	w := &s3Writer{url: s.URL(key), parent: ctx, pw: pw, cancel: cancel, finished: make(chan struct{})}
+	in := &transfermanager.UploadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key)), Body: pr}
+	if s.opts.SSE != "" {
+		in.ServerSideEncryption = tmtypes.ServerSideEncryption(s.opts.SSE)
 	}
+	if s.opts.KMSKeyID != "" {
+		in.SSEKMSKeyID = aws.String(s.opts.KMSKeyID)
+	}
+	go func() {
+		defer close(w.finished)
+		_, err := s.uploader.UploadObject(uctx, in)
+		if err != nil {
+			w.err = fmt.Errorf("upload %s: %w", w.url, classify(err))
+		}
+		// Unblocks a Write waiting for a reader that is gone.
+		pr.CloseWithError(cmp.Or(w.err, ErrClosed))
+	}()
 	w.watch(ctx, w.abortLocked)
 	return w, nil
 }
 
+// MemoryPerWriter is the most memory one open writer holds in part buffers: the first part,
+// read before the manager knows whether the object needs a multipart upload, plus
+// Concurrency+1 pooled parts. A run's memory budget divided by it bounds the open writers.
+func (s *S3) MemoryPerWriter() int64 { return s.opts.PartSize * int64(s.opts.Concurrency+2) }
+
 type s3Writer struct {
-	s      *S3
-	key    string // full S3 key
 	url    string
-	parent context.Context // the caller's context: cancellation means abort
-	ctx    context.Context // parent + our own cancel for stopping in-flight parts
-	cancel context.CancelFunc
+	parent context.Context // the caller's context: its end means abort
+	pw     *io.PipeWriter
+	cancel context.CancelCauseFunc // stops the upload's in-flight requests
 
-	abortable // its mu serialises Write, Commit and Abort
-	buf       []byte
-	uploadID  string
-	nextPart  int32
-
-	sem  chan struct{} // limits parts in flight
-	free chan []byte   // recycled part buffers: at most Concurrency+1 exist
-	wg   sync.WaitGroup
-
-	pmu   sync.Mutex
-	parts []types.CompletedPart
-	perr  error // first part upload error
-}
-
-func (w *s3Writer) partErr() error {
-	w.pmu.Lock()
-	defer w.pmu.Unlock()
-	return w.perr
-}
-
-func (w *s3Writer) getBuf() []byte {
-	select {
-	case b := <-w.free:
-		return b[:0]
-	default:
-		// Start small and let append grow it: a run keeps one writer per table open,
-		// and most tables (patients, coverage) never fill a part.
-		return make([]byte, 0, min(w.s.opts.PartSize, 256<<10))
-	}
+	abortable               // its mu serialises Commit and Abort; Write only checks done under it
+	finished  chan struct{} // closed when the upload returned; err is set before
+	err       error
 }
 
 func (w *s3Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done {
+	done := w.done
+	w.mu.Unlock()
+	if done {
 		return 0, fmt.Errorf("write %s: %w", w.url, ErrClosed)
 	}
-	// A failed part cancels w.ctx; report the part's error, not the cancellation.
-	if err := w.partErr(); err != nil {
-		return 0, err
-	}
-	if err := w.ctx.Err(); err != nil {
+	if err := w.parent.Err(); err != nil {
 		return 0, fmt.Errorf("write %s: %w", w.url, err)
 	}
-	n := 0
-	for len(p) > 0 {
-		if w.buf == nil {
-			w.buf = w.getBuf()
-		}
-		room := int(w.s.opts.PartSize) - len(w.buf)
-		c := min(room, len(p))
-		w.buf = append(w.buf, p[:c]...)
-		p = p[c:]
-		n += c
-		if len(w.buf) == int(w.s.opts.PartSize) {
-			if err := w.flushLocked(); err != nil {
-				return n, err
+	// Not under mu: the pipe blocks until the manager has buffered p, and Abort must be able to
+	// interrupt that.
+	n, err := w.pw.Write(p)
+	if err != nil {
+		select {
+		case <-w.finished:
+			if w.err != nil {
+				return n, w.err
 			}
+		default:
 		}
+		return n, fmt.Errorf("write %s: %w", w.url, err)
 	}
 	return n, nil
 }
 
-// flushLocked sends the current buffer as the next part, starting the multipart upload if needed.
-func (w *s3Writer) flushLocked() error {
-	if err := w.partErr(); err != nil {
-		return err
+func (w *s3Writer) Commit() error {
+	w.stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return w.closedErr(w.url)
 	}
-	if w.uploadID == "" {
-		in := &s3.CreateMultipartUploadInput{
-			Bucket:            aws.String(w.s.bucket),
-			Key:               aws.String(w.key),
-			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
-		}
-		w.s.applySSE(&in.ServerSideEncryption, &in.SSEKMSKeyId)
-		out, err := w.s.client.CreateMultipartUpload(w.ctx, in)
-		if err != nil {
-			return fmt.Errorf("write %s: start multipart upload: %w", w.url, err)
-		}
-		w.uploadID = aws.ToString(out.UploadId)
+	if err := w.parent.Err(); err != nil {
+		_ = w.abortLocked()
+		return fmt.Errorf("commit %s: %w", w.url, err)
 	}
+	w.done = true
+	// From here the end of ctx must stop the completion itself.
+	unwatch := context.AfterFunc(w.parent, func() { w.cancel(context.Cause(w.parent)) })
+	defer unwatch()
+	_ = w.pw.Close() // EOF: the manager sends the last part and completes
+	<-w.finished
+	w.cancel(nil)
+	return w.err
+}
+
+func (w *s3Writer) abortLocked() error {
+	w.done = true
+	w.pw.CloseWithError(ErrClosed)
+	t := time.NewTimer(cleanupTimeout)
+	defer t.Stop()
 	select {
-	case w.sem <- struct{}{}:
-	case <-w.ctx.Done():
-		return fmt.Errorf("write %s: %w", w.url, w.ctx.Err())
+	case <-w.finished:
+	case <-t.C: // a part stuck on a dead connection: cancel it, the abort has its own context
+		w.cancel(ErrClosed)
+		<-w.finished
 	}
-	w.nextPart++
-	num, data := w.nextPart, w.buf
-	w.buf = nil
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		defer func() { <-w.sem }()
-		out, err := w.s.client.UploadPart(w.ctx, &s3.UploadPartInput{
-			Bucket:            aws.String(w.s.bucket),
-			Key:               aws.String(w.key),
-			UploadId:          aws.String(w.uploadID),
-			PartNumber:        aws.Int32(num),
-			Body:              bytes.NewReader(data),
-			ContentLength:     aws.Int64(int64(len(data))),
-			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
-		})
-		select {
-		case w.free <- data:
-		default:
-		}
-		w.pmu.Lock()
-		defer w.pmu.Unlock()
-		if err != nil {
-			if w.perr == nil {
-				w.perr = fmt.Errorf("write %s: upload part %d: %w", w.url, num, err)
-				w.cancel() // stop the other parts: the object is doomed
-			}
-			return
-		}
-		w.parts = append(w.parts, types.CompletedPart{PartNumber: aws.Int32(num), ETag: out.ETag, ChecksumCRC32C: out.ChecksumCRC32C})
-	}()
+	w.cancel(ErrClosed)
 	return nil
 }
 
@@ -372,91 +412,6 @@ func (s *S3) applySSE(sse *types.ServerSideEncryption, kms **string) {
 	}
 }
 
-func (w *s3Writer) Commit() error {
-	w.stop()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done {
-		return w.closedErr(w.url)
-	}
-	if err := w.commitLocked(); err != nil {
-		w.abortLocked()
-		return err
-	}
-	w.done = true
-	w.cancel()
-	return nil
-}
-
-func (w *s3Writer) commitLocked() error {
-	if err := w.parent.Err(); err != nil {
-		return fmt.Errorf("commit %s: %w", w.url, err)
-	}
-	if w.uploadID == "" {
-		// Small object: one PutObject, which S3 applies atomically.
-		in := &s3.PutObjectInput{
-			Bucket:        aws.String(w.s.bucket),
-			Key:           aws.String(w.key),
-			Body:          bytes.NewReader(w.buf),
-			ContentLength: aws.Int64(int64(len(w.buf))),
-		}
-		w.s.applySSE(&in.ServerSideEncryption, &in.SSEKMSKeyId)
-		if _, err := w.s.client.PutObject(w.ctx, in); err != nil {
-			return fmt.Errorf("commit %s: put object: %w", w.url, err)
-		}
-		return nil
-	}
-	if len(w.buf) > 0 {
-		if err := w.flushLocked(); err != nil {
-			return err
-		}
-	}
-	w.wg.Wait()
-	if err := w.partErr(); err != nil {
-		return err
-	}
-	if err := w.parent.Err(); err != nil {
-		return fmt.Errorf("commit %s: %w", w.url, err)
-	}
-	parts := append([]types.CompletedPart(nil), w.parts...)
-	sort.Slice(parts, func(i, j int) bool { return *parts[i].PartNumber < *parts[j].PartNumber })
-	if len(parts) != int(w.nextPart) {
-		return fmt.Errorf("commit %s: %d of %d parts uploaded", w.url, len(parts), w.nextPart)
-	}
-	_, err := w.s.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
-		Bucket:          aws.String(w.s.bucket),
-		Key:             aws.String(w.key),
-		UploadId:        aws.String(w.uploadID),
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	})
-	if err != nil {
-		return fmt.Errorf("commit %s: complete multipart upload: %w", w.url, err)
-	}
-	return nil
-}
-
-func (w *s3Writer) abortLocked() error {
-	w.done = true
-	w.cancel()
-	w.wg.Wait()
-	w.buf = nil
-	if w.uploadID == "" {
-		return nil
-	}
-	// The caller's context may be cancelled already: cleanup still has to reach S3.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.parent), cleanupTimeout)
-	defer cancel()
-	_, err := w.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket:   aws.String(w.s.bucket),
-		Key:      aws.String(w.key),
-		UploadId: aws.String(w.uploadID),
-	})
-	if err != nil {
-		return fmt.Errorf("abort %s: abort multipart upload %s: %w", w.url, w.uploadID, err)
-	}
-	return nil
-}
-
 // Get implements Sink.
 func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := ValidateKey(key); err != nil {
@@ -467,7 +422,7 @@ func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 		if isNotFound(err) {
 			return nil, fmt.Errorf("get %s: %w", s.URL(key), ErrNotExist)
 		}
-		return nil, fmt.Errorf("get %s: %w", s.URL(key), err)
+		return nil, fmt.Errorf("get %s: %w", s.URL(key), classify(err))
 	}
 	return out.Body, nil
 }
@@ -482,7 +437,7 @@ func (s *S3) Stat(ctx context.Context, key string) (Object, error) {
 		if isNotFound(err) {
 			return Object{}, fmt.Errorf("stat %s: %w", s.URL(key), ErrNotExist)
 		}
-		return Object{}, fmt.Errorf("stat %s: %w", s.URL(key), err)
+		return Object{}, fmt.Errorf("stat %s: %w", s.URL(key), classify(err))
 	}
 	return Object{Key: key, Size: aws.ToInt64(out.ContentLength), ModTime: aws.ToTime(out.LastModified)}, nil
 }
@@ -499,7 +454,7 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Object, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", s.URL(prefix), err)
+			return nil, fmt.Errorf("list %s: %w", s.URL(prefix), classify(err))
 		}
 		for _, o := range page.Contents {
 			k := aws.ToString(o.Key)
@@ -520,7 +475,7 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	}
 	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key))})
 	if err != nil && !isNotFound(err) {
-		return fmt.Errorf("delete %s: %w", s.URL(key), err)
+		return fmt.Errorf("delete %s: %w", s.URL(key), classify(err))
 	}
 	return nil
 }
@@ -548,12 +503,12 @@ func (s *S3) DeletePrefix(ctx context.Context, prefix string) error {
 	for {
 		out, err := s.client.ListMultipartUploads(ctx, in)
 		if err != nil {
-			return fmt.Errorf("list uploads %s: %w", s.URL(prefix), err)
+			return fmt.Errorf("list uploads %s: %w", s.URL(prefix), classify(err))
 		}
 		for _, u := range out.Uploads {
 			_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.bucket), Key: u.Key, UploadId: u.UploadId})
 			if err != nil && !isNotFound(err) {
-				return fmt.Errorf("abort upload s3://%s/%s: %w", s.bucket, aws.ToString(u.Key), err)
+				return fmt.Errorf("abort upload s3://%s/%s: %w", s.bucket, aws.ToString(u.Key), classify(err))
 			}
 		}
 		if !aws.ToBool(out.IsTruncated) {
@@ -580,7 +535,7 @@ func (s *S3) Rename(ctx context.Context, src, dst string) error {
 	if err := ValidateKey(dst); err != nil {
 		return err
 	}
-	fail := func(err error) error { return fmt.Errorf("rename %s to %s: %w", s.URL(src), s.URL(dst), err) }
+	fail := func(err error) error { return fmt.Errorf("rename %s to %s: %w", s.URL(src), s.URL(dst), classify(err)) }
 	st, err := s.Stat(ctx, src)
 	if err != nil {
 		return fail(err)

@@ -3,7 +3,9 @@
 package sink
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +21,19 @@ var ErrNotExist = errors.New("object does not exist")
 
 // ErrInvalidKey is returned (wrapped) when a key is empty, absolute, or contains "." / ".." / empty segments.
 var ErrInvalidKey = errors.New("invalid object key")
+
+// Why a store refused an operation, for exit codes and retry decisions. Errors from the
+// store wrap at most one of them; an unclassified error is a bug or an unknown failure.
+var (
+	// ErrAccessDenied: the store refused the credentials or the permission (wrong key or
+	// secret, bad signature, expired token, a policy). Retrying does not help.
+	ErrAccessDenied = errors.New("access denied")
+	// ErrMisconfigured: the destination is not what the configuration says: no such bucket,
+	// wrong region, unknown AWS profile, no credentials found. Fix the configuration.
+	ErrMisconfigured = errors.New("destination misconfigured")
+	// ErrUnavailable: throttling, a server error or the network. Retry later.
+	ErrUnavailable = errors.New("destination unavailable")
+)
 
 // ErrClosed is returned by a Writer used after Commit or Abort.
 var ErrClosed = errors.New("writer already committed or aborted")
@@ -52,8 +67,50 @@ type Sink interface {
 	Rename(ctx context.Context, src, dst string) error
 	// URL returns the location of key as a URL (for errors, logs and manifests).
 	URL(key string) string
+	// Probe checks, before any work starts, that the sink can be used: it writes a probe
+	// object, reads it back and deletes it. Failures wrap the classification errors above.
+	Probe(ctx context.Context) error
 	// Close releases resources held by the sink.
 	Close() error
+}
+
+// probeDir holds probe objects; readers such as Spark and Hive skip "_" names.
+const probeDir = "_dpcetl_probe"
+
+// probe writes, reads back and deletes a small uniquely named object through s.
+func probe(ctx context.Context, s Sink) error {
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	key := fmt.Sprintf("%s/%d-%x", probeDir, time.Now().UnixNano(), id)
+	want := []byte("dpcetl destination probe " + key + "\n")
+	fail := func(step string, err error) error { return fmt.Errorf("probe %s: %s: %w", s.URL(key), step, err) }
+	w, err := s.NewWriter(ctx, key)
+	if err != nil {
+		return fail("write", err)
+	}
+	defer w.Abort()
+	if _, err := w.Write(want); err != nil {
+		return fail("write", err)
+	}
+	if err := w.Commit(); err != nil {
+		return fail("write", err)
+	}
+	r, err := s.Get(ctx, key)
+	if err != nil {
+		return fail("read", err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		return fail("read", err)
+	}
+	if !bytes.Equal(got, want) {
+		return fail("read", fmt.Errorf("read back %d bytes that differ from the %d written", len(got), len(want)))
+	}
+	if err := s.Delete(ctx, key); err != nil {
+		return fail("delete", err)
+	}
+	return nil
 }
 
 // Writer receives the bytes of one object.

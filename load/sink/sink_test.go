@@ -3,10 +3,14 @@ package sink_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dpcetl/dpcetl/load/loadtest"
 	"github.com/dpcetl/dpcetl/load/s3test"
@@ -143,4 +147,55 @@ func TestOpenS3URLUsesStandardCredentialChain(t *testing.T) {
 	if _, err := bad.Stat(context.Background(), "k"); err == nil {
 		t.Error("Stat with a wrong secret succeeded")
 	}
+}
+
+// An aborted or cancelled multi-part write leaves no incomplete upload behind (they are
+// invisible to readers but cost storage), and the part memory per writer is what the options say.
+func TestS3AbortAndCancelLeaveNoUploads(t *testing.T) {
+	srv := s3test.Start(t)
+	s := srv.Sink(t, "mpu", sink.MinPartSize)
+	if got, want := s.MemoryPerWriter(), int64(sink.MinPartSize*4); got != want {
+		t.Errorf("MemoryPerWriter = %d, want %d (part size × (concurrency 2 + 2))", got, want)
+	}
+	big := bytes.Repeat([]byte("m"), 2*sink.MinPartSize+1)
+	uploads := func() int {
+		out, err := s.Client().ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(srv.Bucket)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Uploads)
+	}
+	w, err := s.NewWriter(context.Background(), "aborted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	if n := uploads(); n != 1 {
+		t.Fatalf("%d multipart uploads in flight, want 1 (the write should have started one)", n)
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if n := uploads(); n != 0 {
+		t.Errorf("%d multipart uploads left after Abort", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err = s.NewWriter(ctx, "cancelled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := w.Commit(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Commit after cancel = %v, want context.Canceled", err)
+	}
+	if n := uploads(); n != 0 {
+		t.Errorf("%d multipart uploads left after cancellation", n)
+	}
+	loadtest.AssertMissing(t, s, "aborted")
+	loadtest.AssertMissing(t, s, "cancelled")
 }

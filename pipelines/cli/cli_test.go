@@ -16,6 +16,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/export"
+	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 	"github.com/dpcetl/dpcetl/schemas"
@@ -137,6 +138,9 @@ func TestExitCodeMapping(t *testing.T) {
 		{fmt.Errorf("load: %w", config.ErrInvalid), ExitConfig},
 		{fmt.Errorf("open: %w", os.ErrPermission), ExitConfig},
 		{fmt.Errorf("token: %w", extract.ErrAuth), ExitAuth},
+		{fmt.Errorf("probe: %w", sink.ErrAccessDenied), ExitAuth},
+		{fmt.Errorf("probe: %w", sink.ErrMisconfigured), ExitConfig},
+		{fmt.Errorf("put: %w", sink.ErrUnavailable), ExitRetryable},
 		{fmt.Errorf("eob: %w", runner.ErrBadData), ExitBadData},
 		{fmt.Errorf("GET: 503: %w", extract.ErrRetryable), ExitRetryable},
 		{fmt.Errorf("poll: %w", context.DeadlineExceeded), ExitRetryable},

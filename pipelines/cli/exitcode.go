@@ -10,6 +10,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/export"
+	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 	"github.com/dpcetl/dpcetl/schemas"
@@ -64,16 +65,16 @@ func ExitCode(err error) int {
 	case errors.Is(err, schemas.ErrUnknownDialect) || errors.Is(err, schemas.ErrUnknownTable) ||
 		errors.Is(err, schemas.ErrMissingOption):
 		return ExitUsage
-	case errors.Is(err, config.ErrInvalid) || errors.Is(err, os.ErrPermission):
+	case errors.Is(err, config.ErrInvalid) || errors.Is(err, os.ErrPermission) || errors.Is(err, sink.ErrMisconfigured):
 		return ExitConfig
-	case errors.Is(err, extract.ErrAuth):
+	case errors.Is(err, extract.ErrAuth) || errors.Is(err, sink.ErrAccessDenied):
 		return ExitAuth
 	case errors.Is(err, runner.ErrBadData):
 		return ExitBadData
 	case errors.Is(err, dpc.ErrInvalid) || errors.Is(err, dpc.ErrNotFound) ||
 		errors.Is(err, export.ErrBadRequest) || errors.Is(err, export.ErrUnsupportedFormat):
 		return ExitRejected
-	case errors.Is(err, extract.ErrRetryable) || errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, extract.ErrRetryable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sink.ErrUnavailable):
 		return ExitRetryable
 	}
 	// Only real network failures are retryable: syscall.Errno also satisfies net.Error,
@@ -96,11 +97,11 @@ var exitCodeTable = []struct {
 	{ExitOK, "ok", "success", "the command did everything it was asked"},
 	{ExitInternal, "internal", "fatal", "unexpected failure (a bug): keep the log and report it"},
 	{ExitUsage, "usage", "fatal", "unknown command or flag, bad argument"},
-	{ExitConfig, "config", "fatal", "invalid configuration, missing credential file, unwritable output/state"},
-	{ExitAuth, "auth", "fatal", "DPC refused the credentials (key id, signature, client token)"},
+	{ExitConfig, "config", "fatal", "invalid configuration, missing credential file, unwritable output/state; S3: no such bucket, wrong region, unknown profile, no AWS credentials"},
+	{ExitAuth, "auth", "fatal", "DPC refused the credentials (key id, signature, client token); S3: access denied, bad signature, unknown access key"},
 	{ExitBadData, "bad-data", "fatal", "quarantined lines exceed the configured threshold"},
 	{ExitRejected, "rejected", "fatal", "DPC rejected the request (400/404/415/422) or an id/NPI is unknown: fix the request"},
-	{ExitRetryable, "retryable", "retry", "network error, HTTP 5xx/429, timeout, expired file: retry later, the rerun resumes"},
+	{ExitRetryable, "retryable", "retry", "network error, HTTP 5xx/429, timeout, expired file, S3 throttling/5xx/unreachable: retry later, the rerun resumes"},
 	{ExitStillRunning, "still-running", "retry", "the export job is still running (export status): poll again later"},
 	{ExitInterrupted, "interrupted", "retry", "stopped by SIGINT/SIGTERM; in-flight output aborted, rerun resumes"},
 }

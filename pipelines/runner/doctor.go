@@ -15,6 +15,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/dpc"
+	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 )
 
@@ -32,7 +33,8 @@ const MaxClockSkew = 30 * time.Second
 
 var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// Doctor checks that a configuration can run: key file permissions, key id and client
+// Doctor checks that a configuration can run: the destination (a probe object written, read
+// back and deleted), key file permissions, key id and client
 // token shape, reachability, clock skew against the server's Date header,
 // /Token/validate, a real token exchange and one authenticated call. It returns every check it could make and an
 // error (classified for the exit code) when one failed.
@@ -52,6 +54,12 @@ func Doctor(ctx context.Context, o Options) ([]Check, error) {
 		}
 	}
 	cfg := o.Config
+	// The destination first: it is independent of DPC and fails in seconds.
+	if c, err := checkDestination(ctx, cfg.Destination); err != nil {
+		fail(c, err)
+	} else {
+		checks = append(checks, c)
+	}
 	var creds auth.Credentials
 	if cfg.Embedded() {
 		r, err := New(ctx, o)
@@ -179,6 +187,62 @@ func Doctor(ctx context.Context, o Options) ([]Check, error) {
 		}
 	}
 	return checks, firstErr
+}
+
+// ProbeTimeout bounds the destination preflight; a store that has not answered by then is
+// reported as unavailable (retryable).
+const ProbeTimeout = time.Minute
+
+// probeDestination proves a sink usable (credentials, bucket, region, put/get/delete) before
+// any export starts, so a wrong destination fails in seconds rather than after the export.
+func probeDestination(ctx context.Context, s sink.Sink) error {
+	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
+	defer cancel()
+	err := s.Probe(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sink.ErrAccessDenied), errors.Is(err, sink.ErrMisconfigured), errors.Is(err, sink.ErrUnavailable),
+		errors.Is(err, os.ErrPermission), ctx.Err() != nil:
+		return fmt.Errorf("destination check failed: %w", err)
+	}
+	// Whatever else refuses a tiny put/get/delete (an SSE or KMS setting the bucket rejects, a
+	// file where a directory should be) is the configuration's to fix, not a bug.
+	return fmt.Errorf("%w: destination check failed: %w", config.ErrInvalid, err)
+}
+
+// Preflight checks the destination: Run calls it before any group starts.
+func (r *Runner) Preflight(ctx context.Context) error { return probeDestination(ctx, r.sink) }
+
+func checkDestination(ctx context.Context, dest string) (Check, error) {
+	c := Check{Name: "destination"}
+	start := time.Now()
+	s, err := sink.Open(ctx, dest)
+	if err == nil {
+		defer s.Close()
+		err = probeDestination(ctx, s)
+	} else if !errors.Is(err, sink.ErrMisconfigured) {
+		err = fmt.Errorf("%w: destination %s: %w", config.ErrInvalid, dest, err)
+	}
+	if err == nil {
+		c.OK = true
+		c.Detail = fmt.Sprintf("%s: probe object written, read back and deleted in %s", dest, time.Since(start).Round(time.Millisecond))
+		return c, nil
+	}
+	c.Detail = err.Error()
+	switch {
+	case errors.Is(err, sink.ErrAccessDenied):
+		c.Fix = "the store refused the credentials: check the AWS access key and secret (or profile/role) and that they may s3:PutObject, s3:GetObject, s3:DeleteObject and s3:ListBucket on the bucket and prefix"
+	case errors.Is(err, sink.ErrMisconfigured):
+		c.Fix = "check the bucket name and that it exists, its region (region= in the destination URL, or AWS_REGION), AWS_PROFILE, and that AWS credentials are available"
+	case errors.Is(err, sink.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		c.Fix = "the store did not answer: check the endpoint, DNS, proxy and network, or retry later"
+	case errors.Is(err, os.ErrPermission):
+		c.Fix = "make the output directory writable by this user, or choose another --out"
+	default:
+		c.Fix = "check the destination URL (file path, file:///abs/dir or s3://bucket/prefix?region=…) and its options"
+	}
+	return c, err
 }
 
 // CheckAccess makes one authenticated call (GET /Organization) with hc, whose transport

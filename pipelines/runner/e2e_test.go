@@ -102,7 +102,7 @@ func (f *fixture) run(t *testing.T, cfg config.Config) (*runner.Summary, error) 
 func readTable(t *testing.T, dest, table string) []map[string]string {
 	t.Helper()
 	var rows []map[string]string
-	files, _ := filepath.Glob(filepath.Join(dest, table, "export_date=*", "group=*", "*.parquet"))
+	files, _ := filepath.Glob(filepath.Join(dest, table, "export_date=*", "group_id=*", "*.parquet"))
 	for _, p := range files {
 		rows = append(rows, readParquet(t, p)...)
 	}

@@ -154,7 +154,7 @@ func TestIncrementalFailedRunAndRerun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second full run: %v", err)
 	}
-	files, _ := filepath.Glob(filepath.Join(f.cfg.Destination, "patient", "export_date=*", "group=*", "part-*-full-*.parquet"))
+	files, _ := filepath.Glob(filepath.Join(f.cfg.Destination, "patient", "export_date=*", "group_id=*", "part-*-full-*.parquet"))
 	rows := 0
 	for _, p := range files {
 		rows += len(readParquet(t, p))

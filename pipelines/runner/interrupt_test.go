@@ -38,7 +38,7 @@ func TestInterruptedRunResumes(t *testing.T) {
 	if runs, _ := filepath.Glob(filepath.Join(f.cfg.Destination, "_runs", "*", "_SUCCESS")); len(runs) != 0 {
 		t.Fatalf("an interrupted run committed: %v", runs)
 	}
-	if parts, _ := filepath.Glob(filepath.Join(f.cfg.Destination, "*", "export_date=*", "group=*", "*.parquet")); len(parts) != 0 {
+	if parts, _ := filepath.Glob(filepath.Join(f.cfg.Destination, "*", "export_date=*", "group_id=*", "*.parquet")); len(parts) != 0 {
 		t.Fatalf("an interrupted run left visible Parquet: %v", parts)
 	}
 	if _, err := os.Stat(filepath.Join(f.cfg.Destination, "_state", "groups", f.sb.GroupIDs[0], "watermark.json")); !os.IsNotExist(err) {

@@ -15,6 +15,9 @@ import (
 // then the watermark. Transform streams straight into load (no intermediate files).
 func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	sum := r.newSummary()
+	if err := r.Preflight(ctx); err != nil {
+		return sum, r.finish(ctx, err)
+	}
 	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
 		job, err := r.export(ctx, group, gs)
 		if err != nil {
@@ -47,6 +50,11 @@ func (r *Runner) finish(ctx context.Context, err error) error {
 // same request (idempotent: calling it twice starts one job).
 func (r *Runner) ExportStart(ctx context.Context) (*Summary, error) {
 	sum := r.newSummary()
+	// The stage-split path starts its export here: a destination that cannot take the output
+	// must fail now, not after the export, download and transform.
+	if err := r.Preflight(ctx); err != nil {
+		return sum, r.finish(ctx, err)
+	}
 	err := r.forEachGroup(ctx, sum, func(ctx context.Context, group string, gs *GroupSummary) error {
 		req, err := r.request(ctx, group, gs)
 		if err != nil {

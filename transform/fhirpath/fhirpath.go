@@ -48,6 +48,12 @@ type Ctx struct {
 	cur    Item
 	hasCur bool
 	ns     []int32 // node scratch of compiled predicates (a stack)
+	// lookup indexes of this resource (see lookupShape); strings alias the document
+	lookups map[lookupKey]int32 // → idx
+	idx     []lookupIdx
+	pairs   []lookupPair
+	recent  [64]recentLookup
+	gen     uint32 // resource generation for recent
 }
 
 // Reset prepares c for a new resource.
@@ -55,6 +61,15 @@ func (c *Ctx) Reset(doc *jsontree.Doc, root int32) {
 	c.Doc, c.Root, c.RowIndex = doc, root, 0
 	c.st = c.st[:0]
 	c.ns = c.ns[:0]
+	if len(c.idx) > 0 {
+		clear(c.lookups)
+	}
+	if c.gen++; c.gen == 0 {
+		c.recent = [64]recentLookup{}
+		c.gen = 1
+	}
+	c.idx = c.idx[:0]
+	c.pairs = c.pairs[:0]
 	c.cur, c.hasCur = Item{N: root}, true
 }
 
@@ -62,6 +77,9 @@ func (c *Ctx) Reset(doc *jsontree.Doc, root int32) {
 type Env struct {
 	Resource  string          // the view's resource type; a leading identifier equal to it means $this
 	Constants map[string]Item // %name values
+	// General compiles without the fast paths (node predicates, first-after-where, lookup
+	// indexes): the reference evaluator that differential tests compare the fast paths with.
+	General bool
 }
 
 // Expr is a compiled expression.
@@ -89,7 +107,7 @@ func Compile(src string, env Env) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp := &compiler{env: env, names: map[string]bool{}}
+	cp := &compiler{env: env, names: map[string]bool{}, noPred: env.General}
 	fn, err := cp.compile(ast, true)
 	if err != nil {
 		return nil, err

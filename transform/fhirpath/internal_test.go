@@ -90,3 +90,58 @@ func mustParse(t *testing.T, src string) *astNode {
 	}
 	return n
 }
+
+// TestLookupIndexShared checks that columns of one lookup shape (same X, Q and K, different
+// literals) build one index per focus and resource and read their values from it, and that
+// Reset drops it.
+func TestLookupIndexShared(t *testing.T) {
+	const doc = `{"resourceType":"ExplanationOfBenefit","item":[
+  {"adjudication":[{"category":{"coding":[{"code":"a"}]},"amount":{"value":1}},
+                   {"category":{"coding":[{"code":"b"},{"code":"c"}]},"amount":{"value":2}},
+                   {"category":{"coding":[{"code":"c"}]}},
+                   {"category":{"coding":[{"code":"c"}]},"amount":{"value":4}}]},
+  {"adjudication":[{"category":{"coding":[{"code":"c"}]},"amount":{"value":5}}]}]}`
+	var d jsontree.Doc
+	if err := d.Parse([]byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+	var c Ctx
+	c.Reset(&d, 0)
+	items, err := mustCompile(t, "item").Eval(&c, c.RootItem(), nil)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("items: %v %v", items, err)
+	}
+	want := map[string][2]string{"a": {"1", ""}, "b": {"2", ""}, "c": {"2", "5"}, "z": {"", ""}}
+	for code, w := range want {
+		e := mustCompile(t, "adjudication.where(category.coding.where(code = '"+code+"' or code = 'y').exists()).amount.value.first()")
+		for i, it := range items {
+			out, err := e.Eval(&c, it, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if len(out) == 1 {
+				got = c.String(&out[0])
+			}
+			if got != w[i] {
+				t.Errorf("code %s item %d: got %q, want %q", code, i, got, w[i])
+			}
+		}
+	}
+	if len(c.idx) != 2 {
+		t.Errorf("%d lookup indexes built, want 2 (one per item)", len(c.idx))
+	}
+	c.Reset(&d, 0)
+	if len(c.idx) != 0 || len(c.pairs) != 0 {
+		t.Errorf("Reset kept %d indexes, %d pairs", len(c.idx), len(c.pairs))
+	}
+}
+
+func mustCompile(t *testing.T, src string) *Expr {
+	t.Helper()
+	e, err := Compile(src, Env{Resource: "ExplanationOfBenefit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}

@@ -258,7 +258,12 @@ func (cp *compiler) firstAfterWhere(n *astNode, top bool) (evalFn, bool, error) 
 		return nil, true, err
 	}
 	keys := members(names)
+	sh, shared := cp.lookupShapeOf(w.target, w.args[0], top)
 	return func(c *Ctx, lo, hi int) error {
+		if shared && hi-lo == 1 && c.st[lo].K == KNode {
+			c.lookupFirst(sh, c.st[lo].N, keys)
+			return nil
+		}
 		a := len(c.st)
 		if err := src(c, lo, hi); err != nil {
 			return err

@@ -38,7 +38,7 @@ func (c *Ctx) prim(it *Item) (Kind, string, float64, int64) {
 		return KBool, "false", 0, 0
 	case jsontree.Number:
 		raw := c.Doc.Raw(it.N)
-		s := string(raw)
+		s := c.Doc.Str(it.N) // aliases the line, like string values
 		if !bytes.ContainsAny(raw, ".eE") {
 			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 				return KInteger, s, float64(i), i
@@ -48,6 +48,25 @@ func (c *Ctx) prim(it *Item) (Kind, string, float64, int64) {
 		return KDecimal, s, f, 0
 	}
 	return KNode, "", 0, 0
+}
+
+// PrimText is Prim without the float value, which output conversion never needs: a decimal
+// node is not parsed as a float64 (its exact text is what a column keeps).
+func (c *Ctx) PrimText(it *Item) (Kind, string, int64) {
+	if it.K == KNode {
+		if nd := &c.Doc.Nodes[it.N]; nd.Kind == jsontree.Number {
+			raw := c.Doc.Raw(it.N)
+			s := c.Doc.Str(it.N)
+			if !bytes.ContainsAny(raw, ".eE") {
+				if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+					return KInteger, s, i
+				}
+			}
+			return KDecimal, s, 0
+		}
+	}
+	k, s, _, i := c.prim(it)
+	return k, s, i
 }
 
 // String returns the text of a primitive item (for output and tests).

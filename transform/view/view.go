@@ -134,8 +134,15 @@ func (p *parser) errf(path string, format string, a ...any) error {
 }
 
 // Parse validates a ViewDefinition. name is used in error messages (usually the file path).
-func Parse(name string, data []byte) (*View, error) {
+func Parse(name string, data []byte) (*View, error) { return parse(name, data, false) }
+
+// ParseGeneral is Parse with every expression compiled for the general FHIRPath evaluator
+// only (fhirpath.Env.General): the reference that differential tests hold the fast paths to.
+func ParseGeneral(name string, data []byte) (*View, error) { return parse(name, data, true) }
+
+func parse(name string, data []byte, general bool) (*View, error) {
 	p := &parser{file: name, seen: map[string]string{}}
+	p.env.General = general
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var root any
@@ -188,6 +195,7 @@ func Parse(name string, data []byte) (*View, error) {
 	}
 	p.env.Resource = v.Resource
 	p.env.Constants = v.Constants
+	p.env.General = general
 	if cs, ok := obj["constant"]; ok {
 		arr, ok := cs.([]any)
 		if !ok {

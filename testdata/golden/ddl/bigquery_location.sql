@@ -23,7 +23,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `claims.coverage_month` (
 )
 WITH PARTITION COLUMNS (
   export_date DATE,
-  `group` STRING
+  group_id STRING
 )
 OPTIONS (
   format = 'PARQUET',

@@ -67,9 +67,9 @@ SELECT
   CAST(export_job_id AS VARCHAR) AS export_job_id,
   CAST(source_fhir_version AS VARCHAR) AS source_fhir_version,
   CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(export_date AS DATE) AS export_date,
-  CAST("group" AS VARCHAR) AS "group"
-FROM read_parquet('/data/dpc/eob/*/*/*.parquet', hive_partitioning = true, union_by_name = true);
+  CAST(regexp_extract(filename, '/export_date=([^/]+)/', 1) AS DATE) AS export_date,
+  regexp_extract(filename, '/(group_id|group)=([^/]+)/', 2) AS group_id
+FROM read_parquet('/data/dpc/eob/*/*/*.parquet', hive_partitioning = false, filename = true, union_by_name = true);
 COMMENT ON VIEW eob IS 'dpcetl eob (schema 2.0.0): One row per claim (ExplanationOfBenefit).';
 
 CREATE OR REPLACE VIEW eob_line AS
@@ -127,7 +127,23 @@ SELECT
   CAST(export_job_id AS VARCHAR) AS export_job_id,
   CAST(source_fhir_version AS VARCHAR) AS source_fhir_version,
   CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(export_date AS DATE) AS export_date,
-  CAST("group" AS VARCHAR) AS "group"
-FROM read_parquet('/data/dpc/eob_line/*/*/*.parquet', hive_partitioning = true, union_by_name = true);
+  CAST(regexp_extract(filename, '/export_date=([^/]+)/', 1) AS DATE) AS export_date,
+  regexp_extract(filename, '/(group_id|group)=([^/]+)/', 2) AS group_id
+FROM read_parquet('/data/dpc/eob_line/*/*/*.parquet', hive_partitioning = false, filename = true, union_by_name = true);
 COMMENT ON VIEW eob_line IS 'dpcetl eob_line (schema 2.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
+
+-- eob_latest: one row per eob_id, from its latest delivery.
+CREATE OR REPLACE VIEW eob_latest AS
+SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "status", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, export_job_id, source_fhir_version, ingested_at, export_date, group_id
+FROM (
+  SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "status", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, export_job_id, source_fhir_version, ingested_at, export_date, group_id,
+    ROW_NUMBER() OVER (PARTITION BY eob_id ORDER BY last_updated DESC NULLS LAST, ingested_at DESC, export_job_id DESC) AS dpcetl_rank
+  FROM eob
+) AS ranked
+WHERE dpcetl_rank = 1;
+
+-- eob_line_latest: the rows of each eob's latest delivery, one per eob_id, line_number.
+CREATE OR REPLACE VIEW eob_line_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.line_number, c.hcpcs_code, c.hcpcs_modifier_1, c.hcpcs_modifier_2, c.ndc, c.revenue_center_code, c.place_of_service_code, c.betos_code, c.service_start, c.service_end, c.quantity, c.rendering_npi, c.care_team_sequence, c.submitted_amount, c.allowed_amount, c.paid_amount, c.provider_paid_amount, c.beneficiary_paid_amount, c.deductible_amount, c.coinsurance_amount, c.patient_pay_amount, c.primary_payer_paid_amount, c.noncovered_amount, c.rate_amount, c.type_of_service_code, c.mtus_count, c.mtus_code, c.pricing_locality_code, c.provider_state_code, c.provider_zip_code, c.clia_lab_number, c.dme_pricing_state_code, c.dme_supplier_type_code, c.supplier_number, c.primary_payer_code, c.processing_indicator_code, c.payment_80_100_code, c.service_deductible_code, c.reduced_payment_code, c.revenue_denial_reason_code_1, c.revenue_denial_reason_code_2, c.revenue_status_code, c.deductible_coinsurance_code, c.ndc_quantity, c.ndc_quantity_unit, c.provider_tax_number, c.rendering_provider_id, c.export_job_id, c.source_fhir_version, c.ingested_at, c.export_date, c.group_id
+FROM eob_line AS c
+JOIN eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;

@@ -391,3 +391,111 @@ CREATE TABLE IF NOT EXISTS coverage_detail (
   ingested_at TIMESTAMP_TZ COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
 COMMENT = 'dpcetl coverage_detail (schema 2.0.0): Long tail of a Coverage: one row per extension (every monthly and yearly enrollment variable), identifier and class.';
+
+-- patient_latest: one row per patient_id, from its latest delivery.
+CREATE OR REPLACE VIEW patient_latest AS
+SELECT patient_id, bene_id, mbi, given_name, middle_name, family_name, gender, birth_date, death_date, state_code, zip_code, race_code, last_updated, hicn, address_line_1, address_line_2, address_lines, city, export_job_id, source_fhir_version, ingested_at
+FROM (
+  SELECT patient_id, bene_id, mbi, given_name, middle_name, family_name, gender, birth_date, death_date, state_code, zip_code, race_code, last_updated, hicn, address_line_1, address_line_2, address_lines, city, export_job_id, source_fhir_version, ingested_at,
+    ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY last_updated DESC NULLS LAST, ingested_at DESC, export_job_id DESC) AS dpcetl_rank
+  FROM patient
+) AS ranked
+WHERE dpcetl_rank = 1;
+
+-- coverage_latest: one row per coverage_id, from its latest delivery.
+CREATE OR REPLACE VIEW coverage_latest AS
+SELECT coverage_id, patient_id, part, "STATUS", period_start, period_end, reference_year, medicare_status_code, orec_code, crec_code, esrd_indicator, part_a_termination_code, part_b_termination_code, last_updated, export_job_id, source_fhir_version, ingested_at
+FROM (
+  SELECT coverage_id, patient_id, part, "STATUS", period_start, period_end, reference_year, medicare_status_code, orec_code, crec_code, esrd_indicator, part_a_termination_code, part_b_termination_code, last_updated, export_job_id, source_fhir_version, ingested_at,
+    ROW_NUMBER() OVER (PARTITION BY coverage_id ORDER BY last_updated DESC NULLS LAST, ingested_at DESC, export_job_id DESC) AS dpcetl_rank
+  FROM coverage
+) AS ranked
+WHERE dpcetl_rank = 1;
+
+-- eob_latest: one row per eob_id, from its latest delivery.
+CREATE OR REPLACE VIEW eob_latest AS
+SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "STATUS", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, export_job_id, source_fhir_version, ingested_at
+FROM (
+  SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "STATUS", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, export_job_id, source_fhir_version, ingested_at,
+    ROW_NUMBER() OVER (PARTITION BY eob_id ORDER BY last_updated DESC NULLS LAST, ingested_at DESC, export_job_id DESC) AS dpcetl_rank
+  FROM eob
+) AS ranked
+WHERE dpcetl_rank = 1;
+
+-- coverage_month_latest: the rows of each coverage's latest delivery, one per coverage_id, month.
+CREATE OR REPLACE VIEW coverage_month_latest AS
+SELECT c.coverage_id, c.patient_id, c.part, c.reference_year, c."MONTH", c.dual_status_code, c.buy_in_code, c.part_c_contract_id, c.part_c_pbp_id, c.part_c_plan_type_code, c.hmo_indicator, c.part_d_contract_id, c.part_d_pbp_id, c.part_d_segment_id, c.cost_share_code, c.rds_indicator, c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM coverage_month AS c
+JOIN coverage_latest AS p ON c.coverage_id = p.coverage_id AND c.export_job_id = p.export_job_id;
+
+-- eob_amount_latest: the rows of each eob's latest delivery (by eob_id, variable; the source may repeat one).
+CREATE OR REPLACE VIEW eob_amount_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.variable, c.amount, c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM eob_amount AS c
+JOIN eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_line_latest: the rows of each eob's latest delivery, one per eob_id, line_number.
+CREATE OR REPLACE VIEW eob_line_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.line_number, c.hcpcs_code, c.hcpcs_modifier_1, c.hcpcs_modifier_2, c.ndc, c.revenue_center_code, c.place_of_service_code, c.betos_code, c.service_start, c.service_end, c.quantity, c.rendering_npi, c.care_team_sequence, c.submitted_amount, c.allowed_amount, c.paid_amount, c.provider_paid_amount, c.beneficiary_paid_amount, c.deductible_amount, c.coinsurance_amount, c.patient_pay_amount, c.primary_payer_paid_amount, c.noncovered_amount, c.rate_amount, c.type_of_service_code, c.mtus_count, c.mtus_code, c.pricing_locality_code, c.provider_state_code, c.provider_zip_code, c.clia_lab_number, c.dme_pricing_state_code, c.dme_supplier_type_code, c.supplier_number, c.primary_payer_code, c.processing_indicator_code, c.payment_80_100_code, c.service_deductible_code, c.reduced_payment_code, c.revenue_denial_reason_code_1, c.revenue_denial_reason_code_2, c.revenue_status_code, c.deductible_coinsurance_code, c.ndc_quantity, c.ndc_quantity_unit, c.provider_tax_number, c.rendering_provider_id, c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM eob_line AS c
+JOIN eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_line_amount_latest: the rows of each eob's latest delivery (by eob_id, line_number, variable; the source may repeat one).
+CREATE OR REPLACE VIEW eob_line_amount_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.line_number, c.variable, c.amount, c.category_code, c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM eob_line_amount AS c
+JOIN eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_diagnosis_latest: the rows of each eob's latest delivery, one per eob_id, sequence.
+CREATE OR REPLACE VIEW eob_diagnosis_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c."SEQUENCE", c."CODE", c.icd_version, c.diagnosis_type, c.poa_indicator, c.is_principal, c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM eob_diagnosis AS c
+JOIN eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_procedure_latest: the rows of each eob's latest delivery, one per eob_id, sequence.
+CREATE OR REPLACE VIEW eob_procedure_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c."SEQUENCE", c."CODE", c.icd_version, c.procedure_date, c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM eob_procedure AS c
+JOIN eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_care_team_latest: the rows of each eob's latest delivery, one per eob_id, sequence.
+CREATE OR REPLACE VIEW eob_care_team_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c."SEQUENCE", c."ROLE", c.npi, c.specialty_code, c.provider_identifier, c.provider_identifier_system, c.provider_identifier_type, c.taxonomy_code, c.provider_type_code, c.participating_code, c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM eob_care_team AS c
+JOIN eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_line_care_team_latest: the rows of each eob's latest delivery, one per eob_id, line_number, link_order.
+CREATE OR REPLACE VIEW eob_line_care_team_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.line_number, c.link_order, c.care_team_sequence, c."ROLE", c.npi, c.provider_identifier, c.provider_identifier_type, c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM eob_line_care_team AS c
+JOIN eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- patient_identifier_latest: the rows of each patient's latest delivery, one per patient_id, system, value.
+CREATE OR REPLACE VIEW patient_identifier_latest AS
+SELECT c.patient_id, c.kind, c.system, c.value, c.currency, c.is_current, c.type_code, c.period_start, c.period_end, c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM patient_identifier AS c
+JOIN patient_latest AS p ON c.patient_id = p.patient_id AND c.export_job_id = p.export_job_id;
+
+-- eob_detail_latest: the rows of each eob's latest delivery (by eob_id, source, variable; the source may repeat one).
+CREATE OR REPLACE VIEW eob_detail_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.source, c.variable, c.system, c."CODE", c.display, c.value, c.amount, c.quantity, c."DATE", c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM eob_detail AS c
+JOIN eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- eob_line_detail_latest: the rows of each eob's latest delivery (by eob_id, line_number, source, variable; the source may repeat one).
+CREATE OR REPLACE VIEW eob_line_detail_latest AS
+SELECT c.eob_id, c.patient_id, c.claim_type, c.line_number, c.source, c.variable, c.system, c."CODE", c.display, c.value, c.amount, c.quantity, c."DATE", c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM eob_line_detail AS c
+JOIN eob_latest AS p ON c.eob_id = p.eob_id AND c.export_job_id = p.export_job_id;
+
+-- patient_detail_latest: the rows of each patient's latest delivery (by patient_id, source, variable; the source may repeat one).
+CREATE OR REPLACE VIEW patient_detail_latest AS
+SELECT c.patient_id, c.source, c.variable, c.system, c."CODE", c.display, c.value, c.amount, c.quantity, c."DATE", c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM patient_detail AS c
+JOIN patient_latest AS p ON c.patient_id = p.patient_id AND c.export_job_id = p.export_job_id;
+
+-- coverage_detail_latest: the rows of each coverage's latest delivery (by coverage_id, source, variable; the source may repeat one).
+CREATE OR REPLACE VIEW coverage_detail_latest AS
+SELECT c.coverage_id, c.patient_id, c.source, c.variable, c.system, c."CODE", c.display, c.value, c.amount, c.quantity, c."DATE", c.export_job_id, c.source_fhir_version, c.ingested_at
+FROM coverage_detail AS c
+JOIN coverage_latest AS p ON c.coverage_id = p.coverage_id AND c.export_job_id = p.export_job_id;

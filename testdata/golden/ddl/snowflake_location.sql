@@ -11,10 +11,10 @@ CREATE EXTERNAL TABLE IF NOT EXISTS export_error (
   export_job_id VARCHAR AS (value:export_job_id::VARCHAR),
   source_fhir_version VARCHAR AS (value:source_fhir_version::VARCHAR),
   ingested_at TIMESTAMP_TZ AS (value:ingested_at::TIMESTAMP_TZ),
-  export_date DATE AS (TO_DATE(SPLIT_PART(SPLIT_PART(metadata$filename, 'export_date=', 2), '/', 1))),
-  "GROUP" VARCHAR AS (SPLIT_PART(SPLIT_PART(metadata$filename, 'group=', 2), '/', 1))
+  export_date DATE AS (TO_DATE(REGEXP_SUBSTR(metadata$filename, '/export_date=([^/]+)/', 1, 1, 'e', 1))),
+  group_id VARCHAR AS (REGEXP_SUBSTR(metadata$filename, '/(group_id|group)=([^/]+)/', 1, 1, 'e', 2))
 )
-PARTITION BY (export_date, "GROUP")
+PARTITION BY (export_date, group_id)
 LOCATION = @claims.public.dpc_stage/dpc/export_error/
 FILE_FORMAT = (TYPE = PARQUET)
 AUTO_REFRESH = FALSE

@@ -1,0 +1,1 @@
+from _airflow_fake import Asset as Dataset  # noqa: F401

@@ -1,0 +1,1 @@
+from _airflow_fake import BaseOperator  # noqa: F401

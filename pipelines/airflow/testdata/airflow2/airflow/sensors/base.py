@@ -1,0 +1,1 @@
+from _airflow_fake import BaseSensorOperator, PokeReturnValue  # noqa: F401
