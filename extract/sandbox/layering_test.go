@@ -9,9 +9,11 @@ import (
 )
 
 // edge lists the only non-test packages allowed to depend on the test server (dpctest) and its
-// synthetic data (synth): the server itself, this wiring package, test helpers, the CLI and the
-// commands. Production stages (runner, the API client, export, download, transform, load) never do.
+// synthetic data (synth): the server itself, this wiring package, test helpers, the CLI, the
+// commands and the benchmark harness. Production stages (runner, the API client, export,
+// download, transform, load) never do.
 var edge = []string{
+	"bench",
 	"cmd/",
 	"extract/dpctest",
 	"extract/internal/sandboxtest",
