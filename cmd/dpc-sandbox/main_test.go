@@ -60,7 +60,7 @@ func TestStartErrors(t *testing.T) {
 		{"bad job retry-after", []string{"--job-retry-after", "soon"}, 2, "job-retry-after"},
 		{"bad fhir version", []string{"--addr", "127.0.0.1:0", "--fhir-version", "DSTU2"}, 1, "FHIR version"},
 		{"credentials without patients", []string{"--credentials-dir", t.TempDir()}, 2, "needs --patients"},
-		{"unknown flag", []string{"--nope"}, 2, "flag provided but not defined"},
+		{"unknown flag", []string{"--nope"}, 2, "unknown flag: --nope"},
 		{"unknown dialect", []string{"--dialect", "epic"}, 2, "--dialect"},
 		{"dialect without patients", []string{"--dialect", "bcda"}, 2, "--dialect needs --patients"},
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/sandbox"
 	"github.com/dpcetl/dpcetl/load/s3test"
 )
 
@@ -48,7 +49,7 @@ func dpcetlBin(t *testing.T) string {
 // subprocess that reaches both with real credentials.
 type destFixture struct {
 	dpc    *dpctest.Server
-	sb     *dpc.Sandbox
+	sb     *sandbox.Sandbox
 	s3     *s3test.Server
 	dir    string
 	config string
@@ -62,7 +63,7 @@ func newDestFixture(t *testing.T) *destFixture {
 	}
 	srv := dpctest.NewServer(dpctest.WithMinKeyBits(1024), dpctest.WithJobDuration(50*time.Millisecond))
 	t.Cleanup(srv.Close)
-	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{Key: key, Patients: 4, Practitioners: 1})
+	sb, err := sandbox.Provision(context.Background(), srv.URL, sandbox.Options{Key: key, Patients: 4, Practitioners: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

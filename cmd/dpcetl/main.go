@@ -1,5 +1,5 @@
 // Command dpcetl is the bulk-export ETL for the CMS DPC API: extract, transform, load.
-// `dpcetl run` with no configuration runs the whole pipeline on an embedded DPC sandbox.
+// `dpcetl run --sandbox` runs the whole pipeline on an embedded DPC sandbox with synthetic data.
 package main
 
 import (
@@ -27,6 +27,8 @@ func main() {
 		Stderr:     os.Stderr,
 		Getenv:     os.Getenv,
 		IsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+
+		StdoutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 	})
 	stop()
 	os.Exit(code)

@@ -1,5 +1,5 @@
 // Package dpc is the typed client for DPC's administrative API: organization, keys, client tokens,
-// practitioners, patients, attestation and attribution groups, plus sandbox provisioning.
+// practitioners, patients, attestation and attribution groups.
 package dpc
 
 import (
@@ -29,7 +29,7 @@ type Client struct {
 	now      func() time.Time
 	retry    *retry.Policy
 	limiter  *retry.Limiter
-	// synthetic allows sandbox MBIs (SyntheticMBI); never against production.
+	// synthetic allows sandbox MBIs (SyntheticMBI); the caller says so, never for production.
 	synthetic bool
 }
 
@@ -53,6 +53,10 @@ func WithRetry(p retry.Policy) Option { return func(c *Client) { c.retry = &p } 
 // WithLimiter shares a rate limiter (429 back-off) with other clients of the same server.
 func WithLimiter(l *retry.Limiter) Option { return func(c *Client) { c.limiter = l } }
 
+// WithSyntheticMBIs also accepts the sandbox's synthetic MBIs (SyntheticMBI), which break the
+// MBI specification on purpose. It has no effect against DPC production, where only real MBIs exist.
+func WithSyntheticMBIs() Option { return func(c *Client) { c.synthetic = true } }
+
 // WithNow sets the clock used for attestation timestamps (default time.Now).
 func WithNow(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
@@ -67,10 +71,11 @@ func New(baseURL string, httpClient *http.Client, opts ...Option) *Client {
 		// Keep New infallible (as the contract has it); every request then fails with this error.
 		u = &url.URL{Scheme: "invalid", Opaque: baseURL}
 	}
-	c := &Client{base: u, hc: httpClient, pageSize: 100, now: time.Now, synthetic: !IsProduction(u.String())}
+	c := &Client{base: u, hc: httpClient, pageSize: 100, now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}
+	c.synthetic = c.synthetic && !IsProduction(u.String())
 	return c
 }
 
@@ -80,8 +85,7 @@ func IsProduction(baseURL string) bool {
 	return err == nil && strings.EqualFold(u.Hostname(), "api.dpc.cms.gov")
 }
 
-// validateMBI checks an MBI the way this client's environment needs: strictly against
-// production, also accepting the sandbox's synthetic MBIs elsewhere.
+// validateMBI checks an MBI strictly, or also accepting synthetic ones (WithSyntheticMBIs).
 func (c *Client) validateMBI(mbi string) error {
 	if c.synthetic {
 		return ValidateMBIOrSynthetic(mbi)

@@ -1,12 +1,10 @@
 package dpc_test
 
 import (
-	"context"
 	"fmt"
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract/dpc"
-	"github.com/dpcetl/dpcetl/extract/dpctest"
 )
 
 func ExampleValidateNPI() {
@@ -15,25 +13,6 @@ func ExampleValidateNPI() {
 	// Output:
 	// <nil>
 	// NPI "1234567890": check digit is wrong (Luhn with prefix 80840)
-}
-
-func ExampleProvisionSandbox() {
-	srv := dpctest.NewServer(dpctest.WithMinKeyBits(1024))
-	defer srv.Close()
-	ctx := context.Background()
-	sb, err := dpc.ProvisionSandbox(ctx, srv.URL, dpc.SandboxOptions{KeyBits: 1024, Practitioners: 2, Patients: 4})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	c := sb.Client()
-	for _, npi := range sb.NPIs {
-		gs, _ := c.FindGroupsByNPI(ctx, npi)
-		fmt.Println(len(gs), "group with", len(gs[0].Member), "members, active:", gs[0].Member[0].Active(time.Now()))
-	}
-	// Output:
-	// 1 group with 2 members, active: true
-	// 1 group with 2 members, active: true
 }
 
 func ExampleProvenance_Header() {

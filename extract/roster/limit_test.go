@@ -10,6 +10,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/extract/roster"
+	"github.com/dpcetl/dpcetl/extract/sandbox"
 )
 
 // A roster with 3× the roster limit for one practitioner: sync attributes up to the limit,
@@ -18,7 +19,7 @@ func TestSyncStaysUnderRosterLimit(t *testing.T) {
 	const limit = 5
 	srv := dpctest.NewServer(dpctest.WithMinKeyBits(1024), dpctest.WithRosterLimit(limit))
 	t.Cleanup(srv.Close)
-	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{
+	sb, err := sandbox.Provision(context.Background(), srv.URL, sandbox.Options{
 		Key: testKey(), Practitioners: 1, Patients: 1, Now: srv.Clock().Now})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +90,7 @@ func TestSyncStaysUnderRosterLimit(t *testing.T) {
 func TestSyncServerRosterLimit(t *testing.T) {
 	srv := dpctest.NewServer(dpctest.WithMinKeyBits(1024), dpctest.WithRosterLimit(2))
 	t.Cleanup(srv.Close)
-	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{
+	sb, err := sandbox.Provision(context.Background(), srv.URL, sandbox.Options{
 		Key: testKey(), Practitioners: 1, Patients: 1, Now: srv.Clock().Now})
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +148,7 @@ func TestCreateGroupIdempotent(t *testing.T) {
 func TestSyncPractitionerLimit(t *testing.T) {
 	srv := dpctest.NewServer(dpctest.WithMinKeyBits(1024), dpctest.WithPractitionerLimit(1))
 	t.Cleanup(srv.Close)
-	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{
+	sb, err := sandbox.Provision(context.Background(), srv.URL, sandbox.Options{
 		Key: testKey(), Practitioners: 1, Patients: 1, Now: srv.Clock().Now})
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +176,7 @@ func TestSyncCompactsWithPut(t *testing.T) {
 	const limit = 4
 	srv := dpctest.NewServer(dpctest.WithMinKeyBits(1024), dpctest.WithRosterLimit(limit))
 	t.Cleanup(srv.Close)
-	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{
+	sb, err := sandbox.Provision(context.Background(), srv.URL, sandbox.Options{
 		Key: testKey(), Practitioners: 1, Patients: limit, Now: srv.Clock().Now})
 	if err != nil {
 		t.Fatal(err)

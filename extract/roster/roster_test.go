@@ -14,6 +14,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/extract/roster"
+	"github.com/dpcetl/dpcetl/extract/sandbox"
 )
 
 var testKey = sync.OnceValue(func() *rsa.PrivateKey {
@@ -27,11 +28,11 @@ var testKey = sync.OnceValue(func() *rsa.PrivateKey {
 // After the sandbox clock jumps, tests take a new client: the sandbox stamps responses with the
 // real time in Date while checking JWTs against its moved clock, and a token source that has
 // measured that "skew" would correct its next assertion into the past.
-func setup(t *testing.T) (*dpctest.Server, *dpc.Sandbox, *dpc.Client) {
+func setup(t *testing.T) (*dpctest.Server, *sandbox.Sandbox, *dpc.Client) {
 	t.Helper()
 	srv := dpctest.NewServer(dpctest.WithMinKeyBits(1024))
 	t.Cleanup(srv.Close)
-	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{
+	sb, err := sandbox.Provision(context.Background(), srv.URL, sandbox.Options{
 		Key: testKey(), Practitioners: 2, Patients: 6, Now: srv.Clock().Now})
 	if err != nil {
 		t.Fatal(err)

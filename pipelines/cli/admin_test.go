@@ -370,7 +370,7 @@ func (a *adm) everyCommand() {
 	a.srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultUnavailable, Path: "/Organization", Count: 1}}})
 	a.ok("org", "show")
 	a.srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultServerError, Path: "/Organization"}}})
-	a.fails(cli.ExitRetryable, "500", "org", "show", "--retries", "0")
+	a.fails(cli.ExitRetryable, "500", "org", "show", "--max-attempts", "1")
 	a.srv.SetFaults(dpctest.Faults{})
 
 	// Many MBIs are resolved with one listing, not one search each.
@@ -389,7 +389,7 @@ func (a *adm) everyCommand() {
 	api := a.vars["DPCETL_API"]
 	delete(a.vars, "DPCETL_API")
 	a.fails(cli.ExitConfig, "--api", "org", "show")
-	a.ok("org", "show", "--api-url", api)
+	a.ok("org", "show", "--api", api)
 	a.vars["DPCETL_API"] = api
 }
 
@@ -498,7 +498,7 @@ func TestAdminRoster(t *testing.T) {
 	os.WriteFile(a.path("roster3.csv"), []byte(more.String()), 0o644)
 	a.json(&gs, "groups", "find", "--npi", gen.NPI(1))
 	a.srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultServerError, Path: "/Group/" + gs[0].ID + "/$add"}}})
-	code, out, errOut := a.run("roster", "sync", "--file", a.path("roster3.csv"), "--retries", "0")
+	code, out, errOut := a.run("roster", "sync", "--file", a.path("roster3.csv"), "--max-attempts", "1")
 	if code != cli.ExitRetryable || !strings.Contains(out, "FAILED attribute") || !strings.Contains(errOut, "rerun") {
 		t.Fatalf("partial failure: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -616,7 +616,7 @@ func TestAdminErrorPaths(t *testing.T) {
 		{cli.ExitUsage, "not JSON", []string{"practitioners", "submit", "--file", a.path("notjson.json")}},
 		{cli.ExitConfig, "--file", []string{"patients", "submit", "--file", a.path("missing.json")}},
 		{cli.ExitUsage, "--file is required", []string{"practitioners", "submit"}},
-		{cli.ExitUsage, "--given and --family", []string{"practitioners", "add", "--npi", gen.NPI(2)}},
+		{cli.ExitUsage, "--given is required", []string{"practitioners", "add", "--npi", gen.NPI(2)}},
 		{cli.ExitRejected, "not found", []string{"patients", "get", "--mbi", gen.MBI(50)}},
 		{cli.ExitRejected, "404", []string{"patients", "get", unknown}},
 		{cli.ExitRejected, "not found", []string{"groups", "create", "--npi", gen.NPI(3), "--mbi", gen.MBI(1)}},
@@ -648,7 +648,7 @@ func TestAdminSandboxServe(t *testing.T) {
 	defer cancel()
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Main(ctx, []string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--min-key-bits", "1024", "--output", "json"},
+		done <- cli.Main(ctx, []string{"sandbox", "serve", "--sandbox-addr", "127.0.0.1:0", "--min-key-bits", "1024", "--output", "json"},
 			cli.Env{Stdout: pw, Getenv: func(string) string { return "" }})
 		pw.Close()
 	}()

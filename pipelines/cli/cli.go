@@ -1,185 +1,217 @@
-// Package cli is the dpcetl command line: the command table, flags, config precedence,
-// logging, exit codes and the one-line JSON summary orchestrators read from stdout.
+// Package cli is the dpcetl command line: one cobra command tree whose flags come from the
+// config key table, config precedence, logging, exit codes and the JSON summary line.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
+	"log/slog"
+	"regexp"
+	"strconv"
 	"strings"
-	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/dpcetl/dpcetl/pipelines/cli/admin"
+	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
+	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
 )
 
-// Version is set at build time with -ldflags "-X github.com/dpcetl/dpcetl/pipelines/cli.Version=…".
-var Version = "dev"
+// Env is everything a command may touch outside its arguments (see cmdkit.Env).
+type Env = cmdkit.Env
 
-// commands is the whole command table, in the order help lists it.
-func commands() []*Command {
-	cmds := []*Command{
-		runCommand(),
-		exportCommand(),
-		transformCommand(),
-		loadCommand(),
-		flattenCommand(),
-		doctorCommand(),
-		configCommand(),
-		{Name: "version", Usage: "dpcetl version", Summary: "print the version", Run: func(_ context.Context, env *Env, _ []string) error {
-			_, err := fmt.Fprintln(env.Stdout, "dpcetl", Version)
-			return err
-		}},
-	}
-	cmds = append(cmds, adminCommands()...)
-	cmds = append(cmds, schemaCommands()...)
-	cmds = append(cmds, viewCommands()...)
-	return cmds
+// UsageError is a command-line mistake (exit 2).
+type UsageError = cmdkit.UsageError
+
+// commands is the whole command tree, in the order help lists it. To add a command, write
+// `func fooCommand(env *Env) *cobra.Command` in its own file (config flags: cmdkit.AddConfigFlags;
+// the pipeline: runPipeline) and add one line here.
+func commands(env *Env) []*cobra.Command {
+	return append([]*cobra.Command{
+		runCommand(env),
+		exportCommand(env),
+		transformCommand(env),
+		loadCommand(env),
+		flattenCommand(env),
+		doctorCommand(env),
+		configCommand(env),
+		schemaCommand(env),
+		viewCommand(env),
+		versionCommand(env),
+	}, admin.Commands(env)...)
 }
+
+// Help lists commands in the order of commands(), not sorted.
+func init() { cobra.EnableCommandSorting = false }
 
 // Main runs the command line args (without the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, env Env) int {
-	env.fill()
-	red := env.Redactor
-	stderr := red.Writer(env.Stderr)
-	cmds := commands()
+	env.Fill()
+	stderr := env.Redactor.Writer(env.Stderr)
+	root := newRoot(&env, stderr)
 	if len(args) == 0 {
-		printUsage(stderr, cmds)
+		printUsage(stderr, root)
 		return ExitUsage
 	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
-		if len(args) > 1 && args[1] == "exit-codes" {
-			printExitCodes(env.Stdout)
-			return ExitOK
-		}
-		if len(args) > 1 {
-			if c, _, err := find(cmds, args[1:]); err == nil {
-				printCommandHelp(env.Stdout, c)
-				return ExitOK
-			}
-		}
-		printUsage(env.Stdout, cmds)
-		return ExitOK
-	case "-v", "-version", "--version":
+	if args[0] == "-v" || args[0] == "--version" {
 		args = []string{"version"}
 	}
-	cmd, rest, err := find(cmds, args)
-	if err != nil {
-		fmt.Fprintf(stderr, "dpcetl: %v\nRun 'dpcetl help' for the list of commands.\n", err)
-		return ExitUsage
-	}
-	if cmd.Run == nil {
-		printCommandHelp(stderr, cmd)
-		return ExitUsage
-	}
-	err = cmd.Run(ctx, &env, rest)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		printCommandHelp(env.Stdout, cmd)
-		return ExitOK
-	}
+	err = usageFromCobra(err)
 	code := ExitCode(err)
 	if errors.Is(ctx.Err(), context.Canceled) && code != ExitUsage && code != ExitConfig {
 		code = ExitInterrupted
 	}
-	fmt.Fprintf(stderr, "dpcetl %s: %v\n", cmdPath(args, rest), err)
+	path := "dpcetl"
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	if errorFormat(&env, cmd) == "json" {
+		logError(&env, cmd, path, code, err)
+		return code
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", path, err)
 	switch code {
 	case ExitUsage:
-		fmt.Fprintf(stderr, "usage: %s\nRun 'dpcetl help %s' for details.\n", cmd.Usage, cmdPath(args, rest))
+		if cmd != nil && cmd != root {
+			fmt.Fprintf(stderr, "usage: %s\nRun 'dpcetl help %s' for details.\n", cmd.UseLine(), strings.TrimPrefix(path, "dpcetl "))
+		} else {
+			fmt.Fprintf(stderr, "Run 'dpcetl help' for the list of commands.\n")
+		}
 	case ExitRetryable, ExitStillRunning, ExitInterrupted:
 		fmt.Fprintf(stderr, "(exit %d: retryable; the state directory lets a rerun resume)\n", code)
 	}
 	return code
 }
 
-func cmdPath(args, rest []string) string {
-	return strings.Join(args[:len(args)-len(rest)], " ")
+// errorFormat is the log format of the command that failed: the one it resolved from its
+// configuration, or, when it failed before that, its --log-format flag or DPCETL_LOG_FORMAT.
+// Commands without logs (administration, schema) print plain text.
+func errorFormat(env *Env, cmd *cobra.Command) string {
+	if env.LogFormat != "" || cmd == nil {
+		return env.LogFormat
+	}
+	fl := cmd.Flags().Lookup("log-format")
+	if fl == nil {
+		return "text"
+	}
+	f := env.Getenv("DPCETL_LOG_FORMAT")
+	if fl.Changed {
+		f = fl.Value.String()
+	}
+	return env.ResolveLogFormat(f)
 }
 
-// find walks the command tree; it returns the deepest command and the remaining args.
-func find(cmds []*Command, args []string) (*Command, []string, error) {
-	var cur *Command
-	for len(args) > 0 {
-		name := args[0]
-		if strings.HasPrefix(name, "-") {
-			break
-		}
-		var next *Command
-		for _, c := range cmds {
-			if c.Name == name {
-				next = c
-				break
-			}
-		}
-		if next == nil {
-			if cur == nil {
-				return nil, nil, fmt.Errorf("unknown command %q%s", name, suggest(name, cmds))
-			}
-			if cur.Run == nil {
-				return nil, nil, fmt.Errorf("unknown command %q for %q%s", name, cur.Name, suggest(name, cmds))
-			}
-			break
-		}
-		cur, args, cmds = next, args[1:], next.Sub
-		if len(cmds) == 0 {
-			break
-		}
+// logError writes the final error as one JSON log record: still running is INFO (a sensor's
+// "not yet"), an interrupt WARN, everything else ERROR.
+func logError(env *Env, cmd *cobra.Command, path string, code int, err error) {
+	log := logging.New(env.Stderr, logging.Options{Format: "json", Level: "debug", Redactor: env.Redactor})
+	level := slog.LevelError
+	switch code {
+	case ExitStillRunning:
+		level = slog.LevelInfo
+	case ExitInterrupted:
+		level = slog.LevelWarn
 	}
-	if cur == nil {
-		return nil, nil, fmt.Errorf("expected a command, got %q", args[0])
+	attrs := []any{"command", path, "exit_code", code, "err", err.Error()}
+	if code == ExitUsage && cmd != nil {
+		attrs = append(attrs, "usage", cmd.UseLine())
 	}
-	return cur, args, nil
+	if code == ExitRetryable || code == ExitStillRunning || code == ExitInterrupted {
+		attrs = append(attrs, "retryable", true)
+	}
+	log.Log(context.Background(), level, path+" exited "+strconv.Itoa(code), attrs...)
 }
 
-func suggest(name string, cmds []*Command) string {
-	for _, c := range cmds {
-		if strings.HasPrefix(c.Name, name) || strings.HasPrefix(name, c.Name) || editDistance(name, c.Name) <= 2 {
-			return fmt.Sprintf(" (did you mean %q?)", c.Name)
+func newRoot(env *Env, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "dpcetl",
+		Short:         "bulk export ETL for the CMS Data at the Point of Care (DPC) API",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
+	root.AddCommand(commands(env)...)
+	defaultHelp := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if c == root {
+			printUsage(c.OutOrStdout(), root)
+			return
 		}
-	}
-	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
+		defaultHelp(c, args)
+	})
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command | exit-codes]",
+		Short: "help for any command, or the exit codes",
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 1 && args[0] == "exit-codes" {
+				printExitCodes(env.Stdout)
+				return nil
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+			target, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return cmdkit.Usagef("unknown help topic %q", strings.Join(args, " "))
+			}
+			return target.Help()
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, c := range root.Commands() {
+				if c.IsAvailableCommand() {
+					names = append(names, c.Name())
+				}
+			}
+			return append(names, "exit-codes"), cobra.ShellCompDirectiveNoFileComp
+		},
+	})
+	return root
 }
 
-func printUsage(w io.Writer, cmds []*Command) {
+var didYouMean = regexp.MustCompile(`(?s)\n\nDid you mean this\?\n\t(\S+)`)
+
+// usageFromCobra turns cobra's own argument errors into usage errors with one-line messages.
+func usageFromCobra(err error) error {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "unknown command ") {
+		return err
+	}
+	first, _, _ := strings.Cut(msg, "\n")
+	if m := didYouMean.FindStringSubmatch(msg); m != nil {
+		first += fmt.Sprintf(" (did you mean %q?)", m[1])
+	}
+	return &UsageError{Msg: first}
+}
+
+// printUsage lists every command once, then the one flag vocabulary the configuration uses.
+func printUsage(w io.Writer, root *cobra.Command) {
 	fmt.Fprintf(w, "dpcetl — bulk export ETL for the CMS Data at the Point of Care (DPC) API.\n\n")
-	fmt.Fprintf(w, "Usage: dpcetl <command> [flags] [args]\n\nCommands:\n")
+	fmt.Fprintf(w, "Usage: dpcetl <command> [flags] [args]   (flags may follow arguments)\n\nCommands:\n")
 	var lines [][2]string
-	var walk func(prefix string, cs []*Command)
-	walk = func(prefix string, cs []*Command) {
-		for _, c := range cs {
-			name := strings.TrimSpace(prefix + " " + c.Name)
-			if c.Run != nil || len(c.Sub) == 0 {
-				lines = append(lines, [2]string{name, c.Summary})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, s := range c.Commands() {
+			if s.Hidden || s.Name() == "help" && c != root {
+				continue
 			}
-			walk(name, c.Sub)
+			if !s.HasSubCommands() {
+				lines = append(lines, [2]string{strings.TrimPrefix(s.CommandPath(), "dpcetl "), s.Short})
+			}
+			walk(s)
 		}
 	}
-	walk("", cmds)
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	walk(root)
 	width := 0
 	for _, l := range lines {
 		width = max(width, len(l[0]))
@@ -187,51 +219,40 @@ func printUsage(w io.Writer, cmds []*Command) {
 	for _, l := range lines {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, l[0], l[1])
 	}
-	fmt.Fprintf(w, "\nRun 'dpcetl help <command>' for its flags, 'dpcetl help exit-codes' for exit codes.\n")
-	fmt.Fprintf(w, "With no configuration, 'dpcetl run' runs the whole pipeline on an embedded DPC sandbox.\n")
+	fmt.Fprintf(w, "\nConfiguration flags (run, export *, transform, load, doctor, config show; the DPC administration\n"+
+		"commands take --config, --api, the credential flags and --max-attempts). Precedence: flags > DPCETL_* > file > defaults.\n")
+	fmt.Fprintf(w, "  %-28s %s\n", "--config FILE", "YAML config file [DPCETL_CONFIG]")
+	fmt.Fprintf(w, "  %-28s %s\n", "--sandbox", "the embedded DPC sandbox with synthetic data (--api embedded)")
+	fmt.Fprintf(w, "  %-28s %s\n", "--output FORMAT", "text or json; on the pipeline commands auto|text|json: the JSON summary line on stdout (auto: when stdout is not a terminal)")
+	for _, k := range config.Keys() {
+		if k.Flag == "" {
+			continue
+		}
+		fmt.Fprintf(w, "  %-28s %s\n", "--"+k.Flag+" "+metavar(k), cmdkit.FlagHelp(k))
+	}
+	fmt.Fprintf(w, "\nRun 'dpcetl help <command>' for its own flags and examples, 'dpcetl help exit-codes' for exit codes.\n")
+	fmt.Fprintf(w, "'dpcetl run --sandbox' runs the whole pipeline on an embedded DPC sandbox with synthetic data.\n")
 }
 
-func printCommandHelp(w io.Writer, c *Command) {
-	fmt.Fprintf(w, "usage: %s\n\n%s\n", c.Usage, c.Summary)
-	if len(c.Sub) > 0 {
-		fmt.Fprintf(w, "\nSubcommands:\n")
-		for _, s := range c.Sub {
-			fmt.Fprintf(w, "  %-10s %s\n", s.Name, s.Summary)
-		}
+func metavar(k config.Key) string {
+	switch k.Kind {
+	case config.Bool:
+		return ""
+	case config.Int:
+		return "N"
+	case config.Float:
+		return "F"
+	case config.DurationKind:
+		return "DURATION"
+	case config.List:
+		return "A,B"
 	}
-	if c.flags != nil {
-		fs := c.flags()
-		fmt.Fprintf(w, "\nFlags:\n")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-	}
+	return "VALUE"
 }
 
 func printExitCodes(w io.Writer) {
 	fmt.Fprintf(w, "%-5s %-14s %-8s %s\n", "code", "name", "action", "meaning")
 	for _, e := range exitCodeTable {
 		fmt.Fprintf(w, "%-5d %-14s %-8s %s\n", e.Code, e.Name, e.Kind, e.Meaning)
-	}
-}
-
-// fill gives every unset Env field a working default so commands never check for nil.
-func (e *Env) fill() {
-	if e.Stdin == nil {
-		e.Stdin = strings.NewReader("")
-	}
-	if e.Stdout == nil {
-		e.Stdout = io.Discard
-	}
-	if e.Stderr == nil {
-		e.Stderr = io.Discard
-	}
-	if e.Getenv == nil {
-		e.Getenv = os.Getenv
-	}
-	if e.Now == nil {
-		e.Now = time.Now
-	}
-	if e.Redactor == nil {
-		e.Redactor = logging.NewRedactor()
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -27,7 +28,12 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdo
 	var out, errb bytes.Buffer
 	code = Main(context.Background(), args, Env{
 		Stdout: &out, Stderr: &errb,
-		Getenv: func(k string) string { return env[k] },
+		Getenv: func(k string) string {
+			if v, ok := env[k]; ok || k != "DPCETL_LOG_FORMAT" {
+				return v
+			}
+			return "text" // these tests read messages; the JSON form has its own tests
+		},
 	})
 	return code, out.String(), errb.String()
 }
@@ -40,8 +46,9 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"no args", nil, []string{"Usage: dpcetl <command>", "run"}},
 		{"unknown command", []string{"exprot"}, []string{`unknown command "exprot"`, `did you mean "export"`}},
-		{"unknown subcommand", []string{"export", "begin"}, []string{`unknown command "begin" for "export"`}},
-		{"unknown flag", []string{"run", "--outt", "x"}, []string{"unknown flag -outt", "usage: dpcetl run"}},
+		{"unknown subcommand", []string{"export", "begin"}, []string{`unknown command "begin" for "dpcetl export"`, "usage: dpcetl export"}},
+		{"group alone", []string{"export"}, []string{"dpcetl export needs a subcommand: start, status, wait, download"}},
+		{"unknown flag", []string{"run", "--outt", "x"}, []string{"unknown flag: --outt", "usage: dpcetl run"}},
 		{"extra arg", []string{"run", "now"}, []string{`unexpected argument "now"`}},
 		{"validate no file", []string{"config", "validate"}, []string{"exactly one FILE"}},
 	}
@@ -108,7 +115,7 @@ func TestConfigShowPrecedence(t *testing.T) {
 	f := filepath.Join(dir, "c.yaml")
 	os.WriteFile(f, []byte("destination: /file\nconcurrency: 2\nstate_dir: /file-state\n"), 0o600)
 	env := map[string]string{"DPCETL_CONFIG": f, "DPCETL_DESTINATION": "/env", "DPCETL_STATE_DIR": "/env-state"}
-	code, out, stderr := runCLI(t, env, "config", "show", "--state-dir", "/flag-state")
+	code, out, stderr := runCLI(t, env, "config", "show", "--sandbox", "--state-dir", "/flag-state")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -162,3 +169,86 @@ func TestExitCodeMapping(t *testing.T) {
 }
 
 func defaultTestConfig() config.Config { return config.Default() }
+
+// `dpcetl help` lists every command once, and one flag vocabulary (the key table).
+func TestHelpListsEveryCommandOnce(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	commandsPart, flagsPart, ok := strings.Cut(out, "Configuration flags")
+	if !ok {
+		t.Fatalf("help has no flag section:\n%s", out)
+	}
+	for _, c := range []string{"run", "export start", "export status", "export wait", "export download", "transform", "load",
+		"doctor", "config validate", "config show", "schema ddl", "schema docs", "schema tables", "version",
+		"keys generate", "keys sign-snippet", "keys upload", "keys list", "keys get", "keys delete",
+		"tokens create", "tokens list", "tokens delete", "jwt", "token get", "token validate", "org show", "org create",
+		"practitioners add", "practitioners submit", "practitioners list", "practitioners get",
+		"patients add", "patients submit", "patients list", "patients get",
+		"groups create", "groups find", "groups show", "groups add", "groups remove", "groups replace", "groups list",
+		"roster sync", "roster expiring", "sandbox serve", "view validate", "view run", "flatten", "completion bash", "completion zsh", "help"} {
+		n := 0
+		for _, line := range strings.Split(commandsPart, "\n") {
+			if strings.HasPrefix(line, "  "+c+" ") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("help lists %q %d times", c, n)
+		}
+	}
+	for _, f := range []string{"--config", "--sandbox", "--api", "--out", "--since", "--max-attempts", "--client-token-env", "--log-format", "DPCETL_MAX_ATTEMPTS"} {
+		if !strings.Contains(flagsPart, f) {
+			t.Errorf("flag section lacks %s", f)
+		}
+	}
+	for _, gone := range []string{"--retries", "--api-url", "--private-key "} {
+		if strings.Contains(out, gone) {
+			t.Errorf("help still has the second spelling %s", gone)
+		}
+	}
+	// Flags after arguments, and a command's own help with examples.
+	code, out, _ = runCLI(t, nil, "help", "schema", "ddl")
+	if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--dialect") {
+		t.Fatalf("help schema ddl: exit %d\n%s", code, out)
+	}
+}
+
+// `dpcetl completion bash` is a valid bash script, and __complete (what it calls) completes
+// commands, flags and the values of enumerated flags.
+func TestCompletion(t *testing.T) {
+	code, script, errs := runCLI(t, nil, "completion", "bash")
+	if code != 0 || !strings.Contains(script, "__start_dpcetl") {
+		t.Fatalf("completion bash: exit %d\n%s", code, errs)
+	}
+	f := filepath.Join(t.TempDir(), "dpcetl.bash")
+	if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("bash", "-n", f).CombinedOutput(); err != nil {
+		t.Fatalf("bash -n: %v\n%s", err, out)
+	}
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "ex"}, []string{"export"}},
+		{[]string{"__complete", "export", ""}, []string{"start", "status", "wait", "download"}},
+		{[]string{"__complete", "run", "--sin"}, []string{"--since"}},
+		{[]string{"__complete", "run", "--since", ""}, []string{"incremental", "full"}},
+		{[]string{"__complete", "run", "--log-format", ""}, []string{"auto", "text", "json"}},
+		{[]string{"__complete", "schema", "ddl", "--dialect", ""}, []string{"duckdb", "athena", "bigquery", "snowflake"}},
+		{[]string{"__complete", "keys", "list", "--out"}, []string{"--output"}},
+	} {
+		code, out, errs := runCLI(t, nil, tt.args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s", tt.args, code, errs)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w+"\t") && !strings.Contains(out, w+"\n") {
+				t.Errorf("%v: no %q in\n%s", tt.args, w, out)
+			}
+		}
+	}
+}

@@ -1,56 +1,45 @@
 package cli
 
 import (
-	"context"
-	"flag"
 	"fmt"
 
+	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 )
 
-func configCommand() *Command {
-	validate := &Command{
-		Name:    "validate",
-		Usage:   "dpcetl config validate FILE",
-		Summary: "check a config file; names the bad key and its line",
-		Run: func(_ context.Context, env *Env, args []string) error {
-			f := newCmdFlags("config validate", false)
-			rest, err := f.parse(args)
-			if err != nil {
-				return err
-			}
-			if len(rest) != 1 {
-				return &UsageError{Msg: "config validate takes exactly one FILE"}
-			}
-			c, err := config.Load(rest[0])
+func configCommand(env *Env) *cobra.Command {
+	validate := &cobra.Command{
+		Use:     "validate FILE",
+		Short:   "check a config file; names the bad key and its line",
+		Example: "  dpcetl config validate pipelines/examples/sandbox.yaml",
+		Args:    cmdkit.ExactArgs(1, "exactly one FILE"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			c, err := config.Load(args[0])
 			if err != nil {
 				return err
 			}
 			if err := c.Validate(); err != nil {
-				return fmt.Errorf("%s: %w", rest[0], err)
+				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			_, err = fmt.Fprintf(env.Stdout, "%s: ok\n", rest[0])
+			_, err = fmt.Fprintf(env.Stdout, "%s: ok\n", args[0])
 			return err
 		},
 	}
-	show := &Command{
-		Name:    "show",
-		Usage:   "dpcetl config show [--config FILE] [flags]",
-		Summary: "print the effective configuration (defaults < file < DPCETL_* env < flags)",
+	validate.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 	}
-	show.flags = func() *flag.FlagSet { return newCmdFlags("config show", true).fs }
-	show.Run = func(_ context.Context, env *Env, args []string) error {
-		f := newCmdFlags("config show", true)
-		rest, err := f.parse(args)
-		if err != nil {
-			return err
-		}
-		if len(rest) > 0 {
-			return &UsageError{Msg: fmt.Sprintf("unexpected argument %q", rest[0])}
-		}
-		c, err := f.config(env)
+	show := &cobra.Command{
+		Use:     "show",
+		Short:   "print the effective configuration (defaults < file < DPCETL_* env < flags), then any problem with it",
+		Example: "  DPCETL_DESTINATION=/tmp/x dpcetl config show --config pipelines/examples/sandbox.yaml --since full",
+		Args:    cmdkit.NoArgs,
+	}
+	cf := cmdkit.AddConfigFlags(show, cmdkit.AllKeys)
+	show.RunE = func(*cobra.Command, []string) error {
+		c, err := cf.Load(env, config.Default())
 		if err != nil {
 			return err
 		}
@@ -58,9 +47,10 @@ func configCommand() *Command {
 		if err != nil {
 			return err
 		}
-		_, err = env.Stdout.Write(b)
-		return err
+		if _, err = env.Stdout.Write(b); err != nil {
+			return err
+		}
+		return c.Validate()
 	}
-	return &Command{Name: "config", Usage: "dpcetl config validate|show", Summary: "check or show configuration",
-		Sub: []*Command{validate, show}}
+	return cmdkit.Group("config", "check or show configuration", validate, show)
 }

@@ -48,11 +48,6 @@ const (
 	ExitInterrupted = 130
 )
 
-// UsageError is a command-line mistake; the dispatcher prints usage after it.
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
-
 // ExitCode maps an error returned by a command to the process exit code.
 // Order matters: the most specific classification wins.
 func ExitCode(err error) int {

@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"sort"
 
+	"github.com/spf13/cobra"
+
+	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/flatten"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
@@ -16,21 +16,14 @@ import (
 
 // flattenCommand is `dpcetl flatten`: local NDJSON files into the claims tables (the logic is
 // in pipelines/flatten; this only maps flags and errors).
-func flattenCommand() *Command {
-	return &Command{
-		Name:    "flatten",
-		Usage:   "dpcetl flatten --in DIR|FILE [--in ...] --out DEST [--fhir-version STU3|R4|auto] [--json]",
-		Summary: "flatten local FHIR NDJSON (plain or .gz; DPC, BCDA, AB2D, Blue Button) into the claims tables",
-		Run:     runFlatten,
-		flags:   func() *flag.FlagSet { fs, _, _ := flattenFlags(io.Discard); return fs },
-	}
-}
-
-func flattenFlags(w io.Writer) (*flag.FlagSet, *flatten.Options, *bool) {
+func flattenCommand(env *Env) *cobra.Command {
+	c := &cobra.Command{Use: "flatten --in DIR|FILE --out DEST",
+		Short:   "flatten local FHIR NDJSON (plain or .gz; DPC, BCDA, AB2D, Blue Button) into the claims tables",
+		Example: "  dpcetl flatten --in ./bcda-export --out ./claims --fhir-version R4\n  dpcetl flatten --in eob.ndjson.gz --out s3://bucket/claims --output json",
+		Args:    cmdkit.NoArgs}
 	o := &flatten.Options{}
-	fs := flag.NewFlagSet("flatten", flag.ContinueOnError)
-	fs.SetOutput(w)
-	fs.Var((*schemaList)(&o.Inputs), "in", "NDJSON file or directory (repeatable; directories: every .ndjson/.jsonl[.gz] below)")
+	fs := c.Flags()
+	fs.StringSliceVar(&o.Inputs, "in", nil, "NDJSON file or directory (repeatable; directories: every .ndjson/.jsonl[.gz] below)")
 	fs.StringVar(&o.Destination, "out", "", "output: a directory, file:///dir or s3://bucket/prefix")
 	fs.StringVar(&o.FHIRVersion, "fhir-version", "auto", "STU3, R4 or auto (per file, from the resources' shape)")
 	fs.StringVar(&o.ViewsDir, "views-dir", "", "extra folder of ViewDefinition JSON files")
@@ -39,17 +32,19 @@ func flattenFlags(w io.Writer) (*flag.FlagSet, *flatten.Options, *bool) {
 	fs.IntVar(&o.MaxQuarantined, "quarantine-max-lines", 0, "fail (publish nothing) when more lines than this are quarantined; -1 no limit")
 	fs.IntVar(&o.MaxWarnings, "max-warnings", -1, "fail (publish nothing) when the claims checks count more warnings than this; -1 never")
 	fs.IntVar(&o.Concurrency, "concurrency", 0, "transform workers (default: the engine's)")
-	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	return fs, o, asJSON
+	out := cmdkit.AddOutputFlag(c)
+	c.RunE = func(cc *cobra.Command, _ []string) error {
+		if err := out.Check(); err != nil {
+			return err
+		}
+		return runFlatten(cc.Context(), env, *o, out)
+	}
+	return c
 }
 
-func runFlatten(ctx context.Context, env *Env, args []string) error {
-	fs, o, asJSON := flattenFlags(env.Stderr)
-	if err := fs.Parse(args); err != nil {
-		return &UsageError{Msg: err.Error()}
-	}
+func runFlatten(ctx context.Context, env *Env, o flatten.Options, out *cmdkit.Output) error {
 	o.Version, o.Now = Version, env.Now
-	sum, err := flatten.Run(ctx, *o)
+	sum, err := flatten.Run(ctx, o)
 	switch {
 	case errors.Is(err, flatten.ErrInvalid):
 		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
@@ -58,10 +53,8 @@ func runFlatten(ctx context.Context, env *Env, args []string) error {
 	case err != nil:
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+	if out.JSON() {
+		return cmdkit.WriteJSON(env.Stdout, sum)
 	}
 	fmt.Fprintf(env.Stdout, "flattened %d files (%d resources, %d lines quarantined) into %s, run %s\n",
 		len(sum.Files), sum.Resources, sum.Quarantined, o.Destination, sum.RunID)

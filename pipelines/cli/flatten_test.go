@@ -30,7 +30,7 @@ func TestFlattenCommand(t *testing.T) {
 	}
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{"flatten", "--in", in, "--out", out, "--json"}, Env{Stdout: &stdout, Stderr: &stderr})
+	code := Main(context.Background(), []string{"flatten", "--in", in, "--out", out, "--output", "json"}, Env{Stdout: &stdout, Stderr: &stderr})
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}

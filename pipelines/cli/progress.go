@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,7 +109,10 @@ func (p *progress) Event(e extract.Event) {
 	case extract.EventFileRetry:
 		log(slog.LevelWarn, "download retry", "url", e.URL, "attempt", e.Attempt, "err", e.Err)
 	case extract.EventFileFailed:
-		log(slog.LevelError, "download failed", "url", e.URL, "err", e.Err)
+		// A cancelled run aborts every file in flight: its group says so once, not each file.
+		if !strings.Contains(e.Err, context.Canceled.Error()) {
+			log(slog.LevelError, "download failed", "url", e.URL, "err", e.Err)
+		}
 	case extract.EventClockSkew:
 		log(slog.LevelWarn, "clock skew against the DPC server", "skew", e.Skew.String())
 	}

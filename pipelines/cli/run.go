@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,36 +11,81 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
 
-func runCommand() *Command {
-	c := &Command{
-		Name:    "run",
-		Usage:   "dpcetl run [--config FILE] [flags]",
-		Summary: "run the whole pipeline (export, download, transform, load) for every group; with no config, on the embedded sandbox",
+func runCommand(env *Env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "run",
+		Short: "run the whole pipeline (export, download, transform, load) for every group; --sandbox: on the embedded sandbox",
+		Example: "  dpcetl run --sandbox                      # the demo: synthetic data, Parquet in ./dpcetl-out\n" +
+			"  dpcetl run --config dpcetl.yaml --groups 5f1b0000-0000-4000-8000-000000000001\n" +
+			"  DPCETL_DESTINATION=s3://bucket/dpc dpcetl run --config prod.yaml --log-format json",
+		Args: cmdkit.NoArgs,
 	}
-	c.flags = func() *flag.FlagSet { return newCmdFlags("run", true).fs }
-	c.Run = func(ctx context.Context, env *Env, args []string) error {
-		f := newCmdFlags("run", true)
-		rest, err := f.parse(args)
+	cf := cmdkit.AddConfigFlags(c, cmdkit.AllKeys)
+	out := cmdkit.AddSummaryFlag(c)
+	dry := c.Flags().Bool("dry-run", false, "print the plan (groups, watermarks, what would be exported, destination) and touch nothing")
+	c.RunE = func(cc *cobra.Command, _ []string) error {
+		if err := out.Check(); err != nil {
+			return err
+		}
+		cfg, err := cf.Config(env)
 		if err != nil {
 			return err
 		}
-		if len(rest) > 0 {
-			return &UsageError{Msg: fmt.Sprintf("unexpected argument %q", rest[0])}
+		if *dry {
+			return dryRun(cc.Context(), env, cfg, out)
 		}
-		cfg, err := f.config(env)
-		if err != nil {
-			return err
-		}
-		return runPipeline(ctx, env, cfg, "run", func(ctx context.Context, r *runner.Runner) (*runner.Summary, error) {
+		return runPipeline(cc.Context(), env, cfg, out, "run", func(ctx context.Context, r *runner.Runner) (*runner.Summary, error) {
 			return r.Run(ctx)
 		})
 	}
 	return c
+}
+
+// dryRun prints what `run` would do: it reads DPC (groups), the destination (watermarks) and
+// the state directory (saved jobs), and writes nothing.
+func dryRun(ctx context.Context, env *Env, cfg config.Config, out *cmdkit.Output) error {
+	log := newLogger(env, cfg)
+	opts := runner.Options{Config: cfg, Logger: log, Now: env.Now, Getenv: env.Getenv, Redactor: env.Redactor}
+	stop, err := withEmbedded(ctx, cfg, log, &opts)
+	defer stop()
+	if err != nil {
+		return err
+	}
+	plan, err := runner.DryRun(ctx, opts)
+	if err != nil {
+		return err
+	}
+	w := env.Redactor.Writer(env.Stdout)
+	if out.Machine(env) {
+		b, err := json.Marshal(plan)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, string(b))
+		return err
+	}
+	fmt.Fprintf(w, "Plan (dry run, nothing changed):\n  api:          %s\n  destination:  %s\n  export:       %s, since %s\n  groups:       %d\n",
+		plan.API, plan.Destination, strings.Join(plan.ResourceTypes, ", "), plan.Since, len(plan.Groups))
+	rows := make([][]string, len(plan.Groups))
+	for i, g := range plan.Groups {
+		rows[i] = []string{g.Group, orDash(g.Watermark), orDash(g.ExportSince), orDash(g.SavedJob)}
+	}
+	return cmdkit.WriteTable(w, []string{"GROUP", "WATERMARK", "_SINCE", "SAVED JOB (rejoined)"}, rows)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // stageFunc runs one stage (or all of them) on a prepared runner.
@@ -49,11 +93,14 @@ type stageFunc func(ctx context.Context, r *runner.Runner) (*runner.Summary, err
 
 // runPipeline sets up logging, the runner (and the embedded sandbox when configured),
 // runs fn, and prints the human summary on stderr and the JSON summary line on stdout.
-func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, fn stageFunc) error {
+func runPipeline(ctx context.Context, env *Env, cfg config.Config, out *cmdkit.Output, name string, fn stageFunc) error {
 	start := env.Now()
+	// Under JSON logs every stderr line is a record: no progress line, no human summary.
+	text := env.ResolveLogFormat(cfg.LogFormat) == "text"
 	prog := newProgress(env, nil)
+	prog.tty = prog.tty && text
 	log := logging.New(prog.LogWriter(env.Stderr), logging.Options{
-		Format: cfg.LogFormat, Level: cfg.LogLevel, IsTerminal: env.IsTerminal, Redactor: env.Redactor,
+		Format: env.LogFormat, Level: cfg.LogLevel, IsTerminal: env.IsTerminal, Redactor: env.Redactor,
 	})
 	prog.log = log
 	if cfg.Timeout > 0 {
@@ -62,7 +109,7 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, 
 		defer cancel()
 	}
 	defer prog.Close()
-	r, err := runner.New(ctx, runner.Options{
+	opts := runner.Options{
 		Config:   cfg,
 		Logger:   log,
 		Progress: prog.Event,
@@ -72,7 +119,13 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, 
 		Version:  Version,
 
 		OnDownloadPlan: prog.Plan,
-	})
+	}
+	stopSandbox, err := withEmbedded(ctx, cfg, log, &opts)
+	defer stopSandbox()
+	var r *runner.Runner
+	if err == nil {
+		r, err = runner.New(ctx, opts)
+	}
 	var sum *runner.Summary
 	if err == nil {
 		defer r.Close()
@@ -94,15 +147,17 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, name string, 
 		}
 	}
 	if name == "run" {
-		if env.IsTerminal || cfg.LogFormat == "text" {
+		if text {
 			printHuman(env.Redactor.Writer(env.Stderr), sum)
 		} else {
 			log.Info("run finished", "status", sum.Status, "files", sum.Files, "bytes", sum.Bytes,
 				"rows", sum.Rows, "quarantined", sum.Quarantined, "seconds", sum.Seconds, "output", sum.Destination)
 		}
 	}
-	if perr := printSummary(env, sum); perr != nil && err == nil {
-		err = perr
+	if out.Machine(env) {
+		if perr := printSummary(env, sum); perr != nil && err == nil {
+			err = perr
+		}
 	}
 	return err
 }

@@ -103,7 +103,7 @@ func TestSchemaTablesWithUserViews(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "extra.json"), []byte(extra), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs := runSchemaCLI(t, "schema", "tables", "--views", dir)
+	code, out, errs := runSchemaCLI(t, "schema", "tables", "--views-dir", dir)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -112,7 +112,7 @@ func TestSchemaTablesWithUserViews(t *testing.T) {
 			t.Errorf("tables output lacks %q", want)
 		}
 	}
-	code, out, errs = runSchemaCLI(t, "schema", "ddl", "--dialect", "duckdb", "--views", dir, "--table", "eob_supporting_info")
+	code, out, errs = runSchemaCLI(t, "schema", "ddl", "--dialect", "duckdb", "--views-dir", dir, "--table", "eob_supporting_info")
 	if code != ExitOK || !strings.Contains(out, "CREATE TABLE IF NOT EXISTS eob_supporting_info") {
 		t.Fatalf("ddl with user views: exit %d, out %q, err %s", code, out, errs)
 	}
@@ -120,7 +120,7 @@ func TestSchemaTablesWithUserViews(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "clash.json"), []byte(clash), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := runSchemaCLI(t, "schema", "tables", "--views", dir); code == ExitOK || !strings.Contains(errs, "clashes") {
+	if code, _, errs := runSchemaCLI(t, "schema", "tables", "--views-dir", dir); code == ExitOK || !strings.Contains(errs, "clashes") {
 		t.Fatalf("clash accepted: exit %d, stderr %s", code, errs)
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/sandbox"
 	"github.com/dpcetl/dpcetl/pipelines/cli"
 )
 
@@ -85,10 +86,30 @@ func runBinary(t *testing.T, dir string, env []string, args ...string) procResul
 	return procResult{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
+// text is stderr for reading: a JSON log record becomes its message, error and usage.
+func (r procResult) text() string {
+	var b strings.Builder
+	for _, line := range strings.Split(r.stderr, "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			b.WriteString(line + "\n")
+			continue
+		}
+		fmt.Fprintf(&b, "%v", rec["msg"])
+		for _, k := range []string{"err", "usage"} {
+			if v, ok := rec[k]; ok {
+				fmt.Fprintf(&b, " %s: %v", k, v)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
 func assertNoStackTrace(t *testing.T, r procResult) {
 	t.Helper()
 	for _, s := range []string{"goroutine ", "panic:", ".go:"} {
-		if strings.Contains(r.stderr, s) {
+		if strings.Contains(r.text(), s) {
 			t.Fatalf("stderr has %q (a stack trace?):\n%s", s, r.stderr)
 		}
 	}
@@ -103,7 +124,7 @@ var (
 // for the subprocess that points at it through credential files.
 type cliFixture struct {
 	srv      *dpctest.Server
-	sb       *dpc.Sandbox
+	sb       *sandbox.Sandbox
 	dir      string
 	config   string
 	tokFile  string
@@ -124,7 +145,7 @@ func newCLIFixture(t *testing.T, extraYAML string, opts ...dpctest.Option) *cliF
 	base := []dpctest.Option{dpctest.WithMinKeyBits(1024), dpctest.WithJobDuration(50 * time.Millisecond)}
 	srv := dpctest.NewServer(append(base, opts...)...)
 	t.Cleanup(srv.Close)
-	sb, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{Key: cliTestKey, Patients: 8, Practitioners: 1})
+	sb, err := sandbox.Provision(context.Background(), srv.URL, sandbox.Options{Key: cliTestKey, Patients: 8, Practitioners: 1})
 	if err != nil {
 		t.Fatalf("provision: %v", err)
 	}
@@ -162,7 +183,7 @@ func (f *cliFixture) secretsAbsent(t *testing.T, r procResult) {
 	t.Helper()
 	pemBody := strings.Split(string(f.sb.PrivateKeyPEM), "\n")[1]
 	for _, s := range []string{f.sb.Credentials.ClientToken, pemBody, "eyJ"} {
-		if strings.Contains(r.stdout, s) || strings.Contains(r.stderr, s) {
+		if strings.Contains(r.stdout, s) || strings.Contains(r.text(), s) {
 			t.Fatalf("a secret (%.12s…) appears in the output", s)
 		}
 	}
@@ -170,7 +191,7 @@ func (f *cliFixture) secretsAbsent(t *testing.T, r procResult) {
 
 func TestSubprocessEmbeddedRunJSONLogs(t *testing.T) {
 	dir := t.TempDir()
-	r := runBinary(t, dir, nil, "run")
+	r := runBinary(t, dir, nil, "run", "--sandbox")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -238,9 +259,9 @@ func TestSubprocessBadInputClearMessages(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"unwritable out", []string{"run", "--out", filepath.Join(notDir, "out")}, cli.ExitConfig, []string{"output directory", "not writable", "not a directory"}},
-		{"unknown flag", []string{"run", "--fast"}, cli.ExitUsage, []string{"unknown flag -fast", "usage: dpcetl run"}},
-		{"port in use", []string{"run", "--sandbox-addr", ln.Addr().String()}, cli.ExitConfig, []string{"cannot start the embedded DPC sandbox on " + ln.Addr().String(), "--sandbox-addr"}},
+		{"unwritable out", []string{"run", "--sandbox", "--out", filepath.Join(notDir, "out")}, cli.ExitConfig, []string{"output directory", "not writable", "not a directory"}},
+		{"unknown flag", []string{"run", "--fast"}, cli.ExitUsage, []string{"unknown flag: --fast", "usage: dpcetl run"}},
+		{"port in use", []string{"run", "--sandbox", "--sandbox-addr", ln.Addr().String()}, cli.ExitConfig, []string{"cannot start the embedded DPC sandbox on " + ln.Addr().String(), "--sandbox-addr"}},
 		{"bad config key", []string{"config", "validate", writeTestFile(t, dir, "bad.yaml", "api: sandbox\nsince: full\ndestinaton: x\n")}, cli.ExitConfig, []string{`bad.yaml:3: unknown key "destinaton"`}},
 		{"unknown command", []string{"exportt"}, cli.ExitUsage, []string{`unknown command "exportt"`}},
 	}
@@ -251,7 +272,7 @@ func TestSubprocessBadInputClearMessages(t *testing.T) {
 				t.Fatalf("exit %d, want %d\n%s", r.code, tt.code, r.stderr)
 			}
 			for _, w := range tt.want {
-				if !strings.Contains(r.stderr, w) {
+				if !strings.Contains(r.text(), w) {
 					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
 				}
 			}
@@ -260,6 +281,44 @@ func TestSubprocessBadInputClearMessages(t *testing.T) {
 				if s := r.summary(t); s["status"] != "failed" || int(s["exit_code"].(float64)) != tt.code {
 					t.Errorf("summary line: %v", s)
 				}
+			}
+		})
+	}
+}
+
+// TestSubprocessNoSilentSandbox: without credentials and without --sandbox, run names what is
+// missing, exits 3 (config) and writes nothing; the sandbox itself refuses a remote destination.
+func TestSubprocessNoSilentSandbox(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want []string
+	}{
+		{"s3 destination, no credentials", []string{"DPCETL_DESTINATION=s3://some-bucket/x"}, []string{"run"},
+			[]string{"credentials: missing", "DPCETL_CLIENT_TOKEN_FILE", "DPCETL_PRIVATE_KEY_FILE", "DPCETL_KEY_ID", "--sandbox"}},
+		{"nothing at all", nil, []string{"run"}, []string{"credentials: missing", "--sandbox"}},
+		{"sandbox to s3", []string{"DPCETL_DESTINATION=s3://some-bucket/x"}, []string{"run", "--sandbox"},
+			[]string{`destination: "s3://some-bucket/x" is not local`, "--force-sandbox-destination"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := runBinary(t, dir, tt.env, tt.args...)
+			if r.code != cli.ExitConfig {
+				t.Fatalf("exit %d, want %d\n%s", r.code, cli.ExitConfig, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.text(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			if strings.Contains(r.text(), "embedded DPC sandbox ready") {
+				t.Errorf("the sandbox started:\n%s", r.stderr)
+			}
+			ents, _ := os.ReadDir(dir)
+			if len(ents) != 0 {
+				t.Errorf("run wrote %d entries into its working directory (first %s)", len(ents), ents[0].Name())
 			}
 		})
 	}
@@ -329,26 +388,26 @@ func TestSubprocessExitCodes(t *testing.T) {
 		os.MkdirAll(filepath.Join(f.stateDir, "jobs"), 0o700)
 		os.WriteFile(filepath.Join(f.stateDir, "jobs", "export-"+f.sb.GroupIDs[0]+".json"), []byte("{not json"), 0o600)
 		r := runBinary(t, f.dir, nil, "export", "status", "--config", f.config)
-		if r.code != cli.ExitInternal || !strings.Contains(r.stderr, "corrupt") {
+		if r.code != cli.ExitInternal || !strings.Contains(r.text(), "corrupt") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("2 usage", func(t *testing.T) {
 		r := runBinary(t, t.TempDir(), nil, "load", "--groups")
-		if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "flag needs an argument") {
+		if r.code != cli.ExitUsage || !strings.Contains(r.text(), "flag needs an argument") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("3 config: stage command on the embedded sandbox", func(t *testing.T) {
-		r := runBinary(t, t.TempDir(), nil, "export", "start")
-		if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "need a real API") {
+		r := runBinary(t, t.TempDir(), nil, "export", "start", "--sandbox")
+		if r.code != cli.ExitConfig || !strings.Contains(r.text(), "need a real API") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("3 config: env var overrides file", func(t *testing.T) {
 		f := newCLIFixture(t, "")
 		r := runBinary(t, f.dir, []string{"DPCETL_SINCE=sometimes"}, "export", "start", "--config", f.config)
-		if r.code != cli.ExitConfig || !strings.Contains(r.stderr, `since: "sometimes"`) {
+		if r.code != cli.ExitConfig || !strings.Contains(r.text(), `since: "sometimes"`) {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
@@ -369,7 +428,7 @@ func TestSubprocessExitCodes(t *testing.T) {
 "resource":"ExplanationOfBenefit","select":[{"column":[{"name":"n","path":"id","type":"integer"}]}]}`)
 		f := newCLIFixture(t, "views_dir: "+views+"\nquarantine:\n  max_lines: 2\n")
 		r := runBinary(t, f.dir, nil, "run", "--config", f.config)
-		if r.code != cli.ExitBadData || !strings.Contains(r.stderr, "quarantine") {
+		if r.code != cli.ExitBadData || !strings.Contains(r.text(), "quarantine") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 		if q := r.summary(t)["quarantined"].(float64); q <= 0 {
@@ -425,7 +484,7 @@ func TestSubprocessExitCodes(t *testing.T) {
 			if !strings.Contains(rec.Error, strconv.Quote(v)) {
 				t.Errorf("quarantine record error %q does not show the value %q", rec.Error, v)
 			}
-			if strings.Contains(r.stdout, v) || strings.Contains(r.stderr, v) {
+			if strings.Contains(r.stdout, v) || strings.Contains(r.text(), v) {
 				t.Errorf("value %q (PHI) appears in the logs or the summary", v)
 			}
 			values++
@@ -437,7 +496,7 @@ func TestSubprocessExitCodes(t *testing.T) {
 	t.Run("6 rejected: unknown key id", func(t *testing.T) {
 		f := newCLIFixture(t, "")
 		r := runBinary(t, f.dir, nil, "keys", "get", "0e0e0e0e-0000-4000-8000-000000000000", "--config", f.config)
-		if r.code != cli.ExitRejected || !strings.Contains(r.stderr, "404") {
+		if r.code != cli.ExitRejected || !strings.Contains(r.text(), "404") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 		f.secretsAbsent(t, r)
@@ -453,7 +512,7 @@ func TestSubprocessExitCodes(t *testing.T) {
 	t.Run("10 retryable: timeout", func(t *testing.T) {
 		f := newCLIFixture(t, "", dpctest.WithJobDuration(time.Hour))
 		r := runBinary(t, f.dir, nil, "run", "--config", f.config, "--timeout", "300ms")
-		if r.code != cli.ExitRetryable || !strings.Contains(r.stderr, "timed out") {
+		if r.code != cli.ExitRetryable || !strings.Contains(r.text(), "timed out") {
 			t.Fatalf("exit %d\n%s", r.code, r.stderr)
 		}
 		if s := r.summary(t); s["status"] != "failed" || s["exit_code"].(float64) != cli.ExitRetryable {
@@ -559,5 +618,239 @@ func TestAirflowDAGCompiles(t *testing.T) {
 		if !strings.Contains(string(src), w) {
 			t.Errorf("DAG lacks %q", w)
 		}
+	}
+}
+
+// TestSubprocessBashCompletion sources the generated script in a real bash and asks it to
+// complete, as a user's shell does on TAB (the script calls the binary's __complete).
+func TestSubprocessBashCompletion(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Fatalf("bash is needed: %v", err)
+	}
+	dir := t.TempDir()
+	// The script relies on the bash-completion package's _get_comp_words_by_ref, as every
+	// distribution's bash has it; this machine has no such package, so a minimal one stands in.
+	script := `_get_comp_words_by_ref() { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
+source <(dpcetl completion bash)
+complete_line() {
+  COMP_LINE="$1"; COMP_POINT=${#COMP_LINE}; read -ra COMP_WORDS <<<"$COMP_LINE"
+  [[ "$COMP_LINE" == *" " ]] && COMP_WORDS+=("")
+  COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); COMPREPLY=()
+  __start_dpcetl dpcetl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+  echo "$1 => ${COMPREPLY[*]}"
+}
+complete_line "dpcetl exp"
+complete_line "dpcetl run --since "
+complete_line "dpcetl patients "
+`
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = []string{"HOME=" + dir, "PATH=" + filepath.Dir(dpcetlBinary) + ":" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bash: %v\n%s", err, out)
+	}
+	for _, w := range []string{"dpcetl exp => export", "dpcetl run --since  => incremental full", "add submit list get"} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("completion lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+// everyLineJSON fails unless every stderr line is one JSON log record; it returns the records.
+func everyLineJSON(t *testing.T, name, stderr string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for _, line := range strings.Split(strings.TrimRight(stderr, "\n"), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["level"] == nil || rec["msg"] == nil || rec["time"] == nil {
+			t.Fatalf("%s: stderr line is not a JSON log record: %q\nstderr:\n%s", name, line, stderr)
+		}
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// TestSubprocessLogFormatJSON: under --log-format json every stderr line is one JSON object,
+// the final error included, in success, failure, still-running and cancellation; a job that
+// is still running is INFO, never ERROR; a cancelled run says so once per group.
+func TestSubprocessLogFormatJSON(t *testing.T) {
+	t.Run("success", func(t *testing.T) {
+		r := runBinary(t, t.TempDir(), nil, "run", "--sandbox", "--log-format", "json", "--since", "full")
+		if r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		if recs := everyLineJSON(t, "success", r.stderr); recs[len(recs)-1]["msg"] != "run finished" {
+			t.Fatalf("last record %v", recs[len(recs)-1])
+		}
+	})
+	t.Run("failure", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"run", "--log-format", "json"},                                 // no credentials: exit 3
+			{"run", "--log-format", "json", "--fast"},                       // usage: exit 2
+			{"export", "start", "--log-format", "json", "--since", "never"}, // bad value: exit 3
+		} {
+			r := runBinary(t, t.TempDir(), nil, args...)
+			if r.code != cli.ExitConfig && r.code != cli.ExitUsage {
+				t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
+			}
+			recs := everyLineJSON(t, strings.Join(args, " "), r.stderr)
+			last := recs[len(recs)-1]
+			if last["level"] != "ERROR" || last["exit_code"] != float64(r.code) || last["err"] == "" {
+				t.Errorf("%v: final record %v", args, last)
+			}
+		}
+	})
+	t.Run("still running", func(t *testing.T) {
+		f := newCLIFixture(t, "", dpctest.WithJobDuration(time.Hour))
+		if r := runBinary(t, f.dir, nil, "export", "start", "--config", f.config, "--log-format", "json"); r.code != 0 {
+			t.Fatalf("start: exit %d\n%s", r.code, r.stderr)
+		}
+		r := runBinary(t, f.dir, nil, "export", "status", "--config", f.config, "--log-format", "json")
+		if r.code != cli.ExitStillRunning {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		for _, rec := range everyLineJSON(t, "still running", r.stderr) {
+			if rec["level"] == "ERROR" || rec["level"] == "WARN" {
+				t.Errorf("a running job logged %v: %v", rec["level"], rec)
+			}
+		}
+		if !strings.Contains(r.stderr, `"msg":"export job still running"`) {
+			t.Errorf("no still-running record:\n%s", r.stderr)
+		}
+	})
+	t.Run("cancellation", func(t *testing.T) {
+		f := newCLIFixture(t, "", dpctest.WithJobDuration(time.Hour))
+		cmd := exec.Command(dpcetlBinary, "run", "--config", f.config, "--log-format", "json")
+		cmd.Dir = f.dir
+		errPipe, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var logs strings.Builder
+		sc := bufio.NewScanner(errPipe)
+		for sc.Scan() {
+			logs.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "job.kickoff") {
+				cmd.Process.Signal(syscall.SIGINT)
+			}
+		}
+		cmd.Wait()
+		if code := cmd.ProcessState.ExitCode(); code != cli.ExitInterrupted {
+			t.Fatalf("exit %d\n%s", code, logs.String())
+		}
+		recs := everyLineJSON(t, "cancellation", logs.String())
+		interrupted := 0
+		for _, rec := range recs {
+			if rec["msg"] == "group interrupted; a rerun resumes" {
+				interrupted++
+			}
+		}
+		if interrupted != len(f.sb.GroupIDs) {
+			t.Errorf("%d group-interrupted records for %d groups:\n%s", interrupted, len(f.sb.GroupIDs), logs.String())
+		}
+		if n := strings.Count(logs.String(), "context canceled"); n > len(f.sb.GroupIDs)+1 {
+			t.Errorf("%d lines say context canceled:\n%s", n, logs.String())
+		}
+	})
+}
+
+// TestVersionFromBuildInfo builds dpcetl with plain `go build` in a git checkout (a clone of
+// this one's HEAD) and checks that `dpcetl version` prints the commit, then the dirty flag once
+// a tracked file changes.
+func TestVersionFromBuildInfo(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "src")
+	git := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("git", "clone", "--quiet", "--depth", "1", "file://"+root, dir).CombinedOutput(); err != nil {
+		t.Fatalf("git clone: %v\n%s", err, out)
+	}
+	head := git("rev-parse", "HEAD")
+	version := func() string {
+		t.Helper()
+		bin := filepath.Join(t.TempDir(), "dpcetl")
+		build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, "./cmd/dpcetl")
+		build.Dir = dir
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+		out, err := exec.Command(bin, "version").CombinedOutput()
+		if err != nil {
+			t.Fatalf("dpcetl version: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if v := version(); !strings.Contains(v, "commit "+head) || strings.Contains(v, "dirty") {
+		t.Fatalf("clean build at %s: %q", head, v)
+	}
+	readme := filepath.Join(dir, "README.md")
+	b, _ := os.ReadFile(readme)
+	os.WriteFile(readme, append(b, "\nlocal change\n"...), 0o644)
+	if v := version(); !strings.Contains(v, "commit "+head) || !strings.Contains(v, "dirty") {
+		t.Fatalf("dirty build: %q", v)
+	}
+}
+
+// TestSubprocessDryRun: run --dry-run prints the plan and touches nothing — no export, no
+// state directory, no destination; after a real run it shows the watermark the next export
+// would start from, and --since INSTANT a backfill's _since.
+func TestSubprocessDryRun(t *testing.T) {
+	f := newCLIFixture(t, "")
+	plan := func(args ...string) map[string]any {
+		t.Helper()
+		r := runBinary(t, f.dir, nil, append([]string{"run", "--config", f.config, "--dry-run"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("dry run: exit %d\n%s", r.code, r.stderr)
+		}
+		var p map[string]any
+		if err := json.Unmarshal([]byte(strings.TrimSpace(r.stdout)), &p); err != nil {
+			t.Fatalf("plan is not one JSON line: %v\n%s", err, r.stdout)
+		}
+		return p
+	}
+	p := plan()
+	g := p["groups"].([]any)[0].(map[string]any)
+	if p["dry_run"] != true || g["group"] != f.sb.GroupIDs[0] || g["watermark"] != nil || p["destination"] != f.outDir || p["since"] != "incremental" {
+		t.Fatalf("plan %v", p)
+	}
+	if n := f.srv.Requests("/api/v1/Group/"); n != 0 {
+		t.Fatalf("dry run started %d exports", n)
+	}
+	for _, d := range []string{f.stateDir, f.outDir} {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Fatalf("dry run created %s (%v)", d, err)
+		}
+	}
+	if r := runBinary(t, f.dir, nil, "run", "--config", f.config); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	g = plan()["groups"].([]any)[0].(map[string]any)
+	if g["watermark"] == nil || g["export_since"] != g["watermark"] {
+		t.Fatalf("after a run the plan lacks the watermark: %v", g)
+	}
+	g = plan("--since", "2026-01-01T00:00:00Z")["groups"].([]any)[0].(map[string]any)
+	if g["export_since"] != "2026-01-01T00:00:00Z" {
+		t.Fatalf("backfill plan: %v", g)
+	}
+	if n := f.srv.Requests("/api/v1/Group/"); n != 1 {
+		t.Fatalf("%d exports, want only the real run's", n)
+	}
+	// A backfill really asks DPC for _since = the instant, and loads.
+	r := runBinary(t, f.dir, nil, "run", "--config", f.config, "--since", f.srv.Clock().Now().Add(-time.Hour).UTC().Format(time.RFC3339))
+	if r.code != 0 {
+		t.Fatalf("backfill: exit %d\n%s", r.code, r.stderr)
+	}
+	if s := r.summary(t)["groups"].([]any)[0].(map[string]any); s["since"] == nil || s["since"] == "" {
+		t.Fatalf("backfill summary lacks since: %v", s)
 	}
 }

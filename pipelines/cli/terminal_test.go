@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
+	"github.com/spf13/cobra"
 )
 
 // TestRunOnTerminal runs the embedded default in-process as if at a terminal: text logs,
@@ -17,8 +19,8 @@ import (
 func TestRunOnTerminal(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
-	code := Main(context.Background(), []string{"run", "--out", filepath.Join(dir, "out"), "--since", "full"}, Env{
-		Stdout: &out, Stderr: &errb, IsTerminal: true, Getenv: func(string) string { return "" },
+	code := Main(context.Background(), []string{"run", "--sandbox", "--out", filepath.Join(dir, "out"), "--since", "full"}, Env{
+		Stdout: &out, Stderr: &errb, IsTerminal: true, StdoutIsTerminal: true, Getenv: func(string) string { return "" },
 	})
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errb.String())
@@ -32,9 +34,9 @@ func TestRunOnTerminal(t *testing.T) {
 	if strings.Contains(se, `"level"`) {
 		t.Errorf("JSON logs on a terminal:\n%s", se)
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], `{"command":"run","status":"ok"`) {
-		t.Fatalf("stdout is not exactly the summary line:\n%s", out.String())
+	// stdout is a terminal too: the JSON summary only with --output json (TestSummaryOutput).
+	if out.Len() != 0 {
+		t.Fatalf("JSON summary on a terminal without --output json:\n%s", out.String())
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out", "_runs")); err != nil {
 		t.Fatalf("no committed runs: %v", err)
@@ -44,7 +46,7 @@ func TestRunOnTerminal(t *testing.T) {
 func TestProgressLine(t *testing.T) {
 	var errb bytes.Buffer
 	env := &Env{Stderr: &errb, IsTerminal: true}
-	env.fill()
+	env.Fill()
 	p := newProgress(env, newLogger(env, defaultTestConfig()))
 	now := time.Unix(1000, 0)
 	p.now = func() time.Time { return now }
@@ -81,7 +83,7 @@ func TestProgressLine(t *testing.T) {
 // TestDoctorEmbedded checks the embedded default end to end: sandbox, token exchange.
 func TestDoctorEmbedded(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := Main(context.Background(), []string{"doctor", "--out", filepath.Join(t.TempDir(), "out")}, Env{
+	code := Main(context.Background(), []string{"doctor", "--sandbox", "--out", filepath.Join(t.TempDir(), "out")}, Env{
 		Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" },
 	})
 	if code != 0 {
@@ -91,5 +93,30 @@ func TestDoctorEmbedded(t *testing.T) {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("doctor lacks %q:\n%s", w, out.String())
 		}
+	}
+}
+
+// The JSON summary line goes to stdout when it is not a terminal (Airflow reads it) or with
+// --output json; --output text never prints it.
+func TestSummaryOutput(t *testing.T) {
+	for _, tt := range []struct {
+		flag     string
+		terminal bool
+		want     bool
+	}{{"auto", false, true}, {"auto", true, false}, {"json", true, true}, {"json", false, true}, {"text", false, false}, {"text", true, false}} {
+		c := &cobra.Command{}
+		out := cmdkit.AddSummaryFlag(c)
+		if err := c.Flags().Parse([]string{"--output", tt.flag}); err != nil || out.Check() != nil {
+			t.Fatal(err)
+		}
+		if got := out.Machine(&Env{StdoutIsTerminal: tt.terminal}); got != tt.want {
+			t.Errorf("--output %s, stdout terminal %v: JSON summary %v, want %v", tt.flag, tt.terminal, got, tt.want)
+		}
+	}
+	c := &cobra.Command{}
+	out := cmdkit.AddSummaryFlag(c)
+	c.Flags().Parse([]string{"--output", "yaml"})
+	if err := out.Check(); err == nil || !strings.Contains(err.Error(), "auto, text or json") {
+		t.Fatalf("--output yaml: %v", err)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // ErrInvalid marks every configuration error (exit code "config").
 var ErrInvalid = errors.New("invalid configuration")
 
-// Well-known API base URLs; "embedded" starts the in-process sandbox.
+// Well-known API base URLs; "embedded" starts the in-process sandbox (only when asked for).
 const (
 	Embedded      = "embedded"
 	SandboxURL    = "https://sandbox.dpc.cms.gov/api/v1"
@@ -30,8 +30,12 @@ const (
 
 // Config is one run's configuration. YAML keys are the snake_case names in the tags.
 type Config struct {
-	// API is the DPC base URL: "embedded" (default), "sandbox", "production" or a URL.
+	// API is the DPC base URL: "production" (default), "sandbox", a URL, or "embedded" for the
+	// in-process sandbox with synthetic data (`dpcetl run --sandbox`).
 	API string `yaml:"api"`
+	// ForceSandboxDestination lets the embedded sandbox write its synthetic claims to a
+	// non-local destination (refused by default: a demo must not land in a production bucket).
+	ForceSandboxDestination bool `yaml:"force_sandbox_destination"`
 	// SandboxAddr is where the embedded sandbox listens (default 127.0.0.1:0, a random port).
 	SandboxAddr string `yaml:"sandbox_addr"`
 	// Credentials are references only: file paths or environment variable NAMES.
@@ -39,7 +43,8 @@ type Config struct {
 	Groups      Groups      `yaml:"groups"`
 	// ResourceTypes to export (default Patient, Coverage, ExplanationOfBenefit).
 	ResourceTypes []string `yaml:"resource_types"`
-	// Since is "full" (every run exports everything) or "incremental" (default: _since = watermark).
+	// Since is "incremental" (default: _since = the watermark), "full" (everything, every run),
+	// or an RFC 3339 instant: a backfill with _since = that instant (e.g. an Airflow data interval).
 	Since string `yaml:"since"`
 	// Destination is where Parquet goes: a directory, file:///dir or s3://bucket/prefix.
 	Destination string `yaml:"destination"`
@@ -100,7 +105,7 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (use e.g. 30s, 5m)", n.Line, n.Value)
+		return fmt.Errorf("line %d: expected a duration (e.g. 30s, 5m), got %q", n.Line, n.Value)
 	}
 	*d = Duration(v)
 	return nil
@@ -109,10 +114,11 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the duration as "30s".
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
-// Default is the configuration of `dpcetl run` with nothing given: the embedded sandbox.
+// Default is the configuration of `dpcetl run` with nothing given: DPC production, which
+// still needs credentials (Validate names them); the embedded sandbox only when asked for.
 func Default() Config {
 	return Config{
-		API:           Embedded,
+		API:           "production",
 		SandboxAddr:   "127.0.0.1:0",
 		Groups:        Groups{All: true},
 		ResourceTypes: []string{"Patient", "Coverage", "ExplanationOfBenefit"},
@@ -155,11 +161,69 @@ func Parse(name string, data []byte, base Config) (Config, error) {
 			}
 			return c, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(parts, "; "))
 		}
+		if parts := typeErrors(name, data, msg); parts != nil {
+			return c, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(parts, "; "))
+		}
 		msg = strings.TrimPrefix(msg, "yaml: ")
 		msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
 		return c, fmt.Errorf("%w: %s: %s", ErrInvalid, name, msg)
 	}
 	return c, nil
+}
+
+var (
+	yamlTypeErr = regexp.MustCompile("line (\\d+): cannot unmarshal !!\\w+ `(.*)` into (\\S+)")
+	ownTypeErr  = regexp.MustCompile(`line (\d+): expected (.*), got (".*")`)
+)
+
+// typeErrors rewrites yaml's type errors so that each names its key and what it expects:
+// `dpcetl.yaml:3: concurrency: expected an integer, got "lots"`. nil when there are none.
+func typeErrors(name string, data []byte, msg string) []string {
+	keys := keyLines(data)
+	var parts []string
+	for _, m := range yamlTypeErr.FindAllStringSubmatch(msg, -1) {
+		want := map[string]string{"int": "an integer", "float64": "a number", "bool": "true or false",
+			"[]string": "a list", "string": "a string"}[m[3]]
+		if want == "" {
+			want = "a mapping of " + section(m[3]) + " keys"
+		}
+		line, _ := strconv.Atoi(m[1])
+		parts = append(parts, fmt.Sprintf("%s:%d: %s: expected %s, got %q", name, line, keys[line], want, m[2]))
+	}
+	for _, m := range ownTypeErr.FindAllStringSubmatch(msg, -1) {
+		line, _ := strconv.Atoi(m[1])
+		parts = append(parts, fmt.Sprintf("%s:%d: %s: expected %s, got %s", name, line, keys[line], m[2], m[3]))
+	}
+	return parts
+}
+
+// keyLines maps each line of a YAML document to the dotted key whose value is on it.
+func keyLines(data []byte) map[int]string {
+	out := map[int]string{}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return out
+	}
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			path := prefix + k.Value
+			out[k.Line] = path
+			out[v.Line] = path
+			for _, item := range v.Content {
+				if v.Kind == yaml.SequenceNode {
+					out[item.Line] = path
+				}
+			}
+			walk(v, path+".")
+		}
+	}
+	walk(doc.Content[0], "")
+	return out
 }
 
 func section(goType string) string {
@@ -185,127 +249,6 @@ func Load(path string) (Config, error) {
 	return Parse(path, data, Default())
 }
 
-// EnvVars lists every DPCETL_* variable ApplyEnv reads, with the key it overrides.
-var EnvVars = [][2]string{
-	{"DPCETL_API", "api"},
-	{"DPCETL_SANDBOX_ADDR", "sandbox_addr"},
-	{"DPCETL_CLIENT_TOKEN_FILE", "credentials.client_token_file"},
-	{"DPCETL_PRIVATE_KEY_FILE", "credentials.private_key_file"},
-	{"DPCETL_KEY_ID", "credentials.key_id"},
-	{"DPCETL_GROUPS", "groups.ids (comma separated)"},
-	{"DPCETL_NPIS", "groups.npis (comma separated)"},
-	{"DPCETL_RESOURCE_TYPES", "resource_types (comma separated)"},
-	{"DPCETL_SINCE", "since"},
-	{"DPCETL_DESTINATION", "destination"},
-	{"DPCETL_STATE_DIR", "state_dir"},
-	{"DPCETL_CONCURRENCY", "concurrency"},
-	{"DPCETL_VIEWS_DIR", "views_dir"},
-	{"DPCETL_FHIR_VERSION", "fhir_version"},
-	{"DPCETL_MAX_WARNINGS", "max_warnings"},
-	{"DPCETL_QUARANTINE_MAX_LINES", "quarantine.max_lines"},
-	{"DPCETL_QUARANTINE_MAX_FRACTION", "quarantine.max_fraction"},
-	{"DPCETL_POLL_INTERVAL", "poll_interval"},
-	{"DPCETL_TIMEOUT", "timeout"},
-	{"DPCETL_MAX_ATTEMPTS", "max_attempts"},
-	{"DPCETL_LOG_FORMAT", "log_format"},
-	{"DPCETL_LOG_LEVEL", "log_level"},
-}
-
-// ApplyEnv overrides c with the DPCETL_* variables that are set (non-empty).
-func ApplyEnv(c *Config, getenv func(string) string) error {
-	for _, kv := range EnvVars {
-		v := strings.TrimSpace(getenv(kv[0]))
-		if v == "" {
-			continue
-		}
-		if err := c.Set(kv[1], v); err != nil {
-			return fmt.Errorf("%s: %w", kv[0], err)
-		}
-	}
-	return nil
-}
-
-// Set assigns one key from its string form (used by env variables and flags).
-func (c *Config) Set(key, v string) error {
-	key, _, _ = strings.Cut(key, " ")
-	bad := func(why string) error { return fmt.Errorf("%w: %s=%q: %s", ErrInvalid, key, v, why) }
-	switch key {
-	case "api":
-		c.API = v
-	case "sandbox_addr":
-		c.SandboxAddr = v
-	case "credentials.client_token_file":
-		c.Credentials.ClientTokenFile = v
-	case "credentials.private_key_file":
-		c.Credentials.PrivateKeyFile = v
-	case "credentials.key_id":
-		c.Credentials.KeyID = v
-	case "groups.ids":
-		c.Groups = Groups{IDs: splitList(v)}
-	case "groups.npis":
-		c.Groups = Groups{NPIs: splitList(v)}
-	case "resource_types":
-		c.ResourceTypes = splitList(v)
-	case "since":
-		c.Since = v
-	case "destination":
-		c.Destination = v
-	case "state_dir":
-		c.StateDir = v
-	case "concurrency":
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return bad("not an integer")
-		}
-		c.Concurrency = n
-	case "max_attempts":
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return bad("not an integer")
-		}
-		c.MaxAttempts = n
-	case "views_dir":
-		c.ViewsDir = v
-	case "fhir_version":
-		c.FHIRVersion = v
-	case "max_warnings":
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return bad("not an integer")
-		}
-		c.MaxWarnings = n
-	case "quarantine.max_lines":
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return bad("not an integer")
-		}
-		c.Quarantine.MaxLines = n
-	case "quarantine.max_fraction":
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return bad("not a number")
-		}
-		c.Quarantine.MaxFraction = f
-	case "poll_interval", "timeout":
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return bad("not a duration (use e.g. 30s, 5m)")
-		}
-		if key == "timeout" {
-			c.Timeout = Duration(d)
-		} else {
-			c.PollInterval = Duration(d)
-		}
-	case "log_format":
-		c.LogFormat = v
-	case "log_level":
-		c.LogLevel = v
-	default:
-		return fmt.Errorf("%w: unknown key %q", ErrInvalid, key)
-	}
-	return nil
-}
-
 func splitList(v string) []string {
 	var out []string
 	for _, s := range strings.Split(v, ",") {
@@ -322,17 +265,23 @@ var (
 	envRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-// BaseURL resolves the API setting: "" for embedded, else the absolute base URL.
+// BaseURL resolves the API setting: "" for embedded, else the absolute base URL (unset: production).
 func (c Config) BaseURL() string {
 	switch c.API {
-	case Embedded, "":
+	case Embedded:
 		return ""
 	case "sandbox":
 		return SandboxURL
-	case "production":
+	case "production", "":
 		return ProductionURL
 	}
 	return strings.TrimRight(c.API, "/")
+}
+
+// SinceInstant is the start of a backfill when since is an RFC 3339 instant.
+func (c Config) SinceInstant() (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, c.Since)
+	return t.UTC(), err == nil
 }
 
 // Embedded reports whether the run uses the in-process sandbox.
@@ -348,14 +297,19 @@ func (c Config) Validate() error {
 			add("api", "%q is not embedded, sandbox, production or an http(s) URL", c.API)
 		}
 		cr := c.Credentials
-		if cr.ClientTokenFile == "" && cr.ClientTokenEnv == "" {
-			add("credentials.client_token_file", "set client_token_file or client_token_env (a real DPC API needs a client token)")
-		}
-		if cr.PrivateKeyFile == "" && cr.PrivateKeyEnv == "" {
-			add("credentials.private_key_file", "set private_key_file or private_key_env")
-		}
-		if cr.KeyID == "" && cr.KeyIDEnv == "" {
-			add("credentials.key_id", "set key_id (the public key id DPC returned, a UUID) or key_id_env")
+		switch {
+		case cr == (Credentials{}):
+			add("credentials", "missing for %s: set credentials.client_token_file, private_key_file and key_id (or DPCETL_CLIENT_TOKEN_FILE, DPCETL_PRIVATE_KEY_FILE, DPCETL_KEY_ID); to try dpcetl on synthetic data instead, run `dpcetl run --sandbox`", c.BaseURL())
+		default:
+			if cr.ClientTokenFile == "" && cr.ClientTokenEnv == "" {
+				add("credentials.client_token_file", "set client_token_file or client_token_env (a real DPC API needs a client token)")
+			}
+			if cr.PrivateKeyFile == "" && cr.PrivateKeyEnv == "" {
+				add("credentials.private_key_file", "set private_key_file or private_key_env")
+			}
+			if cr.KeyID == "" && cr.KeyIDEnv == "" {
+				add("credentials.key_id", "set key_id (the public key id DPC returned, a UUID) or key_id_env")
+			}
 		}
 		if cr.KeyID != "" && !uuidRe.MatchString(cr.KeyID) {
 			add("credentials.key_id", "%q is not a UUID (the id DPC returned when the public key was uploaded)", cr.KeyID)
@@ -395,8 +349,13 @@ func (c Config) Validate() error {
 			add("resource_types", "%q is not Patient, Coverage or ExplanationOfBenefit", t)
 		}
 	}
-	if c.Since != "full" && c.Since != "incremental" {
-		add("since", "%q is not full or incremental", c.Since)
+	if _, instant := c.SinceInstant(); c.Since != "full" && c.Since != "incremental" && !instant {
+		add("since", "%q is not full, incremental or an RFC 3339 instant (e.g. 2026-01-01T00:00:00Z)", c.Since)
+	}
+	if c.Embedded() && !c.ForceSandboxDestination && c.Destination != "" {
+		if u, err := url.Parse(c.Destination); err == nil && len(u.Scheme) > 1 && u.Scheme != "file" {
+			add("destination", "%q is not local: the embedded sandbox writes synthetic claims and refuses to put them there (use a local directory, or force_sandbox_destination / --force-sandbox-destination)", c.Destination)
+		}
 	}
 	if c.Destination == "" {
 		add("destination", "empty; use a directory, file:///dir or s3://bucket/prefix")

@@ -35,11 +35,11 @@ func TestParseUnknownKeyNamesKeyAndLine(t *testing.T) {
 
 func TestParseBadValue(t *testing.T) {
 	_, err := config.Parse("c.yaml", []byte("concurrency: lots\n"), config.Default())
-	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "line 1") {
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "c.yaml:1:") {
 		t.Fatalf("err = %v", err)
 	}
 	_, err = config.Parse("c.yaml", []byte("poll_interval: soon\n"), config.Default())
-	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), `"soon" is not a duration`) {
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), `poll_interval: expected a duration (e.g. 30s, 5m), got "soon"`) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -67,13 +67,48 @@ func TestValidateNamesEveryBadKey(t *testing.T) {
 	}
 }
 
-func TestDefaultIsValidEmbedded(t *testing.T) {
+// With nothing configured the default is DPC production, which needs credentials: Validate
+// names them and points at --sandbox. The embedded sandbox runs only when asked for.
+func TestDefaultNeedsCredentialsOrSandbox(t *testing.T) {
 	c := config.Default()
+	if c.Embedded() || c.BaseURL() != config.ProductionURL {
+		t.Fatalf("default API is %q", c.BaseURL())
+	}
+	err := c.Validate()
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "credentials: missing") ||
+		!strings.Contains(err.Error(), "DPCETL_CLIENT_TOKEN_FILE") || !strings.Contains(err.Error(), "--sandbox") {
+		t.Fatalf("err = %v", err)
+	}
+	c.API = config.Embedded
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	if !c.Embedded() || c.BaseURL() != "" {
-		t.Fatalf("default is not embedded: %q", c.BaseURL())
+		t.Fatalf("api: embedded is not embedded: %q", c.BaseURL())
+	}
+}
+
+func TestSandboxRefusesRemoteDestination(t *testing.T) {
+	c := config.Default()
+	c.API = config.Embedded
+	for _, dest := range []string{"s3://prod-bucket/claims", "gs://x/y"} {
+		c.Destination = dest
+		err := c.Validate()
+		if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "destination:") || !strings.Contains(err.Error(), "--force-sandbox-destination") {
+			t.Errorf("%s: err = %v", dest, err)
+		}
+	}
+	c.Destination = "s3://prod-bucket/claims"
+	c.ForceSandboxDestination = true
+	if err := c.Validate(); err != nil {
+		t.Fatalf("forced: %v", err)
+	}
+	c.ForceSandboxDestination = false
+	for _, dest := range []string{"out", "/tmp/out", "file:///tmp/out"} {
+		c.Destination = dest
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", dest, err)
+		}
 	}
 }
 
@@ -129,4 +164,87 @@ func ExampleParse() {
 	_, err := config.Parse("dpcetl.yaml", []byte("api: sandbox\nconcurency: 8\n"), config.Default())
 	fmt.Println(err)
 	// Output: invalid configuration: dpcetl.yaml:2: unknown key "concurency" (in top level)
+}
+
+// Type errors name the file, line and key, and what the key expects.
+func TestTypeErrorsNameTheKey(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"concurrency: lots\n", `c.yaml:1: concurrency: expected an integer, got "lots"`},
+		{"since: full\nquarantine:\n  max_fraction: half\n", `c.yaml:3: quarantine.max_fraction: expected a number, got "half"`},
+		{"poll_interval: often\n", `c.yaml:1: poll_interval: expected a duration (e.g. 30s, 5m), got "often"`},
+		{"groups:\n  all: maybe\n", `c.yaml:2: groups.all: expected true or false, got "maybe"`},
+		{"resource_types: Patient\n", `c.yaml:1: resource_types: expected a list, got "Patient"`},
+	}
+	for _, tt := range tests {
+		_, err := config.Parse("c.yaml", []byte(tt.yaml), config.Default())
+		if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v\nwant %s", tt.yaml, err, tt.want)
+		}
+	}
+	// The same wording from env variables and flags (Set).
+	var c config.Config
+	err := c.Set("concurrency", "lots")
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), `concurrency: expected an integer, got "lots"`) {
+		t.Errorf("Set: %v", err)
+	}
+}
+
+// Every key of the table can be set from its string form, and env variables and flags are unique.
+func TestKeyTable(t *testing.T) {
+	seen := map[string]string{}
+	for _, k := range config.Keys() {
+		for _, s := range []string{"key " + k.Name, "flag " + k.Flag, "env " + k.Env} {
+			if strings.HasSuffix(s, " ") {
+				continue
+			}
+			if prev, dup := seen[s]; dup {
+				t.Errorf("%s used by %s and %s", s, prev, k.Name)
+			}
+			seen[s] = k.Name
+		}
+		if k.Env != "" && k.Env != "DPCETL_"+strings.ToUpper(strings.NewReplacer("-", "_").Replace(k.Flag)) &&
+			!map[string]bool{"DPCETL_DESTINATION": true, "DPCETL_RESOURCE_TYPES": true}[k.Env] {
+			t.Errorf("%s: env %s does not follow the flag --%s", k.Name, k.Env, k.Flag)
+		}
+		if k.Help == "" {
+			t.Errorf("%s has no help", k.Name)
+		}
+	}
+}
+
+// A credential given as a file replaces one given as a variable name (and back), so an env
+// variable or flag always wins over the config file's other spelling of the same secret.
+func TestSetCredentialReplacesItsOtherForm(t *testing.T) {
+	c := config.Default()
+	c.Credentials = config.Credentials{ClientTokenEnv: "TOK", PrivateKeyFile: "k.pem", KeyID: "id"}
+	for k, v := range map[string]string{"credentials.client_token_file": "t.txt", "credentials.private_key_env": "KEY", "credentials.key_id_env": "KID"} {
+		if err := c.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := config.Credentials{ClientTokenFile: "t.txt", PrivateKeyEnv: "KEY", KeyIDEnv: "KID"}
+	if c.Credentials != want {
+		t.Fatalf("credentials = %+v, want %+v", c.Credentials, want)
+	}
+}
+
+func TestSinceInstant(t *testing.T) {
+	c := config.Default()
+	c.API = config.Embedded
+	for _, ok := range []string{"full", "incremental", "2026-01-01T00:00:00Z", "2026-06-30T12:00:00.5-04:00"} {
+		c.Since = ok
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	c.Since = "2026-06-30T12:00:00-04:00"
+	if tm, ok := c.SinceInstant(); !ok || !tm.Equal(time.Date(2026, 6, 30, 16, 0, 0, 0, time.UTC)) {
+		t.Errorf("SinceInstant = %v, %v", tm, ok)
+	}
+	for _, bad := range []string{"2026-01-01", "yesterday", "sometimes"} {
+		c.Since = bad
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "RFC 3339") {
+			t.Errorf("%s: err = %v", bad, err)
+		}
+	}
 }

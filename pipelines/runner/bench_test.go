@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/dpcetl/dpcetl/extract/dpc"
+	"github.com/dpcetl/dpcetl/extract/sandbox"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
@@ -16,13 +16,19 @@ func BenchmarkRunEmbedded(b *testing.B) {
 	var bytes int64
 	for i := 0; i < b.N; i++ {
 		cfg := config.Default()
+		cfg.API = config.Embedded
 		cfg.Destination = filepath.Join(b.TempDir(), "out")
-		r, err := runner.New(context.Background(), runner.Options{Config: cfg, Provision: dpc.SandboxOptions{Patients: 1000, Practitioners: 4}})
+		e, err := sandbox.Start(context.Background(), sandbox.EmbeddedOptions{Provision: sandbox.Options{Patients: 1000, Practitioners: 4}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := runner.New(context.Background(), runner.Options{Config: cfg, Credentials: e.Credentials, Groups: e.GroupIDs})
 		if err != nil {
 			b.Fatal(err)
 		}
 		sum, err := r.Run(context.Background())
 		r.Close()
+		e.Close()
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/sandbox"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
@@ -42,7 +43,7 @@ func sharedKey(t *testing.T) *rsa.PrivateKey {
 // fixture is a provisioned sandbox plus a config pointing at it through credential files.
 type fixture struct {
 	srv *dpctest.Server
-	sb  *dpc.Sandbox
+	sb  *sandbox.Sandbox
 	cfg config.Config
 	dir string
 }
@@ -59,7 +60,7 @@ func newFixtureN(t *testing.T, patients, practitioners int, opts ...dpctest.Opti
 	srv := dpctest.NewServer(append(base, opts...)...)
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
-	sb, err := dpc.ProvisionSandbox(ctx, srv.URL, dpc.SandboxOptions{Key: sharedKey(t), Patients: patients, Practitioners: practitioners, Now: srv.Clock().Now})
+	sb, err := sandbox.Provision(ctx, srv.URL, sandbox.Options{Key: sharedKey(t), Patients: patients, Practitioners: practitioners, Now: srv.Clock().Now})
 	if err != nil {
 		t.Fatalf("provision: %v", err)
 	}

@@ -105,6 +105,10 @@ func (r *Runner) request(ctx context.Context, group string, gs *GroupSummary) (e
 		return export.Request{}, err
 	}
 	req := export.Request{GroupID: group, Types: r.cfg.ResourceTypes}
+	if t, ok := r.cfg.SinceInstant(); ok { // a backfill from a scheduler's data interval
+		req.Since = t
+		gs.Since = t.Format(time.RFC3339Nano)
+	}
 	if r.cfg.Since == "incremental" {
 		wm, err := ReadWatermark(ctx, r.sink, group)
 		if err != nil {
@@ -205,7 +209,14 @@ func (r *Runner) forEachGroup(ctx context.Context, sum *Summary, fn func(ctx con
 			if err != nil {
 				gs.Status = "failed"
 				gs.Error = r.red.String(err.Error())
-				r.log.Error("group failed", "group", group, "err", err)
+				switch {
+				case errors.Is(err, ErrStillRunning): // a sensor's "not yet", not a failure
+					r.log.Info("export job still running", "group", group, "job", gs.JobID, "state", gs.JobState)
+				case errors.Is(err, context.Canceled) || errors.Is(err, ErrInterrupted):
+					r.log.Warn("group interrupted; a rerun resumes", "group", group)
+				default:
+					r.log.Error("group failed", "group", group, "err", err)
+				}
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("group %s: %w", group, err))
 				mu.Unlock()

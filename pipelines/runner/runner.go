@@ -17,7 +17,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/dpc"
-	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
@@ -40,10 +40,13 @@ type Options struct {
 	// Transport is the base HTTP transport (default http.DefaultTransport).
 	Transport http.RoundTripper
 
-	// Embedded-sandbox knobs (tests shrink them; zero values give the demo defaults).
-	SandboxOptions []dpctest.Option
-	Provision      dpc.SandboxOptions
-	OnSandboxStart func(*dpctest.Server, *dpc.Sandbox) // called once the embedded sandbox is provisioned
+	// Credentials, when they hold a client token, are used as given instead of those the
+	// config points at (the embedded sandbox hands over what it provisioned).
+	Credentials auth.Credentials
+	// Groups, when not empty, are the group ids to export instead of the config's selection.
+	Groups []string
+	// ProvisionSeconds is time spent before New (starting a sandbox), reported as a stage.
+	ProvisionSeconds float64
 }
 
 // Runner runs the pipeline stages for the configured groups.
@@ -60,8 +63,6 @@ type Runner struct {
 	stateDir string
 	tmpState bool
 	groups   []string
-	srv      *dpctest.Server
-	sandbox  *dpc.Sandbox
 	provSecs float64
 
 	limOnce sync.Once
@@ -70,12 +71,32 @@ type Runner struct {
 	locks atomic.Pointer[heldLocks] // held while a stage runs (lock.go)
 }
 
-// DemoPatients is how many patients the embedded sandbox gets by default.
-const DemoPatients = 200
-
-// New resolves credentials (or starts and provisions the embedded sandbox), opens the
-// destination sink and resolves the groups. Every failure names what to fix.
+// New resolves credentials (those given in Options, or those the config points at), opens
+// the destination sink and resolves the groups. Every failure names what to fix.
 func New(ctx context.Context, o Options) (*Runner, error) {
+	r := newRunner(o)
+	ok := false
+	defer func() {
+		if !ok {
+			r.Close()
+		}
+	}()
+	if err := r.prepareDirs(); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.sink, err = sink.Open(ctx, r.cfg.Destination); err != nil {
+		return nil, fmt.Errorf("%w: destination %s: %v", config.ErrInvalid, r.cfg.Destination, err)
+	}
+	if err := r.connect(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	return r, nil
+}
+
+// newRunner fills the defaults of o.
+func newRunner(o Options) *Runner {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -91,29 +112,22 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	if o.Transport == nil {
 		o.Transport = http.DefaultTransport
 	}
-	r := &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor}
-	ok := false
-	defer func() {
-		if !ok {
-			r.Close()
-		}
-	}()
-	if err := r.prepareDirs(); err != nil {
-		return nil, err
-	}
-	s, err := sink.Open(ctx, r.cfg.Destination)
-	if err != nil {
-		return nil, fmt.Errorf("%w: destination %s: %v", config.ErrInvalid, r.cfg.Destination, err)
-	}
-	r.sink = s
-	if r.cfg.Embedded() {
-		if err := r.startEmbedded(ctx); err != nil {
-			return nil, err
-		}
-	} else {
+	return &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds}
+}
+
+// connect takes the credentials (given, or those the config points at), builds the
+// authenticated client and resolves the groups.
+func (r *Runner) connect(ctx context.Context) error {
+	o := r.opts
+	switch {
+	case o.Credentials.ClientToken != "":
+		r.creds = o.Credentials
+	case r.cfg.Embedded():
+		return fmt.Errorf("%w: api: embedded needs the sandbox started first (dpcetl run --sandbox)", config.ErrInvalid)
+	default:
 		creds, err := ResolveCredentials(r.cfg, o.Getenv)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.creds = creds
 	}
@@ -125,15 +139,13 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	r.hc = &http.Client{Transport: r.ts.Transport(o.Transport)}
 	// Fail fast (exit 4) on a revoked or expired client token, before any export starts.
 	if err := CheckAccess(ctx, r.hc, r.creds, tokenSource(r.cfg)); err != nil {
-		return nil, err
+		return err
 	}
-	if r.sandbox == nil {
-		if err := r.resolveGroups(ctx); err != nil {
-			return nil, err
-		}
+	if len(o.Groups) > 0 {
+		r.groups = append([]string(nil), o.Groups...)
+		return nil
 	}
-	ok = true
-	return r, nil
+	return r.resolveGroups(ctx)
 }
 
 // prepareDirs checks that the local destination and the state directory are writable,
@@ -192,44 +204,6 @@ func checkDirWritable(dir string, mode os.FileMode) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
-}
-
-func (r *Runner) startEmbedded(ctx context.Context) error {
-	start := r.now()
-	addr := r.cfg.SandboxAddr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	sopts := append([]dpctest.Option{dpctest.WithMinKeyBits(2048), dpctest.WithJobDuration(500 * time.Millisecond)}, r.opts.SandboxOptions...)
-	srv, err := dpctest.Listen(addr, sopts...)
-	if err != nil {
-		return fmt.Errorf("%w: cannot start the embedded DPC sandbox on %s: %v (choose another address with --sandbox-addr, e.g. 127.0.0.1:0)",
-			config.ErrInvalid, addr, err)
-	}
-	r.srv = srv
-	po := r.opts.Provision
-	if po.KeyBits == 0 && po.Key == nil {
-		po.KeyBits = 2048
-	}
-	if po.Patients == 0 {
-		po.Patients = DemoPatients
-	}
-	if po.HTTPClient == nil {
-		po.HTTPClient = &http.Client{Transport: r.opts.Transport, Timeout: time.Minute}
-	}
-	sb, err := dpc.ProvisionSandbox(ctx, srv.URL, po)
-	if err != nil {
-		return fmt.Errorf("provision the embedded sandbox: %w", err)
-	}
-	r.sandbox = sb
-	r.creds = sb.Credentials
-	r.groups = append([]string(nil), sb.GroupIDs...)
-	r.provSecs = r.now().Sub(start).Seconds()
-	r.log.Info("embedded DPC sandbox ready", "url", srv.BaseURL(), "groups", len(sb.GroupIDs), "patients", len(sb.MBIs))
-	if r.opts.OnSandboxStart != nil {
-		r.opts.OnSandboxStart(srv, sb)
-	}
-	return nil
 }
 
 // ResolveCredentials reads the secrets the config points at. Errors never contain them.
@@ -319,17 +293,8 @@ func (r *Runner) lookupGroups(ctx context.Context) error {
 	return nil
 }
 
-// Groups returns the resolved group ids.
-func (r *Runner) Groups() []string { return append([]string(nil), r.groups...) }
-
-// Sandbox returns the embedded sandbox and what was provisioned on it (nil when not embedded).
-func (r *Runner) Sandbox() (*dpctest.Server, *dpc.Sandbox) { return r.srv, r.sandbox }
-
-// Close stops the embedded sandbox, closes the sink and removes throw-away state.
+// Close closes the sink and removes throw-away state.
 func (r *Runner) Close() error {
-	if r.srv != nil {
-		r.srv.Close()
-	}
 	if r.sink != nil {
 		r.sink.Close()
 	}
@@ -347,4 +312,70 @@ func ExpandHome(p string) string {
 		}
 	}
 	return p
+}
+
+// Plan is what a run would do, worked out without changing anything.
+type Plan struct {
+	DryRun        bool           `json:"dry_run"`
+	API           string         `json:"api"`
+	Destination   string         `json:"destination"`
+	ResourceTypes []string       `json:"resource_types"`
+	Since         string         `json:"since"`
+	Groups        []PlannedGroup `json:"groups"`
+}
+
+// PlannedGroup is one group of a Plan: its committed watermark, the _since its export would
+// ask for, and the saved job a run would rejoin instead of starting a new one.
+type PlannedGroup struct {
+	Group       string `json:"group"`
+	Watermark   string `json:"watermark,omitempty"`
+	ExportSince string `json:"export_since,omitempty"`
+	SavedJob    string `json:"saved_job,omitempty"`
+}
+
+// DryRun resolves credentials and groups (reading DPC), reads each group's watermark and saved
+// job, and returns the plan. It creates no directory, starts no export and writes nothing.
+func DryRun(ctx context.Context, o Options) (*Plan, error) {
+	r := newRunner(o)
+	defer r.Close()
+	var err error
+	r.stateDir = r.cfg.StateDir
+	if local, ok := localPath(r.cfg.Destination); !ok || dirExists(local) {
+		// A local destination that does not exist has no watermark; opening it would create it.
+		if r.sink, err = sink.Open(ctx, r.cfg.Destination); err != nil {
+			return nil, fmt.Errorf("%w: destination %s: %v", config.ErrInvalid, r.cfg.Destination, err)
+		}
+	}
+	if err := r.connect(ctx); err != nil {
+		return nil, err
+	}
+	p := &Plan{DryRun: true, API: r.creds.BaseURL, Destination: r.cfg.Destination, ResourceTypes: r.cfg.ResourceTypes, Since: r.cfg.Since}
+	for _, g := range r.groups {
+		pg := PlannedGroup{Group: g}
+		if r.sink != nil {
+			wm, err := ReadWatermark(ctx, r.sink, g)
+			if err != nil {
+				return nil, err
+			}
+			if wm != nil {
+				pg.Watermark = wm.TransactionTime.Format(time.RFC3339Nano)
+				if r.cfg.Since == "incremental" {
+					pg.ExportSince = pg.Watermark
+				}
+			}
+		}
+		if t, ok := r.cfg.SinceInstant(); ok {
+			pg.ExportSince = t.Format(time.RFC3339Nano)
+		}
+		if st, err := export.LoadState(r.jobsDir(), g); err == nil && st != nil {
+			pg.SavedJob = export.JobID(st.JobURL)
+		}
+		p.Groups = append(p.Groups, pg)
+	}
+	return p, nil
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }

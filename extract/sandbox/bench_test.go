@@ -1,17 +1,17 @@
-package dpc_test
+package sandbox_test
 
 import (
 	"context"
 	"fmt"
 	"testing"
 
-	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/sandbox"
 )
 
-// BenchmarkProvisionSandbox measures the bootstrap every end-to-end test and `make demo` pay:
+// BenchmarkProvision measures the bootstrap every end-to-end test and `make demo` pay:
 // with a shared key (tests) it is a handful of requests; generating the key dominates otherwise.
-func BenchmarkProvisionSandbox(b *testing.B) {
+func BenchmarkProvision(b *testing.B) {
 	for _, bc := range []struct {
 		name     string
 		bits     int
@@ -28,11 +28,11 @@ func BenchmarkProvisionSandbox(b *testing.B) {
 			defer srv.Close()
 			for i := 0; i < b.N; i++ {
 				// Practitioners left to the default: enough groups to stay under DPC's roster limit.
-				opts := dpc.SandboxOptions{KeyBits: bc.bits, Patients: bc.patients, OrgName: fmt.Sprint("bench ", i)}
+				opts := sandbox.Options{KeyBits: bc.bits, Patients: bc.patients, OrgName: fmt.Sprint("bench ", i)}
 				if bc.shared {
 					opts.Key = testKey()
 				}
-				if _, err := dpc.ProvisionSandbox(context.Background(), srv.URL, opts); err != nil {
+				if _, err := sandbox.Provision(context.Background(), srv.URL, opts); err != nil {
 					b.Fatal(err)
 				}
 			}

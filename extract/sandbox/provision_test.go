@@ -1,14 +1,17 @@
-package dpc_test
+package sandbox_test
 
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/sandbox"
 )
 
 // testKey is generated once per test binary: RSA generation dominates test time otherwise.
@@ -20,20 +23,20 @@ var testKey = sync.OnceValue(func() *rsa.PrivateKey {
 	return k
 })
 
-func newSandbox(t *testing.T, opts ...dpctest.Option) (*dpctest.Server, *dpc.Sandbox) {
+func newSandbox(t *testing.T, opts ...dpctest.Option) (*dpctest.Server, *sandbox.Sandbox) {
 	t.Helper()
 	srv := dpctest.NewServer(append([]dpctest.Option{dpctest.WithMinKeyBits(1024)}, opts...)...)
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	sb, err := dpc.ProvisionSandbox(ctx, srv.URL, dpc.SandboxOptions{Key: testKey(), Practitioners: 2, Patients: 6})
+	sb, err := sandbox.Provision(ctx, srv.URL, sandbox.Options{Key: testKey(), Practitioners: 2, Patients: 6})
 	if err != nil {
-		t.Fatalf("ProvisionSandbox: %v", err)
+		t.Fatalf("Provision: %v", err)
 	}
 	return srv, sb
 }
 
-func TestProvisionSandbox(t *testing.T) {
+func TestProvision(t *testing.T) {
 	_, sb := newSandbox(t)
 	if len(sb.NPIs) != 2 || len(sb.MBIs) != 6 || len(sb.GroupIDs) != 2 {
 		t.Fatalf("got %d NPIs, %d MBIs, %d groups", len(sb.NPIs), len(sb.MBIs), len(sb.GroupIDs))
@@ -64,11 +67,34 @@ func TestProvisionSandbox(t *testing.T) {
 	}
 }
 
-func TestProvisionSandboxDefaultKeySizeRefusedBelowMinimum(t *testing.T) {
+func TestProvisionDefaultKeySizeRefusedBelowMinimum(t *testing.T) {
 	srv := dpctest.NewServer(dpctest.WithMinKeyBits(2048))
 	defer srv.Close()
-	_, err := dpc.ProvisionSandbox(context.Background(), srv.URL, dpc.SandboxOptions{Key: testKey()})
+	_, err := sandbox.Provision(context.Background(), srv.URL, sandbox.Options{Key: testKey()})
 	if err == nil {
 		t.Fatal("a 1024-bit key was accepted by a server requiring 2048")
+	}
+}
+
+func TestStartEmbedded(t *testing.T) {
+	e, err := sandbox.Start(context.Background(), sandbox.EmbeddedOptions{
+		Server:    []dpctest.Option{dpctest.WithMinKeyBits(1024)},
+		Provision: sandbox.Options{Key: testKey(), Practitioners: 3, Patients: 9},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if len(e.GroupIDs) != 3 || e.Credentials.ClientToken == "" || e.Credentials.BaseURL != e.Server.BaseURL() {
+		t.Fatalf("groups %v, base %q (server %q)", e.GroupIDs, e.Credentials.BaseURL, e.Server.BaseURL())
+	}
+	gs, err := e.Client().AllGroups(context.Background())
+	if err != nil || len(gs) != 3 {
+		t.Fatalf("AllGroups = %d, %v", len(gs), err)
+	}
+	// A taken address is ErrListen, so the CLI can call it a configuration problem.
+	_, err = sandbox.Start(context.Background(), sandbox.EmbeddedOptions{Addr: strings.TrimPrefix(e.Server.URL, "http://")})
+	if !errors.Is(err, sandbox.ErrListen) {
+		t.Fatalf("second Start on the same address: %v", err)
 	}
 }
