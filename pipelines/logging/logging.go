@@ -3,8 +3,10 @@
 package logging
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"log/slog"
 	"sort"
 	"strings"
@@ -104,6 +106,19 @@ func (r *Redactor) ReplaceAttr(groups []string, a slog.Attr) slog.Attr {
 		case []byte:
 			return slog.String(a.Key, r.String(string(x)))
 		}
+		// Maps and lists (rows per table, file lists) would otherwise pass the redactor unseen
+		// and print as Go's map[...] syntax; as JSON they are redacted, sorted and readable.
+		switch reflect.ValueOf(v.Any()).Kind() {
+		case reflect.Map, reflect.Slice, reflect.Array, reflect.Struct:
+			b, err := json.Marshal(v.Any())
+			if err != nil {
+				return slog.String(a.Key, r.String(fmt.Sprint(v.Any())))
+			}
+			if red := r.String(string(b)); json.Valid([]byte(red)) {
+				return slog.Any(a.Key, json.RawMessage(red))
+			}
+			return slog.String(a.Key, Mask)
+		}
 	}
 	return a
 }
@@ -130,7 +145,11 @@ func New(w io.Writer, o Options) *slog.Logger {
 			if len(g) == 0 && a.Key == slog.TimeKey {
 				return slog.String(a.Key, a.Value.Time().Format(time.TimeOnly))
 			}
-			return r.ReplaceAttr(g, a)
+			a = r.ReplaceAttr(g, a)
+			if raw, ok := a.Value.Any().(json.RawMessage); ok && a.Value.Kind() == slog.KindAny {
+				return slog.String(a.Key, string(raw))
+			}
+			return a
 		}})
 		return slog.New(h)
 	}

@@ -127,3 +127,39 @@ func ExampleRedactor() {
 	fmt.Fprintln(os.Stdout, r.String("Authorization: Bearer eyJhbGciOiJSUzM4NCJ9.eyJzdWIiOiJvcmcifQ.c2ln"))
 	// Output: Authorization: Bearer [REDACTED]
 }
+
+func TestMapsAndListsReadableAndRedacted(t *testing.T) {
+	const secret = "s3cr3t-value-never-logged"
+	for _, format := range []string{"text", "json"} {
+		var buf bytes.Buffer
+		red := logging.NewRedactor(secret)
+		log := logging.New(&buf, logging.Options{Format: format, Redactor: red})
+		log.Info("group committed",
+			"rows", map[string]int64{"patient": 5, "eob": 123},
+			"files", []string{"a.ndjson", "b-" + secret + ".ndjson"})
+		out := buf.String()
+		if strings.Contains(out, secret) {
+			t.Fatalf("%s: secret inside a list reached the log: %s", format, out)
+		}
+		if strings.Contains(out, "map[") {
+			t.Fatalf("%s: map printed in Go syntax: %s", format, out)
+		}
+		switch format {
+		case "text":
+			if !strings.Contains(out, `rows="{\"eob\":123,\"patient\":5}"`) && !strings.Contains(out, `rows={"eob":123,"patient":5}`) {
+				t.Fatalf("text: rows not rendered as sorted JSON: %s", out)
+			}
+		case "json":
+			var rec struct {
+				Rows  map[string]int64 `json:"rows"`
+				Files []string         `json:"files"`
+			}
+			if err := json.Unmarshal([]byte(out), &rec); err != nil {
+				t.Fatalf("json: line is not one object: %v: %s", err, out)
+			}
+			if rec.Rows["eob"] != 123 || len(rec.Files) != 2 || rec.Files[1] != "b-"+logging.Mask+".ndjson" {
+				t.Fatalf("json: nested values lost or unredacted: %+v", rec)
+			}
+		}
+	}
+}
