@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -161,7 +162,7 @@ func NewAssertion(c Credentials, now time.Time) (string, error) {
 	s, err := tok.SignedString(c.PrivateKey)
 	if err != nil {
 		// The jwt library's errors do not quote claims, but be sure.
-		return "", errors.New("auth: assertion: signing failed: " + redact(err.Error(), c.ClientToken))
+		return "", errors.New("auth: assertion: signing failed: " + Redact(err.Error(), c.ClientToken))
 	}
 	return s, nil
 }
@@ -187,7 +188,7 @@ func WithExtraHosts(origins ...string) Option {
 	return func(ts *TokenSource) {
 		for _, o := range origins {
 			if u, err := url.Parse(o); err == nil && u.Host != "" {
-				ts.origins = append(ts.origins, origin(u))
+				ts.origins = append(ts.origins, Origin(u))
 			}
 		}
 	}
@@ -221,20 +222,12 @@ type TokenSource struct {
 	policy     retry.Policy
 	onToken    func(string)
 
+	cache *Cache
+
 	mu       sync.Mutex
-	token    string
-	expiry   time.Time // local clock
-	flight   *flight
 	skew     time.Duration // server minus local, from Date headers
 	skewSeen bool
 	reported time.Duration
-	fetches  int
-}
-
-type flight struct {
-	done  chan struct{}
-	token string
-	err   error
 }
 
 // NewTokenSource returns a token source for c.
@@ -247,45 +240,19 @@ func NewTokenSource(c Credentials, opts ...Option) *TokenSource {
 		ts.hc = &http.Client{Timeout: 60 * time.Second}
 	}
 	if u, err := url.Parse(c.BaseURL); err == nil {
-		ts.origins = append(ts.origins, origin(u))
+		ts.origins = append(ts.origins, Origin(u))
 	}
+	ts.cache = NewCache(ts.fetch, ts.now, ts.ahead)
 	return ts
 }
 
 // Token returns a valid access token, fetching a new one when the cached one
 // is near expiry. Concurrent callers share one fetch.
-func (ts *TokenSource) Token(ctx context.Context) (string, error) {
-	ts.mu.Lock()
-	if ts.token != "" && ts.now().Before(ts.expiry) {
-		t := ts.token
-		ts.mu.Unlock()
-		return t, nil
-	}
-	f := ts.flight
-	if f == nil {
-		f = &flight{done: make(chan struct{})}
-		ts.flight = f
-		// The fetch outlives a caller that gives up: others may be waiting on it.
-		go ts.fetch(context.WithoutCancel(ctx), f)
-	}
-	ts.mu.Unlock()
-	select {
-	case <-f.done:
-		return f.token, f.err
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-}
+func (ts *TokenSource) Token(ctx context.Context) (string, error) { return ts.cache.Token(ctx) }
 
 // Invalidate drops token from the cache if it is still the cached one, so
 // the next Token call fetches a new one (used after a 401).
-func (ts *TokenSource) Invalidate(token string) {
-	ts.mu.Lock()
-	if ts.token == token {
-		ts.token = ""
-	}
-	ts.mu.Unlock()
-}
+func (ts *TokenSource) Invalidate(token string) { ts.cache.Invalidate(token) }
 
 // Skew is the last measured difference between the server's clock (Date
 // header) and the local clock: positive when the server is ahead.
@@ -296,15 +263,9 @@ func (ts *TokenSource) Skew() time.Duration {
 }
 
 // Fetches is how many access tokens were obtained so far.
-func (ts *TokenSource) Fetches() int {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	return ts.fetches
-}
+func (ts *TokenSource) Fetches() int { return ts.cache.Fetches() }
 
-func (ts *TokenSource) fetch(ctx context.Context, f *flight) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+func (ts *TokenSource) fetch(ctx context.Context) (string, time.Duration, error) {
 	var tok string
 	var life time.Duration
 	err := retry.Do(ctx, ts.policy, nil, func(int) retry.Attempt {
@@ -319,20 +280,7 @@ func (ts *TokenSource) fetch(ctx context.Context, f *flight) {
 	if err == nil && ts.onToken != nil {
 		ts.onToken(tok)
 	}
-	ts.mu.Lock()
-	if err == nil {
-		ts.token = tok
-		ahead := ts.ahead
-		if ahead > life/5 {
-			ahead = life / 5
-		}
-		ts.expiry = ts.now().Add(life - ahead)
-		ts.fetches++
-	}
-	ts.flight = nil
-	ts.mu.Unlock()
-	f.token, f.err = tok, err
-	close(f.done)
+	return tok, life, err
 }
 
 var errSkewRetry = errors.New("clock skew")
@@ -441,130 +389,16 @@ func abs(d time.Duration) time.Duration {
 
 // redact removes every secret this source knows from s.
 func (ts *TokenSource) redact(s string, extra ...string) string {
-	ts.mu.Lock()
-	tok := ts.token
-	ts.mu.Unlock()
-	return redact(s, append(extra, ts.cred.ClientToken, tok)...)
-}
-
-func redact(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 8 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	return s
-}
-
-func origin(u *url.URL) string {
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	scheme := strings.ToLower(u.Scheme)
-	if port == "" {
-		switch scheme {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return scheme + "://" + host + ":" + port
+	return Redact(s, append(extra, ts.cred.ClientToken, ts.cache.Current())...)
 }
 
 // Authorized reports whether the bearer may be sent to u.
-func (ts *TokenSource) Authorized(u *url.URL) bool {
-	o := origin(u)
-	for _, a := range ts.origins {
-		if a == o {
-			return true
-		}
-	}
-	return false
-}
+func (ts *TokenSource) Authorized(u *url.URL) bool { return slices.Contains(ts.origins, Origin(u)) }
 
 // Transport returns a RoundTripper that adds the bearer token to requests for
 // the API's origin only (scheme, host and port of BaseURL, plus WithExtraHosts)
 // and, on a 401, refreshes the token once and retries the request once. A
 // request with a body is retried only if it can be replayed (GetBody).
 func (ts *TokenSource) Transport(base http.RoundTripper) http.RoundTripper {
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return &transport{ts: ts, base: base}
-}
-
-type transport struct {
-	ts   *TokenSource
-	base http.RoundTripper
-}
-
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.ts.Authorized(req.URL) {
-		if req.Header.Get("Authorization") != "" {
-			// Never forward a bearer someone else put there to a foreign host.
-			req = req.Clone(req.Context())
-			req.Header.Del("Authorization")
-		}
-		return t.base.RoundTrip(req)
-	}
-	tok, err := t.ts.Token(req.Context())
-	if err != nil {
-		closeBody(req)
-		return nil, err
-	}
-	r1 := withBearer(req, tok)
-	start := t.ts.now()
-	resp, err := t.base.RoundTrip(r1)
-	if err != nil {
-		return nil, err // transport errors carry the URL, never headers
-	}
-	t.ts.observeDate(resp, start)
-	if resp.StatusCode != http.StatusUnauthorized {
-		return resp, nil
-	}
-	// One refresh, one retry: the token may have expired in flight.
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		return resp, nil
-	}
-	var body io.ReadCloser
-	if req.GetBody != nil {
-		if body, err = req.GetBody(); err != nil {
-			return resp, nil
-		}
-	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	t.ts.Invalidate(tok)
-	tok2, err := t.ts.Token(req.Context())
-	if err != nil {
-		if body != nil {
-			body.Close()
-		}
-		return nil, err
-	}
-	r2 := withBearer(req, tok2)
-	if body != nil {
-		r2.Body = body
-	}
-	start = t.ts.now()
-	resp, err = t.base.RoundTrip(r2)
-	if err == nil {
-		t.ts.observeDate(resp, start)
-	}
-	return resp, err
-}
-
-func withBearer(req *http.Request, tok string) *http.Request {
-	r := req.Clone(req.Context())
-	r.Header.Set("Authorization", "Bearer "+tok)
-	return r
-}
-
-func closeBody(req *http.Request) {
-	if req.Body != nil {
-		req.Body.Close()
-	}
+	return NewTransport(base, ts, ts.now, func(resp *http.Response, start time.Time) { ts.observeDate(resp, start) })
 }

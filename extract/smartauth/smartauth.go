@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -105,7 +106,7 @@ func WithExtraHosts(origins ...string) Option {
 	return func(ts *TokenSource) {
 		for _, o := range origins {
 			if u, err := url.Parse(o); err == nil && u.Host != "" {
-				ts.origins = append(ts.origins, origin(u))
+				ts.origins = append(ts.origins, auth.Origin(u))
 			}
 		}
 	}
@@ -127,20 +128,12 @@ type TokenSource struct {
 	origins  []string
 	redactor func(...string)
 
+	cache *auth.Cache
+
 	mu       sync.Mutex
 	tokenURL string
-	token    string
 	scope    string
-	expiry   time.Time
-	flight   *flight
-	fetches  int
 	secrets  []string
-}
-
-type flight struct {
-	done  chan struct{}
-	token string
-	err   error
 }
 
 // NewTokenSource checks cfg and returns a token source for it.
@@ -181,7 +174,8 @@ func NewTokenSource(cfg Config, opts ...Option) (*TokenSource, error) {
 	if ts.hc == nil {
 		ts.hc = &http.Client{Timeout: 60 * time.Second}
 	}
-	ts.origins = append(ts.origins, origin(u))
+	ts.origins = append(ts.origins, auth.Origin(u))
+	ts.cache = auth.NewCache(ts.fetch, ts.now, ts.ahead)
 	if cfg.ClientSecret != "" {
 		ts.addSecret(cfg.ClientSecret, base64.StdEncoding.EncodeToString([]byte(cfg.ClientID+":"+cfg.ClientSecret)))
 	}
@@ -220,53 +214,17 @@ func (ts *TokenSource) addSecret(secrets ...string) {
 func (ts *TokenSource) redact(s string) string {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	for _, sec := range ts.secrets {
-		if len(sec) >= 8 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	return s
+	return auth.Redact(s, ts.secrets...)
 }
 
 // Token returns a valid access token, fetching one when the cached one is near expiry.
-func (ts *TokenSource) Token(ctx context.Context) (string, error) {
-	ts.mu.Lock()
-	if ts.token != "" && ts.now().Before(ts.expiry) {
-		t := ts.token
-		ts.mu.Unlock()
-		return t, nil
-	}
-	f := ts.flight
-	if f == nil {
-		f = &flight{done: make(chan struct{})}
-		ts.flight = f
-		// The fetch outlives a caller that gives up: others may be waiting on it.
-		go ts.fetch(context.WithoutCancel(ctx), f)
-	}
-	ts.mu.Unlock()
-	select {
-	case <-f.done:
-		return f.token, f.err
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-}
+func (ts *TokenSource) Token(ctx context.Context) (string, error) { return ts.cache.Token(ctx) }
 
 // Invalidate drops token from the cache if it is still the cached one (after a 401).
-func (ts *TokenSource) Invalidate(token string) {
-	ts.mu.Lock()
-	if ts.token == token {
-		ts.token = ""
-	}
-	ts.mu.Unlock()
-}
+func (ts *TokenSource) Invalidate(token string) { ts.cache.Invalidate(token) }
 
 // Fetches is how many access tokens were obtained so far.
-func (ts *TokenSource) Fetches() int {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	return ts.fetches
-}
+func (ts *TokenSource) Fetches() int { return ts.cache.Fetches() }
 
 // GrantedScope is the scope the server granted with the last token ("" if it said none).
 func (ts *TokenSource) GrantedScope() string {
@@ -293,21 +251,14 @@ func (ts *TokenSource) TokenURL(ctx context.Context) (string, error) {
 	return u, nil
 }
 
-func (ts *TokenSource) fetch(ctx context.Context, f *flight) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+func (ts *TokenSource) fetch(ctx context.Context) (string, time.Duration, error) {
 	tok, scope, life, err := ts.request(ctx)
-	ts.mu.Lock()
 	if err == nil {
-		ts.token, ts.scope = tok, scope
-		ahead := min(ts.ahead, life/5)
-		ts.expiry = ts.now().Add(life - ahead)
-		ts.fetches++
+		ts.mu.Lock()
+		ts.scope = scope
+		ts.mu.Unlock()
 	}
-	ts.flight = nil
-	ts.mu.Unlock()
-	f.token, f.err = tok, err
-	close(f.done)
+	return tok, life, err
 }
 
 // smartConfiguration is the part of .well-known/smart-configuration a backend client reads.
@@ -435,92 +386,17 @@ func (ts *TokenSource) request(ctx context.Context) (string, string, time.Durati
 	return tr.AccessToken, tr.Scope, life, nil
 }
 
-func origin(u *url.URL) string {
-	host, port, scheme := strings.ToLower(u.Hostname()), u.Port(), strings.ToLower(u.Scheme)
-	if port == "" {
-		switch scheme {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return scheme + "://" + host + ":" + port
-}
-
 // Authorized reports whether the bearer may be sent to u: the FHIR base's origin and
 // WithExtraHosts only.
 func (ts *TokenSource) Authorized(u *url.URL) bool {
-	return slices.Contains(ts.origins, origin(u))
+	return slices.Contains(ts.origins, auth.Origin(u))
 }
 
 // Transport returns a RoundTripper that adds the bearer to requests for authorized
 // origins only (removing one someone else set for any other) and, on a 401, refreshes
 // the token once and retries once when the body can be replayed.
 func (ts *TokenSource) Transport(base http.RoundTripper) http.RoundTripper {
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return &transport{ts: ts, base: base}
-}
-
-type transport struct {
-	ts   *TokenSource
-	base http.RoundTripper
-}
-
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.ts.Authorized(req.URL) {
-		if req.Header.Get("Authorization") != "" {
-			req = req.Clone(req.Context())
-			req.Header.Del("Authorization")
-		}
-		return t.base.RoundTrip(req)
-	}
-	tok, err := t.ts.Token(req.Context())
-	if err != nil {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, err
-	}
-	resp, err := t.base.RoundTrip(withBearer(req, tok))
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		return resp, nil
-	}
-	var body io.ReadCloser
-	if req.GetBody != nil {
-		if body, err = req.GetBody(); err != nil {
-			return resp, nil
-		}
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	t.ts.Invalidate(tok)
-	tok2, err := t.ts.Token(req.Context())
-	if err != nil {
-		if body != nil {
-			body.Close()
-		}
-		return nil, err
-	}
-	r2 := withBearer(req, tok2)
-	if body != nil {
-		r2.Body = body
-	}
-	return t.base.RoundTrip(r2)
-}
-
-func withBearer(req *http.Request, tok string) *http.Request {
-	r := req.Clone(req.Context())
-	r.Header.Set("Authorization", "Bearer "+tok)
-	return r
+	return auth.NewTransport(base, ts, ts.now, nil)
 }
 
 // ParsePrivateKey reads a PEM private key for an assertion: PKCS#8 (RSA or EC),
