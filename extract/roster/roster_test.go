@@ -2,41 +2,28 @@ package roster_test
 
 import (
 	"context"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/internal/sandboxtest"
 	"github.com/dpcetl/dpcetl/extract/roster"
 	"github.com/dpcetl/dpcetl/extract/sandbox"
 )
 
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := dpc.GenerateKey(1024)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
+var testKey = sandboxtest.Key
 
 // After the sandbox clock jumps, tests take a new client: the sandbox stamps responses with the
 // real time in Date while checking JWTs against its moved clock, and a token source that has
 // measured that "skew" would correct its next assertion into the past.
 func setup(t *testing.T) (*dpctest.Server, *sandbox.Sandbox, *dpc.Client) {
 	t.Helper()
-	srv := dpctest.NewServer(dpctest.WithMinKeyBits(1024))
-	t.Cleanup(srv.Close)
-	sb, err := sandbox.Provision(context.Background(), srv.URL, sandbox.Options{
-		Key: testKey(), Practitioners: 2, Patients: 6, Now: srv.Clock().Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, sb := sandboxtest.Provisioned(t)
 	return srv, sb, sb.Client()
 }
 
