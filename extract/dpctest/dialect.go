@@ -287,28 +287,19 @@ func (s *Server) dialectExport(w http.ResponseWriter, r *http.Request, tok diale
 		types = exportTypes
 	}
 	if v := q.Get("_type"); v != "" {
-		seen := map[string]bool{}
-		types = nil
-		for _, t := range strings.Split(v, ",") {
-			t = strings.TrimSpace(t)
-			switch {
-			case d == DialectAB2D && t != "ExplanationOfBenefit":
-				writeOO(w, http.StatusBadRequest, "invalid", "_type must be ExplanationOfBenefit")
-				return
-			case !contains(allowed, t):
-				writeOO(w, http.StatusBadRequest, "invalid", "Unsupported resource type "+t)
-				return
-			case seen[t] && d == DialectBCDA:
-				writeOO(w, http.StatusBadRequest, "invalid", "Repeated resource type "+t)
-				return
-			}
-			seen[t] = true
+		sel, unknown, repeated := selectTypes(v, allowed)
+		switch {
+		case d == DialectAB2D && unknown != "":
+			writeOO(w, http.StatusBadRequest, "invalid", "_type must be ExplanationOfBenefit")
+			return
+		case unknown != "":
+			writeOO(w, http.StatusBadRequest, "invalid", "Unsupported resource type "+unknown)
+			return
+		case repeated != "" && d == DialectBCDA:
+			writeOO(w, http.StatusBadRequest, "invalid", "Repeated resource type "+repeated)
+			return
 		}
-		for _, t := range allowed {
-			if seen[t] {
-				types = append(types, t)
-			}
-		}
+		types = sel
 	}
 	for _, t := range types {
 		if !tok.allowsType(t) {

@@ -92,20 +92,12 @@ func (s *Server) startExport(w http.ResponseWriter, r *http.Request, o *org) {
 	now := s.clock.Now()
 	var types []string
 	if v := q.Get("_type"); v != "" {
-		seen := map[string]bool{}
-		for _, t := range strings.Split(v, ",") {
-			t = strings.TrimSpace(t)
-			if !contains(exportTypes, t) {
-				writeOO(w, http.StatusBadRequest, "invalid", "Unsupported resource name in the '_type' value: "+t)
-				return
-			}
-			seen[t] = true
+		sel, bad, _ := selectTypes(v, exportTypes)
+		if bad != "" {
+			writeOO(w, http.StatusBadRequest, "invalid", "Unsupported resource name in the '_type' value: "+bad)
+			return
 		}
-		for _, t := range exportTypes {
-			if seen[t] {
-				types = append(types, t)
-			}
-		}
+		types = sel
 	} else {
 		types = exportTypes
 	}
@@ -184,6 +176,29 @@ func (s *Server) expiredDirsLocked(now time.Time) []string {
 		}
 	}
 	return dirs
+}
+
+// selectTypes reads a _type list against the types a server offers: the requested ones in the
+// server's order, or the first unknown type, or the first type named twice (servers differ on
+// whether a repeat is an error, so the caller decides).
+func selectTypes(v string, allowed []string) (types []string, unknown, repeated string) {
+	seen := map[string]bool{}
+	for _, t := range strings.Split(v, ",") {
+		t = strings.TrimSpace(t)
+		if !contains(allowed, t) {
+			return nil, t, ""
+		}
+		if seen[t] && repeated == "" {
+			repeated = t
+		}
+		seen[t] = true
+	}
+	for _, t := range allowed {
+		if seen[t] {
+			types = append(types, t)
+		}
+	}
+	return types, "", repeated
 }
 
 func contains(list []string, v string) bool {
