@@ -402,8 +402,9 @@ func TestAbortSendsNoDeleteToDPC(t *testing.T) {
 	sb := sandboxtest.Start(t, 3, dpctest.WithJobDuration(time.Minute))
 	c := client(sb, export.WithDeadline(200*time.Millisecond))
 	_, err := c.Run(context.Background(), t.TempDir(), export.Request{GroupID: sb.GroupID})
-	if !errors.Is(err, export.ErrDeadline) || strings.Contains(err.Error(), "405") {
-		t.Fatalf("err = %v, want only ErrDeadline", err)
+	// No text check for "405": the sandbox's port can contain it; the DELETE count below is the proof.
+	if !errors.Is(err, export.ErrDeadline) {
+		t.Fatalf("err = %v, want ErrDeadline", err)
 	}
 	if n := sb.Srv.RequestsByMethod(http.MethodDelete, "/api/v1/Jobs/"); n != 0 {
 		t.Fatalf("%d DELETEs on /Jobs, want none", n)
