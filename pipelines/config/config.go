@@ -30,6 +30,9 @@ const (
 
 // Config is one run's configuration. YAML keys are the snake_case names in the tags.
 type Config struct {
+	// Source is the bulk-data API: dpc (default), bcda, ab2d, or smart (any FHIR Bulk Data
+	// server with SMART Backend Services auth). It picks the auth, FHIR version and kick-off.
+	Source string `yaml:"source"`
 	// API is the DPC base URL: "production" (default), "sandbox", a URL, or "embedded" for the
 	// in-process sandbox with synthetic data (`dpcetl run --sandbox`).
 	API string `yaml:"api"`
@@ -41,8 +44,14 @@ type Config struct {
 	// Credentials are references only: file paths or environment variable NAMES.
 	Credentials Credentials `yaml:"credentials"`
 	Groups      Groups      `yaml:"groups"`
-	// ResourceTypes to export (default Patient, Coverage, ExplanationOfBenefit).
+	// ResourceTypes to export (_type; default Patient, Coverage, ExplanationOfBenefit; AB2D:
+	// ExplanationOfBenefit). Non-DPC sources take any FHIR resource type.
 	ResourceTypes []string `yaml:"resource_types"`
+	// Export shapes the kick-off of non-DPC sources: level and Bulk Data parameters.
+	Export Export `yaml:"export"`
+	// BearerHosts are origins besides the FHIR server's own that may receive the access
+	// token, for manifest files that say requiresAccessToken: true.
+	BearerHosts []string `yaml:"bearer_hosts"`
 	// Since is "incremental" (default: _since = the watermark), "full" (everything, every run),
 	// or an RFC 3339 instant: a backfill with _since = that instant (e.g. an Airflow data interval).
 	Since string `yaml:"since"`
@@ -81,6 +90,42 @@ type Credentials struct {
 	PrivateKeyEnv   string `yaml:"private_key_env"`
 	KeyID           string `yaml:"key_id"`
 	KeyIDEnv        string `yaml:"key_id_env"`
+	// Non-DPC sources: the OAuth client id, the client secret (BCDA, AB2D), the token URL
+	// (AB2D; SMART discovers it, BCDA derives it), the assertion algorithm and scopes (SMART).
+	ClientID         string   `yaml:"client_id"`
+	ClientSecretFile string   `yaml:"client_secret_file"`
+	ClientSecretEnv  string   `yaml:"client_secret_env"`
+	TokenURL         string   `yaml:"token_url"`
+	Alg              string   `yaml:"alg"`
+	Scopes           []string `yaml:"scopes"`
+}
+
+// Export is the kick-off of a non-DPC source (DPC exports groups with _type and _since only).
+type Export struct {
+	// Level is group, patient or system; empty: group when groups.ids are set, else patient.
+	Level                 string   `yaml:"level"`
+	TypeFilter            []string `yaml:"type_filter"`
+	Elements              []string `yaml:"elements"`
+	IncludeAssociatedData []string `yaml:"include_associated_data"`
+}
+
+// Sources and export levels.
+const (
+	SourceDPC   = "dpc"
+	SourceBCDA  = "bcda"
+	SourceAB2D  = "ab2d"
+	SourceSMART = "smart"
+
+	LevelGroup   = "group"
+	LevelPatient = "patient"
+	LevelSystem  = "system"
+)
+
+// sourceURLs are the public sandbox and production FHIR bases of BCDA (v2, R4) and AB2D
+// (v2, R4), from bcda.cms.gov and ab2d.cms.gov's user guides.
+var sourceURLs = map[string][2]string{
+	SourceBCDA: {"https://sandbox.bcda.cms.gov/api/v2", "https://api.bcda.cms.gov/api/v2"},
+	SourceAB2D: {"https://sandbox.ab2d.cms.gov/api/v2/fhir", "https://api.ab2d.cms.gov/api/v2/fhir"},
 }
 
 // Groups selects what to export: group ids, practitioner NPIs (their attribution groups), or all.
@@ -148,6 +193,9 @@ func Parse(name string, data []byte, base Config) (Config, error) {
 		}
 		if _, ok := probe["groups"]; ok {
 			c.Groups = Groups{}
+		}
+		if cr, ok := probe["credentials"].(map[string]any); ok && cr["scopes"] != nil {
+			c.Credentials.Scopes = nil
 		}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -236,6 +284,8 @@ func section(goType string) string {
 		return "groups"
 	case "config.Quarantine":
 		return "quarantine"
+	case "config.Export":
+		return "export"
 	}
 	return goType
 }
@@ -263,19 +313,152 @@ var (
 	uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	npiRe  = regexp.MustCompile(`^[0-9]{10}$`)
 	envRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// fhirIDRe is FHIR's id datatype: what BCDA, AB2D and SMART servers call their groups.
+	fhirIDRe = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
+	typeRe   = regexp.MustCompile(`^[A-Z][A-Za-z]{1,63}$`)
 )
 
-// BaseURL resolves the API setting: "" for embedded, else the absolute base URL (unset: production).
+// validateDPC checks the DPC credentials: a client token, a private key and a key id (a UUID).
+func (c Config) validateDPC(add func(key, format string, a ...any)) {
+	cr := c.Credentials
+	switch {
+	case cr.ClientTokenFile == "" && cr.ClientTokenEnv == "" && cr.PrivateKeyFile == "" && cr.PrivateKeyEnv == "" && cr.KeyID == "" && cr.KeyIDEnv == "":
+		add("credentials", "missing for %s: set credentials.client_token_file, private_key_file and key_id (or DPCETL_CLIENT_TOKEN_FILE, DPCETL_PRIVATE_KEY_FILE, DPCETL_KEY_ID); to try dpcetl on synthetic data instead, run `dpcetl run --sandbox`", c.BaseURL())
+	default:
+		if cr.ClientTokenFile == "" && cr.ClientTokenEnv == "" {
+			add("credentials.client_token_file", "set client_token_file or client_token_env (a real DPC API needs a client token)")
+		}
+		if cr.PrivateKeyFile == "" && cr.PrivateKeyEnv == "" {
+			add("credentials.private_key_file", "set private_key_file or private_key_env")
+		}
+		if cr.KeyID == "" && cr.KeyIDEnv == "" {
+			add("credentials.key_id", "set key_id (the public key id DPC returned, a UUID) or key_id_env")
+		}
+	}
+	if cr.KeyID != "" && !uuidRe.MatchString(cr.KeyID) {
+		add("credentials.key_id", "%q is not a UUID (the id DPC returned when the public key was uploaded)", cr.KeyID)
+	}
+	for k, v := range map[string]string{"credentials.client_id": cr.ClientID, "credentials.client_secret_file": cr.ClientSecretFile + cr.ClientSecretEnv,
+		"credentials.token_url": cr.TokenURL, "credentials.alg": cr.Alg} {
+		if v != "" {
+			add(k, "not used by source dpc (set source: bcda, ab2d or smart)")
+		}
+	}
+	if len(c.Groups.IDs) == 0 && len(c.Groups.NPIs) == 0 && !c.Groups.All {
+		add("groups", "name ids, npis, or set all: true")
+	}
+}
+
+// validateOAuth checks the credentials of BCDA and AB2D (client id and secret) and SMART
+// (client id, private key, kid).
+func (c Config) validateOAuth(add func(key, format string, a ...any)) {
+	cr, src := c.Credentials, c.Source
+	if cr.ClientID == "" {
+		add("credentials.client_id", "required for source %s", src)
+	}
+	if cr.ClientTokenFile != "" || cr.ClientTokenEnv != "" {
+		add("credentials.client_token_file", "a DPC client token is not used by source %s", src)
+	}
+	secret, key := cr.ClientSecretFile != "" || cr.ClientSecretEnv != "", cr.PrivateKeyFile != "" || cr.PrivateKeyEnv != ""
+	if src == SourceSMART {
+		if !key {
+			add("credentials.private_key_file", "source smart signs its client assertion: set private_key_file or private_key_env (RSA for RS384, EC P-384 for ES384)")
+		}
+		if cr.KeyID == "" && cr.KeyIDEnv == "" {
+			add("credentials.key_id", "set key_id (the kid of the key registered with the server) or key_id_env")
+		}
+		if secret {
+			add("credentials.client_secret_file", "source smart authenticates with a private key, not a client secret")
+		}
+		if cr.Alg != "" && cr.Alg != "RS384" && cr.Alg != "ES384" {
+			add("credentials.alg", "%q is not RS384 or ES384", cr.Alg)
+		}
+	} else {
+		if !secret {
+			add("credentials.client_secret_file", "source %s needs its client secret: set client_secret_file or client_secret_env", src)
+		}
+		if key || cr.Alg != "" {
+			add("credentials.private_key_file", "source %s authenticates with a client id and secret, not a key", src)
+		}
+	}
+	if src == SourceAB2D && cr.TokenURL == "" {
+		add("credentials.token_url", "source ab2d needs the Okta token URL AB2D gave you (sandbox: https://test.idp.idm.cms.gov/oauth2/aus2r7y3gdaFMKBol297/v1/token)")
+	}
+	if u, err := url.Parse(cr.TokenURL); cr.TokenURL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+		add("credentials.token_url", "%q is not an http(s) URL", cr.TokenURL)
+	}
+	if len(c.Groups.NPIs) > 0 {
+		add("groups.npis", "NPIs name DPC attribution groups; source %s takes groups.ids or export.level", src)
+	}
+}
+
+// validateExport checks the export level and the Bulk Data parameters, which only non-DPC
+// sources take (DPC refuses them).
+func (c Config) validateExport(add func(key, format string, a ...any)) {
+	e := c.Export
+	if c.IsDPC() {
+		if e.Level != "" && e.Level != LevelGroup || len(e.TypeFilter)+len(e.Elements)+len(e.IncludeAssociatedData) > 0 || len(c.Credentials.Scopes) > 0 {
+			add("export", "source dpc exports groups with _type and _since only (export.* and credentials.scopes are for bcda, ab2d and smart)")
+		}
+		return
+	}
+	switch c.Level() {
+	case LevelGroup:
+		if len(c.Groups.IDs) == 0 {
+			add("groups.ids", "export.level group needs the group ids (BCDA: all or runout; AB2D: a contract number)")
+		}
+	case LevelPatient, LevelSystem:
+		if len(c.Groups.IDs) > 0 {
+			add("export.level", "%s-level exports take no groups.ids (use level group)", c.Level())
+		}
+	default:
+		add("export.level", "%q is not group, patient or system", e.Level)
+	}
+}
+
+// BaseURL resolves the API setting: "" for embedded, else the absolute base URL (unset:
+// production; for BCDA and AB2D their own sandbox and production, SMART has neither).
 func (c Config) BaseURL() string {
-	switch c.API {
-	case Embedded:
+	i := map[string]int{"sandbox": 0, "production": 1, "": 1}
+	switch n, named := i[c.API]; {
+	case c.API == Embedded:
 		return ""
-	case "sandbox":
-		return SandboxURL
-	case "production", "":
-		return ProductionURL
+	case named && c.IsDPC():
+		return [2]string{SandboxURL, ProductionURL}[n]
+	case named && sourceURLs[c.Source][n] != "":
+		return sourceURLs[c.Source][n]
 	}
 	return strings.TrimRight(c.API, "/")
+}
+
+// IsDPC reports whether the source is the DPC API (the default).
+func (c Config) IsDPC() bool { return c.Source == "" || c.Source == SourceDPC }
+
+// Resolved fills the defaults that depend on the source: the FHIR version (DPC STU3,
+// the others R4) and AB2D's only resource type.
+func (c Config) Resolved() Config {
+	if c.IsDPC() {
+		c.Source = SourceDPC
+	}
+	if c.FHIRVersion == "" {
+		c.FHIRVersion = map[bool]string{true: "STU3", false: "R4"}[c.IsDPC()]
+	}
+	if c.Source == SourceAB2D && slices.Equal(c.ResourceTypes, Default().ResourceTypes) {
+		c.ResourceTypes = []string{"ExplanationOfBenefit"}
+	}
+	return c
+}
+
+// Level is the export level: always group for DPC; for the others the configured one, or
+// group when groups.ids are set, else patient.
+func (c Config) Level() string {
+	switch {
+	case c.IsDPC() || (c.Export.Level == "" && len(c.Groups.IDs) > 0):
+		return LevelGroup
+	case c.Export.Level == "":
+		return LevelPatient
+	}
+	return c.Export.Level
 }
 
 // SinceInstant is the start of a backfill when since is an RFC 3339 instant.
@@ -289,48 +472,44 @@ func (c Config) Embedded() bool { return c.BaseURL() == "" }
 
 // Validate checks every value and returns all problems at once, each naming its key.
 func (c Config) Validate() error {
+	c = c.Resolved()
 	var errs []string
 	add := func(key, format string, a ...any) { errs = append(errs, key+": "+fmt.Sprintf(format, a...)) }
+	if !slices.Contains([]string{"", SourceDPC, SourceBCDA, SourceAB2D, SourceSMART}, c.Source) {
+		add("source", "%q is not dpc, bcda, ab2d or smart", c.Source)
+	}
 	if !c.Embedded() {
 		u, err := url.Parse(c.BaseURL())
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			add("api", "%q is not embedded, sandbox, production or an http(s) URL", c.API)
-		}
-		cr := c.Credentials
-		switch {
-		case cr == (Credentials{}):
-			add("credentials", "missing for %s: set credentials.client_token_file, private_key_file and key_id (or DPCETL_CLIENT_TOKEN_FILE, DPCETL_PRIVATE_KEY_FILE, DPCETL_KEY_ID); to try dpcetl on synthetic data instead, run `dpcetl run --sandbox`", c.BaseURL())
-		default:
-			if cr.ClientTokenFile == "" && cr.ClientTokenEnv == "" {
-				add("credentials.client_token_file", "set client_token_file or client_token_env (a real DPC API needs a client token)")
-			}
-			if cr.PrivateKeyFile == "" && cr.PrivateKeyEnv == "" {
-				add("credentials.private_key_file", "set private_key_file or private_key_env")
-			}
-			if cr.KeyID == "" && cr.KeyIDEnv == "" {
-				add("credentials.key_id", "set key_id (the public key id DPC returned, a UUID) or key_id_env")
+			if c.Source == SourceSMART {
+				add("api", "%q is not an http(s) URL: source smart needs the FHIR base URL of the server", c.API)
+			} else {
+				add("api", "%q is not embedded, sandbox, production or an http(s) URL", c.API)
 			}
 		}
-		if cr.KeyID != "" && !uuidRe.MatchString(cr.KeyID) {
-			add("credentials.key_id", "%q is not a UUID (the id DPC returned when the public key was uploaded)", cr.KeyID)
+		if c.IsDPC() {
+			c.validateDPC(add)
+		} else {
+			c.validateOAuth(add)
 		}
-		for k, v := range map[string]string{"credentials.client_token_env": cr.ClientTokenEnv, "credentials.private_key_env": cr.PrivateKeyEnv, "credentials.key_id_env": cr.KeyIDEnv} {
+		for k, v := range map[string]string{"credentials.client_token_env": c.Credentials.ClientTokenEnv, "credentials.private_key_env": c.Credentials.PrivateKeyEnv,
+			"credentials.key_id_env": c.Credentials.KeyIDEnv, "credentials.client_secret_env": c.Credentials.ClientSecretEnv} {
 			if v != "" && !envRe.MatchString(v) {
 				add(k, "%q is not an environment variable NAME (put the value in the environment, not here)", v)
 			}
 		}
-		if len(c.Groups.IDs) == 0 && len(c.Groups.NPIs) == 0 && !c.Groups.All {
-			add("groups", "name ids, npis, or set all: true")
-		}
 	}
+	c.validateExport(add)
 	switch strings.ToUpper(c.FHIRVersion) {
 	case "", "STU3", "R4", "AUTO":
 	default:
 		add("fhir_version", "%q is not STU3, R4 or auto", c.FHIRVersion)
 	}
 	for _, id := range c.Groups.IDs {
-		if !uuidRe.MatchString(id) {
+		if c.IsDPC() && !uuidRe.MatchString(id) {
 			add("groups.ids", "%q is not a group id (a UUID)", id)
+		} else if !fhirIDRe.MatchString(id) || id[0] == '.' {
+			add("groups.ids", "%q is not a FHIR id (letters, digits, '-' and '.', at most 64, not starting with '.')", id)
 		}
 	}
 	for _, n := range c.Groups.NPIs {
@@ -345,8 +524,10 @@ func (c Config) Validate() error {
 		add("resource_types", "empty; use Patient, Coverage and/or ExplanationOfBenefit")
 	}
 	for _, t := range c.ResourceTypes {
-		if !slices.Contains([]string{"Patient", "Coverage", "ExplanationOfBenefit"}, t) {
+		if c.IsDPC() && !slices.Contains([]string{"Patient", "Coverage", "ExplanationOfBenefit"}, t) {
 			add("resource_types", "%q is not Patient, Coverage or ExplanationOfBenefit", t)
+		} else if !typeRe.MatchString(t) {
+			add("resource_types", "%q is not a FHIR resource type", t)
 		}
 	}
 	if _, instant := c.SinceInstant(); c.Since != "full" && c.Since != "incremental" && !instant {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -217,13 +218,15 @@ func TestKeyTable(t *testing.T) {
 func TestSetCredentialReplacesItsOtherForm(t *testing.T) {
 	c := config.Default()
 	c.Credentials = config.Credentials{ClientTokenEnv: "TOK", PrivateKeyFile: "k.pem", KeyID: "id"}
-	for k, v := range map[string]string{"credentials.client_token_file": "t.txt", "credentials.private_key_env": "KEY", "credentials.key_id_env": "KID"} {
+	c.Credentials.ClientSecretFile = "s.txt"
+	for k, v := range map[string]string{"credentials.client_token_file": "t.txt", "credentials.private_key_env": "KEY", "credentials.key_id_env": "KID",
+		"credentials.client_secret_env": "SECRET"} {
 		if err := c.Set(k, v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want := config.Credentials{ClientTokenFile: "t.txt", PrivateKeyEnv: "KEY", KeyIDEnv: "KID"}
-	if c.Credentials != want {
+	want := config.Credentials{ClientTokenFile: "t.txt", PrivateKeyEnv: "KEY", KeyIDEnv: "KID", ClientSecretEnv: "SECRET"}
+	if !reflect.DeepEqual(c.Credentials, want) {
 		t.Fatalf("credentials = %+v, want %+v", c.Credentials, want)
 	}
 }
