@@ -19,7 +19,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -223,11 +222,7 @@ type TokenSource struct {
 	onToken    func(string)
 
 	cache *Cache
-
-	mu       sync.Mutex
-	skew     time.Duration // server minus local, from Date headers
-	skewSeen bool
-	reported time.Duration
+	skew  *Skew
 }
 
 // NewTokenSource returns a token source for c.
@@ -243,6 +238,7 @@ func NewTokenSource(c Credentials, opts ...Option) *TokenSource {
 		ts.origins = append(ts.origins, Origin(u))
 	}
 	ts.cache = NewCache(ts.fetch, ts.now, ts.ahead)
+	ts.skew = NewSkew(ts.progress, ts.skewReport)
 	return ts
 }
 
@@ -257,9 +253,8 @@ func (ts *TokenSource) Invalidate(token string) { ts.cache.Invalidate(token) }
 // Skew is the last measured difference between the server's clock (Date
 // header) and the local clock: positive when the server is ahead.
 func (ts *TokenSource) Skew() time.Duration {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	return ts.skew
+	d, _ := ts.skew.Get()
+	return d
 }
 
 // Fetches is how many access tokens were obtained so far.
@@ -288,9 +283,7 @@ var errSkewRetry = errors.New("clock skew")
 // request performs one POST /Token/auth.
 func (ts *TokenSource) request(ctx context.Context) (string, time.Duration, error) {
 	start := ts.now()
-	ts.mu.Lock()
-	skew, skewSeen := ts.skew, ts.skewSeen
-	ts.mu.Unlock()
+	skew, skewSeen := ts.skew.Get()
 	if err := checkClientToken(ts.cred.ClientToken, start.Add(skew)); err != nil {
 		return "", 0, fmt.Errorf("auth: %w", err)
 	}
@@ -317,10 +310,11 @@ func (ts *TokenSource) request(ctx context.Context) (string, time.Duration, erro
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	newSkew, changed := ts.observeDate(resp, start)
+	resign := ts.skew.Resign(resp, start, skew, skewSeen)
+	newSkew, _ := ts.skew.Get()
 	switch {
 	case resp.StatusCode == http.StatusOK:
-	case resp.StatusCode == http.StatusUnauthorized && !skewSeen && changed && abs(newSkew-skew) > 20*time.Second:
+	case resign:
 		return "", 0, errSkewRetry
 	default:
 		msg := ts.redact(scrub.Body(body), assertion)
@@ -353,40 +347,6 @@ func (ts *TokenSource) request(ctx context.Context) (string, time.Duration, erro
 	return tr.AccessToken, life, nil
 }
 
-// observeDate records the server's clock from a Date header. The estimate is
-// taken against the request start: Date is truncated to the second, so the
-// estimate errs by at most a second plus the latency.
-func (ts *TokenSource) observeDate(resp *http.Response, start time.Time) (time.Duration, bool) {
-	d, err := http.ParseTime(resp.Header.Get("Date"))
-	if err != nil {
-		return 0, false
-	}
-	// Date has whole seconds: add half a second to centre the estimate.
-	skew := d.Add(500 * time.Millisecond).Sub(start)
-	if abs(skew) < time.Second {
-		skew = 0
-	}
-	skew = skew.Round(time.Second)
-	ts.mu.Lock()
-	ts.skew, ts.skewSeen = skew, true
-	report := abs(skew) >= ts.skewReport && abs(skew-ts.reported) >= time.Second
-	if report {
-		ts.reported = skew
-	}
-	ts.mu.Unlock()
-	if report {
-		ts.progress.Emit(extract.Event{Kind: extract.EventClockSkew, Skew: skew})
-	}
-	return skew, true
-}
-
-func abs(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
-}
-
 // redact removes every secret this source knows from s.
 func (ts *TokenSource) redact(s string, extra ...string) string {
 	return Redact(s, append(extra, ts.cred.ClientToken, ts.cache.Current())...)
@@ -400,5 +360,5 @@ func (ts *TokenSource) Authorized(u *url.URL) bool { return slices.Contains(ts.o
 // and, on a 401, refreshes the token once and retries the request once. A
 // request with a body is retried only if it can be replayed (GetBody).
 func (ts *TokenSource) Transport(base http.RoundTripper) http.RoundTripper {
-	return NewTransport(base, ts, ts.now, func(resp *http.Response, start time.Time) { ts.observeDate(resp, start) })
+	return NewTransport(base, ts, ts.now, func(resp *http.Response, start time.Time) { ts.skew.Observe(resp, start) })
 }

@@ -118,6 +118,9 @@ func WithRedactor(add func(secrets ...string)) Option {
 	return func(ts *TokenSource) { ts.redactor = add }
 }
 
+// WithProgress receives clock-skew events.
+func WithProgress(p extract.Progress) Option { return func(ts *TokenSource) { ts.progress = p } }
+
 // TokenSource hands out access tokens: cached, refreshed ahead of expiry, one fetch
 // at a time shared by every caller. Its methods match extract/auth.TokenSource's.
 type TokenSource struct {
@@ -128,7 +131,9 @@ type TokenSource struct {
 	origins  []string
 	redactor func(...string)
 
-	cache *auth.Cache
+	cache    *auth.Cache
+	skew     *auth.Skew
+	progress extract.Progress
 
 	mu       sync.Mutex
 	tokenURL string
@@ -176,6 +181,7 @@ func NewTokenSource(cfg Config, opts ...Option) (*TokenSource, error) {
 	}
 	ts.origins = append(ts.origins, auth.Origin(u))
 	ts.cache = auth.NewCache(ts.fetch, ts.now, ts.ahead)
+	ts.skew = auth.NewSkew(ts.progress, 0)
 	if cfg.ClientSecret != "" {
 		ts.addSecret(cfg.ClientSecret, base64.StdEncoding.EncodeToString([]byte(cfg.ClientID+":"+cfg.ClientSecret)))
 	}
@@ -251,8 +257,21 @@ func (ts *TokenSource) TokenURL(ctx context.Context) (string, error) {
 	return u, nil
 }
 
+// Skew is the last measured difference between the server's clock (Date header) and
+// ours: positive when the server is ahead. Assertions are signed on the server's time.
+func (ts *TokenSource) Skew() time.Duration {
+	d, _ := ts.skew.Get()
+	return d
+}
+
+var errSkewRetry = errors.New("clock skew")
+
 func (ts *TokenSource) fetch(ctx context.Context) (string, time.Duration, error) {
 	tok, scope, life, err := ts.request(ctx)
+	if errors.Is(err, errSkewRetry) {
+		// The server's Date told us our clock is off: sign again on its time.
+		tok, scope, life, err = ts.request(ctx)
+	}
 	if err == nil {
 		ts.mu.Lock()
 		ts.scope = scope
@@ -334,8 +353,10 @@ func (ts *TokenSource) request(ctx context.Context) (string, string, time.Durati
 	if len(ts.cfg.Scopes) > 0 {
 		form.Set("scope", strings.Join(ts.cfg.Scopes, " "))
 	}
+	start := ts.now()
+	skew, known := ts.skew.Get()
 	if ts.cfg.ClientSecret == "" {
-		a, err := ts.Assertion(tokenURL, ts.now())
+		a, err := ts.Assertion(tokenURL, start.Add(skew))
 		if err != nil {
 			return "", "", 0, err
 		}
@@ -358,6 +379,9 @@ func (ts *TokenSource) request(ctx context.Context) (string, string, time.Durati
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if ts.skew.Resign(resp, start, skew, known) && ts.cfg.ClientSecret == "" {
+		return "", "", 0, errSkewRetry
+	}
 	if resp.StatusCode != http.StatusOK {
 		msg := ts.redact(strings.TrimSpace(string(body)))
 		if len(msg) > 300 {
@@ -396,7 +420,7 @@ func (ts *TokenSource) Authorized(u *url.URL) bool {
 // origins only (removing one someone else set for any other) and, on a 401, refreshes
 // the token once and retries once when the body can be replayed.
 func (ts *TokenSource) Transport(base http.RoundTripper) http.RoundTripper {
-	return auth.NewTransport(base, ts, ts.now, nil)
+	return auth.NewTransport(base, ts, ts.now, func(resp *http.Response, start time.Time) { ts.skew.Observe(resp, start) })
 }
 
 // ParsePrivateKey reads a PEM private key for an assertion: PKCS#8 (RSA or EC),

@@ -440,3 +440,50 @@ func TestDiscoveryRefusesUnsupportedAlg(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A local clock 10 minutes off either way makes every assertion expired or too far ahead
+// on the server's clock: the first refusal's Date header corrects it, once, and the
+// events say by how much.
+func TestSMARTAssertionCorrectsClockSkew(t *testing.T) {
+	for _, off := range []time.Duration{10 * time.Minute, -10 * time.Minute} {
+		t.Run(off.String(), func(t *testing.T) {
+			srv := sandbox(t, dpctest.DialectSMART)
+			srv.Clock().Set(time.Now().Add(off))
+			key := keyPair(t, false)
+			id := register(t, srv, key, "kid-1")
+			var events []extract.Event
+			ts, err := smartauth.NewTokenSource(smartauth.SMART(srv.DialectBaseURL(), id, "kid-1", key),
+				smartauth.WithProgress(func(e extract.Event) { events = append(events, e) }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ts.Token(context.Background()); err != nil {
+				t.Fatalf("token with the server %s away: %v", off, err)
+			}
+			if d := ts.Skew() - off; d < -2*time.Second || d > 2*time.Second {
+				t.Fatalf("skew %s, want about %s", ts.Skew(), off)
+			}
+			if len(events) != 1 || events[0].Kind != extract.EventClockSkew {
+				t.Fatalf("events %+v, want one clock-skew event", events)
+			}
+		})
+	}
+}
+
+// A client-credentials token is not signed: a skewed clock is measured but never causes
+// a second token request.
+func TestClientCredentialsIgnoreSkew(t *testing.T) {
+	srv := sandbox(t, dpctest.DialectBCDA)
+	srv.Clock().Set(time.Now().Add(time.Hour))
+	id, secret := srv.NewSecretClient()
+	ts, err := smartauth.NewTokenSource(smartauth.BCDA(srv.DialectBaseURL(), id, secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ts.Fetches() != 1 || ts.Skew() < 59*time.Minute {
+		t.Fatalf("fetches %d skew %s", ts.Fetches(), ts.Skew())
+	}
+}
