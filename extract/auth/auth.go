@@ -95,6 +95,19 @@ const AllowReadableKeyEnv = "DPCETL_ALLOW_READABLE_KEY"
 // unless AllowReadableKeyEnv is 1: anyone who can read the key can export
 // the organization's claims.
 func LoadPrivateKeyFile(path string) (*rsa.PrivateKey, error) {
+	b, err := ReadKeyFile(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := LoadPrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+	return k, nil
+}
+
+// ReadKeyFile reads a private key file, refusing one others may read (see LoadPrivateKeyFile).
+func ReadKeyFile(path string) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("auth: private key: %w", err)
@@ -107,11 +120,7 @@ func LoadPrivateKeyFile(path string) (*rsa.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: private key: %w", err)
 	}
-	k, err := LoadPrivateKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w (file %s)", err, path)
-	}
-	return k, nil
+	return b, nil
 }
 
 // LoadPrivateKeyEnv reads a PEM private key from the environment variable

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/extract/sandbox"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
@@ -18,14 +19,21 @@ func withEmbedded(ctx context.Context, cfg config.Config, log *slog.Logger, o *r
 	if !cfg.Embedded() {
 		return func() {}, nil
 	}
-	e, err := sandbox.Start(ctx, sandbox.EmbeddedOptions{Addr: cfg.SandboxAddr})
+	d, err := dpctest.ParseDialect(cfg.Resolved().Source)
+	if err != nil {
+		return func() {}, fmt.Errorf("%w: source: %v", config.ErrInvalid, err)
+	}
+	e, err := sandbox.Start(ctx, sandbox.EmbeddedOptions{Addr: cfg.SandboxAddr, Dialect: d})
 	if errors.Is(err, sandbox.ErrListen) {
 		return func() {}, fmt.Errorf("%w: %v (choose another address with --sandbox-addr, e.g. 127.0.0.1:0)", config.ErrInvalid, err)
 	}
 	if err != nil {
 		return func() {}, err
 	}
-	log.Info("embedded DPC sandbox ready", "url", e.Server.BaseURL(), "groups", len(e.GroupIDs), "patients", len(e.MBIs))
-	o.Credentials, o.Groups, o.ProvisionSeconds = e.Credentials, e.GroupIDs, e.Seconds
+	log.Info("embedded sandbox ready", "dialect", d.String(), "url", e.Server.DialectBaseURL(), "groups", len(e.Groups), "patients", e.Patients)
+	o.OAuth, o.Groups, o.ProvisionSeconds = e.OAuth, e.Groups, e.Seconds
+	if e.Sandbox != nil {
+		o.Credentials = e.Credentials
+	}
 	return e.Close, nil
 }

@@ -104,7 +104,7 @@ func (r *Runner) request(ctx context.Context, group string, gs *GroupSummary) (e
 	if err := r.recoverPending(ctx, group); err != nil {
 		return export.Request{}, err
 	}
-	req := export.Request{GroupID: group, Types: r.cfg.ResourceTypes}
+	req := r.exportRequest(group)
 	if t, ok := r.cfg.SinceInstant(); ok { // a backfill from a scheduler's data interval
 		req.Since = t
 		gs.Since = t.Format(time.RFC3339Nano)

@@ -19,6 +19,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/extract/smartauth"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
@@ -43,6 +44,9 @@ type Options struct {
 	// Credentials, when they hold a client token, are used as given instead of those the
 	// config points at (the embedded sandbox hands over what it provisioned).
 	Credentials auth.Credentials
+	// OAuth, when set, is the BCDA, AB2D or SMART client to use instead of the one the
+	// config points at (the embedded sandbox of that dialect hands over its client).
+	OAuth *smartauth.Config
 	// Groups, when not empty, are the group ids to export instead of the config's selection.
 	Groups []string
 	// ProvisionSeconds is time spent before New (starting a sandbox), reported as a stage.
@@ -56,8 +60,7 @@ type Runner struct {
 	log      *slog.Logger
 	now      func() time.Time
 	red      *logging.Redactor
-	creds    auth.Credentials
-	ts       *auth.TokenSource
+	creds    auth.Credentials // BaseURL is the API (FHIR base) of any source
 	hc       *http.Client // carries the bearer for the API host
 	sink     sink.Sink
 	stateDir string
@@ -112,13 +115,16 @@ func newRunner(o Options) *Runner {
 	if o.Transport == nil {
 		o.Transport = http.DefaultTransport
 	}
-	return &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds}
+	return &Runner{opts: o, cfg: o.Config.Resolved(), log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds}
 }
 
 // connect takes the credentials (given, or those the config points at), builds the
 // authenticated client and resolves the groups.
 func (r *Runner) connect(ctx context.Context) error {
 	o := r.opts
+	if !r.cfg.IsDPC() {
+		return r.connectOAuth(ctx)
+	}
 	switch {
 	case o.Credentials.ClientToken != "":
 		r.creds = o.Credentials
@@ -133,10 +139,10 @@ func (r *Runner) connect(ctx context.Context) error {
 	}
 	r.red.Add(r.creds.ClientToken)
 	// Every access token goes to the redactor before it is used: a server may echo it.
-	r.ts = auth.NewTokenSource(r.creds, auth.WithClock(r.now), auth.WithProgress(o.Progress),
+	ts := auth.NewTokenSource(r.creds, auth.WithClock(r.now), auth.WithProgress(o.Progress),
 		auth.WithHTTPClient(&http.Client{Transport: o.Transport, Timeout: time.Minute}),
-		auth.WithRetry(r.retryPolicy()), auth.WithOnToken(func(t string) { r.red.Add(t) }))
-	r.hc = &http.Client{Transport: r.ts.Transport(o.Transport)}
+		auth.WithRetry(r.retryPolicy()), auth.WithOnToken(func(t string) { r.red.Add(t) }), auth.WithExtraHosts(r.cfg.BearerHosts...))
+	r.hc = &http.Client{Transport: ts.Transport(o.Transport)}
 	// Fail fast (exit 4) on a revoked or expired client token, before any export starts.
 	if err := CheckAccess(ctx, r.hc, r.creds, tokenSource(r.cfg)); err != nil {
 		return err

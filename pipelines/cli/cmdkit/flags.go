@@ -17,6 +17,7 @@ type ConfigFlags struct {
 	fs      *pflag.FlagSet
 	path    string
 	sandbox bool
+	dialect string
 	keys    []config.Key
 	vals    map[string]*string
 }
@@ -52,6 +53,7 @@ func AddConfigFlags(cmd *cobra.Command, keep func(config.Key) bool) *ConfigFlags
 		}
 		if k.Name == "api" {
 			f.fs.BoolVar(&f.sandbox, "sandbox", false, "run on the embedded DPC sandbox with synthetic data (same as --api embedded)")
+			f.fs.StringVar(&f.dialect, "dialect", "", "the API the embedded sandbox speaks: dpc, bcda, ab2d or smart (same as --source)")
 		}
 	}
 	return f
@@ -101,6 +103,9 @@ func (f *ConfigFlags) Load(env *Env, base config.Config) (config.Config, error) 
 	}
 	if f.sandbox {
 		c.API = config.Embedded
+	}
+	if f.dialect != "" {
+		c.Source = f.dialect
 	}
 	return c, nil
 }
