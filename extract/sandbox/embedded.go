@@ -38,7 +38,7 @@ type EmbeddedOptions struct {
 // Embedded is a sandbox server running in this process, provisioned as a new user would be.
 // Its Credentials and GroupIDs are what runner.Options takes.
 type Embedded struct {
-	Server *dpctest.Server
+	Server   *dpctest.Server
 	*Sandbox // DPC only
 	// OAuth is the dialect's client (nil for DPC) and Groups the group ids it exports:
 	// BCDA's "all", AB2D's contract, SMART's "practice-N" (FHIR ids, not UUIDs).

@@ -61,7 +61,7 @@ type Runner struct {
 	now      func() time.Time
 	red      *logging.Redactor
 	creds    auth.Credentials // BaseURL is the API (FHIR base) of any source
-	hc       *http.Client // carries the bearer for the API host
+	hc       *http.Client     // carries the bearer for the API host
 	sink     sink.Sink
 	stateDir string
 	tmpState bool
