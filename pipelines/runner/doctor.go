@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/dpc"
+	"github.com/dpcetl/dpcetl/extract/smartauth"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 )
@@ -53,12 +55,19 @@ func Doctor(ctx context.Context, o Options) ([]Check, error) {
 			firstErr = fmt.Errorf("doctor: %s: %s: %w", c.Name, c.Detail, err)
 		}
 	}
-	cfg := o.Config
+	report := func(c Check, err error) {
+		if c.OK = err == nil; c.OK {
+			checks = append(checks, c)
+		} else {
+			fail(c, err)
+		}
+	}
+	cfg := o.Config.Resolved()
 	// The destination first: it is independent of DPC and fails in seconds.
-	if c, err := checkDestination(ctx, cfg.Destination); err != nil {
-		fail(c, err)
-	} else {
-		checks = append(checks, c)
+	report(checkDestination(ctx, cfg.Destination))
+	if !cfg.IsDPC() {
+		doctorOAuth(ctx, o, cfg, report)
+		return checks, firstErr
 	}
 	var creds auth.Credentials
 	if cfg.Embedded() {
@@ -71,18 +80,7 @@ func Doctor(ctx context.Context, o Options) ([]Check, error) {
 		checks = append(checks, Check{Name: "embedded sandbox", OK: true, Detail: "started and provisioned at " + r.creds.BaseURL})
 		creds = r.creds
 	} else {
-		if p := cfg.Credentials.PrivateKeyFile; p != "" {
-			fi, err := os.Stat(ExpandHome(p))
-			switch {
-			case err != nil:
-				fail(Check{Name: "private key file", Detail: err.Error(), Fix: "point credentials.private_key_file at the PEM file of the key whose public half you uploaded"}, config.ErrInvalid)
-			case fi.Mode().Perm()&0o077 != 0:
-				fail(Check{Name: "private key file", Detail: fmt.Sprintf("%s has mode %04o: other users can read the key", p, fi.Mode().Perm()),
-					Fix: "chmod 600 " + p}, config.ErrInvalid)
-			default:
-				checks = append(checks, Check{Name: "private key file", OK: true, Detail: fmt.Sprintf("%s, mode %04o", p, fi.Mode().Perm())})
-			}
-		}
+		checkKeyFile(cfg, report)
 		var err error
 		creds, err = ResolveCredentials(cfg, o.Getenv)
 		if err != nil {
@@ -125,26 +123,8 @@ func Doctor(ctx context.Context, o Options) ([]Check, error) {
 
 	// Reachability and clock skew from the server's Date header.
 	hc := &http.Client{Transport: o.Transport, Timeout: 30 * time.Second}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, creds.BaseURL+"/Token/validate", nil)
-	t0 := o.Now()
-	resp, err := hc.Do(req)
-	if err != nil {
-		fail(Check{Name: "reachability", Detail: err.Error(), Fix: "check the api URL, DNS, proxy (HTTPS_PROXY) and firewall"}, fmt.Errorf("%w: %w", err, extract.ErrRetryable))
+	if _, ok := reach(ctx, hc, creds.BaseURL+"/Token/validate", o.Now, report); !ok {
 		return checks, firstErr
-	}
-	resp.Body.Close()
-	rtt := o.Now().Sub(t0)
-	checks = append(checks, Check{Name: "reachability", OK: true, Detail: fmt.Sprintf("%s answered HTTP %d in %s", creds.BaseURL, resp.StatusCode, rtt.Round(time.Millisecond))})
-	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
-		skew := d.Sub(t0.Add(rtt / 2)).Round(time.Second)
-		if skew > MaxClockSkew || skew < -MaxClockSkew {
-			fail(Check{Name: "clock skew", Detail: fmt.Sprintf("the server's clock is %s away from ours", skew),
-				Fix: "synchronise this machine's clock (chrony/ntpd/systemd-timesyncd); DPC rejects assertions that expire more than 5 minutes ahead"}, config.ErrInvalid)
-		} else {
-			checks = append(checks, Check{Name: "clock skew", OK: true, Detail: skew.String()})
-		}
-	} else {
-		checks = append(checks, Check{Name: "clock skew", OK: true, Detail: "server sent no Date header; not measured"})
 	}
 
 	// /Token/validate checks the assertion's claims (not its signature).
@@ -187,6 +167,133 @@ func Doctor(ctx context.Context, o Options) ([]Check, error) {
 		}
 	}
 	return checks, firstErr
+}
+
+// checkKeyFile checks that the private key file exists and only its owner may read it.
+func checkKeyFile(cfg config.Config, report func(Check, error)) {
+	p := cfg.Credentials.PrivateKeyFile
+	if p == "" {
+		return
+	}
+	fi, err := os.Stat(ExpandHome(p))
+	switch {
+	case err != nil:
+		report(Check{Name: "private key file", Detail: err.Error(), Fix: "point credentials.private_key_file at the PEM file of the key whose public half you registered"}, config.ErrInvalid)
+	case fi.Mode().Perm()&0o077 != 0:
+		report(Check{Name: "private key file", Detail: fmt.Sprintf("%s has mode %04o: other users can read the key", p, fi.Mode().Perm()),
+			Fix: "chmod 600 " + p}, config.ErrInvalid)
+	default:
+		report(Check{Name: "private key file", Detail: fmt.Sprintf("%s, mode %04o", p, fi.Mode().Perm())}, nil)
+	}
+}
+
+// reach GETs u without credentials and reports reachability and the clock skew from the
+// answer's Date header. It returns the body (up to 1 MiB) and whether the server answered.
+func reach(ctx context.Context, hc *http.Client, u string, now func() time.Time, report func(Check, error)) ([]byte, bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		report(Check{Name: "reachability", Detail: err.Error(), Fix: "check the api URL"}, config.ErrInvalid)
+		return nil, false
+	}
+	req.Header.Set("Accept", "application/fhir+json")
+	t0 := now()
+	resp, err := hc.Do(req)
+	if err != nil {
+		report(Check{Name: "reachability", Detail: err.Error(), Fix: "check the api URL, DNS, proxy (HTTPS_PROXY) and firewall"}, fmt.Errorf("%w: %w", err, extract.ErrRetryable))
+		return nil, false
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	rtt := now().Sub(t0)
+	report(Check{Name: "reachability", Detail: fmt.Sprintf("%s answered HTTP %d in %s", u, resp.StatusCode, rtt.Round(time.Millisecond))}, nil)
+	d, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		report(Check{Name: "clock skew", Detail: "server sent no Date header; not measured"}, nil)
+		return body, true
+	}
+	skew := d.Sub(t0.Add(rtt / 2)).Round(time.Second)
+	if skew > MaxClockSkew || skew < -MaxClockSkew {
+		report(Check{Name: "clock skew", Detail: fmt.Sprintf("the server's clock is %s away from ours", skew),
+			Fix: "synchronise this machine's clock (chrony/ntpd/systemd-timesyncd); servers reject assertions that expire more than 5 minutes ahead"}, config.ErrInvalid)
+	} else {
+		report(Check{Name: "clock skew", Detail: skew.String()}, nil)
+	}
+	return body, true
+}
+
+// doctorOAuth checks a BCDA, AB2D or SMART source: the key file, the credentials, the FHIR
+// server's /metadata (reachable, clock skew, its FHIR version against fhir_version), a real
+// token fetch and, for SMART, that the granted scopes cover resource_types. DPC's own checks
+// (client-token shape, /Token/validate, GET /Organization) do not apply. Whether the export
+// endpoint is authorised is not checked: only a kick-off proves it, and that starts a job.
+func doctorOAuth(ctx context.Context, o Options, cfg config.Config, report func(Check, error)) {
+	sc := o.OAuth
+	if sc == nil {
+		checkKeyFile(cfg, report)
+		c, err := ResolveOAuth(cfg, o.Getenv)
+		if err != nil {
+			report(Check{Name: "credentials", Detail: err.Error(), Fix: "set the credentials keys of source " + cfg.Source + " (files or environment variable names)"}, err)
+			return
+		}
+		sc = &c
+	}
+	report(Check{Name: "credentials", Detail: fmt.Sprintf("source %s, client id %s", cfg.Source, sc.ClientID)}, nil)
+	hc := &http.Client{Transport: o.Transport, Timeout: 30 * time.Second}
+	body, ok := reach(ctx, hc, strings.TrimRight(sc.FHIRBaseURL, "/")+"/metadata", o.Now, report)
+	if !ok {
+		return
+	}
+	var cs struct {
+		ResourceType, FHIRVersion string
+	}
+	switch json.Unmarshal(body, &cs); {
+	case cs.ResourceType != "CapabilityStatement":
+		report(Check{Name: "metadata", Detail: "GET /metadata did not answer a CapabilityStatement", Fix: "check that api is the server's FHIR base URL"}, config.ErrInvalid)
+	case strings.EqualFold(cfg.FHIRVersion, "auto") || strings.HasPrefix(cs.FHIRVersion, map[bool]string{true: "3.", false: "4."}[strings.EqualFold(cfg.FHIRVersion, "STU3")]):
+		report(Check{Name: "metadata", Detail: "FHIR " + cs.FHIRVersion}, nil)
+	default:
+		report(Check{Name: "metadata", Detail: fmt.Sprintf("the server speaks FHIR %s, fhir_version is %s", cs.FHIRVersion, cfg.FHIRVersion),
+			Fix: "set fhir_version to match the server (STU3 for 3.x, R4 for 4.x) or auto"}, config.ErrInvalid)
+	}
+	ts, err := smartauth.NewTokenSource(*sc, smartauth.WithClock(o.Now), smartauth.WithHTTPClient(hc), smartauth.WithRedactor(func(s ...string) {
+		if o.Redactor != nil {
+			o.Redactor.Add(s...)
+		}
+	}))
+	if err != nil {
+		report(Check{Name: "token exchange", Detail: err.Error(), Fix: "check the credentials keys"}, config.ErrInvalid)
+		return
+	}
+	if _, err := ts.Token(ctx); err != nil {
+		report(Check{Name: "token exchange", Detail: err.Error(),
+			Fix: "the token endpoint refused the client: check client_id and the secret (BCDA, AB2D) or the key and kid registered with the server (SMART), and token_url"}, authOr(err))
+		return
+	}
+	u, _ := ts.TokenURL(ctx)
+	report(Check{Name: "token exchange", Detail: fmt.Sprintf("got an access token from %s (scope %q)", u, ts.GrantedScope())}, nil)
+	if cfg.Source != config.SourceSMART || ts.GrantedScope() == "" {
+		return
+	}
+	for _, t := range cfg.ResourceTypes {
+		if !scopeAllows(ts.GrantedScope(), t) {
+			report(Check{Name: "scopes", Detail: fmt.Sprintf("the granted scope %q does not let this client read %s", ts.GrantedScope(), t),
+				Fix: "ask for it in credentials.scopes (e.g. system/*.read), have the server grant it, or drop it from resource_types"}, extract.ErrAuth)
+			return
+		}
+	}
+	report(Check{Name: "scopes", Detail: "the granted scope covers " + strings.Join(cfg.ResourceTypes, ", ")}, nil)
+}
+
+// scopeAllows reports whether a SMART scope string (v1 system/Type.read or v2 system/Type.rs)
+// lets a client read resources of type t.
+func scopeAllows(scope, t string) bool {
+	for _, sc := range strings.Fields(scope) {
+		typ, perm, ok := strings.Cut(strings.TrimPrefix(sc, "system/"), ".")
+		if ok && strings.HasPrefix(sc, "system/") && (typ == "*" || typ == t) && (perm == "read" || perm == "*" || (strings.Contains(perm, "r") && !strings.Contains(perm, "write"))) {
+			return true
+		}
+	}
+	return false
 }
 
 // ProbeTimeout bounds the destination preflight; a store that has not answered by then is
