@@ -19,6 +19,7 @@ func flagTable() string {
 	b.WriteString("| flag | config key | env var | default | what |\n|---|---|---|---|---|\n")
 	b.WriteString("| `--config FILE` | – | `DPCETL_CONFIG` | | the YAML config file |\n")
 	b.WriteString("| `--sandbox` | `api: embedded` | | | the embedded DPC sandbox with synthetic data |\n")
+	b.WriteString("| `--dialect VALUE` | `source` | | | with `--sandbox`: the API the embedded sandbox speaks (dpc, bcda, ab2d, smart) |\n")
 	for _, k := range config.Keys() {
 		flagCol, envCol := "–", ""
 		if k.Flag != "" {
