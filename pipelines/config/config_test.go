@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,89 @@ func TestSinceInstant(t *testing.T) {
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "RFC 3339") {
 			t.Errorf("%s: err = %v", bad, err)
 		}
+	}
+}
+
+// Each source needs its own credentials and says which key is missing or does not apply;
+// non-DPC sources take FHIR ids (not only UUIDs) for groups and any kid.
+func TestValidateSources(t *testing.T) {
+	valid := map[string]config.Credentials{
+		"bcda":  {ClientID: "id", ClientSecretFile: "secret"},
+		"ab2d":  {ClientID: "id", ClientSecretEnv: "AB2D_SECRET", TokenURL: "https://idp.example/oauth2/x/v1/token"},
+		"smart": {ClientID: "id", PrivateKeyFile: "k.pem", KeyID: "kid-not-a-uuid"},
+	}
+	for src, cr := range valid {
+		c := config.Default()
+		c.Source, c.API, c.Credentials = src, "https://fhir.example.org/r4", cr
+		c.Groups = config.Groups{IDs: []string{"practice-1", "Z0001", "all"}}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", src, err)
+		}
+		if c.Resolved().FHIRVersion != "R4" {
+			t.Errorf("%s: fhir_version %q, want R4", src, c.Resolved().FHIRVersion)
+		}
+	}
+	if v := config.Default().Resolved().FHIRVersion; v != "STU3" {
+		t.Errorf("dpc fhir_version %q", v)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(c *config.Config)
+		key  string
+	}{
+		{"unknown source", func(c *config.Config) { c.Source = "epic" }, "source:"},
+		{"bcda without secret", func(c *config.Config) { c.Source, c.Credentials = "bcda", config.Credentials{ClientID: "id"} }, "credentials.client_secret_file:"},
+		{"bcda without client id", func(c *config.Config) { c.Source, c.Credentials = "bcda", config.Credentials{ClientSecretFile: "s"} }, "credentials.client_id:"},
+		{"ab2d without token url", func(c *config.Config) { c.Source, c.Credentials = "ab2d", config.Credentials{ClientID: "id", ClientSecretFile: "s"} }, "credentials.token_url:"},
+		{"smart without key", func(c *config.Config) { c.Source, c.Credentials = "smart", config.Credentials{ClientID: "id", KeyID: "k"} }, "credentials.private_key_file:"},
+		{"smart without kid", func(c *config.Config) { c.Source, c.Credentials = "smart", config.Credentials{ClientID: "id", PrivateKeyFile: "k"} }, "credentials.key_id:"},
+		{"smart bad alg", func(c *config.Config) { c.Source = "smart"; c.Credentials.Alg = "HS256" }, "credentials.alg:"},
+		{"smart needs a URL", func(c *config.Config) { c.Source, c.API = "smart", "production" }, "api:"},
+		{"client token on bcda", func(c *config.Config) { c.Source = "bcda"; c.Credentials.ClientTokenFile = "t" }, "credentials.client_token_file:"},
+		{"npis on smart", func(c *config.Config) { c.Source = "smart"; c.Groups = config.Groups{NPIs: []string{"1234567893"}} }, "groups.npis:"},
+		{"not a FHIR id", func(c *config.Config) { c.Source = "smart"; c.Groups = config.Groups{IDs: []string{"a/b"}} }, "groups.ids:"},
+		{"leading dot", func(c *config.Config) { c.Source = "smart"; c.Groups = config.Groups{IDs: []string{".."}} }, "groups.ids:"},
+		{"level with ids", func(c *config.Config) { c.Source = "smart"; c.Export.Level = "system" }, "export.level:"},
+		{"group level without ids", func(c *config.Config) { c.Source = "smart"; c.Groups = config.Groups{}; c.Export.Level = "group" }, "groups.ids:"},
+		{"bad level", func(c *config.Config) { c.Source = "smart"; c.Groups = config.Groups{}; c.Export.Level = "org" }, "export.level:"},
+		{"export keys on dpc", func(c *config.Config) { *c = config.Default(); c.API = config.Embedded; c.Export.Elements = []string{"id"} }, "export:"},
+		{"dpc UUIDs only", func(c *config.Config) { *c = config.Default(); c.API = config.Embedded; c.Groups = config.Groups{IDs: []string{"practice-1"}} }, "groups.ids:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := config.Default()
+			c.Source, c.API, c.Credentials = "smart", "https://fhir.example.org/r4", valid["smart"]
+			c.Groups = config.Groups{IDs: []string{"practice-1"}}
+			tc.edit(&c)
+			err := c.Validate()
+			if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), tc.key) {
+				t.Fatalf("err = %v, want it to name %s", err, tc.key)
+			}
+		})
+	}
+}
+
+// BCDA and AB2D have public sandbox and production bases; the export level follows the ids;
+// AB2D's only resource type is its default; the YAML keys parse.
+func TestSourceDefaults(t *testing.T) {
+	c, err := config.Parse("c.yaml", []byte("source: ab2d\napi: sandbox\ncredentials:\n  scopes: [a, b]\nexport:\n  level: system\n  type_filter: [\"ExplanationOfBenefit?service-date=gt2024-01-01\"]\n"), config.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Resolved()
+	if r.BaseURL() != "https://sandbox.ab2d.cms.gov/api/v2/fhir" || r.Level() != "system" || !slices.Equal(r.ResourceTypes, []string{"ExplanationOfBenefit"}) ||
+		!slices.Equal(r.Credentials.Scopes, []string{"a", "b"}) || len(r.Export.TypeFilter) != 1 {
+		t.Fatalf("resolved %+v (base %s, level %s)", r, r.BaseURL(), r.Level())
+	}
+	b := config.Default()
+	b.Source = "bcda"
+	if b.BaseURL() != "https://api.bcda.cms.gov/api/v2" || b.Level() != "patient" {
+		t.Fatalf("bcda: %s %s", b.BaseURL(), b.Level())
+	}
+	b.Groups = config.Groups{IDs: []string{"runout"}}
+	if b.Level() != "group" {
+		t.Fatalf("bcda with ids: %s", b.Level())
+	}
+	if _, err := config.Parse("c.yaml", []byte("export:\n  levle: group\n"), config.Default()); err == nil || !strings.Contains(err.Error(), "(in export)") {
+		t.Fatalf("unknown export key: %v", err)
 	}
 }
