@@ -283,9 +283,15 @@ func TestValidateSources(t *testing.T) {
 		{"unknown source", func(c *config.Config) { c.Source = "epic" }, "source:"},
 		{"bcda without secret", func(c *config.Config) { c.Source, c.Credentials = "bcda", config.Credentials{ClientID: "id"} }, "credentials.client_secret_file:"},
 		{"bcda without client id", func(c *config.Config) { c.Source, c.Credentials = "bcda", config.Credentials{ClientSecretFile: "s"} }, "credentials.client_id:"},
-		{"ab2d without token url", func(c *config.Config) { c.Source, c.Credentials = "ab2d", config.Credentials{ClientID: "id", ClientSecretFile: "s"} }, "credentials.token_url:"},
-		{"smart without key", func(c *config.Config) { c.Source, c.Credentials = "smart", config.Credentials{ClientID: "id", KeyID: "k"} }, "credentials.private_key_file:"},
-		{"smart without kid", func(c *config.Config) { c.Source, c.Credentials = "smart", config.Credentials{ClientID: "id", PrivateKeyFile: "k"} }, "credentials.key_id:"},
+		{"ab2d without token url", func(c *config.Config) {
+			c.Source, c.Credentials = "ab2d", config.Credentials{ClientID: "id", ClientSecretFile: "s"}
+		}, "credentials.token_url:"},
+		{"smart without key", func(c *config.Config) {
+			c.Source, c.Credentials = "smart", config.Credentials{ClientID: "id", KeyID: "k"}
+		}, "credentials.private_key_file:"},
+		{"smart without kid", func(c *config.Config) {
+			c.Source, c.Credentials = "smart", config.Credentials{ClientID: "id", PrivateKeyFile: "k"}
+		}, "credentials.key_id:"},
 		{"smart bad alg", func(c *config.Config) { c.Source = "smart"; c.Credentials.Alg = "HS256" }, "credentials.alg:"},
 		{"smart needs a URL", func(c *config.Config) { c.Source, c.API = "smart", "production" }, "api:"},
 		{"client token on bcda", func(c *config.Config) { c.Source = "bcda"; c.Credentials.ClientTokenFile = "t" }, "credentials.client_token_file:"},
@@ -295,8 +301,16 @@ func TestValidateSources(t *testing.T) {
 		{"level with ids", func(c *config.Config) { c.Source = "smart"; c.Export.Level = "system" }, "export.level:"},
 		{"group level without ids", func(c *config.Config) { c.Source = "smart"; c.Groups = config.Groups{}; c.Export.Level = "group" }, "groups.ids:"},
 		{"bad level", func(c *config.Config) { c.Source = "smart"; c.Groups = config.Groups{}; c.Export.Level = "org" }, "export.level:"},
-		{"export keys on dpc", func(c *config.Config) { *c = config.Default(); c.API = config.Embedded; c.Export.Elements = []string{"id"} }, "export:"},
-		{"dpc UUIDs only", func(c *config.Config) { *c = config.Default(); c.API = config.Embedded; c.Groups = config.Groups{IDs: []string{"practice-1"}} }, "groups.ids:"},
+		{"export keys on dpc", func(c *config.Config) {
+			*c = config.Default()
+			c.API = config.Embedded
+			c.Export.Elements = []string{"id"}
+		}, "export:"},
+		{"dpc UUIDs only", func(c *config.Config) {
+			*c = config.Default()
+			c.API = config.Embedded
+			c.Groups = config.Groups{IDs: []string{"practice-1"}}
+		}, "groups.ids:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := config.Default()
