@@ -223,6 +223,7 @@ func printUsage(w io.Writer, root *cobra.Command) {
 		"commands take --config, --api, the credential flags and --max-attempts). Precedence: flags > DPCETL_* > file > defaults.\n")
 	fmt.Fprintf(w, "  %-28s %s\n", "--config FILE", "YAML config file [DPCETL_CONFIG]")
 	fmt.Fprintf(w, "  %-28s %s\n", "--sandbox", "the embedded DPC sandbox with synthetic data (--api embedded)")
+	fmt.Fprintf(w, "  %-28s %s\n", "--dialect VALUE", "with --sandbox: the API it speaks, dpc, bcda, ab2d or smart (same as --source)")
 	fmt.Fprintf(w, "  %-28s %s\n", "--output FORMAT", "text or json; on the pipeline commands auto|text|json: the JSON summary line on stdout (auto: when stdout is not a terminal)")
 	for _, k := range config.Keys() {
 		if k.Flag == "" {
