@@ -15,7 +15,7 @@ import (
 // their positions) and the tables eob_line_care_team, patient_identifier, eob_detail,
 // eob_line_detail, patient_detail and coverage_detail.
 //
-// 2.1.0 (minor: additions; every value 2.0.0 wrote is unchanged): eob.billable_period_start_ts,
+// 2.1.0 (minor: additions; no non-null value 2.0.0 wrote changes): eob.billable_period_start_ts,
 // billable_period_end_ts (the instant when the source sent a time) and claim_type_system appended;
 // claim_type and claim_type_raw fall back to the CARIN / HL7 claim-type coding when the Blue
 // Button eob-type coding is absent (they were null there); the table deleted_resource.
