@@ -161,7 +161,9 @@ func claimTypeExpr() string {
 	for _, t := range claimTypes {
 		parts = append(parts, fmt.Sprintf("code = '%s'", t))
 	}
-	has := func(sys, code string) string { return fmt.Sprintf("coding.where(system = '%s' and code = '%s').exists()", sys, code) }
+	has := func(sys, code string) string {
+		return fmt.Sprintf("coding.where(system = '%s' and code = '%s').exists()", sys, code)
+	}
 	carin := "{}"
 	for i := len(carinTypes) - 1; i >= 0; i-- {
 		carin = fmt.Sprintf("iif(type.%s, '%s', %s)", has(claimTypeSys, carinTypes[i][0]), carinTypes[i][1], carin)
