@@ -290,7 +290,7 @@ func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
 		if s == "" {
 			s = strconv.FormatInt(iv, 10)
 		}
-		d, rounded, err := roundDecimal(s, cs.prec, cs.sc, cs.round != "")
+		d, rounded, err := parseDecimal(s, cs.prec, cs.sc, cs.round != "")
 		if err != nil {
 			return cval{}, err
 		}
@@ -402,16 +402,10 @@ func appendVal(kind colKind, b array.Builder, v *cval) bool {
 var pow10u64 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // parseDecimal parses the exact decimal text s into an unscaled integer with the given scale.
-// Digits beyond the scale must be zeros and the result must fit the precision: nothing is rounded.
-// It does not allocate for values of up to 19 significant digits.
-func parseDecimal(s string, prec, scale int32) (decimal128.Num, error) {
-	n, _, err := roundDecimal(s, prec, scale, false)
-	return n, err
-}
-
-// roundDecimal is parseDecimal that, with round, rounds non-zero digits beyond the scale half
-// to even instead of refusing them, and says whether it did.
-func roundDecimal(s string, prec, scale int32, round bool) (decimal128.Num, bool, error) {
+// Digits beyond the scale must be zeros, unless round: then they are rounded half to even
+// (rounded says it happened). The result must fit the precision. It does not allocate for
+// values of up to 19 significant digits.
+func parseDecimal(s string, prec, scale int32, round bool) (decimal128.Num, bool, error) {
 	orig := s
 	notDecimal := func() (decimal128.Num, bool, error) {
 		return decimal128.Num{}, false, &ValueError{What: "is not a decimal", Value: orig}

@@ -35,7 +35,7 @@ func TestParseDecimal(t *testing.T) {
 		{"", 15, 2, "", "not a decimal"},
 	}
 	for _, c := range cases {
-		n, err := parseDecimal(c.in, c.p, c.s)
+		n, _, err := parseDecimal(c.in, c.p, c.s, false)
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("parseDecimal(%q) err = %v, want %q", c.in, err, c.err)
@@ -69,15 +69,15 @@ func TestRoundDecimalHalfEven(t *testing.T) {
 		{"12.5000", "12.50", 15, 2, false},
 		{"1.25E-1", "0.12", 15, 2, true},
 	} {
-		n, rounded, err := roundDecimal(c.in, c.p, c.s, true)
+		n, rounded, err := parseDecimal(c.in, c.p, c.s, true)
 		if err != nil || n.ToString(c.s) != c.want || rounded != c.rounded {
-			t.Errorf("roundDecimal(%q) = %s %v %v; want %s %v", c.in, n.ToString(c.s), rounded, err, c.want, c.rounded)
+			t.Errorf("parseDecimal(%q) = %s %v %v; want %s %v", c.in, n.ToString(c.s), rounded, err, c.want, c.rounded)
 		}
 	}
 	// Rounding never excuses a value that is not a number or does not fit.
 	for in, want := range map[string]string{"12,50": "not a decimal", "abc": "not a decimal", "9999999999999.995": "once rounded", "99999999999999.9": "does not fit"} {
-		if _, _, err := roundDecimal(in, 15, 2, true); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("roundDecimal(%q) err = %v, want %q", in, err, want)
+		if _, _, err := parseDecimal(in, 15, 2, true); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parseDecimal(%q) err = %v, want %q", in, err, want)
 		}
 	}
 }
