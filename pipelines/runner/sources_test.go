@@ -199,3 +199,26 @@ func TestSourcesDoctor(t *testing.T) {
 		t.Fatalf("readable key: exit %d\n%s", code, out)
 	}
 }
+
+// `export start` of a patient-level BCDA export saves the level with the job, so a second
+// call rejoins it instead of kicking off again (which BCDA would refuse with 429).
+func TestSourcesExportStartIsIdempotent(t *testing.T) {
+	x := newDialect(t, dpctest.DialectBCDA)
+	// The README's BCDA config exports group "all"; without groups it is Patient/$export.
+	p := readmeConfig(t, "bcda")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, regexp.MustCompile(`(?m)^groups:\n  ids: \[all\].*\n`).ReplaceAll(b, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if code, _, out := dpcetl(t, x.srv.Clock().Now, append([]string{"export", "start", "--config", p}, x.flags...)...); code != cli.ExitOK {
+			t.Fatalf("export start #%d: exit %d\n%s", i+1, code, out)
+		}
+	}
+	if n := x.srv.RequestsByMethod("GET", "/api/v2/Patient/$export"); n != 1 {
+		t.Fatalf("%d kick-offs, want 1", n)
+	}
+}

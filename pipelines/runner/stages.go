@@ -87,7 +87,8 @@ func (r *Runner) ExportStart(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return classify(err)
 		}
-		st = &export.State{JobURL: u, GroupID: group, Types: req.Types, Since: req.Since, OutputFormat: req.OutputFormat, KickOff: r.now().UTC()}
+		st = &export.State{JobURL: u, Level: req.Level, GroupID: req.GroupID, Types: req.Types, Since: req.Since, OutputFormat: req.OutputFormat,
+			TypeFilter: req.TypeFilter, Elements: req.Elements, IncludeAssociatedData: req.IncludeAssociatedData, KickOff: r.now().UTC()}
 		if err := export.SaveState(r.jobsDir(), st); err != nil {
 			return fmt.Errorf("save job state (job %s is running): %w", u, err)
 		}
