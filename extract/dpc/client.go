@@ -93,9 +93,6 @@ func (c *Client) validateMBI(mbi string) error {
 	return ValidateMBI(mbi)
 }
 
-// BaseURL is the API base the client was created with.
-func (c *Client) BaseURL() string { return c.base.String() }
-
 type request struct {
 	method  string
 	path    string // relative to base, starting with "/"; or an absolute URL on the same host
@@ -289,32 +286,41 @@ func (c *Client) pageQuery(extra url.Values) url.Values {
 	return q
 }
 
-// Organization returns the caller's organization.
+// Organization returns the caller's organization (DPC answers with a Bundle of one; a bare
+// resource is taken too).
 func (c *Client) Organization(ctx context.Context) (Organization, error) {
-	// DPC answers GET /Organization with a Bundle of one; tolerate a bare resource too.
 	var raw json.RawMessage
 	if err := c.do(ctx, request{method: http.MethodGet, path: "/Organization"}, &raw); err != nil {
 		return Organization{}, err
 	}
-	var head struct {
-		ResourceType string `json:"resourceType"`
-	}
-	_ = json.Unmarshal(raw, &head)
-	if head.ResourceType == "Organization" {
-		var o Organization
-		err := json.Unmarshal(raw, &o)
-		return o, err
-	}
-	var b bundle
-	if err := json.Unmarshal(raw, &b); err != nil {
+	orgs, err := DecodeResources[Organization](raw, "Organization")
+	if err != nil {
 		return Organization{}, fmt.Errorf("dpc: GET /Organization: %w", err)
 	}
-	if len(b.Entry) == 0 {
+	if len(orgs) == 0 {
 		return Organization{}, fmt.Errorf("dpc: GET /Organization: no organization: %w", ErrNotFound)
 	}
-	var o Organization
-	if err := json.Unmarshal(b.Entry[0].Resource, &o); err != nil {
-		return Organization{}, fmt.Errorf("dpc: GET /Organization: %w", err)
+	return orgs[0], nil
+}
+
+// get fetches one resource of type T at path.
+func get[T any](ctx context.Context, c *Client, path, accept string) (T, error) {
+	var out T
+	err := c.do(ctx, request{method: http.MethodGet, path: path, accept: accept}, &out)
+	return out, err
+}
+
+// findOne searches path for identifier id and returns the resource whose key is id exactly.
+func findOne[T any](ctx context.Context, c *Client, path, id string, key func(T) string) (T, error) {
+	var zero T
+	vs, err := searchAll[T](ctx, c, path, url.Values{"identifier": {id}})
+	if err != nil {
+		return zero, err
 	}
-	return o, nil
+	for _, v := range vs {
+		if key(v) == id {
+			return v, nil
+		}
+	}
+	return zero, fmt.Errorf("dpc: no %s with identifier %s: %w", strings.TrimPrefix(path, "/"), id, ErrNotFound)
 }

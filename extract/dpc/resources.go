@@ -38,9 +38,7 @@ func (c *Client) Practitioners(ctx context.Context) ([]Practitioner, error) {
 
 // Practitioner fetches one practitioner by resource id.
 func (c *Client) Practitioner(ctx context.Context, id string) (Practitioner, error) {
-	var out Practitioner
-	err := c.do(ctx, request{method: http.MethodGet, path: "/Practitioner/" + url.PathEscape(id)}, &out)
-	return out, err
+	return get[Practitioner](ctx, c, "/Practitioner/"+url.PathEscape(id), "")
 }
 
 // PractitionerByNPI finds the practitioner with the given NPI; ErrNotFound if there is none.
@@ -48,16 +46,7 @@ func (c *Client) PractitionerByNPI(ctx context.Context, npi string) (Practitione
 	if err := ValidateNPI(npi); err != nil {
 		return Practitioner{}, err
 	}
-	ps, err := searchAll[Practitioner](ctx, c, "/Practitioner", url.Values{"identifier": {npi}})
-	if err != nil {
-		return Practitioner{}, err
-	}
-	for _, p := range ps {
-		if p.NPI() == npi {
-			return p, nil
-		}
-	}
-	return Practitioner{}, fmt.Errorf("dpc: practitioner with NPI %s: %w", npi, ErrNotFound)
+	return findOne(ctx, c, "/Practitioner", npi, Practitioner.NPI)
 }
 
 // CreatePatient registers one patient and returns it as stored.
@@ -87,9 +76,7 @@ func (c *Client) Patients(ctx context.Context) ([]Patient, error) {
 
 // Patient fetches one patient by resource id.
 func (c *Client) Patient(ctx context.Context, id string) (Patient, error) {
-	var out Patient
-	err := c.do(ctx, request{method: http.MethodGet, path: "/Patient/" + url.PathEscape(id)}, &out)
-	return out, err
+	return get[Patient](ctx, c, "/Patient/"+url.PathEscape(id), "")
 }
 
 // PatientByMBI finds the patient with the given MBI; ErrNotFound if there is none.
@@ -97,16 +84,7 @@ func (c *Client) PatientByMBI(ctx context.Context, mbi string) (Patient, error) 
 	if err := c.validateMBI(mbi); err != nil {
 		return Patient{}, err
 	}
-	ps, err := searchAll[Patient](ctx, c, "/Patient", url.Values{"identifier": {mbi}})
-	if err != nil {
-		return Patient{}, err
-	}
-	for _, p := range ps {
-		if p.MBI() == mbi {
-			return p, nil
-		}
-	}
-	return Patient{}, fmt.Errorf("dpc: patient with MBI %s: %w", mbi, ErrNotFound)
+	return findOne(ctx, c, "/Patient", mbi, Patient.MBI)
 }
 
 // submit posts a Parameters-wrapped Bundle and reads back the created resources, whether the
@@ -119,40 +97,11 @@ func submit[T any](ctx context.Context, c *Client, path string, rs []T) ([]T, er
 	if err := c.do(ctx, request{method: http.MethodPost, path: path, body: submitBody(rs)}, &raw); err != nil {
 		return nil, err
 	}
-	b, err := unwrapBundle(raw)
+	out, err := DecodeResources[T](raw, "")
 	if err != nil {
-		return nil, fmt.Errorf("dpc: POST %s: %w", path, err)
-	}
-	out := make([]T, 0, len(b.Entry))
-	for _, e := range b.Entry {
-		var v T
-		if err := json.Unmarshal(e.Resource, &v); err != nil {
-			return out, fmt.Errorf("dpc: POST %s: decode entry: %w", path, err)
-		}
-		out = append(out, v)
+		return out, fmt.Errorf("dpc: POST %s: %w", path, err)
 	}
 	return out, nil
-}
-
-func unwrapBundle(raw json.RawMessage) (bundle, error) {
-	var p struct {
-		ResourceType string `json:"resourceType"`
-		Parameter    []struct {
-			Resource json.RawMessage `json:"resource"`
-		} `json:"parameter"`
-	}
-	if len(raw) == 0 {
-		return bundle{}, nil
-	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return bundle{}, err
-	}
-	if p.ResourceType == "Parameters" && len(p.Parameter) > 0 {
-		raw = p.Parameter[0].Resource
-	}
-	var b bundle
-	err := json.Unmarshal(raw, &b)
-	return b, err
 }
 
 // Attestation builds the Provenance for attributing patients to the practitioner with id
@@ -253,9 +202,7 @@ func (c *Client) RemoveMembers(ctx context.Context, id, npi string, patientIDs [
 
 // Group fetches one group by id.
 func (c *Client) Group(ctx context.Context, id string) (Group, error) {
-	var out Group
-	err := c.do(ctx, request{method: http.MethodGet, path: "/Group/" + url.PathEscape(id)}, &out)
-	return out, err
+	return get[Group](ctx, c, "/Group/"+url.PathEscape(id), "")
 }
 
 // FindGroupsByNPI returns the attribution groups of the practitioner with npi.
