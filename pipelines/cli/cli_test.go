@@ -229,6 +229,13 @@ func TestCompletion(t *testing.T) {
 	if out, err := exec.Command("bash", "-n", f).CombinedOutput(); err != nil {
 		t.Fatalf("bash -n: %v\n%s", err, out)
 	}
+	// zsh and fish get scripts that call the same __complete (no zsh or fish on this machine to run them).
+	for shell, want := range map[string]string{"zsh": "#compdef dpcetl", "fish": "complete -c dpcetl"} {
+		code, script, errs := runCLI(t, nil, "completion", shell)
+		if code != 0 || !strings.Contains(script, want) || !strings.Contains(script, "__complete") {
+			t.Errorf("completion %s: exit %d, lacks %q or __complete\n%s", shell, code, want, errs)
+		}
+	}
 	for _, tt := range []struct {
 		args []string
 		want []string
