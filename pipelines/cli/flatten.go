@@ -34,9 +34,6 @@ func flattenCommand(env *Env) *cobra.Command {
 	fs.IntVar(&o.Concurrency, "concurrency", 0, "transform workers (default: the engine's)")
 	out := cmdkit.AddOutputFlag(c)
 	c.RunE = func(cc *cobra.Command, _ []string) error {
-		if err := out.Check(); err != nil {
-			return err
-		}
 		return runFlatten(cc.Context(), env, *o, out)
 	}
 	return c

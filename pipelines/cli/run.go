@@ -32,9 +32,6 @@ func runCommand(env *Env) *cobra.Command {
 	out := cmdkit.AddSummaryFlag(c)
 	dry := c.Flags().Bool("dry-run", false, "print the plan (groups, watermarks, what would be exported, destination) and touch nothing")
 	c.RunE = func(cc *cobra.Command, _ []string) error {
-		if err := out.Check(); err != nil {
-			return err
-		}
 		cfg, err := cf.Config(env)
 		if err != nil {
 			return err

@@ -18,9 +18,6 @@ func stageCommand(env *Env, use, full, short string, fn stageFunc) *cobra.Comman
 	cf := cmdkit.AddConfigFlags(c, cmdkit.AllKeys)
 	out := cmdkit.AddSummaryFlag(c)
 	c.RunE = func(cc *cobra.Command, _ []string) error {
-		if err := out.Check(); err != nil {
-			return err
-		}
 		cfg, err := cf.Config(env)
 		if err != nil {
 			return err

@@ -48,15 +48,6 @@ func newCmd(env *cmdkit.Env, c *cobra.Command, conn bool) *cmd {
 	if conn {
 		a.conn = cmdkit.AddConfigFlags(c, cmdkit.ConnectionKeys)
 	}
-	prev := c.PreRunE
-	c.PreRunE = func(cc *cobra.Command, args []string) error {
-		if prev != nil {
-			if err := prev(cc, args); err != nil {
-				return err
-			}
-		}
-		return a.out.Check()
-	}
 	return a
 }
 
