@@ -30,8 +30,11 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseTime accepts an RFC 3339 instant, a date, or a duration from now ("30d").
+// parseTime accepts an RFC 3339 instant, a date, or a duration from now ("30d"); "" is no time.
 func parseTime(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
