@@ -13,23 +13,15 @@ import (
 
 // CreatePractitioner registers one practitioner and returns it as stored (with its id).
 func (c *Client) CreatePractitioner(ctx context.Context, p Practitioner) (Practitioner, error) {
-	if err := ValidateNPI(p.NPI()); err != nil {
-		return Practitioner{}, err
-	}
-	var out Practitioner
-	err := c.do(ctx, request{method: http.MethodPost, path: "/Practitioner", body: p}, &out)
-	return out, err
+	return create(ctx, c, "/Practitioner", checkNPI, p)
 }
 
 // SubmitPractitioners registers many practitioners in one $submit call.
 func (c *Client) SubmitPractitioners(ctx context.Context, ps []Practitioner) ([]Practitioner, error) {
-	for i, p := range ps {
-		if err := ValidateNPI(p.NPI()); err != nil {
-			return nil, fmt.Errorf("practitioner %d: %w", i+1, err)
-		}
-	}
-	return submit[Practitioner](ctx, c, "/Practitioner/$submit", ps)
+	return submit(ctx, c, "/Practitioner/$submit", "practitioner", checkNPI, ps)
 }
+
+func checkNPI(p Practitioner) error { return ValidateNPI(p.NPI()) }
 
 // Practitioners lists every practitioner of the organization, following pages.
 func (c *Client) Practitioners(ctx context.Context) ([]Practitioner, error) {
@@ -51,23 +43,15 @@ func (c *Client) PractitionerByNPI(ctx context.Context, npi string) (Practitione
 
 // CreatePatient registers one patient and returns it as stored.
 func (c *Client) CreatePatient(ctx context.Context, p Patient) (Patient, error) {
-	if err := c.validateMBI(p.MBI()); err != nil {
-		return Patient{}, err
-	}
-	var out Patient
-	err := c.do(ctx, request{method: http.MethodPost, path: "/Patient", body: p}, &out)
-	return out, err
+	return create(ctx, c, "/Patient", c.checkMBI, p)
 }
 
 // SubmitPatients registers many patients in one $submit call.
 func (c *Client) SubmitPatients(ctx context.Context, ps []Patient) ([]Patient, error) {
-	for i, p := range ps {
-		if err := c.validateMBI(p.MBI()); err != nil {
-			return nil, fmt.Errorf("patient %d: %w", i+1, err)
-		}
-	}
-	return submit[Patient](ctx, c, "/Patient/$submit", ps)
+	return submit(ctx, c, "/Patient/$submit", "patient", c.checkMBI, ps)
 }
+
+func (c *Client) checkMBI(p Patient) error { return c.validateMBI(p.MBI()) }
 
 // Patients lists every patient of the organization, following _count/_offset pages.
 func (c *Client) Patients(ctx context.Context) ([]Patient, error) {
@@ -87,9 +71,25 @@ func (c *Client) PatientByMBI(ctx context.Context, mbi string) (Patient, error) 
 	return findOne(ctx, c, "/Patient", mbi, Patient.MBI)
 }
 
-// submit posts a Parameters-wrapped Bundle and reads back the created resources, whether the
-// server answers with a Bundle or with Parameters wrapping one.
-func submit[T any](ctx context.Context, c *Client, path string, rs []T) ([]T, error) {
+// create checks one resource and posts it to path.
+func create[T any](ctx context.Context, c *Client, path string, check func(T) error, v T) (T, error) {
+	var out T
+	if err := check(v); err != nil {
+		return out, err
+	}
+	err := c.do(ctx, request{method: http.MethodPost, path: path, body: v}, &out)
+	return out, err
+}
+
+// submit checks every resource (errors name the noun and its 1-based place), posts them as a
+// Parameters-wrapped Bundle and reads back the created resources, whether the server answers
+// with a Bundle or with Parameters wrapping one.
+func submit[T any](ctx context.Context, c *Client, path, noun string, check func(T) error, rs []T) ([]T, error) {
+	for i, r := range rs {
+		if err := check(r); err != nil {
+			return nil, fmt.Errorf("%s %d: %w", noun, i+1, err)
+		}
+	}
 	if len(rs) == 0 {
 		return nil, nil
 	}
