@@ -33,9 +33,7 @@ func runCommand(env *Env) *cobra.Command {
 // dryRun prints what `run` would do: it reads DPC (groups), the destination (watermarks) and
 // the state directory (saved jobs), and writes nothing.
 func dryRun(ctx context.Context, env *Env, cfg config.Config, out *cmdkit.Output) error {
-	log := newLogger(env, cfg)
-	opts := runner.Options{Config: cfg, Logger: log, Now: env.Now, Getenv: env.Getenv, Redactor: env.Redactor}
-	stop, err := withEmbedded(ctx, cfg, log, &opts)
+	opts, stop, err := runnerOptions(ctx, env, cfg, newLogger(env, cfg))
 	defer stop()
 	if err != nil {
 		return err
@@ -90,19 +88,9 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, out *cmdkit.O
 		defer cancel()
 	}
 	defer prog.Close()
-	opts := runner.Options{
-		Config:   cfg,
-		Logger:   log,
-		Progress: prog.Event,
-		Now:      env.Now,
-		Getenv:   env.Getenv,
-		Redactor: env.Redactor,
-		Version:  Version,
-
-		OnDownloadPlan: prog.Plan,
-	}
-	stopSandbox, err := withEmbedded(ctx, cfg, log, &opts)
+	opts, stopSandbox, err := runnerOptions(ctx, env, cfg, log)
 	defer stopSandbox()
+	opts.Progress, opts.OnDownloadPlan = prog.Event, prog.Plan
 	var r *runner.Runner
 	if err == nil {
 		r, err = runner.New(ctx, opts)
