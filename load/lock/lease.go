@@ -236,7 +236,9 @@ func contended(err error) bool {
 	return s3Is(err, []string{"PreconditionFailed", "ConditionalRequestConflict"}, http.StatusPreconditionFailed, http.StatusConflict)
 }
 
-func notFound(err error) bool { return s3Is(err, []string{"NoSuchKey", "NotFound"}, http.StatusNotFound) }
+func notFound(err error) bool {
+	return s3Is(err, []string{"NoSuchKey", "NotFound"}, http.StatusNotFound)
+}
 
 // s3Is reports whether err is an S3 answer with one of the error codes or HTTP statuses.
 func s3Is(err error, codes []string, statuses ...int) bool {
