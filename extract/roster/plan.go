@@ -103,41 +103,36 @@ func (o *Options) fill() {
 	}
 }
 
-// state is the organization's current practitioners, patients and groups.
-type state struct {
-	practByNPI map[string]dpc.Practitioner
-	patByMBI   map[string]dpc.Patient
-	patByID    map[string]dpc.Patient
-	groupByNPI map[string]dpc.Group
-}
-
-func load(ctx context.Context, c *dpc.Client) (*state, error) {
-	s := &state{practByNPI: map[string]dpc.Practitioner{}, patByMBI: map[string]dpc.Patient{}, patByID: map[string]dpc.Patient{}, groupByNPI: map[string]dpc.Group{}}
+// load reads the organization's practitioners, patients and groups into p, and returns the
+// patients by id.
+func (p *Plan) load(ctx context.Context, c *dpc.Client) (map[string]dpc.Patient, error) {
 	ps, err := c.Practitioners(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("roster: list practitioners: %w", err)
-	}
-	for _, p := range ps {
-		s.practByNPI[p.NPI()] = p
 	}
 	pats, err := c.Patients(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("roster: list patients: %w", err)
 	}
-	for _, p := range pats {
-		s.patByMBI[p.MBI()] = p
-		s.patByID[p.ID] = p
-	}
 	gs, err := c.AllGroups(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("roster: list groups: %w", err)
 	}
-	for _, g := range gs {
-		if _, dup := s.groupByNPI[g.NPI()]; !dup {
-			s.groupByNPI[g.NPI()] = g
+	p.practitioners, p.patients, p.groups = keyed(ps, dpc.Practitioner.NPI), keyed(pats, dpc.Patient.MBI), keyed(gs, dpc.Group.NPI)
+	return keyed(pats, patientID), nil
+}
+
+func patientID(p dpc.Patient) string { return p.ID }
+
+// keyed indexes vs by key; the first of equal keys wins.
+func keyed[T any](vs []T, key func(T) string) map[string]T {
+	m := make(map[string]T, len(vs))
+	for _, v := range vs {
+		if _, dup := m[key(v)]; !dup {
+			m[key(v)] = v
 		}
 	}
-	return s, nil
+	return m
 }
 
 func memberStatus(m dpc.Member, now time.Time, window time.Duration) string {
@@ -161,17 +156,16 @@ func memberStatus(m dpc.Member, now time.Time, window time.Duration) string {
 // MakePlan computes the changes that bring DPC in line with ros. It reads but never writes.
 func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Plan, error) {
 	opts.fill()
-	st, err := load(ctx, c)
+	p := &Plan{Now: opts.Now, Window: opts.Window, Limit: opts.RosterLimit, rows: ros.Rows}
+	patByID, err := p.load(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Now: opts.Now, Window: opts.Window, Limit: opts.RosterLimit, rows: ros.Rows,
-		practitioners: st.practByNPI, patients: st.patByMBI, groups: st.groupByNPI}
 	seenPract, seenPat := map[string]bool{}, map[string]bool{}
 	listed := map[string]map[string]bool{} // NPI → MBIs
 	var practErrs []error
 	for _, r := range ros.Rows {
-		if _, ok := st.practByNPI[r.NPI]; !ok && !seenPract[r.NPI] {
+		if _, ok := p.practitioners[r.NPI]; !ok && !seenPract[r.NPI] {
 			seenPract[r.NPI] = true
 			if r.PractitionerFamily == "" {
 				practErrs = append(practErrs, &RowError{Line: r.Line, Column: ColPractitionerFamily,
@@ -179,7 +173,7 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 			}
 			p.CreatePractitioners = append(p.CreatePractitioners, r)
 		}
-		if _, ok := st.patByMBI[r.MBI]; !ok && !seenPat[r.MBI] {
+		if _, ok := p.patients[r.MBI]; !ok && !seenPat[r.MBI] {
 			seenPat[r.MBI] = true
 			p.CreatePatients = append(p.CreatePatients, r)
 		}
@@ -192,7 +186,7 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 		return nil, fmt.Errorf("roster: %w: %w", errors.Join(practErrs...), dpc.ErrInvalid)
 	}
 	for _, npi := range ros.NPIs() {
-		g, ok := st.groupByNPI[npi]
+		g, ok := p.groups[npi]
 		if !ok {
 			p.CreateGroups = append(p.CreateGroups, npi)
 		}
@@ -209,7 +203,7 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 				continue
 			}
 			a := Attribution{Line: r.Line, NPI: npi, MBI: r.MBI, GroupID: g.ID, Status: "new"}
-			if pat, known := st.patByMBI[r.MBI]; known {
+			if pat, known := p.patients[r.MBI]; known {
 				if m, member := byPatient[pat.ID]; member {
 					storedListed++
 					a.PatientID, a.Status = pat.ID, memberStatus(m, opts.Now, opts.Window)
@@ -244,7 +238,7 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 			}
 		}
 		for _, m := range g.Member {
-			pat := st.patByID[m.PatientID()]
+			pat := patByID[m.PatientID()]
 			if listed[npi][pat.MBI()] && pat.ID != "" {
 				continue
 			}
@@ -467,12 +461,8 @@ func register[T any](ctx context.Context, rows []Row, build func(Row) T, key fun
 			out = append(out, created...)
 			continue
 		}
-		now := map[string]T{}
-		if all, lerr := list(ctx); lerr == nil {
-			for _, v := range all {
-				now[key(v)] = v
-			}
-		}
+		all, _ := list(ctx) // what cannot be listed is created one by one
+		now := keyed(all, key)
 		for _, v := range res {
 			got, ok := now[key(v)]
 			if !ok {
@@ -571,10 +561,7 @@ func Expiring(ctx context.Context, c *dpc.Client, now time.Time, window time.Dur
 	if err != nil {
 		return nil, fmt.Errorf("roster: list patients: %w", err)
 	}
-	mbi := map[string]string{}
-	for _, p := range pats {
-		mbi[p.ID] = p.MBI()
-	}
+	byID := keyed(pats, patientID)
 	var out []Attribution
 	for _, g := range gs {
 		for _, m := range g.Member {
@@ -582,7 +569,7 @@ func Expiring(ctx context.Context, c *dpc.Client, now time.Time, window time.Dur
 			if st != "expiring" && !(includeLapsed && st == "expired") {
 				continue
 			}
-			a := Attribution{NPI: g.NPI(), MBI: mbi[m.PatientID()], GroupID: g.ID, PatientID: m.PatientID(), Status: st}
+			a := Attribution{NPI: g.NPI(), MBI: byID[m.PatientID()].MBI(), GroupID: g.ID, PatientID: m.PatientID(), Status: st}
 			a.setPeriod(m)
 			out = append(out, a)
 		}
