@@ -162,7 +162,7 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 		return nil, err
 	}
 	seenPract, seenPat := map[string]bool{}, map[string]bool{}
-	listed := map[string]map[string]bool{} // NPI → MBIs
+	listed := map[[2]string]bool{} // {NPI, MBI}
 	var practErrs []error
 	for _, r := range ros.Rows {
 		if _, ok := p.practitioners[r.NPI]; !ok && !seenPract[r.NPI] {
@@ -177,10 +177,7 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 			seenPat[r.MBI] = true
 			p.CreatePatients = append(p.CreatePatients, r)
 		}
-		if listed[r.NPI] == nil {
-			listed[r.NPI] = map[string]bool{}
-		}
-		listed[r.NPI][r.MBI] = true
+		listed[[2]string{r.NPI, r.MBI}] = true
 	}
 	if len(practErrs) > 0 {
 		return nil, fmt.Errorf("roster: %w: %w", errors.Join(practErrs...), dpc.ErrInvalid)
@@ -239,7 +236,7 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 		}
 		for _, m := range g.Member {
 			pat := patByID[m.PatientID()]
-			if listed[npi][pat.MBI()] && pat.ID != "" {
+			if listed[[2]string{npi, pat.MBI()}] && pat.ID != "" {
 				continue
 			}
 			status := memberStatus(m, opts.Now, opts.Window)
