@@ -117,11 +117,8 @@ func (a *cmd) client() (*dpc.Client, *auth.TokenSource, error) {
 	hc := &http.Client{Transport: ts.Transport(nil), Timeout: httpTimeout}
 	p := retry.Default()
 	p.MaxAttempts = max(c.MaxAttempts, 1)
-	opts := []dpc.Option{dpc.WithNow(a.env.Now), dpc.WithRetry(p), dpc.WithLimiter(retry.NewLimiter(0, 0))}
-	if !dpc.IsProduction(creds.BaseURL) {
-		opts = append(opts, dpc.WithSyntheticMBIs()) // sandboxes register DPC's synthetic sample MBIs
-	}
-	return dpc.New(creds.BaseURL, hc, opts...), ts, nil
+	// Sandboxes register DPC's synthetic sample MBIs; New ignores WithSyntheticMBIs for production.
+	return dpc.New(creds.BaseURL, hc, dpc.WithNow(a.env.Now), dpc.WithRetry(p), dpc.WithLimiter(retry.NewLimiter(0, 0)), dpc.WithSyntheticMBIs()), ts, nil
 }
 
 // validateMBI checks an MBI given on the command line: the sandbox's synthetic MBIs are
