@@ -247,17 +247,12 @@ func searchAll[T any](ctx context.Context, c *Client, path string, q url.Values)
 	var out []T
 	next := path
 	seen := map[string]bool{}
-	first := true
 	for next != "" {
 		var b bundle
-		r := request{method: http.MethodGet, path: next}
-		if first {
-			r.query = q
-			first = false
-		}
-		if err := c.do(ctx, r, &b); err != nil {
+		if err := c.do(ctx, request{method: http.MethodGet, path: next, query: q}, &b); err != nil {
 			return out, err
 		}
+		q = nil // next links carry their own query
 		if b.ResourceType != "" && b.ResourceType != "Bundle" {
 			return out, fmt.Errorf("dpc: GET %s: expected a Bundle, got %s", path, b.ResourceType)
 		}
@@ -278,13 +273,8 @@ func searchAll[T any](ctx context.Context, c *Client, path string, q url.Values)
 	return out, nil
 }
 
-func (c *Client) pageQuery(extra url.Values) url.Values {
-	q := url.Values{"_count": {strconv.Itoa(c.pageSize)}}
-	for k, v := range extra {
-		q[k] = v
-	}
-	return q
-}
+// pageQuery asks for pages of the client's page size.
+func (c *Client) pageQuery() url.Values { return url.Values{"_count": {strconv.Itoa(c.pageSize)}} }
 
 // Organization returns the caller's organization (DPC answers with a Bundle of one; a bare
 // resource is taken too).

@@ -25,7 +25,7 @@ func checkNPI(p Practitioner) error { return ValidateNPI(p.NPI()) }
 
 // Practitioners lists every practitioner of the organization, following pages.
 func (c *Client) Practitioners(ctx context.Context) ([]Practitioner, error) {
-	return searchAll[Practitioner](ctx, c, "/Practitioner", c.pageQuery(nil))
+	return searchAll[Practitioner](ctx, c, "/Practitioner", c.pageQuery())
 }
 
 // Practitioner fetches one practitioner by resource id.
@@ -55,7 +55,7 @@ func (c *Client) checkMBI(p Patient) error { return c.validateMBI(p.MBI()) }
 
 // Patients lists every patient of the organization, following _count/_offset pages.
 func (c *Client) Patients(ctx context.Context) ([]Patient, error) {
-	return searchAll[Patient](ctx, c, "/Patient", c.pageQuery(nil))
+	return searchAll[Patient](ctx, c, "/Patient", c.pageQuery())
 }
 
 // Patient fetches one patient by resource id.
