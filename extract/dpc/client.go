@@ -27,7 +27,7 @@ type Client struct {
 	hc       *http.Client
 	pageSize int
 	now      func() time.Time
-	retry    *retry.Policy
+	retry    retry.Policy
 	limiter  *retry.Limiter
 	// synthetic allows sandbox MBIs (SyntheticMBI); the caller says so, never for production.
 	synthetic bool
@@ -48,7 +48,7 @@ func WithPageSize(n int) Option {
 // WithRetry retries failed requests under p when that is safe: 429, 5xx and network errors,
 // for reads and idempotent changes always, for creates only when the server cannot have acted
 // (429, 503, connection refused). Without it every failure is returned at once.
-func WithRetry(p retry.Policy) Option { return func(c *Client) { c.retry = &p } }
+func WithRetry(p retry.Policy) Option { return func(c *Client) { c.retry = p } }
 
 // WithLimiter shares a rate limiter (429 back-off) with other clients of the same server.
 func WithLimiter(l *retry.Limiter) Option { return func(c *Client) { c.limiter = l } }
@@ -71,7 +71,7 @@ func New(baseURL string, httpClient *http.Client, opts ...Option) *Client {
 		// Keep New infallible (as the contract has it); every request then fails with this error.
 		u = &url.URL{Scheme: "invalid", Opaque: baseURL}
 	}
-	c := &Client{base: u, hc: httpClient, pageSize: 100, now: time.Now}
+	c := &Client{base: u, hc: httpClient, pageSize: 100, now: time.Now, retry: retry.Policy{MaxAttempts: 1}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -144,11 +144,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			ctype = "application/fhir+json"
 		}
 	}
-	p := retry.Policy{MaxAttempts: 1}
-	if c.retry != nil {
-		p = *c.retry
-	}
-	return retry.Do(ctx, p, c.limiter, func(int) retry.Attempt {
+	return retry.Do(ctx, c.retry, c.limiter, func(int) retry.Attempt {
 		resp, data, err := c.send(ctx, r, u, body, ctype)
 		status := 0
 		if resp != nil {

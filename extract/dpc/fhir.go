@@ -260,8 +260,6 @@ func NewGroup(npi string, patientIDs []string) Group {
 // bundle is a FHIR Bundle as DPC sends it (searchset or collection).
 type bundle struct {
 	ResourceType string `json:"resourceType"`
-	Type         string `json:"type,omitempty"`
-	Total        *int   `json:"total,omitempty"`
 	Link         []struct {
 		Relation string `json:"relation"`
 		URL      string `json:"url"`
