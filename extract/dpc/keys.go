@@ -86,10 +86,9 @@ type Key struct {
 	Label     string `json:"label"`
 }
 
+// collection is DPC's JSON list answer (GET /Key, /Token): {"created_at", "count", "entities"}.
 type collection[T any] struct {
-	CreatedAt string `json:"created_at"`
-	Count     int    `json:"count"`
-	Entities  []T    `json:"entities"`
+	Entities []T `json:"entities"`
 }
 
 // spki rewrites a PKCS#1 "RSA PUBLIC KEY" PEM as the PKIX "PUBLIC KEY" DPC's signature check
