@@ -13,7 +13,7 @@ import (
 
 // Output is the --output flag: text (tables, or one bare value) or json; for the pipeline
 // commands also auto, the default: the JSON summary line only when stdout is not a terminal.
-type Output struct{ format, def string }
+type Output struct{ format string }
 
 // AddOutputFlag adds --output (text or json, default text) to cmd.
 func AddOutputFlag(cmd *cobra.Command) *Output {
@@ -27,7 +27,7 @@ func AddSummaryFlag(cmd *cobra.Command) *Output {
 
 // addOutput adds the flag and refuses, before the command runs, a format it does not take.
 func addOutput(cmd *cobra.Command, def, help string) *Output {
-	o := &Output{def: def}
+	o := &Output{}
 	cmd.Flags().StringVar(&o.format, "output", def, help)
 	values := []string{"text", "json"}
 	if def == "auto" {
