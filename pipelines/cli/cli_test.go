@@ -198,6 +198,16 @@ func TestHelpListsEveryCommandOnce(t *testing.T) {
 			t.Errorf("help lists %q %d times", c, n)
 		}
 	}
+	// In the order the command tree is built (run first, the stages in pipeline order, the
+	// administration nouns after), not sorted by name, and without a package-level switch.
+	last := -1
+	for _, c := range []string{"run", "export start", "export status", "export wait", "export download", "transform", "load", "keys generate", "help"} {
+		i := strings.Index(commandsPart, "\n  "+c+" ")
+		if i <= last {
+			t.Errorf("help lists %q out of construction order:\n%s", c, commandsPart)
+		}
+		last = i
+	}
 	for _, f := range []string{"--config", "--sandbox", "--api", "--out", "--since", "--max-attempts", "--client-token-env", "--log-format", "DPCETL_MAX_ATTEMPTS"} {
 		if !strings.Contains(flagsPart, f) {
 			t.Errorf("flag section lacks %s", f)
