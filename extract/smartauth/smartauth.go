@@ -27,6 +27,7 @@ import (
 
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/auth"
+	"github.com/dpcetl/dpcetl/extract/retry"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -118,6 +119,10 @@ func WithRedactor(add func(secrets ...string)) Option {
 	return func(ts *TokenSource) { ts.redactor = add }
 }
 
+// WithRetry retries token requests that fail transiently (network, 429, 5xx: BCDA's SSAS
+// answers 503 when it times out) per p; share it with export and download. Default: one try.
+func WithRetry(p retry.Policy) Option { return func(ts *TokenSource) { ts.policy = &p } }
+
 // WithProgress receives clock-skew events.
 func WithProgress(p extract.Progress) Option { return func(ts *TokenSource) { ts.progress = p } }
 
@@ -134,6 +139,7 @@ type TokenSource struct {
 	cache    *auth.Cache
 	skew     *auth.Skew
 	progress extract.Progress
+	policy   *retry.Policy
 
 	mu       sync.Mutex
 	tokenURL string
@@ -267,11 +273,21 @@ func (ts *TokenSource) Skew() time.Duration {
 var errSkewRetry = errors.New("clock skew")
 
 func (ts *TokenSource) fetch(ctx context.Context) (string, time.Duration, error) {
-	tok, scope, life, err := ts.request(ctx)
-	if errors.Is(err, errSkewRetry) {
-		// The server's Date told us our clock is off: sign again on its time.
-		tok, scope, life, err = ts.request(ctx)
+	var tok, scope string
+	var life time.Duration
+	p := retry.Policy{MaxAttempts: 1}
+	if ts.policy != nil {
+		p = *ts.policy
 	}
+	err := retry.Do(ctx, p, nil, func(int) retry.Attempt {
+		var err error
+		tok, scope, life, err = ts.request(ctx)
+		if errors.Is(err, errSkewRetry) {
+			// The server's Date told us our clock is off: sign again on its time.
+			tok, scope, life, err = ts.request(ctx)
+		}
+		return retry.Attempt{Err: err}
+	})
 	if err == nil {
 		ts.mu.Lock()
 		ts.scope = scope

@@ -15,14 +15,18 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/dpctest"
+	"github.com/dpcetl/dpcetl/extract/retry"
 	"github.com/dpcetl/dpcetl/extract/smartauth"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
 	"github.com/golang-jwt/jwt/v5"
@@ -485,5 +489,34 @@ func TestClientCredentialsIgnoreSkew(t *testing.T) {
 	}
 	if ts.Fetches() != 1 || ts.Skew() < 59*time.Minute {
 		t.Fatalf("fetches %d skew %s", ts.Fetches(), ts.Skew())
+	}
+}
+
+// A token endpoint that answers 503 once (BCDA's SSAS on a timeout) is tried again under
+// WithRetry; without it the error is retryable for the caller.
+func TestTokenRetriesTransientFailures(t *testing.T) {
+	srv := sandbox(t, dpctest.DialectBCDA)
+	id, secret := srv.NewSecretClient()
+	target, _ := url.Parse(srv.URL)
+	var calls atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	cfg := smartauth.BCDA(srv.DialectBaseURL(), id, secret)
+	cfg.TokenURL = front.URL + "/auth/token"
+	ts, _ := smartauth.NewTokenSource(cfg)
+	if _, err := ts.Token(context.Background()); !errors.Is(err, extract.ErrRetryable) {
+		t.Fatalf("one try: %v, want retryable", err)
+	}
+	calls.Store(0)
+	ts, _ = smartauth.NewTokenSource(cfg, smartauth.WithRetry(retry.Policy{MaxAttempts: 3, Base: 10 * time.Millisecond, Max: 20 * time.Millisecond}))
+	if _, err := ts.Token(context.Background()); err != nil || calls.Load() != 2 {
+		t.Fatalf("with retries: %v after %d calls", err, calls.Load())
 	}
 }

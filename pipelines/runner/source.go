@@ -34,7 +34,7 @@ func (r *Runner) connectOAuth(ctx context.Context) error {
 	}
 	ts, err := smartauth.NewTokenSource(*sc, smartauth.WithClock(r.now), smartauth.WithProgress(o.Progress),
 		smartauth.WithHTTPClient(&http.Client{Transport: o.Transport, Timeout: time.Minute}),
-		smartauth.WithRedactor(r.red.Add), smartauth.WithExtraHosts(r.cfg.BearerHosts...))
+		smartauth.WithRedactor(r.red.Add), smartauth.WithExtraHosts(r.cfg.BearerHosts...), smartauth.WithRetry(r.retryPolicy()))
 	if err != nil {
 		return fmt.Errorf("%w: credentials: %v", config.ErrInvalid, err)
 	}
