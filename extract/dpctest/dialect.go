@@ -469,9 +469,10 @@ func (s *Server) dialectRosterLocked(groupID string, now time.Time) ([]string, b
 	return mbis, true
 }
 
-// writeDeleted writes the deleted[] file of an incremental SMART export: one Bundle per
-// tenth patient, a transaction with one DELETE of an ExplanationOfBenefit, as the Bulk
-// IG's "Complete Status" describes.
+// writeDeleted writes the deleted[] file of an incremental SMART export, the same for
+// the same roster: for every tenth patient a Bundle deleting one ExplanationOfBenefit,
+// for every tenth other one a Bundle deleting the Patient, each a transaction with one
+// DELETE entry as the Bulk IG's "Complete Status" describes.
 func (s *Server) writeDeleted(j *job) (*fileInfo, error) {
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("job dir: %w", err)
@@ -479,13 +480,15 @@ func (s *Server) writeDeleted(j *job) (*fileInfo, error) {
 	var buf bytes.Buffer
 	n := 0
 	for i, mbi := range j.mbis {
-		if i%10 != 3 {
+		ref := map[int]string{3: "ExplanationOfBenefit/deleted-", 7: "Patient/deleted-"}[i%10]
+		if ref == "" {
 			continue
 		}
+		id := strings.ToLower(mbi)
 		b, _ := json.Marshal(map[string]any{ // plain strings: cannot fail
-			"resourceType": "Bundle", "id": newUUID(), "type": "transaction",
-			"entry": []any{map[string]any{"request": map[string]any{
-				"method": "DELETE", "url": "ExplanationOfBenefit/deleted-" + strings.ToLower(mbi)}}},
+			"resourceType": "Bundle", "id": "deleted-" + id, "type": "transaction",
+			"timestamp": fhirTime(j.transactionTime),
+			"entry":     []any{map[string]any{"request": map[string]any{"method": "DELETE", "url": ref + id}}},
 		})
 		buf.Write(b)
 		buf.WriteByte('\n')
@@ -531,7 +534,7 @@ func (s *Server) dialectStatus(w http.ResponseWriter, r *http.Request, tok diale
 		return
 	}
 	j := dj.j
-	s.refreshJobLocked(j, now)
+	s.refreshJobLocked(r, j, now)
 	ra := s.cfg.jobRetryAfter
 	raSecs := strconv.Itoa(int((ra + time.Second - 1) / time.Second))
 	if ra > 0 && d != DialectBCDA && j.completed.IsZero() && !dj.lastPoll.IsZero() && now.Sub(dj.lastPoll) < ra {

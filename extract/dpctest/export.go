@@ -436,9 +436,14 @@ func (fs *fileSeq) abort() {
 	}
 }
 
-// refreshJobLocked completes a written job once its duration has passed on the
+// refreshJobLocked fails an unfinished job when the status request r carries
+// FaultJobFailed, completes a written job once its duration has passed on the
 // clock, and publishes its files.
-func (s *Server) refreshJobLocked(j *job, now time.Time) {
+func (s *Server) refreshJobLocked(r *http.Request, j *job, now time.Time) {
+	if faultFrom(r.Context()).jobFail && (j.state == jobQueued || j.state == jobRunning || j.state == jobWritten) && j.completed.IsZero() {
+		j.state, j.failure = jobFailed, "injected fault: batch failed"
+		j.cancel()
+	}
 	if j.state != jobWritten || !j.completed.IsZero() {
 		return
 	}
@@ -495,11 +500,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request, o *org) {
 		s.mu.Unlock()
 		return
 	}
-	if faultFrom(r.Context()).jobFail && (j.state == jobQueued || j.state == jobRunning || j.state == jobWritten) && j.completed.IsZero() {
-		j.state, j.failure = jobFailed, "injected fault: batch failed"
-		j.cancel()
-	}
-	s.refreshJobLocked(j, now)
+	s.refreshJobLocked(r, j, now)
 	switch {
 	case j.state == jobFailed:
 		s.mu.Unlock()
