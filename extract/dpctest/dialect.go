@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +15,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/dpcetl/dpcetl/extract/verify"
 )
 
 // Dialect is the bulk-data API a sandbox speaks besides DPC's (see DIALECTS.md for
@@ -269,15 +269,8 @@ var ab2dEarliestSince = time.Date(2020, 2, 13, 5, 0, 0, 0, time.UTC)
 
 func (s *Server) dialectExport(w http.ResponseWriter, r *http.Request, tok dialectToken) {
 	d := s.cfg.dialect
-	if d == DialectSMART {
-		if !acceptsFHIRJSON(r.Header.Get("Accept")) {
-			writeOO(w, http.StatusBadRequest, "invalid", "Accept must be application/fhir+json")
-			return
-		}
-		if strings.TrimSpace(r.Header.Get("Prefer")) != "respond-async" {
-			writeOO(w, http.StatusBadRequest, "invalid", "Prefer header must be respond-async")
-			return
-		}
+	if d == DialectSMART && !asyncKickOff(w, r, http.StatusBadRequest) {
+		return
 	}
 	q := r.URL.Query()
 	now := s.clock.Now()
@@ -506,9 +499,8 @@ func (s *Server) writeDeleted(j *job) (*fileInfo, error) {
 	if err := os.WriteFile(path, gzb.Bytes(), 0o644); err != nil {
 		return nil, fmt.Errorf("deleted file: %w", err)
 	}
-	sum := sha256.Sum256(buf.Bytes())
 	return &fileInfo{name: name, path: path, typ: "Bundle", jobID: j.id, count: n,
-		sha256: hex.EncodeToString(sum[:]), gzLen: int64(gzb.Len()), plainLen: int64(buf.Len())}, nil
+		sha256: verify.Sum(buf.Bytes()), gzLen: int64(gzb.Len()), plainLen: int64(buf.Len())}, nil
 }
 
 func (s *Server) dialectJobFor(w http.ResponseWriter, r *http.Request, tok dialectToken) *dialectJob {

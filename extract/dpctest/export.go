@@ -3,7 +3,6 @@ package dpctest
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/dpcetl/dpcetl/extract/verify"
 )
 
 // Resource types an export can ask for, in the order a batch writes them.
@@ -79,13 +80,22 @@ func acceptsFHIRJSON(accept string) bool {
 	return false
 }
 
-func (s *Server) startExport(w http.ResponseWriter, r *http.Request, o *org) {
-	if !acceptsFHIRJSON(r.Header.Get("Accept")) {
-		writeOO(w, http.StatusUnsupportedMediaType, "not-supported", "Accept must be application/fhir+json")
-		return
-	}
-	if strings.TrimSpace(r.Header.Get("Prefer")) != "respond-async" {
+// asyncKickOff checks a kick-off's Accept and Prefer headers, answering a wrong
+// Accept with badAccept (DPC: 415, a Bulk IG server: 400).
+func asyncKickOff(w http.ResponseWriter, r *http.Request, badAccept int) bool {
+	switch {
+	case !acceptsFHIRJSON(r.Header.Get("Accept")):
+		writeOO(w, badAccept, map[bool]string{true: "not-supported", false: "invalid"}[badAccept == http.StatusUnsupportedMediaType], "Accept must be application/fhir+json")
+	case strings.TrimSpace(r.Header.Get("Prefer")) != "respond-async":
 		writeOO(w, http.StatusBadRequest, "invalid", "Prefer header must be respond-async")
+	default:
+		return true
+	}
+	return false
+}
+
+func (s *Server) startExport(w http.ResponseWriter, r *http.Request, o *org) {
+	if !asyncKickOff(w, r, http.StatusUnsupportedMediaType) {
 		return
 	}
 	q := r.URL.Query()
@@ -356,7 +366,7 @@ func (fs *fileSeq) open() error {
 	}
 	fw := &fileWriter{
 		info: &fileInfo{name: name, path: path, typ: fs.typ, orgID: fs.j.orgID, jobID: fs.j.id},
-		f:    f, h: sha256.New(),
+		f:    f, h: verify.NewHash(),
 	}
 	fw.cw.w = f
 	fw.gz, _ = gzip.NewWriterLevel(&fw.cw, gzip.BestSpeed) // valid level: no error

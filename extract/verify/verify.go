@@ -4,6 +4,7 @@ package verify
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -111,7 +112,24 @@ func New(exp Expect) (*Verifier, error) {
 	if l := exp.Length * MaxRatio; exp.Length > 0 && (limit <= 0 || l < limit) {
 		limit = l
 	}
-	return &Verifier{exp: exp, want: want, max: limit, h: sha256.New(), json: js}, nil
+	return &Verifier{exp: exp, want: want, max: limit, h: NewHash(), json: js}, nil
+}
+
+// NewHash is the sha256 of every proof, for the sandbox's files as for the checks:
+// the one place the project constructs one (issue 17).
+func NewHash() hash.Hash { return sha256.New() }
+
+// Sum is the hex sha256 of b.
+func Sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// MAC is HMAC-SHA256 of msg under key (the sandbox's macaroon signatures).
+func MAC(key, msg []byte) []byte {
+	m := hmac.New(NewHash, key)
+	m.Write(msg)
+	return m.Sum(nil)
 }
 
 // ParseChecksum reads a manifest checksum, "sha256:<64 hex>" or bare hex.
