@@ -80,8 +80,8 @@
 // lookback failures, code suppressed, up to WithSuppressedShare, default 10%) get one
 // OperationOutcome line each in error[] files, with DPC's reason text, and no resources. _since keeps resources with lastUpdated in (_since, transactionTime].
 // GET /Jobs/{id} is 202 with X-Progress until the work is done and WithJobDuration (default 2s on
-// the clock) has passed, then 200 with the manifest and Expires; 410 after 24 h
-// (default 24h). It wants Accept: application/json (406 otherwise); another organization's job
+// the clock) has passed, then 200 with the manifest and Expires; 410 after 24 h.
+// It wants Accept: application/json (406 otherwise); another organization's job
 // is 401 and an unknown one 404, both plain text; a non-UUID id is 500. There is no DELETE
 // (405; WithJobDelete cancels with 202). Like DPC, a 202 carries no Retry-After unless
 // WithJobRetryAfter asks for one. At most 2 jobs run at once; others are QUEUED.
