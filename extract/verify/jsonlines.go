@@ -19,6 +19,7 @@ type jsonLines struct {
 
 const (
 	jLineStart = iota // before a line's object (whitespace allowed, not a blank line)
+	jLineLead         // whitespace before a line's object
 	jKeyOrEnd         // after '{'
 	jKey              // after ',' in an object
 	jColon            // after a key
@@ -141,10 +142,13 @@ func (j *jsonLines) number(c byte) bool {
 
 func (j *jsonLines) structural(c byte) {
 	if isSpace(c) {
+		if j.st == jLineStart {
+			j.st = jLineLead
+		}
 		return
 	}
 	switch j.st {
-	case jLineStart:
+	case jLineStart, jLineLead:
 		if c != '{' {
 			j.fail("does not start with '{' (each line must be one JSON resource)")
 			return
@@ -192,7 +196,15 @@ func (j *jsonLines) structural(c byte) {
 	}
 }
 
+// maxDepth bounds nesting as encoding/json does: a line of 50 MB of '[' costs
+// no more than that.
+const maxDepth = 10000
+
 func (j *jsonLines) value(c byte) {
+	if (c == '{' || c == '[') && len(j.stack) >= maxDepth {
+		j.fail("nested deeper than %d", maxDepth)
+		return
+	}
 	switch {
 	case c == '{':
 		j.stack, j.st = append(j.stack, '{'), jKeyOrEnd

@@ -171,3 +171,21 @@ func TestFileWithoutChecksum(t *testing.T) {
 		t.Fatal("proof written for a file with a checksum")
 	}
 }
+
+// FuzzStructure: the streaming check agrees with encoding/json on every input,
+// whole or fed one byte at a time.
+func FuzzStructure(f *testing.F) {
+	for _, s := range []string{"", "{}\n", `{"a":[1,-2.5e3,"x\u00e9"],"b":{"c":null}}` + "\n{}", "{\"a\":\"\\q\"}", "[1]\n", "{}{}", "{\n}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := jsonPerLine(s)
+		for _, src := range []io.Reader{strings.NewReader(s), iotest.OneByteReader(strings.NewReader(s))} {
+			v, _ := verify.New(verify.Expect{Name: "f"})
+			_, err := readAll(newReader(src, v, nil))
+			if (err == nil) != want {
+				t.Fatalf("%q: err = %v, encoding/json says valid=%v", s, err, want)
+			}
+		}
+	})
+}
