@@ -710,22 +710,13 @@ func (s *Server) dialectFile(w http.ResponseWriter, r *http.Request) {
 	}
 	defer fh.Close()
 	w.Header().Set("Content-Type", "application/fhir+ndjson")
-	if len(dj.elements) == 0 && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		w.Header().Set("Content-Encoding", "gzip")
-		w.Header().Set("Content-Length", strconv.FormatInt(f.gzLen, 10))
-		_, _ = io.Copy(w, fh)
+	if len(dj.elements) == 0 || f.typ == "OperationOutcome" || f.typ == "Bundle" {
+		serveFile(w, r, f, fh)
 		return
 	}
 	zr, err := gzip.NewReader(fh)
 	if err != nil {
 		writeOO(w, http.StatusInternalServerError, "exception", "corrupt file")
-		return
-	}
-	if len(dj.elements) == 0 || f.typ == "OperationOutcome" || f.typ == "Bundle" {
-		if len(dj.elements) == 0 {
-			w.Header().Set("Content-Length", strconv.FormatInt(f.plainLen, 10))
-		}
-		_, _ = io.Copy(w, zr)
 		return
 	}
 	sc := bufio.NewScanner(zr)
