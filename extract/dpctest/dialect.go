@@ -646,19 +646,11 @@ func (s *Server) dialectManifestLocked(dj *dialectJob, r *http.Request) map[stri
 
 func (s *Server) dialectCancel(w http.ResponseWriter, r *http.Request, tok dialectToken) {
 	s.mu.Lock()
-	dj := s.dialectJobFor(w, r, tok)
-	if dj == nil {
-		s.mu.Unlock()
+	if dj := s.dialectJobFor(w, r, tok); dj != nil {
+		s.cancelJobLocked(w, dj.j)
 		return
 	}
-	prev := dj.j.state
-	dj.j.state = jobCancelled
-	dj.j.cancel()
 	s.mu.Unlock()
-	if prev != jobRunning {
-		_ = os.RemoveAll(dj.j.dir)
-	}
-	w.WriteHeader(http.StatusAccepted)
 }
 
 // dialectFile serves one export file: gzip-encoded when the client accepts it

@@ -592,11 +592,15 @@ func (s *Server) manifestLocked(j *job, base string, badChecksum bool) map[strin
 
 func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, o *org) {
 	s.mu.Lock()
-	j := s.jobFor(w, r, o)
-	if j == nil {
-		s.mu.Unlock()
+	if j := s.jobFor(w, r, o); j != nil {
+		s.cancelJobLocked(w, j)
 		return
 	}
+	s.mu.Unlock()
+}
+
+// cancelJobLocked cancels j, unlocks s.mu and answers 202.
+func (s *Server) cancelJobLocked(w http.ResponseWriter, j *job) {
 	prev := j.state
 	j.state = jobCancelled
 	j.cancel()
