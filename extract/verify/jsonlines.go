@@ -13,7 +13,7 @@ type jsonLines struct {
 	lit   string // rest of true/false/null
 	hex   int    // \u digits still to come
 	stack []byte // open '{' and '['
-	line  int64  // 1-based line being read
+	line  int64  // lines completed so far
 	err   error
 }
 
