@@ -168,3 +168,33 @@ func TestManifestShapes(t *testing.T) {
 		}
 	}
 }
+
+// A saved job is joined only for the same request, every parameter included
+// (order of _type, _elements and includeAssociatedData aside).
+func TestStateMatches(t *testing.T) {
+	base := export.Request{Level: export.LevelSystem, Types: []string{"Patient", "Coverage"}, TypeFilter: []string{"Patient?a=1"},
+		Elements: []string{"id", "gender"}, IncludeAssociatedData: []string{"LatestProvenanceResources"}, Since: time.Unix(1e9, 0)}
+	st := export.NewState("http://h/jobs/1", base, time.Now())
+	same := base
+	same.Types, same.Elements = []string{"Coverage", "Patient"}, []string{"gender", "id"}
+	if !st.Matches(same) {
+		t.Fatal("reordered request does not match")
+	}
+	for name, change := range map[string]func(*export.Request){
+		"level":      func(r *export.Request) { r.Level = export.LevelPatient },
+		"typeFilter": func(r *export.Request) { r.TypeFilter = []string{"Patient?a=2"} },
+		"elements":   func(r *export.Request) { r.Elements = []string{"id"} },
+		"associated": func(r *export.Request) { r.IncludeAssociatedData = nil },
+		"since":      func(r *export.Request) { r.Since = time.Unix(2e9, 0) },
+		"group":      func(r *export.Request) { r.Level, r.GroupID = export.LevelGroup, "g" },
+	} {
+		r := base
+		change(&r)
+		if st.Matches(r) {
+			t.Errorf("%s changed: still matches", name)
+		}
+	}
+	if k := export.StateKey(base); k != "_system" {
+		t.Fatalf("StateKey %q", k)
+	}
+}
