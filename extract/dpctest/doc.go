@@ -99,5 +99,7 @@
 // connection reset or truncation mid-body (headers with the real Content-Length, then part of
 // the body, then RST or FIN), slow bodies, a flipped body byte (corrupt: in the stored gzip
 // stream when the client accepts gzip, in the decoded NDJSON otherwise), a wrong checksum for the first output of a manifest,
-// and a job that fails (500 on every poll). See FaultKind for the exact answers.
+// and a job that fails (500 on every poll). See FaultKind for the exact answers. With a
+// dialect, rules also match its paths relative to its FHIR base ("/jobs/", "/data/",
+// "/files/", "/Job/"); see DIALECTS.md.
 package dpctest
