@@ -1,5 +1,5 @@
-// Package export runs DPC Group $export jobs: kick-off, polling with backoff
-// and a deadline, and a state file so that a rerun rejoins the same job.
+// Package export runs Bulk Data $export jobs (Group, Patient, system): kick-off, polling
+// with backoff and a deadline, and a state file so that a rerun rejoins the same job.
 package export
 
 import (
