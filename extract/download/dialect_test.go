@@ -25,6 +25,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
 	"github.com/dpcetl/dpcetl/extract/smartauth"
+	"github.com/dpcetl/dpcetl/extract/verify"
 )
 
 // dialectEnv is a sandbox speaking another bulk API, with a client for it.
@@ -261,5 +262,26 @@ func TestBearerRuleForFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// AB2D's checksum is checked like DPC's: a wrong one fails that file (twice
+// fetched, then kept aside), the others are delivered checksum-verified.
+func TestDialectAB2DBadChecksum(t *testing.T) {
+	e := startDialect(t, dpctest.DialectAB2D, nil,
+		dpctest.WithFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultBadChecksum, Path: "/Job/"}}}))
+	job := e.export(t, export.Request{GroupID: "Z0001"})
+	got, err := e.download(job, nil)
+	var fe *download.FileError
+	if !errors.Is(err, verify.ErrChecksum) || !errors.As(err, &fe) || fe.Bad == "" || fe.URL != job.Manifest.Output[0].URL {
+		t.Fatalf("err = %v, want a checksum failure of the first output, kept aside", err)
+	}
+	if len(got) != len(job.Manifest.Files())-1 {
+		t.Fatalf("%d of %d files delivered", len(got), len(job.Manifest.Files()))
+	}
+	for _, f := range got {
+		if f.VerifiedBy != extract.VerifiedChecksum {
+			t.Fatalf("%s verified by %q", f.URL, f.VerifiedBy)
+		}
 	}
 }

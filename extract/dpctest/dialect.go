@@ -573,7 +573,7 @@ func (s *Server) dialectStatus(w http.ResponseWriter, r *http.Request, tok diale
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	body := s.dialectManifestLocked(dj, r)
+	body := s.dialectManifestLocked(dj, r, faultFrom(r.Context()).badChecksum)
 	s.mu.Unlock()
 	if d == DialectBCDA {
 		w.Header().Set("Expires", expires.String()) // BCDA's quirk: Go's time.String, not an HTTP date
@@ -601,14 +601,14 @@ func (s *Server) fileURL(r *http.Request, dj *dialectJob, name string) string {
 	return root + smartPrefix + "/files/" + dj.pub + "/" + name
 }
 
-func (s *Server) dialectManifestLocked(dj *dialectJob, r *http.Request) map[string]any {
+func (s *Server) dialectManifestLocked(dj *dialectJob, r *http.Request, badChecksum bool) map[string]any {
 	d := s.cfg.dialect
 	entry := func(f *fileInfo) map[string]any {
 		e := map[string]any{"type": f.typ, "url": s.fileURL(r, dj, f.name)}
 		switch d {
 		case DialectAB2D:
 			e["extension"] = []any{
-				map[string]any{"url": "https://ab2d.cms.gov/checksum", "valueString": "sha256:" + f.sha256},
+				map[string]any{"url": "https://ab2d.cms.gov/checksum", "valueString": "sha256:" + f.sum(badChecksum && f == dj.j.outputs[0])},
 				map[string]any{"url": "https://ab2d.cms.gov/file_length", "valueDecimal": f.plainLen},
 			}
 		case DialectSMART:

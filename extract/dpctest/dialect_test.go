@@ -536,6 +536,16 @@ func TestDialectFaults(t *testing.T) {
 			func(t *testing.T, _ *dpctest.Server, status, _, tok string) {
 				mustStatus(t, do(t, "GET", status, nil, bearer(tok)), http.StatusInternalServerError)
 			}},
+		{"ab2d bad checksum", dpctest.DialectAB2D, dpctest.Fault{Kind: dpctest.FaultBadChecksum, Path: "/Job/"},
+			func(t *testing.T, srv *dpctest.Server, status, file, tok string) {
+				m, _ := pollManifest(t, srv, status, tok)
+				outs := files(t, m, "output")
+				d := do(t, "GET", outs[0].URL, nil, bearer(tok))
+				sum := sha256.Sum256(d.body)
+				if outs[0].Extension[0]["valueString"] == "sha256:"+hex.EncodeToString(sum[:]) {
+					t.Fatal("FaultBadChecksum left the AB2D checksum right")
+				}
+			}},
 		{"ab2d file truncated", dpctest.DialectAB2D, dpctest.Fault{Kind: dpctest.FaultTruncate, Path: "/Job/", Method: "GET"},
 			func(t *testing.T, _ *dpctest.Server, _, file, tok string) {
 				req, _ := http.NewRequest("GET", file, nil)

@@ -550,15 +550,19 @@ func (s *Server) progressLocked(j *job, now time.Time) string {
 	return fmt.Sprintf("RUNNING: %.2f%%", p*100)
 }
 
+// sum is f's sha256 as a manifest gives it; wrong: same length and alphabet,
+// another value (FaultBadChecksum), which only a verifying client notices.
+func (f *fileInfo) sum(wrong bool) string {
+	b := []byte(f.sha256)
+	if wrong {
+		b[0] = "0123456789abcdef"[(strings.IndexByte("0123456789abcdef", b[0])+1)%16]
+	}
+	return string(b)
+}
+
 func (s *Server) manifestLocked(j *job, base string, badChecksum bool) map[string]any {
 	entry := func(f *fileInfo, corrupt bool) map[string]any {
-		sum := f.sha256
-		if corrupt {
-			// Same length and alphabet, different value: only a verifying client notices.
-			b := []byte(sum)
-			b[0] = "0123456789abcdef"[(strings.IndexByte("0123456789abcdef", b[0])+1)%16]
-			sum = string(b)
-		}
+		sum := f.sum(corrupt)
 		return map[string]any{
 			"type":  f.typ,
 			"url":   base + "/Data/" + f.name,
