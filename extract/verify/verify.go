@@ -59,6 +59,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Err == ErrStructure { // the manifest said nothing: the rule is NDJSON's
+		return fmt.Sprintf("verify %s: %v: %s", e.File, e.Err, e.Got)
+	}
 	return fmt.Sprintf("verify %s: %v: manifest says %s, received %s", e.File, e.Err, e.Want, e.Got)
 }
 
@@ -192,7 +195,7 @@ func (v *Verifier) Proof() Proof {
 }
 
 func (v *Verifier) structureError() error {
-	return &Error{File: v.exp.Name, Err: ErrStructure, Want: "one JSON object per line", Got: v.json.err.Error()}
+	return &Error{File: v.exp.Name, Err: ErrStructure, Got: v.json.err.Error()}
 }
 
 // Check compares what was seen with the manifest. raw is the number of bytes
