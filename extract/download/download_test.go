@@ -388,6 +388,21 @@ func TestNoBearerToOtherHost(t *testing.T) {
 	}
 }
 
+// A DPC file listed without requiresAccessToken goes without the bearer, even
+// to the API's own origin: DPC then answers 401, an auth error, not a retry.
+func TestNoBearerWithoutRequiresAccessToken(t *testing.T) {
+	e := setup(t, 3)
+	o := e.files[0]
+	o.RequiresAccessToken = false
+	if _, err := e.downloader().Fetch(context.Background(), e.job.ID, o); !errors.Is(err, extract.ErrAuth) {
+		t.Fatalf("err = %v, want a 401 auth error", err)
+	}
+	o.RequiresAccessToken = true
+	if _, err := e.downloader().Fetch(context.Background(), e.job.ID, o); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Error files from the sandbox are downloaded and verified like the others:
 // one OperationOutcome a line.
 func TestErrorFilesFromSandbox(t *testing.T) {
