@@ -452,7 +452,7 @@ func TestSMARTAssertionCorrectsClockSkew(t *testing.T) {
 	for _, off := range []time.Duration{10 * time.Minute, -10 * time.Minute} {
 		t.Run(off.String(), func(t *testing.T) {
 			srv := sandbox(t, dpctest.DialectSMART)
-			srv.Clock().Set(time.Now().Add(off))
+			srv.Clock().Advance(off)
 			key := keyPair(t, false)
 			id := register(t, srv, key, "kid-1")
 			var events []extract.Event
@@ -478,7 +478,7 @@ func TestSMARTAssertionCorrectsClockSkew(t *testing.T) {
 // a second token request.
 func TestClientCredentialsIgnoreSkew(t *testing.T) {
 	srv := sandbox(t, dpctest.DialectBCDA)
-	srv.Clock().Set(time.Now().Add(time.Hour))
+	srv.Clock().Advance(time.Hour)
 	id, secret := srv.NewSecretClient()
 	ts, err := smartauth.NewTokenSource(smartauth.BCDA(srv.DialectBaseURL(), id, secret))
 	if err != nil {
