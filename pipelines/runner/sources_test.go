@@ -9,9 +9,11 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +222,43 @@ func TestSourcesExportStartIsIdempotent(t *testing.T) {
 	}
 	if n := x.srv.RequestsByMethod("GET", "/api/v2/Patient/$export"); n != 1 {
 		t.Fatalf("%d kick-offs, want 1", n)
+	}
+}
+
+// The bearer goes to a file URL only when the manifest requires it and the file is on the
+// API's own origin, or on one the config lists in bearer_hosts.
+func TestSourcesBearerOnlyWhereAllowed(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		open       bool // requiresAccessToken: false
+		allow      bool // bearer_hosts names the file host
+		code       int
+		withBearer bool
+	}{
+		{"files on another origin", false, false, cli.ExitAuth, false},
+		{"another origin in bearer_hosts", false, true, cli.ExitOK, true},
+		{"requiresAccessToken false", true, true, cli.ExitOK, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+			l.Close()
+			opts := []dpctest.Option{dpctest.WithFileHost("localhost:" + port)}
+			if tc.open {
+				opts = append(opts, dpctest.WithOpenFiles())
+			}
+			x := newDialectOn(t, "127.0.0.1:"+port, dpctest.DialectSMART, opts...)
+			args := append([]string{"run", "--config", readmeConfig(t, "smart")}, x.flags...)
+			if tc.allow {
+				args = append(args, "--bearer-hosts", "http://localhost:"+port)
+			}
+			code, _, stderr := dpcetl(t, x.srv.Clock().Now, args...)
+			if code != tc.code || (x.srv.FileRequestsWithBearer() > 0) != tc.withBearer {
+				t.Fatalf("exit %d (want %d), %d file requests with a bearer (want some: %v)\n%s", code, tc.code, x.srv.FileRequestsWithBearer(), tc.withBearer, stderr)
+			}
+		})
 	}
 }
