@@ -46,10 +46,11 @@ func readmeConfig(t *testing.T, source string) string {
 // dialect is a dpctest server speaking a source's API with a registered client, and the
 // flags that point the README's config at it.
 type dialect struct {
-	srv   *dpctest.Server
-	oauth smartauth.Config // a client of the same server, for the independent export
-	flags []string
-	dir   string
+	srv    *dpctest.Server
+	oauth  smartauth.Config // a client of the same server, for the independent export
+	flags  []string
+	dir    string
+	secret string // BCDA, AB2D: must never be printed
 }
 
 func newDialect(t *testing.T, d dpctest.Dialect, opts ...dpctest.Option) *dialect {
@@ -79,6 +80,7 @@ func newDialectOn(t *testing.T, addr string, d dpctest.Dialect, opts ...dpctest.
 	switch d {
 	case dpctest.DialectBCDA, dpctest.DialectAB2D:
 		id, secret := srv.NewSecretClient()
+		x.secret = secret
 		x.flags = append(x.flags, "--client-id", id, "--client-secret-file", write("secret", []byte(secret+"\n")))
 		x.oauth = smartauth.BCDA(srv.DialectBaseURL(), id, secret)
 		if d == dpctest.DialectAB2D {
@@ -162,6 +164,9 @@ func TestSourcesExitCodes(t *testing.T) {
 			code, _, stderr := dpcetl(t, tc.x.srv.Clock().Now, args...)
 			if code != tc.code || !strings.Contains(stderr, tc.say) {
 				t.Fatalf("exit %d (want %d), stderr should say %q:\n%s", code, tc.code, tc.say, stderr)
+			}
+			if tc.x.secret != "" && strings.Contains(stderr, tc.x.secret) || strings.Contains(stderr, "not-the-secret") {
+				t.Fatalf("the client secret was printed:\n%s", stderr)
 			}
 		})
 	}
