@@ -337,3 +337,24 @@ func cannotFail(n *astNode) bool {
 	}
 	return n == nil || n.kind == nLit || n.kind == nEmpty
 }
+
+// memberPath returns the steps of n when n is a plain member path from the focus (as
+// compilePath compiles it at the top: a leading resource type name is the focus itself),
+// else nil.
+func (cp *compiler) memberPath(n *astNode) []member {
+	var names []string
+	for ; n != nil; n = n.target {
+		if n.kind != nIdent {
+			return nil
+		}
+		names = append(names, n.name)
+	}
+	slices.Reverse(names)
+	if names[0] == cp.env.Resource && cp.env.Resource != "" {
+		names = names[1:]
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return members(names)
+}
