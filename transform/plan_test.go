@@ -181,6 +181,9 @@ func FuzzPlanMatchesGeneral(f *testing.F) {
 	f.Add([]byte(ext), []byte(`{"name":"a","resource":"ExplanationOfBenefit","select":[{"forEach":"item.adjudication","column":[`+
 		`{"name":"v","path":"iif(category.coding.where(system = 'https://bluebutton.cms.gov/resources/codesystem/adjudication').code.first().exists(), iif(category.coding.where(system = 'https://bluebutton.cms.gov/resources/codesystem/adjudication').code.first().startsWith('https://bluebutton.cms.gov/resources/variables/'), category.coding.where(system = 'https://bluebutton.cms.gov/resources/codesystem/adjudication').code.first().substring(47), category.coding.where(system = 'https://bluebutton.cms.gov/resources/codesystem/adjudication').code.first()), iif(reason.coding.system.exists(), reason.coding.system.first(), category.coding.code.first()))"},`+
 		`{"name":"n","path":"category.coding.where(iif(code.exists(), code, system) = 'k').exists()","type":"boolean"}]}]}`))
+	f.Add([]byte(ext), []byte(`{"name":"s","resource":"ExplanationOfBenefit","select":[{"column":[`+
+		`{"name":"c","path":"extension.select(valueQuantity.code | valueCoding.code | {}).first()"},`+
+		`{"name":"d","path":"extension.select(valueCoding.system | url).first()"}]}]}`))
 	f.Add([]byte(`{"resourceType":"Patient","id":"p","name":[{"family":"a","given":["x","y"]},{"family":"a"}]}`),
 		[]byte(`{"name":"p","resource":"Patient","select":[{"forEach":"name","column":[{"name":"f","path":"(family | given | family).first()"},{"name":"g","path":"iif(given.exists(), iif(given.first().startsWith('x'), given.first().substring(1), given.first()), family)"}]}]}`))
 	f.Fuzz(func(t *testing.T, line, viewJSON []byte) {

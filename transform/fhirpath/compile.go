@@ -28,6 +28,15 @@ func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
 			n = &wf
 		}
 	}
+	// X.select(A | B).first() with operands that cannot fail is the first element of X
+	// whose (A | B).first() is not empty (extension(url).select(valueCoding.code | …).first()).
+	if w := n.target; !cp.noPred && n.kind == nFunc && n.name == "first" && len(n.args) == 0 && w != nil &&
+		w.kind == nFunc && w.name == "select" && len(w.args) == 1 && unionCannotFail(w.args[0]) {
+		sf := *w
+		sf.stopFirst = true
+		sf.args = []*astNode{{kind: nFunc, name: "first", target: w.args[0], pos: w.args[0].pos}}
+		n = &sf
+	}
 	if n.kind == nIdent {
 		return cp.compilePath(n, top)
 	}
@@ -328,6 +337,14 @@ func (cp *compiler) firstOfUnion(n *astNode, top bool) (evalFn, bool, error) {
 		}
 		return nil
 	}, true, nil
+}
+
+// unionCannotFail reports whether n is a union (or a single operand) of operands that cannot fail.
+func unionCannotFail(n *astNode) bool {
+	if n.kind == nBinary && n.name == "|" {
+		return unionCannotFail(n.args[0]) && unionCannotFail(n.args[1])
+	}
+	return cannotFail(n)
 }
 
 // cannotFail reports whether evaluating n can never return an error: member paths from
