@@ -49,8 +49,9 @@ func (cp *compiler) planMemo(n *astNode) {
 	}
 	keys := make([]string, len(spine))
 	count := map[string]int{}
+	seen := map[*astNode]string{}
 	for i, x := range spine {
-		keys[i] = astKey(x)
+		keys[i] = astKey(x, seen)
 		count[keys[i]]++
 	}
 	slots := map[string]int{}
@@ -68,24 +69,23 @@ func (cp *compiler) planMemo(n *astNode) {
 	}
 }
 
-// astKey is a canonical text of a subtree (equal keys: equal expressions).
-func astKey(n *astNode) string {
-	var b strings.Builder
-	var w func(n *astNode)
-	w = func(n *astNode) {
-		if n == nil {
-			b.WriteString("_")
-			return
-		}
-		fmt.Fprintf(&b, "(%d %q %d %q %q %v %d %t %t", n.kind, n.name, n.lit.K, n.lit.S, n.lit.T, n.lit.F, n.lit.I, n.stopFirst, n.plain)
-		w(n.target)
-		for _, a := range n.args {
-			w(a)
-		}
-		b.WriteString(")")
+// astKey is a canonical text of a subtree (equal keys: equal expressions); keys of
+// subtrees already seen are reused from seen.
+func astKey(n *astNode, seen map[*astNode]string) string {
+	if n == nil {
+		return "_"
 	}
-	w(n)
-	return b.String()
+	if k, ok := seen[n]; ok {
+		return k
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "(%d %q %d %q %q %v %d %t %t %s", n.kind, n.name, n.lit.K, n.lit.S, n.lit.T, n.lit.F, n.lit.I, n.stopFirst, n.plain, astKey(n.target, seen))
+	for _, a := range n.args {
+		b.WriteString(astKey(a, seen))
+	}
+	b.WriteString(")")
+	seen[n] = b.String()
+	return seen[n]
 }
 
 // memoized replays slot's result when the running group has computed it, else computes

@@ -160,7 +160,7 @@ func (d *Doc) Parse(data []byte) error {
 	state := expValue
 	for {
 		// skip white space
-		for p < n && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
+		for p < n && data[p] <= ' ' && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
 			p++
 		}
 		if p >= n {
@@ -190,7 +190,7 @@ func (d *Doc) Parse(data []byte) error {
 			keyStart, keyEnd, keyEsc, haveKey = uint32(p+1), uint32(e-1), esc, true
 			_ = s
 			p = e
-			for p < n && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
+			for p < n && data[p] <= ' ' && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
 				p++
 			}
 			if p >= n || data[p] != ':' {
@@ -406,7 +406,7 @@ func (d *Doc) afterSkipped(p int) (int, error) {
 }
 
 func skipWS(data []byte, p int) int {
-	for p < len(data) && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
+	for p < len(data) && data[p] <= ' ' && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
 		p++
 	}
 	return p
