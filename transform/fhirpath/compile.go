@@ -7,15 +7,6 @@ import (
 )
 
 func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
-	if slot, ok := cp.memo[n]; ok {
-		delete(cp.memo, n)
-		fn, err := cp.compile(n, top)
-		cp.memo[n] = slot
-		if err != nil {
-			return nil, err
-		}
-		return memoized(slot, fn), nil
-	}
 	// X.where(c).exists() is X.exists(c), and X.where(c).first() needs only the first
 	// match: both stop scanning X early (the claims idiom for coded lookups).
 	if w := n.target; n.kind == nFunc && len(n.args) == 0 && w != nil && w.kind == nFunc && w.name == "where" && len(w.args) == 1 {

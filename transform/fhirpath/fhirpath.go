@@ -54,10 +54,6 @@ type Ctx struct {
 	pairs   []lookupPair
 	recent  [64]recentLookup
 	gen     uint32 // resource generation for recent
-	// memoized subexpressions of iif() groups (memo.go)
-	memo            []memoSlot
-	mitems          []Item
-	memoGen, curGen uint64
 }
 
 // Reset prepares c for a new resource.
@@ -73,7 +69,6 @@ func (c *Ctx) Reset(doc *jsontree.Doc, root int32) {
 		c.gen = 1
 	}
 	c.idx = c.idx[:0]
-	c.curGen = 0
 	c.pairs = c.pairs[:0]
 	c.cur, c.hasCur = Item{N: root}, true
 }
@@ -115,7 +110,7 @@ func Compile(src string, env Env) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp := &compiler{env: env, names: map[string]bool{}, noPred: env.General, memo: map[*astNode]int{}, grouped: map[*astNode]bool{}}
+	cp := &compiler{env: env, names: map[string]bool{}, noPred: env.General}
 	fn, err := cp.compile(ast, true)
 	if err != nil {
 		return nil, err
@@ -175,12 +170,9 @@ func (e *Expr) EvalEmpty(c *Ctx, dst []Item) ([]Item, error) {
 func (c *Ctx) RootItem() Item { return Item{N: c.Root} }
 
 type compiler struct {
-	env     Env
-	names   map[string]bool   // member names read
-	noPred  bool              // tests: compile criteria with the general evaluator only
-	memo    map[*astNode]int  // subexpression → memo slot (memo.go)
-	grouped map[*astNode]bool // iif() nodes planned as (part of) a group
-	nslots  int
+	env    Env
+	names  map[string]bool // member names read
+	noPred bool            // tests: compile criteria with the general evaluator only
 }
 
 func evalErr(format string, a ...any) error {

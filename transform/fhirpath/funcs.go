@@ -317,10 +317,6 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 			return nil
 		}, nil
 	case "iif":
-		group := !cp.noPred && !cp.grouped[n]
-		if group {
-			cp.planMemo(n)
-		}
 		cond, err := cp.compile(n.args[0], false)
 		if err != nil {
 			return nil, err
@@ -335,7 +331,7 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 				return nil, err
 			}
 		}
-		fn := func(c *Ctx, lo, hi int) error {
+		return func(c *Ctx, lo, hi int) error {
 			if hi-lo > 1 {
 				return evalErr("iif() on a collection")
 			}
@@ -355,11 +351,7 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 				return efn(c, lo, hi)
 			}
 			return nil
-		}
-		if group && cp.nslots > 0 {
-			return memoGroup(fn), nil
-		}
-		return fn, nil
+		}, nil
 	case "toString", "lower", "upper", "length", "trim", "toInteger", "toDecimal":
 		name := n.name
 		return func(c *Ctx, lo, hi int) error {
