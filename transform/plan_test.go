@@ -168,7 +168,7 @@ func builtinViews(tb testing.TB, version string) (plan, general []*view.View) {
 }
 
 // FuzzPlanMatchesGeneral: for any resource and view, the plan (shared results, lookup
-// indexes, node predicates, union-first, iif memo) and the general evaluator agree: the
+// indexes, node predicates, union-first, select-first, member paths) and the general evaluator agree: the
 // same rows in JSON mode, or both fail. Seeds: the claims idioms on small resources (the
 // built-in views on the synthetic corpora are TestPlanMatchesGeneralEvaluator's).
 func FuzzPlanMatchesGeneral(f *testing.F) {

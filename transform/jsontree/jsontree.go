@@ -665,8 +665,9 @@ func (d *Doc) Child(i int32, name string) int32 {
 	if n.Kind != Object {
 		return -1
 	}
-	for c := i + 1; c < n.Next; c = d.Nodes[c].Next {
-		cn := &d.Nodes[c]
+	ns := d.Nodes[:n.Next]
+	for c := i + 1; int(c) < len(ns); c = ns[c].Next {
+		cn := &ns[c]
 		if int(cn.KeyEnd-cn.KeyStart) == len(name) && !cn.KeyEsc && string(d.Data[cn.KeyStart:cn.KeyEnd]) == name {
 			return c
 		}
