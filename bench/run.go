@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"slices"
@@ -52,56 +51,7 @@ type Result struct {
 // Sources splits the file into n sources at line boundaries (n <= 1: the whole file), so
 // that one large file keeps n transform workers busy.
 func Sources(path string, n int) ([]transform.Source, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	size := st.Size()
-	cuts := []int64{0}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	for i := 1; i < n; i++ {
-		off := size * int64(i) / int64(n)
-		if off <= cuts[len(cuts)-1] {
-			continue
-		}
-		br := bufio.NewReader(io.NewSectionReader(f, off, size-off))
-		line, err := br.ReadSlice('\n')
-		skip := int64(len(line))
-		for errors.Is(err, bufio.ErrBufferFull) {
-			line, err = br.ReadSlice('\n')
-			skip += int64(len(line))
-		}
-		if err != nil {
-			break // no newline after off: the last part runs to the end
-		}
-		cuts = append(cuts, off+skip)
-	}
-	cuts = append(cuts, size)
-	var out []transform.Source
-	for i := 0; i+1 < len(cuts); i++ {
-		lo, hi := cuts[i], cuts[i+1]
-		if hi <= lo {
-			continue
-		}
-		out = append(out, transform.Source{
-			Name: fmt.Sprintf("%s[%d:%d]", path, lo, hi), Type: "ExplanationOfBenefit",
-			Open: func() (io.ReadCloser, error) {
-				f, err := os.Open(path)
-				if err != nil {
-					return nil, err
-				}
-				return struct {
-					io.Reader
-					io.Closer
-				}{io.NewSectionReader(f, lo, hi-lo), f}, nil
-			},
-		})
-	}
-	return out, nil
+	return transform.SplitFile(path, "ExplanationOfBenefit", n, 1)
 }
 
 // RunParquet transforms the sources with views on workers goroutines and writes every table

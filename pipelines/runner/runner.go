@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +21,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/load"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
@@ -64,6 +67,8 @@ type Runner struct {
 	tmpState bool
 	groups   []string
 	provSecs float64
+	budget   *load.Budget  // one memory budget for every group's load run
+	slots    chan struct{} // one per source being transformed, across every group
 
 	limOnce sync.Once
 	lim     *retry.Limiter
@@ -85,7 +90,7 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 		return nil, err
 	}
 	var err error
-	if r.sink, err = sink.Open(ctx, r.cfg.Destination); err != nil {
+	if r.sink, err = sink.Open(ctx, r.cfg.Destination, sink.WithS3Options(r.useBudget())); err != nil {
 		return nil, fmt.Errorf("%w: destination %s: %v", config.ErrInvalid, r.cfg.Destination, err)
 	}
 	if err := r.connect(ctx); err != nil {
@@ -93,6 +98,23 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	}
 	ok = true
 	return r, nil
+}
+
+// useBudget makes memory_limit the budget of every load run (queued batches, row groups and
+// S3 part buffers of up to 4 groups × their tables) and Go's soft memory limit, so the GC
+// works harder before the process grows past it, unless GOMEMLIMIT says otherwise. It
+// returns S3 options whose part buffers fit the budget: 5-16 MiB parts, 2 in flight.
+func (r *Runner) useBudget() sink.S3Options {
+	limit := int64(max(r.cfg.MemoryLimit, 16)) << 20
+	tables := 16
+	if vs, err := ViewsFor(FHIRVersion, r.cfg.ViewsDir); err == nil {
+		tables = len(vs)
+	}
+	r.budget = load.NewBudget(limit, min(max(r.cfg.Concurrency, 1), 4)*tables)
+	if r.opts.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	}
+	return sink.S3Options{PartSize: min(max(limit/32, sink.MinPartSize), sink.DefaultPartSize), Concurrency: 2}
 }
 
 // newRunner fills the defaults of o.
@@ -112,7 +134,9 @@ func newRunner(o Options) *Runner {
 	if o.Transport == nil {
 		o.Transport = http.DefaultTransport
 	}
-	return &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds}
+	// More sources in flight than cores only adds builders' memory, not speed.
+	slots := make(chan struct{}, max(1, min(o.Config.Concurrency, runtime.GOMAXPROCS(0))))
+	return &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds, slots: slots}
 }
 
 // connect takes the credentials (given, or those the config points at), builds the
