@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"runtime"
 	"sync"
 
 	"golang.org/x/sync/semaphore"
@@ -17,6 +18,9 @@ import (
 type Budget struct {
 	limit, share int64
 	sem          *semaphore.Weighted
+	// cpu bounds the tables encoding at once to the cores: more would not be faster, and
+	// every one holds a compressor and its page buffers while it encodes.
+	cpu chan struct{}
 
 	mu         sync.Mutex
 	used, high int64
@@ -36,7 +40,15 @@ const minShare = 1 << 20
 func NewBudget(limit int64, writers int) *Budget {
 	limit = max(limit, 2*minShare)
 	return &Budget{limit: limit, share: max(limit/int64(max(writers, 1)), minShare),
-		sem: semaphore.NewWeighted(limit), press: make(chan struct{}), starve: make(chan struct{})}
+		sem: semaphore.NewWeighted(limit), press: make(chan struct{}), starve: make(chan struct{}),
+		cpu: make(chan struct{}, runtime.GOMAXPROCS(0))}
+}
+
+// encoding runs f holding one of the budget's encoder slots.
+func (b *Budget) encoding(f func() error) error {
+	b.cpu <- struct{}{}
+	defer func() { <-b.cpu }()
+	return f()
 }
 
 // Limit is the budget in bytes.

@@ -407,7 +407,7 @@ func (r *Run) writeTable(t *tableState, q queued) error {
 		t.cur = f
 	}
 	t.held += q.n
-	if err := t.cur.pw.Write(q.rec); err != nil {
+	if err := r.o.Budget.encoding(func() error { return t.cur.pw.Write(q.rec) }); err != nil {
 		return r.abortFile(t, err)
 	}
 	t.rows += int(q.rec.NumRows())
@@ -437,7 +437,7 @@ func (r *Run) flushRowGroup(t *tableState) error {
 	if t.cur == nil || t.held == 0 {
 		return nil
 	}
-	if err := t.cur.pw.Flush(); err != nil {
+	if err := r.o.Budget.encoding(t.cur.pw.Flush); err != nil {
 		return r.abortFile(t, err)
 	}
 	var keep int64
@@ -584,7 +584,7 @@ func (r *Run) finish(t *tableState) error {
 	f := t.cur
 	t.cur = nil
 	defer r.releaseAll(t)
-	if err := f.pw.Close(); err != nil {
+	if err := r.o.Budget.encoding(f.pw.Close); err != nil {
 		_ = f.sw.Abort()
 		return r.fileErr(f, err)
 	}
