@@ -9,11 +9,14 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/dpcetl/dpcetl/load"
 	lparquet "github.com/dpcetl/dpcetl/load/parquet"
+	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/schemas"
 	"github.com/dpcetl/dpcetl/transform"
 	"github.com/dpcetl/dpcetl/transform/jsontree"
@@ -113,6 +116,44 @@ func runParquetWith(ctx context.Context, srcs []transform.Source, views []*view.
 			return Result{}, e.err
 		}
 		r.ParquetBytes += e.out.n
+	}
+	for _, n := range st.Rows {
+		r.Rows += n
+	}
+	return r, nil
+}
+
+// RunLoad is the full job through load.Run, the pipeline's own path (one memory budget,
+// an encoder per table, staging and publish), into a directory: its Writes are what the
+// transform workers wait for.
+func RunLoad(ctx context.Context, srcs []transform.Source, views []*view.View, mem memory.Allocator, workers int, dir string) (Result, error) {
+	eng, err := transform.New(views, transform.WithAllocator(mem), transform.WithConcurrency(workers))
+	if err != nil {
+		return Result{}, err
+	}
+	s, err := sink.NewFile(dir)
+	if err != nil {
+		return Result{}, err
+	}
+	run, err := load.NewRun(s, load.RunOptions{RunID: "bench", ExportDate: time.Now(), Group: "bench", Allocator: mem, StaleAfter: -1})
+	if err != nil {
+		return Result{}, err
+	}
+	defer run.Abort(ctx)
+	st, err := eng.Run(ctx, srcs, func(b transform.Batch) error {
+		defer b.Record.Release()
+		return run.Write(ctx, b.Table, b.Record)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	m, err := run.Commit(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	r := Result{Tables: len(m.Tables)}
+	for _, f := range m.Files {
+		r.ParquetBytes += f.Bytes
 	}
 	for _, n := range st.Rows {
 		r.Rows += n

@@ -9,7 +9,8 @@ import (
 )
 
 // Budget is one memory budget shared by every Run of a process (every group, table, row
-// group and upload part). Write reserves a batch's Arrow bytes before it queues the batch;
+// group and upload part). Write reserves what a batch will cost (three times its Arrow bytes:
+// encodingFactor) before it queues the batch;
 // the reservation follows the batch into its table's row group and, on an S3 sink, into the
 // upload's part buffers, and is given back when those are flushed. Back-pressure is a
 // weighted semaphore: a Write that cannot reserve waits, and while one waits every idle
@@ -54,7 +55,7 @@ func (b *Budget) encoding(f func() error) error {
 // Limit is the budget in bytes.
 func (b *Budget) Limit() int64 { return b.limit }
 
-// Share is the row-group size (Arrow bytes) at which a table flushes without pressure.
+// Share is the reservation at which a table flushes its row group without pressure.
 func (b *Budget) Share() int64 { return b.share }
 
 // HighWater is the most bytes ever reserved at once; it never exceeds Limit.

@@ -100,19 +100,16 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	return r, nil
 }
 
-// useBudget splits memory_limit: half is the budget of every load run (queued batches, row
-// groups and S3 part buffers of up to 4 groups × their tables), the other half is left to
-// transform workers, compressors, downloads and the GC's garbage. All of it is Go's soft
-// memory limit (unless GOMEMLIMIT says otherwise), so the GC collects harder before the
-// process grows past it. It returns S3 options whose part buffers fit the budget: 5-16 MiB
+// useBudget splits memory_limit: 3/8 is the budget of every load run (queued batches,
+// row groups and S3 part buffers of every group's tables), the rest is left to transform
+// workers, compressors, Parquet footers, downloads and the GC's garbage. A table flushes its
+// row group at an eighth of the budget, sooner when a Write waits for memory. All of it is
+// Go's soft memory limit (unless GOMEMLIMIT says otherwise), so the GC collects harder
+// before the process grows past it. It returns S3 options whose part buffers fit: 5-16 MiB
 // parts, 2 in flight.
 func (r *Runner) useBudget() sink.S3Options {
 	limit := int64(max(r.cfg.MemoryLimit, 16)) << 20
-	tables := 16
-	if vs, err := ViewsFor(FHIRVersion, r.cfg.ViewsDir); err == nil {
-		tables = len(vs)
-	}
-	r.budget = load.NewBudget(limit/2, min(max(r.cfg.Concurrency, 1), 4)*tables)
+	r.budget = load.NewBudget(limit*3/8, 8)
 	if r.opts.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(limit)
 	}
