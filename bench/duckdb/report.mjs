@@ -149,6 +149,24 @@ ${baseRev ? `Same-run "before" (the engine at \`${baseRev}\`, same harness, same
 
 `;
 }
+// Peak RSS of the real binary (BenchmarkRunRSS in bench/rss_test.go, from bench/results.txt).
+const rssRows = [];
+try {
+  for (const line of readFileSync(path.join(root, 'bench/results.txt'), 'utf8').split('\n')) {
+    const mm = line.match(/^BenchmarkRunRSS\/(\w+)\S*\s+\d+\s+.*?([\d.]+) cpu-s\s+([\d.]+) peak-RSS-MiB\s+([\d.]+) wall-s/);
+    if (mm) rssRows.push(`| ${mm[1]} | **${f1(Number(mm[3]))}** | ${Number(mm[3]) <= 256 ? 'met' : '**not met**'} | ${f1(Number(mm[2]))} | ${f1(Number(mm[4]))} |`);
+  }
+} catch { /* no results.txt: the Go benchmarks did not run */ }
+md += `## Peak RSS of \`dpcetl run\`: 20,000 patients, 4 groups, memory_limit 256 MiB
+
+The real binary (\`go test ./bench -run '^$' -bench RunRSS -benchtime 1x\`), the sandbox serving from the benchmark's
+process so the figure is dpcetl's alone (getrusage of the child); target ≤ 256 MiB.
+
+| destination | peak RSS MiB | target | CPU s | wall s |
+| --- | ---: | --- | ---: | ---: |
+${rssRows.length ? rssRows.join('\n') : '| (BenchmarkRunRSS did not run) | | | | |'}
+
+`;
 md += `## Where the full table set's time goes (R4, one core)
 
 \`go test ./bench -run '^$' -bench EOBFull/R4 -benchtime 3x -cpuprofile …\`, \`go tool pprof -top -cum\` (first 30 lines):

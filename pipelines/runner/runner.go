@@ -100,18 +100,19 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	return r, nil
 }
 
-// useBudget splits memory_limit: 3/8 is the budget of every load run (queued batches,
-// row groups and S3 part buffers of every group's tables), the rest is left to transform
-// workers, compressors, Parquet footers, downloads and the GC's garbage. A table flushes its
-// row group at an eighth of the budget, sooner when a Write waits for memory. All of it is
-// Go's soft memory limit (unless GOMEMLIMIT says otherwise), so the GC collects harder
-// before the process grows past it. It returns S3 options whose part buffers fit: 5-16 MiB
-// parts, 2 in flight.
+// useBudget splits memory_limit: a quarter is the budget of every load run (queued batches,
+// row groups and S3 part buffers of every group's tables, counted at what they cost: see
+// load.Budget); the rest is left to transform workers, compressors, Parquet footers,
+// downloads and the GC's garbage. A table flushes its row group at an eighth of the budget,
+// sooner when a Write waits for memory. Go's soft memory limit is 7/8 of memory_limit (the
+// process's RSS also holds the binary's pages), unless GOMEMLIMIT says otherwise: the GC
+// collects harder before the process grows past it (at a CPU cost, see bench/results.md).
+// It returns S3 options whose part buffers fit: 5-16 MiB parts, 2 in flight.
 func (r *Runner) useBudget() sink.S3Options {
 	limit := int64(max(r.cfg.MemoryLimit, 16)) << 20
-	r.budget = load.NewBudget(limit*3/8, 8)
+	r.budget = load.NewBudget(limit/4, 8)
 	if r.opts.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(limit)
+		debug.SetMemoryLimit(limit - limit/8)
 	}
 	return sink.S3Options{PartSize: min(max(limit/32, sink.MinPartSize), sink.DefaultPartSize), Concurrency: 2}
 }

@@ -151,7 +151,7 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 			return err
 		}
 		eng, nerr := transform.New(views,
-			transform.WithConcurrency(r.cfg.Concurrency),
+			transform.WithConcurrency(max(1, cap(r.slots))), // more workers would only wait for a slot
 			transform.WithLineage(transform.Lineage{JobID: jobID, FHIRVersion: ver, IngestedAt: r.now().UTC()}),
 			transform.WithQuarantine(q),
 			transform.WithThreshold(r.cfg.Quarantine.MaxLines, maxFrac))
@@ -200,6 +200,9 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 // groups transforming at once share the cores instead of multiplying the workers.
 func (r *Runner) slotted(ctx context.Context, src transform.Source) transform.Source {
 	open := src.Open
+	if r.slots == nil { // a Runner not made by New (tests)
+		return src
+	}
 	src.Open = func() (io.ReadCloser, error) {
 		select {
 		case r.slots <- struct{}{}:
