@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/dpcetl/dpcetl/extract"
 )
 
-// Extension URLs DPC puts on every output entry.
+// Extension URLs DPC puts on every output entry, and AB2D's own for the same
+// (api/.../controller/common/StatusCommon.java generateValueOutputs).
 const (
-	ChecksumExtension   = "https://dpc.cms.gov/checksum"
-	FileLengthExtension = "https://dpc.cms.gov/file_length"
+	ChecksumExtension       = "https://dpc.cms.gov/checksum"
+	FileLengthExtension     = "https://dpc.cms.gov/file_length"
+	AB2DChecksumExtension   = "https://ab2d.cms.gov/checksum"
+	AB2DFileLengthExtension = "https://ab2d.cms.gov/file_length"
 )
 
 // Manifest is the body of a completed job: what to download and how to check it.
@@ -20,15 +25,21 @@ type Manifest struct {
 	RequiresAccessToken bool      `json:"requiresAccessToken"`
 	Output              []Output  `json:"output"`
 	Error               []Output  `json:"error"`
+	Deleted             []Output  `json:"deleted,omitempty"` // Bundles of DELETE entries (Bulk Data IG)
+	OutputOrganizedBy   string    `json:"outputOrganizedBy,omitempty"`
 }
 
 // Output is one file of a completed job.
 type Output struct {
-	Type       string `json:"type"`
-	URL        string `json:"url"`
-	Count      int    `json:"count,omitempty"`
-	Checksum   string `json:"checksum,omitempty"`    // "sha256:<hex>" of the decoded bytes
-	FileLength int64  `json:"file_length,omitempty"` // size of the gzip body or of the decoded bytes
+	List string `json:"-"` // extract.ListOutput, ListError or ListDeleted, set by Manifest.Files
+	// RequiresAccessToken is the manifest's, set by Manifest.Files: without it
+	// the download sends no bearer at all.
+	RequiresAccessToken bool   `json:"-"`
+	Type                string `json:"type"`
+	URL                 string `json:"url"`
+	Count               int    `json:"count,omitempty"`
+	Checksum            string `json:"checksum,omitempty"`    // "sha256:<hex>" of the decoded bytes
+	FileLength          int64  `json:"file_length,omitempty"` // size of the gzip body or of the decoded bytes
 }
 
 // maxCount is more resources than any one file can hold (DPC writes at most
@@ -79,9 +90,9 @@ func (o *Output) UnmarshalJSON(b []byte) error {
 	}
 	for _, e := range w.Extension {
 		switch e.URL {
-		case ChecksumExtension:
+		case ChecksumExtension, AB2DChecksumExtension:
 			o.Checksum = e.ValueString
-		case FileLengthExtension:
+		case FileLengthExtension, AB2DFileLengthExtension:
 			v := e.ValueDecimal
 			if v == "" {
 				v = e.ValueInteger
@@ -121,10 +132,18 @@ func int64Of(n json.Number) (int64, error) {
 	return 0, fmt.Errorf("%q is not a whole number", s)
 }
 
-// Files returns the output and error entries together (error files are
-// verified and downloaded like the others).
+// Files returns the output, error and deleted entries together, each with its
+// List and RequiresAccessToken set (all are verified and downloaded alike).
 func (m *Manifest) Files() []Output {
-	out := make([]Output, 0, len(m.Output)+len(m.Error))
-	out = append(out, m.Output...)
-	return append(out, m.Error...)
+	out := make([]Output, 0, len(m.Output)+len(m.Error)+len(m.Deleted))
+	for _, l := range []struct {
+		name string
+		outs []Output
+	}{{extract.ListOutput, m.Output}, {extract.ListError, m.Error}, {extract.ListDeleted, m.Deleted}} {
+		for _, o := range l.outs {
+			o.List, o.RequiresAccessToken = l.name, m.RequiresAccessToken
+			out = append(out, o)
+		}
+	}
+	return out
 }
