@@ -33,7 +33,7 @@ const duck = (corpus, v, job, threads) => run('node', [path.join(here, 'duck.mjs
 
 const jobs = [
   ['dpcetl', 'scan', 1], ['duckdb', 'duckjob', 1], ['dpcetl', 'duckjob', 1], ['duckdb', 'full', 1], ['dpcetl', 'full', 1],
-  ['dpcetl', 'full', 2], ['duckdb', 'duckjob', 2], ['dpcetl', 'duckjob', 2],
+  ['dpcetl', 'full', 2], ['duckdb', 'duckjob', 2], ['dpcetl', 'duckjob', 2], ['dpcetl', 'load', 1], ['dpcetl', 'load', 2],
   ...(baseRev ? [['baseline', 'full', 1], ['baseline', 'duckjob', 1]] : []),
 ];
 const runJob = (eng, corpus, v, job, th) => eng === 'duckdb' ? duck(corpus, v, job, th)
@@ -144,7 +144,8 @@ ${baseRev ? `Same-run "before" (the engine at \`${baseRev}\`, same harness, same
 | job | 1 core | 2 cores | speed-up | CPU per MB, 2 cores vs 1 |
 | --- | ---: | ---: | ---: | ---: |
 | dpcetl full | ${f1(perWall(v, 'dpcetl/full/1'))} | ${f1(perWall(v, 'dpcetl/full/2'))} | ${f2(perWall(v, 'dpcetl/full/2') / perWall(v, 'dpcetl/full/1'))}× | ${f2(full / perCPU(v, 'dpcetl/full/2'))} |
-| dpcetl DuckDB's job | ${f1(perWall(v, 'dpcetl/duckjob/1'))} | ${f1(perWall(v, 'dpcetl/duckjob/2'))} | ${f2(perWall(v, 'dpcetl/duckjob/2') / perWall(v, 'dpcetl/duckjob/1'))}× | ${f2(dj / perCPU(v, 'dpcetl/duckjob/2'))} |
+${results[v]['dpcetl/load/2'] ? `| dpcetl full through load.Run (budget, staging, publish; to disk) | ${f1(perWall(v, 'dpcetl/load/1'))} | ${f1(perWall(v, 'dpcetl/load/2'))} | ${f2(perWall(v, 'dpcetl/load/2') / perWall(v, 'dpcetl/load/1'))}× | ${f2(perCPU(v, 'dpcetl/load/1') / perCPU(v, 'dpcetl/load/2'))} |
+` : ''}| dpcetl DuckDB's job | ${f1(perWall(v, 'dpcetl/duckjob/1'))} | ${f1(perWall(v, 'dpcetl/duckjob/2'))} | ${f2(perWall(v, 'dpcetl/duckjob/2') / perWall(v, 'dpcetl/duckjob/1'))}× | ${f2(dj / perCPU(v, 'dpcetl/duckjob/2'))} |
 | DuckDB's job in DuckDB | ${f1(perWall(v, 'duckdb/duckjob/1'))} | ${f1(perWall(v, 'duckdb/duckjob/2'))} | ${f2(perWall(v, 'duckdb/duckjob/2') / perWall(v, 'duckdb/duckjob/1'))}× | ${f2(ddj / perCPU(v, 'duckdb/duckjob/2'))} |
 
 `;
