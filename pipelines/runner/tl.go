@@ -116,6 +116,10 @@ func (q *quarantineFile) Close() error {
 	return err
 }
 
+// splitBytes is the least a part of a split file holds: parts are cut for parallelism,
+// never so small that opening them costs more than reading them.
+const splitBytes = 8 << 20
+
 // transform runs the views over a job's verified files and hands every batch to emit.
 func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.Manifest, files []extract.File, gs *GroupSummary,
 	emit func(transform.Batch) error) error {
@@ -147,16 +151,23 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 			return err
 		}
 		eng, nerr := transform.New(views,
-			transform.WithConcurrency(r.cfg.Concurrency),
+			transform.WithConcurrency(max(1, cap(r.slots))), // more workers would only wait for a slot
 			transform.WithLineage(transform.Lineage{JobID: jobID, FHIRVersion: ver, IngestedAt: r.now().UTC()}),
 			transform.WithQuarantine(q),
 			transform.WithThreshold(r.cfg.Quarantine.MaxLines, maxFrac))
 		if nerr != nil {
 			return fmt.Errorf("%w: %v", config.ErrInvalid, nerr)
 		}
-		srcs := make([]transform.Source, 0, len(byVersion[ver]))
+		// A large file is cut at line boundaries so that one file keeps every worker busy.
+		var srcs []transform.Source
 		for _, f := range byVersion[ver] {
-			srcs = append(srcs, transform.Source{Name: f.Path, Type: f.Type, Open: func() (io.ReadCloser, error) { return os.Open(f.Path) }})
+			parts, serr := transform.SplitFile(f.Path, f.Type, r.cfg.Concurrency, splitBytes)
+			if serr != nil {
+				return serr
+			}
+			for _, p := range parts {
+				srcs = append(srcs, r.slotted(ctx, p))
+			}
 		}
 		var st transform.Stats
 		st, err = eng.Run(ctx, srcs, emit)
@@ -183,6 +194,40 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 		return fmt.Errorf("%w: %w (quarantined lines are in %s)", ErrBadData, err, q.path)
 	}
 	return err
+}
+
+// slotted makes src take one of the runner's transform slots from Open to Close, so that
+// groups transforming at once share the cores instead of multiplying the workers.
+func (r *Runner) slotted(ctx context.Context, src transform.Source) transform.Source {
+	open := src.Open
+	if r.slots == nil { // a Runner not made by New (tests)
+		return src
+	}
+	src.Open = func() (io.ReadCloser, error) {
+		select {
+		case r.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		rc, err := open()
+		if err != nil {
+			<-r.slots
+			return nil, err
+		}
+		return &slotCloser{ReadCloser: rc, free: func() { <-r.slots }}, nil
+	}
+	return src
+}
+
+type slotCloser struct {
+	io.ReadCloser
+	free func()
+	once sync.Once
+}
+
+func (s *slotCloser) Close() error {
+	s.once.Do(s.free)
+	return s.ReadCloser.Close()
 }
 
 // transformLoad streams transform into a load run, commits it, then moves the watermark.
@@ -235,6 +280,7 @@ func (r *Runner) newRun(ctx context.Context, group, jobID string, m *export.Mani
 		SchemaVersion:   schemas.Version,
 		DPCETLVersion:   r.opts.Version,
 		Now:             r.now,
+		Budget:          r.budget,
 	})
 	return run, since, err
 }
