@@ -8,18 +8,38 @@ import (
 	"time"
 )
 
-// File is a downloaded export file whose bytes were proven to be what DPC sent.
+// File is a downloaded export file whose bytes were proven to be what the
+// server sent, as far as its manifest allows (VerifiedBy says how far).
 // It is the only thing extract hands to transform.
 type File struct {
-	Type   string // FHIR resource type: Patient, Coverage, ExplanationOfBenefit, OperationOutcome
-	URL    string // where it came from
-	Path   string // local path of the verified, decoded (plain NDJSON) file
-	SHA256 string // hex sha256 of the decoded bytes, equal to the manifest checksum
-	Bytes  int64  // decoded length in bytes
-	Count  int    // resource count from the job manifest
-	Lines  int64  // NDJSON lines in the file (verified equal to Count when Count > 0)
-	JobID  string // the export job the file belongs to
+	Type       string // FHIR resource type: Patient, Coverage, ExplanationOfBenefit, OperationOutcome, Bundle
+	URL        string // where it came from
+	Path       string // local path of the verified, decoded (plain NDJSON) file
+	SHA256     string // hex sha256 of the decoded bytes (the file's own; equal to the manifest's when it gave one)
+	Bytes      int64  // decoded length in bytes
+	Count      int    // resource count from the job manifest
+	Lines      int64  // NDJSON lines in the file (equal to Count when Count > 0, except in error files)
+	JobID      string // the export job the file belongs to
+	List       string // the manifest list the file came from: ListOutput, ListError or ListDeleted
+	VerifiedBy string // what proved the bytes: VerifiedChecksum, VerifiedLength, VerifiedCount or VerifiedStructure
 }
+
+// Manifest lists a file can come from (File.List).
+const (
+	ListOutput  = "output"
+	ListError   = "error"
+	ListDeleted = "deleted"
+)
+
+// How a file was verified (File.VerifiedBy), strongest first. Every level also
+// proves gzip integrity and one JSON value per line; only VerifiedChecksum
+// proves the bytes are the server's.
+const (
+	VerifiedChecksum  = "checksum"  // the manifest's sha256 matched (and its length, if given)
+	VerifiedLength    = "length"    // no checksum: file_length matched (and count, if given)
+	VerifiedCount     = "count"     // only a count: lines == count
+	VerifiedStructure = "structure" // the manifest promised nothing
+)
 
 // Sentinel errors that let callers (and the CLI's exit codes) decide what to do next.
 var (

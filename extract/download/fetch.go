@@ -20,7 +20,8 @@ import (
 func (d *Downloader) fetch(ctx context.Context, jobID, final string, o export.Output) (extract.File, error) {
 	exp := verify.Expect{Name: o.URL, Checksum: o.Checksum, Length: o.FileLength, Count: o.Count, Max: d.maxBytes}
 	done := func(p verify.Proof) extract.File {
-		return extract.File{Type: o.Type, URL: o.URL, Path: final, SHA256: p.SHA256, Bytes: p.Bytes, Count: o.Count, Lines: p.Lines, JobID: jobID}
+		return extract.File{Type: o.Type, URL: o.URL, Path: final, SHA256: p.SHA256, Bytes: p.Bytes, Count: o.Count, Lines: p.Lines, JobID: jobID,
+			List: o.List, VerifiedBy: extract.VerifiedChecksum}
 	}
 	if _, err := verify.New(exp); err != nil {
 		return extract.File{}, d.failed(jobID, o.URL, err, "")

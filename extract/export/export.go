@@ -30,12 +30,34 @@ var (
 	ErrDeadline          = errors.New("export job did not finish before the deadline")
 )
 
+// Level is the scope of an export: one Group, all Patients, or the whole system.
+type Level string
+
+// Export levels (Bulk Data IG kick-off endpoints).
+const (
+	LevelGroup   Level = "group"   // [base]/Group/{id}/$export; the default
+	LevelPatient Level = "patient" // [base]/Patient/$export
+	LevelSystem  Level = "system"  // [base]/$export
+)
+
 // Request is what to export.
 type Request struct {
-	GroupID      string
-	Types        []string  // Patient, Coverage, ExplanationOfBenefit; empty = all
-	Since        time.Time // zero = everything
-	OutputFormat string    // empty = server default (application/fhir+ndjson)
+	Level                 Level     // empty = LevelGroup
+	GroupID               string    // LevelGroup only
+	Types                 []string  // _type: Patient, Coverage, ExplanationOfBenefit; empty = all
+	Since                 time.Time // zero = everything
+	OutputFormat          string    // empty = server default (application/fhir+ndjson)
+	TypeFilter            []string  // _typeFilter, one parameter each ("Type?search")
+	Elements              []string  // _elements
+	IncludeAssociatedData []string  // includeAssociatedData values
+}
+
+// level is r's level with the default filled in.
+func (r Request) level() Level {
+	if r.Level == "" {
+		return LevelGroup
+	}
+	return r.Level
 }
 
 // Status is one answer of the job endpoint.
@@ -122,7 +144,22 @@ func (c *Client) KickOffURL(r Request) string {
 	if r.OutputFormat != "" {
 		q.Set("_outputFormat", r.OutputFormat)
 	}
-	u := c.base + "/Group/" + url.PathEscape(r.GroupID) + "/$export"
+	if len(r.TypeFilter) > 0 {
+		q["_typeFilter"] = r.TypeFilter
+	}
+	if len(r.Elements) > 0 {
+		q.Set("_elements", strings.Join(r.Elements, ","))
+	}
+	if len(r.IncludeAssociatedData) > 0 {
+		q.Set("includeAssociatedData", strings.Join(r.IncludeAssociatedData, ","))
+	}
+	u := c.base + "/$export"
+	switch r.level() {
+	case LevelGroup:
+		u = c.base + "/Group/" + url.PathEscape(r.GroupID) + "/$export"
+	case LevelPatient:
+		u = c.base + "/Patient/$export"
+	}
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
@@ -140,8 +177,8 @@ func SinceParam(t time.Time) string {
 // KickOff starts an export job and returns the job status URL
 // (Content-Location). Retryable failures are retried per the policy.
 func (c *Client) KickOff(ctx context.Context, r Request) (string, error) {
-	if r.GroupID == "" {
-		return "", fmt.Errorf("export: kick-off: no group id: %w", ErrBadRequest)
+	if (r.level() == LevelGroup) != (r.GroupID != "") {
+		return "", fmt.Errorf("export: kick-off: a group id goes with (only) the group level, got level %q and group id %q: %w", r.level(), r.GroupID, ErrBadRequest)
 	}
 	u := c.KickOffURL(r)
 	var jobURL string

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/dpcetl/dpcetl/extract"
 )
 
 // Extension URLs DPC puts on every output entry.
@@ -20,10 +22,13 @@ type Manifest struct {
 	RequiresAccessToken bool      `json:"requiresAccessToken"`
 	Output              []Output  `json:"output"`
 	Error               []Output  `json:"error"`
+	Deleted             []Output  `json:"deleted,omitempty"` // Bundles of DELETE entries (Bulk Data IG)
+	OutputOrganizedBy   string    `json:"outputOrganizedBy,omitempty"`
 }
 
 // Output is one file of a completed job.
 type Output struct {
+	List       string `json:"-"` // extract.ListOutput, ListError or ListDeleted, set by Manifest.Files
 	Type       string `json:"type"`
 	URL        string `json:"url"`
 	Count      int    `json:"count,omitempty"`
@@ -121,10 +126,18 @@ func int64Of(n json.Number) (int64, error) {
 	return 0, fmt.Errorf("%q is not a whole number", s)
 }
 
-// Files returns the output and error entries together (error files are
-// verified and downloaded like the others).
+// Files returns the output, error and deleted entries together, each with its
+// List set (all are verified and downloaded alike).
 func (m *Manifest) Files() []Output {
-	out := make([]Output, 0, len(m.Output)+len(m.Error))
-	out = append(out, m.Output...)
-	return append(out, m.Error...)
+	out := make([]Output, 0, len(m.Output)+len(m.Error)+len(m.Deleted))
+	for _, l := range []struct {
+		name string
+		outs []Output
+	}{{extract.ListOutput, m.Output}, {extract.ListError, m.Error}, {extract.ListDeleted, m.Deleted}} {
+		for _, o := range l.outs {
+			o.List = l.name
+			out = append(out, o)
+		}
+	}
+	return out
 }

@@ -18,26 +18,46 @@ import (
 // State is what a state directory remembers about one group's export job, so
 // that a rerun joins the running or finished job instead of starting another.
 type State struct {
-	JobURL       string    `json:"job_url"`
-	GroupID      string    `json:"group_id"`
-	Types        []string  `json:"types,omitempty"`
-	Since        time.Time `json:"since,omitzero"`
-	OutputFormat string    `json:"output_format,omitempty"`
-	KickOff      time.Time `json:"kick_off"`
-	Completed    time.Time `json:"completed,omitzero"`
-	Expires      time.Time `json:"expires,omitzero"` // when the server deletes the files (Expires header)
-	Manifest     *Manifest `json:"manifest,omitempty"`
+	JobURL                string    `json:"job_url"`
+	Level                 Level     `json:"level,omitempty"`
+	GroupID               string    `json:"group_id"`
+	Types                 []string  `json:"types,omitempty"`
+	Since                 time.Time `json:"since,omitzero"`
+	OutputFormat          string    `json:"output_format,omitempty"`
+	TypeFilter            []string  `json:"type_filter,omitempty"`
+	Elements              []string  `json:"elements,omitempty"`
+	IncludeAssociatedData []string  `json:"include_associated_data,omitempty"`
+	KickOff               time.Time `json:"kick_off"`
+	Completed             time.Time `json:"completed,omitzero"`
+	Expires               time.Time `json:"expires,omitzero"` // when the server deletes the files (Expires header)
+	Manifest              *Manifest `json:"manifest,omitempty"`
+}
+
+// Request is the request s was started for.
+func (s *State) Request() Request {
+	return Request{Level: s.Level, GroupID: s.GroupID, Types: s.Types, Since: s.Since, OutputFormat: s.OutputFormat,
+		TypeFilter: s.TypeFilter, Elements: s.Elements, IncludeAssociatedData: s.IncludeAssociatedData}
 }
 
 // Matches reports whether s was started for the same request as r.
 func (s *State) Matches(r Request) bool {
-	a, b := slices.Clone(s.Types), slices.Clone(r.Types)
-	slices.Sort(a)
-	slices.Sort(b)
-	return s.GroupID == r.GroupID && slices.Equal(a, b) && s.Since.Equal(r.Since) && s.OutputFormat == r.OutputFormat
+	q := s.Request()
+	sorted := func(v []string) []string { v = slices.Clone(v); slices.Sort(v); return v }
+	return q.level() == r.level() && q.GroupID == r.GroupID && slices.Equal(sorted(q.Types), sorted(r.Types)) &&
+		q.Since.Equal(r.Since) && q.OutputFormat == r.OutputFormat && slices.Equal(q.TypeFilter, r.TypeFilter) &&
+		slices.Equal(sorted(q.Elements), sorted(r.Elements)) && slices.Equal(sorted(q.IncludeAssociatedData), sorted(r.IncludeAssociatedData))
 }
 
-// StatePath is the state file of a group's job in dir.
+// StateKey names r's state file: the group id, or "_patient" / "_system" for
+// the other levels ('_' is not in a FHIR id, so no group can take these).
+func StateKey(r Request) string {
+	if r.level() == LevelGroup {
+		return r.GroupID
+	}
+	return "_" + string(r.Level)
+}
+
+// StatePath is the state file of a job in dir, by StateKey (a group id).
 func StatePath(dir, groupID string) string {
 	safe := strings.Map(func(r rune) rune {
 		if r == '/' || r == '\\' || r == 0 || r == ':' {
@@ -77,7 +97,7 @@ func SaveState(dir string, s *State) error {
 	if err != nil {
 		return fmt.Errorf("export: state: %w", err)
 	}
-	return WriteFileAtomic(StatePath(dir, s.GroupID), b)
+	return WriteFileAtomic(StatePath(dir, StateKey(s.Request())), b)
 }
 
 // RemoveState forgets the group's job.
@@ -139,10 +159,11 @@ type Job struct {
 // Callers remove the state (RemoveState) once they have loaded the job's
 // data, so that the next run of the same request exports afresh.
 func (c *Client) Run(ctx context.Context, stateDir string, r Request) (*Job, error) {
-	if err := extract.CheckName("group id", r.GroupID); err != nil {
+	key := StateKey(r)
+	if err := extract.CheckName("group id", key); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	st, err := LoadState(stateDir, r.GroupID)
+	st, err := LoadState(stateDir, key)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +180,8 @@ func (c *Client) Run(ctx context.Context, stateDir string, r Request) (*Job, err
 		if err != nil {
 			return nil, err
 		}
-		st = &State{JobURL: u, GroupID: r.GroupID, Types: r.Types, Since: r.Since, OutputFormat: r.OutputFormat, KickOff: c.now().UTC()}
+		st = &State{JobURL: u, Level: r.Level, GroupID: r.GroupID, Types: r.Types, Since: r.Since, OutputFormat: r.OutputFormat,
+			TypeFilter: r.TypeFilter, Elements: r.Elements, IncludeAssociatedData: r.IncludeAssociatedData, KickOff: c.now().UTC()}
 		if err := SaveState(stateDir, st); err != nil {
 			return nil, fmt.Errorf("export: saving job state (job %s is running): %w", u, err)
 		}
@@ -167,7 +189,7 @@ func (c *Client) Run(ctx context.Context, stateDir string, r Request) (*Job, err
 	m, exp, err := c.wait(ctx, st.JobURL)
 	if err != nil {
 		if errors.Is(err, ErrJobExpired) || errors.Is(err, ErrJobNotFound) || errors.Is(err, ErrJobFailed) {
-			if rerr := RemoveState(stateDir, r.GroupID); rerr != nil {
+			if rerr := RemoveState(stateDir, key); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
 		}
