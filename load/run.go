@@ -514,9 +514,9 @@ func (r *Run) Describe(v any) error {
 	return nil
 }
 
-// PutFile stages a non-Parquet object (kept as it came, say) at key; it is published, listed
-// under label and rolled back with the run's Parquet files.
-func (r *Run) PutFile(ctx context.Context, label, key string, rd io.Reader, rows int64) error {
+// PutFile stages a non-Parquet object (input kept as it came, say) at key, as write writes it;
+// it is published, listed under label and rolled back with the run's Parquet files.
+func (r *Run) PutFile(ctx context.Context, label, key string, rows int64, write func(io.Writer) error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.state != runOpen {
@@ -533,7 +533,7 @@ func (r *Run) PutFile(ctx context.Context, label, key string, rd io.Reader, rows
 		return r.failLocked(fmt.Errorf("load: stage %s: %w", key, err))
 	}
 	hw := &hashWriter{w: w, h: sha256.New()}
-	if _, err := io.Copy(hw, rd); err != nil {
+	if err := write(hw); err != nil {
 		_ = w.Abort()
 		return r.failLocked(fmt.Errorf("load: stage %s: %w", key, err))
 	}

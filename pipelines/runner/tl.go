@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,10 +70,11 @@ func runID(group string, since, txTime time.Time, mode string) string {
 
 // quarantineFile writes quarantined lines as NDJSON into the state directory.
 type quarantineFile struct {
-	path string
-	f    *os.File
-	w    *bufio.Writer
-	n    int
+	path    string
+	f       *os.File
+	w       *bufio.Writer
+	n       int
+	perFile map[string]int // source file → lines quarantined
 }
 
 func (q *quarantineFile) Put(_ context.Context, rec transform.QuarantineRecord) error {
@@ -101,6 +101,10 @@ func (q *quarantineFile) Put(_ context.Context, rec transform.QuarantineRecord) 
 		return err
 	}
 	q.n++
+	if q.perFile == nil {
+		q.perFile = map[string]int{}
+	}
+	q.perFile[rec.File]++
 	_, err = q.w.Write(append(b, '\n'))
 	return err
 }
@@ -127,16 +131,15 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 		return err
 	}
 	q := &quarantineFile{path: r.quarantinePath(group, jobID)}
-	maxFrac := r.cfg.Quarantine.MaxFraction
-	if maxFrac == 0 {
-		maxFrac = -1
-	}
 	// Every batch is counted for report.html and checked (schemas.Checker) before it is written.
 	chk, col := schemas.NewChecker(), report.NewCollector()
 	gs.collector = col
 	emit = col.Wrap(chk.Wrap(emit))
+	ex := newExport(files)
+	ex.Deleted = map[string]int64{}
+	var raw []extract.File
 	// One engine per FHIR version present (fhir_version auto decides per file); each stamps
-	// its version into source_fhir_version.
+	// its version into source_fhir_version. deleted[] files have their own engine.
 	var stats transform.Stats
 	for _, ver := range []string{schemas.STU3, schemas.R4} {
 		if len(byVersion[ver]) == 0 || err != nil {
@@ -146,23 +149,34 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 		if views, err = ViewsFor(ver, r.cfg.ViewsDir); err != nil {
 			return err
 		}
-		eng, nerr := transform.New(views,
-			transform.WithConcurrency(r.cfg.Concurrency),
-			transform.WithLineage(transform.Lineage{JobID: jobID, FHIRVersion: ver, IngestedAt: r.now().UTC()}),
-			transform.WithQuarantine(q),
-			transform.WithThreshold(r.cfg.Quarantine.MaxLines, maxFrac))
-		if nerr != nil {
-			return fmt.Errorf("%w: %v", config.ErrInvalid, nerr)
+		mainViews, delViews, mainFiles, delFiles, rawFiles := route(views, byVersion[ver])
+		raw = append(raw, rawFiles...)
+		lineage := transform.Lineage{JobID: jobID, FHIRVersion: ver, IngestedAt: r.now().UTC()}
+		for _, part := range []struct {
+			views []*view.View
+			files []extract.File
+			emit  func(transform.Batch) error
+		}{{mainViews, mainFiles, emit}, {delViews, delFiles, countDeleted(ex.Deleted, emit)}} {
+			if err != nil {
+				break
+			}
+			maxLines := r.cfg.Quarantine.MaxLines // the limit is for the whole job
+			if maxLines >= 0 {
+				maxLines = max(0, maxLines-int(stats.Quarantined))
+			}
+			var st transform.Stats
+			st, err = r.runViews(ctx, part.views, lineage, q, maxLines, part.files, part.emit)
+			stats.Quarantined += st.Quarantined
+			stats.Lines += st.Lines
 		}
-		srcs := make([]transform.Source, 0, len(byVersion[ver]))
-		for _, f := range byVersion[ver] {
-			srcs = append(srcs, transform.Source{Name: f.Path, Type: f.Type, Open: func() (io.ReadCloser, error) { return os.Open(f.Path) }})
-		}
-		var st transform.Stats
-		st, err = eng.Run(ctx, srcs, emit)
-		stats.Quarantined += st.Quarantined
-		gs.lines += st.Lines
 	}
+	gs.lines += stats.Lines
+	if f := r.cfg.Quarantine.MaxFraction; err == nil && f > 0 && stats.Lines > 0 && float64(stats.Quarantined) > f*float64(stats.Lines) {
+		err = fmt.Errorf("%w: %d of %d lines quarantined (limit %.4g%%)", transform.ErrQuarantineThreshold, stats.Quarantined, stats.Lines, f*100)
+	}
+	rf := rawIndexes(files, raw)
+	settle(ex, files, q, rf)
+	gs.noteExport(ex, rf)
 	for _, w := range chk.Warnings() {
 		if gs.Warnings == nil {
 			gs.Warnings = map[string]int64{}
@@ -177,6 +191,7 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	}
 	gs.Quarantined += int(stats.Quarantined)
 	if stats.Quarantined > 0 {
+		gs.QuarantineFile = q.path
 		r.log.Warn("lines quarantined", "group", group, "job", jobID, "lines", stats.Quarantined, "file", q.path)
 	}
 	if errors.Is(err, transform.ErrQuarantineThreshold) {
@@ -247,6 +262,15 @@ func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string,
 	defer func() { gs.Durations["load"] += r.now().Sub(start).Seconds() }()
 	id := runID(group, since, m.TransactionTime, r.cfg.Since)
 	p := pending{Group: group, JobID: jobID, RunID: id, ExportDate: m.TransactionTime.UTC().Format(time.DateOnly), Since: since, TransactionTime: m.TransactionTime}
+	if gs.export != nil {
+		if err := r.publishRaw(ctx, run, gs); err != nil {
+			return err
+		}
+		if err := run.Describe(gs.export); err != nil {
+			return err
+		}
+		p.Hold = gs.export.WatermarkHeld
+	}
 	if err := r.checkLock(group); err != nil {
 		return err
 	}
@@ -268,7 +292,11 @@ func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string,
 	if err := r.advance(ctx, p); err != nil {
 		return fmt.Errorf("run %s is committed but the watermark did not move (the next run repairs it): %w", id, err)
 	}
-	gs.Watermark = m.TransactionTime.UTC().Format(time.RFC3339Nano)
+	if p.Hold != "" {
+		r.log.Warn("run committed; the watermark holds", "group", group, "job", jobID, "run", id, "why", p.Hold)
+	} else {
+		gs.Watermark = m.TransactionTime.UTC().Format(time.RFC3339Nano)
+	}
 	if gs.collector != nil {
 		if key, err := r.writeReport(ctx, man, p, gs); err != nil {
 			r.log.Warn("report.html not written (the run is committed)", "group", group, "run", id, "error", err)
@@ -281,8 +309,11 @@ func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string,
 	return nil
 }
 
-// advance writes the watermark for a committed run and clears the pending record.
+// advance writes the watermark for a committed run (unless it holds) and clears the pending record.
 func (r *Runner) advance(ctx context.Context, p pending) error {
+	if p.Hold != "" {
+		return r.sink.Delete(ctx, pendingKey(p.Group))
+	}
 	wm := Watermark{Group: p.Group, TransactionTime: p.TransactionTime.UTC(), JobID: p.JobID, RunID: p.RunID, Since: p.Since, CommittedAt: r.now().UTC()}
 	if err := putJSON(ctx, r.sink, WatermarkKey(p.Group), wm); err != nil {
 		return err
@@ -382,6 +413,9 @@ func (r *Runner) Transform(ctx context.Context) (*Summary, error) {
 				return fmt.Errorf("table %s: %w", t, err)
 			}
 		}
+		if err := saveStaged(tmp, gs); err != nil {
+			return err
+		}
 		os.RemoveAll(dir)
 		return os.Rename(tmp, dir)
 	})
@@ -432,6 +466,9 @@ func (r *Runner) Load(ctx context.Context) (*Summary, error) {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			return fmt.Errorf("%w: no transformed tables for job %s of group %s in %s: run 'dpcetl transform' first", config.ErrInvalid, job.ID, group, dir)
+		}
+		if err := loadStaged(dir, gs); err != nil {
+			return err
 		}
 		run, since, err := r.newRun(ctx, group, job.ID, job.Manifest)
 		if err != nil {
@@ -532,7 +569,7 @@ func FileVersions(setting string, files []extract.File) (map[string][]extract.Fi
 // writeReport puts report.html beside the run's manifest (_runs/{run}/report.html).
 func (r *Runner) writeReport(ctx context.Context, man load.Manifest, p pending, gs *GroupSummary) (string, error) {
 	d := report.Data{Manifest: man, Watermark: gs.Watermark, Durations: gs.Durations, Lines: gs.lines, Quarantined: int64(gs.Quarantined),
-		SuppressedWhy: gs.SuppressedWhy}
+		SuppressedWhy: gs.SuppressedWhy, Export: gs.export}
 	if !p.Since.IsZero() {
 		d.Since = p.Since.UTC().Format(time.RFC3339Nano)
 	}
