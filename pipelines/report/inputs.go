@@ -38,7 +38,7 @@ type CountMismatch struct {
 
 // verifiedNotes says in words what each verification method proved.
 var verifiedNotes = map[string]string{
-	extract.VerifiedChecksum:  "checksum-verified (the manifest's sha256 matched)",
+	extract.VerifiedChecksum:  "checksum-verified (the sha256 in the manifest matched)",
 	extract.VerifiedLength:    "length-verified only (server sent no checksum)",
 	extract.VerifiedCount:     "count-verified only (server sent no checksum or length)",
 	extract.VerifiedStructure: "NOT verified against the manifest (it promised nothing): gzip and JSON lines checked only",
