@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -288,5 +289,61 @@ func TestDeletionNotLandedHoldsTheWatermark(t *testing.T) {
 	}
 	if n := len(readTable(t, cfg.Destination, "deleted_resource")); n != 3 {
 		t.Fatalf("deleted_resource rows %d after the rerun, want 3 (no duplicates)", n)
+	}
+}
+
+// TestMaxLinesZeroNamesRealFiles: with quarantine.max_lines 0 (the default) the first bad line
+// fails the run through the whole pipeline (sandbox, download, transform); the error names the
+// quarantine file, which exists and holds that line, and the delivered file and line it came
+// from; the summary names the quarantine file too.
+func TestMaxLinesZeroNamesRealFiles(t *testing.T) {
+	f := newFixture(t, 6)
+	views := t.TempDir()
+	// A user view whose column type every Patient breaks (gender is no integer).
+	v := `{"resourceType":"ViewDefinition","name":"patient_gender_code","status":"active","resource":"Patient",
+	  "select":[{"column":[{"name":"patient_id","path":"id","type":"string"},{"name":"gender_code","path":"gender","type":"integer"}]}]}`
+	if err := os.WriteFile(filepath.Join(views, "v.json"), []byte(v), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.cfg
+	cfg.ViewsDir = views
+	cfg.Quarantine.MaxLines = 0
+	sum, err := f.run(t, cfg)
+	if !errors.Is(err, runner.ErrBadData) {
+		t.Fatalf("err = %v, want ErrBadData", err)
+	}
+	gs := sum.Groups[0]
+	if gs.QuarantineFile == "" || sum.QuarantineDir == "" || !strings.HasPrefix(gs.QuarantineFile, sum.QuarantineDir) {
+		t.Fatalf("summary names no quarantine file: %q / %q", gs.QuarantineFile, sum.QuarantineDir)
+	}
+	if !strings.Contains(err.Error(), gs.QuarantineFile) {
+		t.Errorf("error does not name the quarantine file %s: %v", gs.QuarantineFile, err)
+	}
+	b, rerr := os.ReadFile(gs.QuarantineFile)
+	if rerr != nil {
+		t.Fatalf("the quarantine file the error names does not exist: %v", rerr)
+	}
+	var q struct {
+		File string `json:"file"`
+		Line int    `json:"line"`
+		Raw  string `json:"raw"`
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if err := json.Unmarshal([]byte(lines[0]), &q); err != nil || len(lines) != 1 {
+		t.Fatalf("quarantine file %q: %v", b, err)
+	}
+	m := regexp.MustCompile(`: (/\S+) line (\d+): `).FindStringSubmatch(err.Error())
+	if m == nil || m[1] != q.File || m[2] != fmt.Sprint(q.Line) {
+		t.Fatalf("error names %v, quarantine record %s line %d: %v", m, q.File, q.Line, err)
+	}
+	src, serr := os.ReadFile(q.File)
+	if serr != nil {
+		t.Fatalf("the delivered file the error names does not exist: %v", serr)
+	}
+	if got := strings.Split(string(src), "\n")[q.Line-1]; got != q.Raw {
+		t.Errorf("line %d of %s is %q, the quarantine holds %q", q.Line, q.File, got, q.Raw)
+	}
+	if ms, _ := filepath.Glob(filepath.Join(cfg.Destination, "_runs", "*", "_SUCCESS")); len(ms) != 0 {
+		t.Errorf("a run over the threshold published %v", ms)
 	}
 }
