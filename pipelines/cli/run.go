@@ -16,6 +16,7 @@ import (
 	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
+	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
 
@@ -186,7 +187,18 @@ func printHuman(w io.Writer, s *runner.Summary) {
 		fmt.Fprintf(w, "dpcetl %s FAILED after %s (exit %d)\n", s.Command, fmtSeconds(s.Seconds), s.ExitCode)
 	}
 	fmt.Fprintf(w, "  groups:      %d\n", len(s.Groups))
-	fmt.Fprintf(w, "  files:       %d downloaded and verified, %s\n", s.Files, fmtBytes(s.Bytes))
+	by := ""
+	for _, m := range []string{extract.VerifiedChecksum, extract.VerifiedLength, extract.VerifiedCount, extract.VerifiedStructure} {
+		if n := s.VerifiedBy[m]; n > 0 {
+			by += fmt.Sprintf(", %d verified by %s", n, m)
+		}
+	}
+	fmt.Fprintf(w, "  files:       %d downloaded%s, %s\n", s.Files, by, fmtBytes(s.Bytes))
+	for _, g := range s.Groups {
+		if g.WatermarkHeld != "" {
+			fmt.Fprintf(w, "  watermark of group %s held: %s\n", g.Group, g.WatermarkHeld)
+		}
+	}
 	tables := make([]string, 0, len(s.Rows))
 	for t := range s.Rows {
 		tables = append(tables, t)
