@@ -13,10 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
-	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
 

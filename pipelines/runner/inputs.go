@@ -171,10 +171,7 @@ func (g *GroupSummary) noteExport(ex *report.Export, raw []rawFile) {
 	g.export, g.raw = ex, raw
 	g.VerifiedBy, g.Deleted, g.CountMismatches, g.WatermarkHeld = ex.VerifiedBy, ex.Deleted, ex.CountMismatches, ex.WatermarkHeld
 	for _, rf := range raw {
-		if g.Raw == nil {
-			g.Raw = map[string]int64{}
-		}
-		g.Raw[ex.Files[rf.Index].Type] += ex.Files[rf.Index].Lines
+		g.Raw = addCounts(g.Raw, map[string]int64{ex.Files[rf.Index].Type: ex.Files[rf.Index].Lines})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/dpcetl/dpcetl/pipelines/report"
+	"github.com/dpcetl/dpcetl/schemas"
 )
 
 // Summary is what a command did; the CLI prints it as one JSON line on stdout.
@@ -83,13 +84,9 @@ func (s *Summary) add(g *GroupSummary) {
 	s.Files += g.Files
 	s.Bytes += g.Bytes
 	s.Quarantined += g.Quarantined
-	for k, n := range g.Warnings {
-		if s.Warnings == nil {
-			s.Warnings = map[string]int64{}
-		}
-		s.Warnings[k] += n
-	}
-	s.addSuppressed(g)
+	s.Warnings = addCounts(s.Warnings, g.Warnings)
+	s.Suppressed += g.Suppressed
+	s.SuppressedWhy = addCounts(s.SuppressedWhy, g.SuppressedWhy)
 	if g.QuarantineFile != "" {
 		s.QuarantineDir = filepath.Dir(filepath.Dir(g.QuarantineFile))
 	}
@@ -107,6 +104,13 @@ func (s *Summary) add(g *GroupSummary) {
 		s.Durations[st] += d
 	}
 	s.Outputs = append(s.Outputs, g.Outputs...)
+}
+
+// noteWarnings adds the claims checks' warnings to the group's.
+func (g *GroupSummary) noteWarnings(chk *schemas.Checker) {
+	for _, w := range chk.Warnings() {
+		g.Warnings = addCounts(g.Warnings, map[string]int64{w.Table + "." + w.Kind: w.Count})
+	}
 }
 
 func addCounts[N int | int64](into, from map[string]N) map[string]N {

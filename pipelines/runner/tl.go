@@ -177,12 +177,7 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	rf := rawIndexes(files, raw)
 	settle(ex, files, q, rf)
 	gs.noteExport(ex, rf)
-	for _, w := range chk.Warnings() {
-		if gs.Warnings == nil {
-			gs.Warnings = map[string]int64{}
-		}
-		gs.Warnings[w.Table+"."+w.Kind] += w.Count
-	}
+	gs.noteWarnings(chk)
 	if lerr := chk.Limit(r.cfg.MaxWarnings); err == nil && lerr != nil {
 		err = fmt.Errorf("%w: %w (max_warnings; nothing was published)", ErrBadData, lerr)
 	}
@@ -488,12 +483,7 @@ func (r *Runner) Load(ctx context.Context) (*Summary, error) {
 				return err
 			}
 		}
-		for _, w := range chk.Warnings() {
-			if gs.Warnings == nil {
-				gs.Warnings = map[string]int64{}
-			}
-			gs.Warnings[w.Table+"."+w.Kind] += w.Count
-		}
+		gs.noteWarnings(chk)
 		gs.Durations["load"] += r.now().Sub(start).Seconds()
 		return r.commit(ctx, run, group, job.ID, since, job.Manifest, gs)
 	})
