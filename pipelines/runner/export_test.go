@@ -14,8 +14,8 @@ import (
 
 // LoadFiles runs transform, load and commit of one group over files a test delivers itself
 // (the stages after download), with a runner on cfg's destination and state directory.
-func LoadFiles(ctx context.Context, cfg config.Config, group, jobID string, m *export.Manifest, files []extract.File) (*GroupSummary, error) {
-	s, err := sink.Open(ctx, cfg.Destination)
+func LoadFiles(ctx context.Context, cfg config.Config, group, jobID string, m *export.Manifest, files []extract.File, so ...sink.Option) (*GroupSummary, error) {
+	s, err := sink.Open(ctx, cfg.Destination, so...)
 	if err != nil {
 		return nil, err
 	}
