@@ -93,7 +93,7 @@ func route(views []*view.View, files []extract.File) (main, del []*view.View, ma
 
 // runViews runs views over files (each file's lines must be of its type) with the remaining
 // quarantine allowance; a nil view set or no file does nothing.
-func (r *Runner) runViews(ctx context.Context, views []*view.View, lineage transform.Lineage, q *quarantineFile, maxLines int,
+func (r *Runner) runViews(ctx context.Context, views []*view.View, lineage transform.Lineage, q *transform.QuarantineFile, maxLines int,
 	files []extract.File, emit func(transform.Batch) error) (transform.Stats, error) {
 	if len(views) == 0 || len(files) == 0 {
 		return transform.Stats{}, nil
@@ -129,14 +129,14 @@ func countDeleted(into map[string]int64, emit func(transform.Batch) error) func(
 
 // settle completes the record once the files went through: lines quarantined per file, which
 // files are kept raw, and whether the watermark must hold (a deletion not landed).
-func settle(ex *report.Export, files []extract.File, q *quarantineFile, raw []rawFile) {
+func settle(ex *report.Export, files []extract.File, q *transform.QuarantineFile, raw []rawFile) {
 	var held []string
 	isRaw := map[int]bool{}
 	for _, rf := range raw {
 		isRaw[rf.Index] = true
 	}
 	for i, f := range files {
-		ex.Files[i].Quarantined = q.perFile[f.Path]
+		ex.Files[i].Quarantined = q.Lines(f.Path)
 		if f.List != extract.ListDeleted {
 			continue
 		}

@@ -1,12 +1,9 @@
 package runner
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -68,58 +64,6 @@ func runID(group string, since, txTime time.Time, mode string) string {
 	return "inc-" + since.UTC().Format("20060102T150405.000000000Z") + "-" + g
 }
 
-// quarantineFile writes quarantined lines as NDJSON into the state directory.
-type quarantineFile struct {
-	path    string
-	f       *os.File
-	w       *bufio.Writer
-	n       int
-	perFile map[string]int // source file → lines quarantined
-}
-
-func (q *quarantineFile) Put(_ context.Context, rec transform.QuarantineRecord) error {
-	if q.f == nil {
-		if err := os.MkdirAll(filepath.Dir(q.path), 0o700); err != nil {
-			return err
-		}
-		f, err := os.OpenFile(q.path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
-		}
-		q.f, q.w = f, bufio.NewWriter(f)
-	}
-	line := map[string]any{"file": rec.File, "line": rec.Line, "error": rec.Err}
-	if utf8.Valid(rec.Raw) {
-		line["raw"] = string(rec.Raw)
-	} else {
-		// JSON strings cannot carry invalid UTF-8 (encoding/json would turn it into U+FFFD):
-		// keep the exact bytes, base64-encoded.
-		line["raw_base64"] = base64.StdEncoding.EncodeToString(rec.Raw)
-	}
-	b, err := json.Marshal(line)
-	if err != nil {
-		return err
-	}
-	q.n++
-	if q.perFile == nil {
-		q.perFile = map[string]int{}
-	}
-	q.perFile[rec.File]++
-	_, err = q.w.Write(append(b, '\n'))
-	return err
-}
-
-func (q *quarantineFile) Close() error {
-	if q.f == nil {
-		return nil
-	}
-	err := q.w.Flush()
-	if cerr := q.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // transform runs the views over a job's verified files and hands every batch to emit.
 func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.Manifest, files []extract.File, gs *GroupSummary,
 	emit func(transform.Batch) error) error {
@@ -130,7 +74,7 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	if err != nil {
 		return err
 	}
-	q := &quarantineFile{path: r.quarantinePath(group, jobID)}
+	q := &transform.QuarantineFile{Path: r.quarantinePath(group, jobID)}
 	// Every batch is counted for report.html and checked (schemas.Checker) before it is written.
 	chk, col := schemas.NewChecker(), report.NewCollector()
 	gs.collector = col
@@ -186,11 +130,11 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	}
 	gs.Quarantined += int(stats.Quarantined)
 	if stats.Quarantined > 0 {
-		gs.QuarantineFile = q.path
-		r.log.Warn("lines quarantined", "group", group, "job", jobID, "lines", stats.Quarantined, "file", q.path)
+		gs.QuarantineFile = q.Path
+		r.log.Warn("lines quarantined", "group", group, "job", jobID, "lines", stats.Quarantined, "file", q.Path)
 	}
 	if errors.Is(err, transform.ErrQuarantineThreshold) {
-		return fmt.Errorf("%w: %w (quarantined lines are in %s)", ErrBadData, err, q.path)
+		return fmt.Errorf("%w: %w (quarantined lines are in %s)", ErrBadData, err, q.Path)
 	}
 	return err
 }
