@@ -30,21 +30,30 @@ func arrowFor(sql string) string {
 	return "?" + sql
 }
 
-// TestArrowSchemaMatchesDefinitions checks, for both versions, that the engine's Arrow schema
-// (with lineage) is exactly the documented columns in order with the documented types.
+// TestArrowSchemaMatchesDefinitions checks, for both versions and every money policy, that the
+// engine's Arrow schema (with lineage) is exactly the documented columns in order with the
+// documented types (ExactDecimals' for money policy exact).
 func TestArrowSchemaMatchesDefinitions(t *testing.T) {
-	for _, version := range []string{STU3, R4} {
+	for _, tc := range []struct{ version, money string }{{STU3, "strict"}, {R4, "strict"}, {STU3, "round_half_even"}, {R4, "exact"}} {
+		version := tc.version
 		views, err := Views(version)
 		if err != nil {
 			t.Fatal(err)
 		}
-		eng, err := transform.New(views, transform.WithLineage(transform.Lineage{JobID: "j", FHIRVersion: version, IngestedAt: time.Unix(0, 0)}))
+		money, err := transform.ParseMoneyPolicy(tc.money)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, err := transform.New(views, transform.WithMoneyPolicy(money), transform.WithLineage(transform.Lineage{JobID: "j", FHIRVersion: version, IngestedAt: time.Unix(0, 0)}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defs, err := Definitions(version)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if money == transform.MoneyExact {
+			defs = ExactDecimals(defs)
 		}
 		schemas := eng.Schemas()
 		for _, d := range defs {

@@ -4,8 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+
+	"github.com/dpcetl/dpcetl/transform"
 )
 
 // Dialects DDL can be generated for.
@@ -54,7 +58,7 @@ type Key struct {
 // LatestSuffix names the views that keep the latest delivery of every key.
 const LatestSuffix = "_latest"
 
-// Keys lists each table's key; export_error is an append-only log of OperationOutcomes with none.
+// Keys lists each table's key; export_error and deleted_resource are append-only logs with none.
 var tableKeys = map[string]Key{
 	TablePatient:           {Columns: []string{"patient_id"}},
 	TableCoverage:          {Columns: []string{"coverage_id"}},
@@ -255,10 +259,32 @@ func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") 
 
 var decimalRe = regexp.MustCompile(`^DECIMAL\((\d+),\s*(\d+)\)$`)
 
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// ExactDecimals returns the tables with every decimal column typed the way money policy exact
+// (transform.MoneyExact) writes it, DECIMAL(38,18): DDL for a destination loaded with it.
+func ExactDecimals(tables []Table) []Table {
+	wide := fmt.Sprintf("DECIMAL(%d,%d)", transform.DefaultDecimalPrecision, transform.DefaultDecimalScale)
+	out := make([]Table, len(tables))
+	for i, t := range tables {
+		t.Columns = slices.Clone(t.Columns)
+		for j, c := range t.Columns {
+			if c.FHIRType == "decimal" {
+				t.Columns[j].SQLType = wide
+			}
+		}
+		out[i] = t
+	}
+	return out
+}
+
 func typeFor(d, ansi string) string {
 	if m := decimalRe.FindStringSubmatch(ansi); m != nil {
 		switch d {
 		case BigQuery:
+			if p, sc := atoi(m[1]), atoi(m[2]); sc > 9 || p-sc > 29 { // beyond NUMERIC's limits
+				return "BIGNUMERIC(" + m[1] + ", " + m[2] + ")"
+			}
 			return "NUMERIC(" + m[1] + ", " + m[2] + ")"
 		case Snowflake:
 			return "NUMBER(" + m[1] + "," + m[2] + ")"

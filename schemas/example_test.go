@@ -56,7 +56,7 @@ func ExampleDDL() {
 	}
 	fmt.Print(ddl)
 	// Output:
-	// -- dpcetl claims tables, schema version 2.0.0, dialect athena. Generated: do not edit.
+	// -- dpcetl claims tables, schema version 2.1.0, dialect athena. Generated: do not edit.
 	//
 	// CREATE EXTERNAL TABLE IF NOT EXISTS eob_procedure (
 	//   eob_id string COMMENT 'ExplanationOfBenefit.id of the claim.',
@@ -70,10 +70,10 @@ func ExampleDDL() {
 	//   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
 	//   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 	// )
-	// COMMENT 'dpcetl eob_procedure (schema 2.0.0): One row per procedure of a claim.'
+	// COMMENT 'dpcetl eob_procedure (schema 2.1.0): One row per procedure of a claim.'
 	// PARTITIONED BY (export_date date, group_id string)
 	// STORED AS PARQUET
 	// LOCATION 's3://bucket/dpc/eob_procedure/'
-	// TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+	// TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 	// MSCK REPAIR TABLE eob_procedure;
 }

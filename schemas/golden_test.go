@@ -39,6 +39,9 @@ func goldenRun(t *testing.T, version string) map[string]*tableRows {
 	for k, v := range dpc {
 		data[k] = v
 	}
+	// A bulk deleted[] file (Bundles of DELETE entries): the same for both versions.
+	_, bulk := sampleNames(t, "../bulk", "deleted.ndjson")
+	names, data["deleted.ndjson"] = append(names, "deleted.ndjson"), bulk["deleted.ndjson"]
 	out, _ := runEngine(t, version, names, data)
 	return out
 }

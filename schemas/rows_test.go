@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/dpcetl/dpcetl/transform"
+	"github.com/dpcetl/dpcetl/transform/view"
 )
 
 const bfdDir = "../testdata/bfd"
@@ -80,6 +81,17 @@ func runEngine(t testing.TB, version string, names []string, data map[string][]b
 	if err != nil {
 		t.Fatal(err)
 	}
+	srcs := make([]transform.Source, len(names))
+	for i, n := range names {
+		b := data[n]
+		srcs[i] = transform.Source{Name: n, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
+	}
+	return runSources(t, views, srcs, opts...)
+}
+
+// runSources runs views over each source in turn and collects the rows of every table.
+func runSources(t testing.TB, views []*view.View, srcs []transform.Source, opts ...transform.Option) (map[string]*tableRows, transform.Stats) {
+	t.Helper()
 	eng, err := transform.New(views, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -93,14 +105,12 @@ func runEngine(t testing.TB, version string, names []string, data map[string][]b
 		out[name] = tr
 	}
 	total := transform.Stats{Rows: map[string]int64{}}
-	for _, n := range names {
-		b := data[n]
-		src := transform.Source{Name: n, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
+	for _, src := range srcs {
 		st, err := eng.Run(context.Background(), []transform.Source{src}, func(bt transform.Batch) error {
 			defer bt.Record.Release()
 			tr := out[bt.Table]
 			for i := 0; i < int(bt.Record.NumRows()); i++ {
-				r := row{source: n}
+				r := row{source: src.Name}
 				for c := 0; c < int(bt.Record.NumCols()); c++ {
 					r.vals = append(r.vals, render(bt.Record.Column(c), i))
 				}
@@ -109,7 +119,7 @@ func runEngine(t testing.TB, version string, names []string, data map[string][]b
 			return nil
 		})
 		if err != nil {
-			t.Fatalf("%s %s: %v", version, n, err)
+			t.Fatalf("%s: %v", src.Name, err)
 		}
 		total.Lines += st.Lines
 		total.Resources += st.Resources
@@ -117,6 +127,12 @@ func runEngine(t testing.TB, version string, names []string, data map[string][]b
 		total.Skipped += st.Skipped
 		for k, v := range st.Rows {
 			total.Rows[k] += v
+		}
+		for k, v := range st.Rounded {
+			if total.Rounded == nil {
+				total.Rounded = map[string]int64{}
+			}
+			total.Rounded[k] += v
 		}
 	}
 	return out, total

@@ -46,12 +46,15 @@ const (
 	TableEOBLineDetail     = "eob_line_detail"
 	TablePatientDetail     = "patient_detail"
 	TableCoverageDetail    = "coverage_detail"
+	// Added in schema 2.1.
+	TableDeletedResource = "deleted_resource"
 )
 
 var tableOrder = [...]string{
 	TablePatient, TableCoverage, TableCoverageMonth, TableEOB, TableEOBAmount, TableEOBLine,
 	TableEOBLineAmount, TableEOBDiagnosis, TableEOBProcedure, TableEOBCareTeam, TableExportError,
 	TableEOBLineCareTeam, TablePatientIdentifier, TableEOBDetail, TableEOBLineDetail, TablePatientDetail, TableCoverageDetail,
+	TableDeletedResource,
 }
 
 // Tables returns the built-in table names in documentation order.

@@ -214,6 +214,31 @@ func TestDDLGolden(t *testing.T) {
 	}
 }
 
+// TestDDLExactDecimals: with money policy exact every decimal column is DECIMAL(38,18) in every
+// dialect (BigQuery needs BIGNUMERIC for 18 places); nothing else changes.
+func TestDDLExactDecimals(t *testing.T) {
+	defs, err := Definitions(R4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := DDL(DuckDB, defs, DDLOptions{Tables: []string{TableEOB}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d, want := range map[string]string{DuckDB: "DECIMAL(38,18)", Athena: "decimal(38,18)", BigQuery: "BIGNUMERIC(38, 18)", Snowflake: "NUMBER(38,18)"} {
+		out, err := DDL(d, ExactDecimals(defs), DDLOptions{Tables: []string{TableEOB}, Location: "s3://b/p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, "payment_amount "+want) && !strings.Contains(out, "payment_amount AS "+want) || strings.Contains(out, "15,2") || strings.Contains(out, "15, 2") {
+			t.Errorf("%s: payment_amount is not %s:\n%s", d, want, out)
+		}
+	}
+	if !strings.Contains(plain, "payment_amount DECIMAL(15,2)") || defs[3].Columns[0].SQLType != "VARCHAR" {
+		t.Errorf("ExactDecimals changed its input or the default DDL:\n%s", plain)
+	}
+}
+
 func TestDDLErrors(t *testing.T) {
 	defs, err := Definitions(R4)
 	if err != nil {

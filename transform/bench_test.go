@@ -230,7 +230,7 @@ func (a bApp) dec(i int, n gojson.Number, ok bool) error {
 		a.b.Field(i).AppendNull()
 		return nil
 	}
-	d, err := parseDecimal(string(n), 15, 2)
+	d, _, err := parseDecimal(string(n), 15, 2, false)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,56 @@ type colSpec struct {
 	typeName   string // for error messages, e.g. decimal(15,2)
 	maxLen     int    // ansi/type VARCHAR(n): at most n characters (0: no limit)
 	fracUnit   int64  // ansi/type TIMESTAMP(p)/TIME(p): microseconds must be a multiple (0: any)
+	round      string // decimals beyond the scale are rounded and counted under this "table.column" ("": refused)
+}
+
+// MoneyPolicy decides what becomes of a decimal with more fractional digits than its
+// column's ansi/type scale allows (money, DECIMAL(15,2), is where real sources do it:
+// 112.41600000000001 from a server that computed amounts in floating point).
+type MoneyPolicy string
+
+const (
+	// MoneyStrict (the default) quarantines the resource: nothing is ever rounded.
+	MoneyStrict MoneyPolicy = ""
+	// MoneyExact widens every decimal column to DECIMAL(38,18) whatever its ansi/type says,
+	// so that values are kept exactly (the tables' decimal types then differ from the docs').
+	MoneyExact MoneyPolicy = "exact"
+	// MoneyRoundHalfEven keeps the declared types and rounds half to even; every rounded value
+	// is counted in Stats.Rounded.
+	MoneyRoundHalfEven MoneyPolicy = "round_half_even"
+)
+
+// ParseMoneyPolicy reads a money policy setting: "strict" (or ""), "exact" or "round_half_even".
+func ParseMoneyPolicy(s string) (MoneyPolicy, error) {
+	switch p := MoneyPolicy(strings.ToLower(strings.TrimSpace(s))); p {
+	case MoneyStrict, MoneyExact, MoneyRoundHalfEven:
+		return p, nil
+	case "strict":
+		return MoneyStrict, nil
+	}
+	return "", fmt.Errorf("transform: money policy %q (want strict, exact or round_half_even)", s)
+}
+
+// WithMoneyPolicy sets the MoneyPolicy (default MoneyStrict).
+func WithMoneyPolicy(p MoneyPolicy) Option { return func(o *options) { o.money = p } }
+
+// countRounded notes one value rounded into column key ("table.column").
+func (s *Stats) countRounded(key string) {
+	if s.Rounded == nil {
+		s.Rounded = map[string]int64{}
+	}
+	s.Rounded[key]++
+}
+
+// addCounts adds the counts of src to dst (allocated when needed) and returns it.
+func addCounts(dst, src map[string]int64) map[string]int64 {
+	for k, n := range src {
+		if dst == nil {
+			dst = map[string]int64{}
+		}
+		dst[k] += n
+	}
+	return dst
 }
 
 var (
@@ -132,7 +182,7 @@ func (cs *colSpec) ansiType(a, fhirType string) error {
 	return nil
 }
 
-func newColSpec(v *view.View, c *view.Column) (colSpec, error) {
+func newColSpec(v *view.View, c *view.Column, money MoneyPolicy) (colSpec, error) {
 	cs := colSpec{col: c, collection: c.Collection}
 	fail := func(format string, a ...any) (colSpec, error) {
 		return colSpec{}, &view.Error{File: v.File, Path: c.JSONPath, Err: fmt.Errorf("%w: %s", view.ErrInvalid, fmt.Sprintf(format, a...))}
@@ -163,6 +213,12 @@ func newColSpec(v *view.View, c *view.Column) (colSpec, error) {
 		}
 	}
 	if cs.kind == ckDecimal {
+		switch money {
+		case MoneyExact:
+			cs.prec, cs.sc = DefaultDecimalPrecision, DefaultDecimalScale
+		case MoneyRoundHalfEven:
+			cs.round = v.Name + "." + c.Name
+		}
 		cs.typ = &arrow.Decimal128Type{Precision: cs.prec, Scale: cs.sc}
 		cs.typeName = fmt.Sprintf("decimal(%d,%d)", cs.prec, cs.sc)
 	}
@@ -194,7 +250,8 @@ func (cs *colSpec) field() arrow.Field {
 	return arrow.Field{Name: cs.col.Name, Type: t, Nullable: true, Metadata: arrow.MetadataFrom(md)}
 }
 
-// cval is a converted value ready to append. s may alias the input line.
+// cval is a converted value ready to append. s may alias the input line. A decimal's i is 1
+// when the value was rounded (MoneyRoundHalfEven).
 type cval struct {
 	i int64
 	d decimal128.Num
@@ -233,13 +290,16 @@ func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
 		if s == "" {
 			s = strconv.FormatInt(iv, 10)
 		}
-		d, err := parseDecimal(s, cs.prec, cs.sc)
+		d, rounded, err := parseDecimal(s, cs.prec, cs.sc, cs.round != "")
 		if err != nil {
 			return cval{}, err
 		}
+		if rounded {
+			return cval{d: d, i: 1}, nil
+		}
 		return cval{d: d}, nil
 	case ckDate:
-		if k != fhirpath.KString && k != fhirpath.KDate {
+		if k != fhirpath.KString && k != fhirpath.KDate && k != fhirpath.KDateTime {
 			return cval{}, &ValueError{What: "is not a date", Value: s}
 		}
 		d, err := parseDate(s)
@@ -312,8 +372,9 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// appendVal appends a converted value (never fails: conversion already checked it).
-func appendVal(kind colKind, b array.Builder, v *cval) {
+// appendVal appends a converted value (never fails: conversion already checked it) and says
+// whether it is a rounded decimal, to be counted (Stats.countRounded).
+func appendVal(kind colKind, b array.Builder, v *cval) bool {
 	switch kind {
 	case ckString:
 		b.(*array.StringBuilder).BinaryBuilder.Append(unsafe.Slice(unsafe.StringData(v.s), len(v.s)))
@@ -327,6 +388,7 @@ func appendVal(kind colKind, b array.Builder, v *cval) {
 		b.(*array.Int64Builder).Append(v.i)
 	case ckDecimal:
 		b.(*array.Decimal128Builder).Append(v.d)
+		return v.i != 0
 	case ckDate:
 		b.(*array.Date32Builder).Append(arrow.Date32(v.i))
 	case ckTimestamp:
@@ -334,17 +396,19 @@ func appendVal(kind colKind, b array.Builder, v *cval) {
 	case ckTime:
 		b.(*array.Time64Builder).Append(arrow.Time64(v.i))
 	}
+	return false
 }
 
 var pow10u64 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // parseDecimal parses the exact decimal text s into an unscaled integer with the given scale.
-// Digits beyond the scale must be zeros and the result must fit the precision: nothing is rounded.
-// It does not allocate for values of up to 19 significant digits.
-func parseDecimal(s string, prec, scale int32) (decimal128.Num, error) {
+// Digits beyond the scale must be zeros, unless round: then they are rounded half to even
+// (rounded says it happened). The result must fit the precision. It does not allocate for
+// values of up to 19 significant digits.
+func parseDecimal(s string, prec, scale int32, round bool) (decimal128.Num, bool, error) {
 	orig := s
-	notDecimal := func() (decimal128.Num, error) {
-		return decimal128.Num{}, &ValueError{What: "is not a decimal", Value: orig}
+	notDecimal := func() (decimal128.Num, bool, error) {
+		return decimal128.Num{}, false, &ValueError{What: "is not a decimal", Value: orig}
 	}
 	neg := false
 	if s != "" && (s[0] == '-' || s[0] == '+') {
@@ -382,26 +446,33 @@ func parseDecimal(s string, prec, scale int32) (decimal128.Num, error) {
 		}
 	}
 	if lead < 0 {
-		return decimal128.Num{}, nil // zero
+		return decimal128.Num{}, false, nil // zero
 	}
-	// value = D × 10^shift, D the digit string; keep D[:keep] (the rest must be zeros)
+	// value = D × 10^shift, D the digit string; keep D[:keep], round the rest away
 	shift := exp - len(frac) + int(scale)
 	keep := nd
+	rounded, up := false, false
 	if shift < 0 {
 		keep = max(nd+shift, 0)
-		for i := keep; i < nd; i++ {
-			if digit(i) != '0' {
-				return decimal128.Num{}, &ValueError{What: fmt.Sprintf("has more than %d decimal places (would be rounded)", scale), Value: orig}
+		for i := keep; i < nd && !rounded; i++ {
+			rounded = digit(i) != '0'
+		}
+		if rounded && !round {
+			return decimal128.Num{}, false, &ValueError{What: fmt.Sprintf("has more than %d decimal places (would be rounded)", scale), Value: orig}
+		}
+		if rounded && nd+shift >= 0 { // else every dropped digit is below a leading zero: round down
+			first, rest := digit(keep), false
+			for i := keep + 1; i < nd && !rest; i++ {
+				rest = digit(i) != '0'
 			}
+			odd := keep > 0 && (digit(keep-1)-'0')%2 == 1
+			up = first > '5' || first == '5' && (rest || odd)
 		}
 		shift = 0
 	}
-	sig := keep - lead + shift // significant digits of the result
-	if keep <= lead {
-		return decimal128.Num{}, nil
-	}
+	sig := keep - lead + shift // significant digits of the result (before rounding up)
 	if sig > int(prec) {
-		return decimal128.Num{}, &ValueError{What: fmt.Sprintf("does not fit decimal(%d,%d)", prec, scale), Value: orig}
+		return decimal128.Num{}, false, &ValueError{What: fmt.Sprintf("does not fit decimal(%d,%d)", prec, scale), Value: orig}
 	}
 	var n decimal128.Num
 	if sig <= 19 {
@@ -422,10 +493,15 @@ func parseDecimal(s string, prec, scale int32) (decimal128.Num, error) {
 		}
 		n = decimal128.FromBigInt(bi)
 	}
+	if up {
+		if n = n.Add(decimal128.FromU64(1)); !n.FitsInPrecision(prec) {
+			return decimal128.Num{}, false, &ValueError{What: fmt.Sprintf("does not fit decimal(%d,%d) once rounded", prec, scale), Value: orig}
+		}
+	}
 	if neg {
 		n = n.Negate()
 	}
-	return n, nil
+	return n, rounded, nil
 }
 
 func atoiN(s string) (int, bool) {
@@ -504,7 +580,18 @@ func daysFromCivil(y, m, d int) int64 {
 	return int64(era)*146097 + int64(doe) - 719468
 }
 
+// parseDate parses a FHIR date, or a dateTime whose date it keeps as written: the calendar
+// date in the source's own offset, never shifted to UTC ("2021-03-05T23:30:00-05:00" is
+// 2021-03-05). A claim's dates are local service dates; the instant, where it matters, is in
+// a timestamp column beside it.
 func parseDate(s string) (int64, error) {
+	if len(s) > 10 && s[10] == 'T' {
+		var ve *ValueError
+		if _, err := parseDateTime(s); err != nil && !(errors.As(err, &ve) && ve.What == subMicro) {
+			return 0, &ValueError{What: "is not a date", Value: s}
+		}
+		s = s[:10]
+	}
 	y, m, d, err := ymd(s)
 	if err != nil {
 		return 0, err
@@ -546,10 +633,16 @@ func parseDateTime(s string) (int64, error) {
 	}
 	us, err := parseTime(tm)
 	if err != nil {
-		return 0, &ValueError{What: "is not a dateTime", Value: s}
+		what := "is not a dateTime"
+		if err.(*ValueError).What == subMicro {
+			what = subMicro
+		}
+		return 0, &ValueError{What: what, Value: s}
 	}
 	return days*86400e6 + us - int64(off)*1e6, nil
 }
+
+const subMicro = "has sub-microsecond precision (would be truncated)"
 
 // parseTime parses hh:mm[:ss[.ffffff]] into microseconds since midnight.
 func parseTime(s string) (int64, error) {
@@ -579,7 +672,7 @@ func parseTime(s string) (int64, error) {
 			f = f[1:]
 			if len(f) > 6 {
 				if strings.Trim(f[6:], "0") != "" {
-					return 0, &ValueError{What: "has sub-microsecond precision (would be truncated)", Value: s}
+					return 0, &ValueError{What: subMicro, Value: s}
 				}
 				f = f[:6]
 			}

@@ -35,7 +35,7 @@ func TestParseDecimal(t *testing.T) {
 		{"", 15, 2, "", "not a decimal"},
 	}
 	for _, c := range cases {
-		n, err := parseDecimal(c.in, c.p, c.s)
+		n, _, err := parseDecimal(c.in, c.p, c.s, false)
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("parseDecimal(%q) err = %v, want %q", c.in, err, c.err)
@@ -45,6 +45,51 @@ func TestParseDecimal(t *testing.T) {
 		if err != nil || n.ToString(c.s) != c.want {
 			t.Errorf("parseDecimal(%q) = %s, %v; want %s", c.in, n.ToString(c.s), err, c.want)
 		}
+	}
+}
+
+func TestRoundDecimalHalfEven(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		p, s     int32
+		rounded  bool
+	}{
+		{"112.41600000000001", "112.42", 15, 2, true},
+		{"112.415", "112.42", 15, 2, true}, // a tie goes to the even neighbour: 112.42
+		{"112.425", "112.42", 15, 2, true},
+		{"112.4250001", "112.43", 15, 2, true},
+		{"-112.425", "-112.42", 15, 2, true},
+		{"-0.005", "0.00", 15, 2, true},
+		{"0.015", "0.02", 15, 2, true},
+		{"0.0049", "0.00", 15, 2, true},
+		{"0.006", "0.01", 15, 2, true},
+		{"4e-9", "0.00", 15, 2, true},
+		{"99.995", "100.00", 15, 2, true},
+		{"12.50", "12.50", 15, 2, false},
+		{"12.5000", "12.50", 15, 2, false},
+		{"1.25E-1", "0.12", 15, 2, true},
+	} {
+		n, rounded, err := parseDecimal(c.in, c.p, c.s, true)
+		if err != nil || n.ToString(c.s) != c.want || rounded != c.rounded {
+			t.Errorf("parseDecimal(%q) = %s %v %v; want %s %v", c.in, n.ToString(c.s), rounded, err, c.want, c.rounded)
+		}
+	}
+	// Rounding never excuses a value that is not a number or does not fit.
+	for in, want := range map[string]string{"12,50": "not a decimal", "abc": "not a decimal", "9999999999999.995": "once rounded", "99999999999999.9": "does not fit"} {
+		if _, _, err := parseDecimal(in, 15, 2, true); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parseDecimal(%q) err = %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestParseMoneyPolicy(t *testing.T) {
+	for in, want := range map[string]MoneyPolicy{"": MoneyStrict, "strict": MoneyStrict, "Exact": MoneyExact, " round_half_even ": MoneyRoundHalfEven} {
+		if got, err := ParseMoneyPolicy(in); err != nil || got != want {
+			t.Errorf("ParseMoneyPolicy(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseMoneyPolicy("round"); err == nil {
+		t.Error("ParseMoneyPolicy(round) accepted")
 	}
 }
 
@@ -59,7 +104,14 @@ func TestParseDates(t *testing.T) {
 			t.Errorf("parseDate(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"2023-02-29", "2020-13-01", "20-01-01", "2020-1-1", "2020-03-05T10:00:00Z"} {
+	// A dateTime keeps its date as written, in its own offset (not the UTC date).
+	for in, want := range map[string]string{"2021-03-05T10:00:00-05:00": "2021-03-05", "2021-03-05T23:30:00-05:00": "2021-03-05",
+		"2021-03-06T00:30:00+01:00": "2021-03-06", "2021-03-05T10:00:00Z": "2021-03-05", "2021-03-05T10:00:00.123456789Z": "2021-03-05"} {
+		if got, err := parseDate(in); err != nil || got != day(want) {
+			t.Errorf("parseDate(%q) = %d, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"2023-02-29", "2020-13-01", "20-01-01", "2020-1-1", "2020-03-05T25:00:00Z", "2020-03-05T10:00:00+5", "2020-03-05Tnoon", "2020-02-30T10:00:00Z"} {
 		if _, err := parseDate(bad); err == nil {
 			t.Errorf("parseDate(%q) accepted", bad)
 		}

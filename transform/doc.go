@@ -39,7 +39,7 @@
 //
 // # Values
 //
-// Nothing is rounded, truncated or guessed. A value that does not fit its column is an error
+// Nothing is rounded, truncated or guessed (but see WithMoneyPolicy). A value that does not fit its column is an error
 // naming the resource (Type/id), the view, the column and the value, and the line is
 // quarantined: a decimal with more fractional digits than the scale (unless they are zeros)
 // or more digits than the precision; a non-integer in an integer column; an integer outside
@@ -48,8 +48,16 @@
 // Numbers go into string columns as their exact JSON text. Decimals are read from the JSON
 // text, never through float64.
 //
+// WithMoneyPolicy decides decimals with more fractional digits than the scale: MoneyStrict (the
+// default) quarantines as above; MoneyRoundHalfEven rounds to the scale, half to even, and counts
+// each rounded value in Stats.Rounded ("table.column"); MoneyExact writes every decimal column as
+// decimal128(38,18), so a float artifact such as 112.41600000000001 is kept digit for digit.
+// Malformed numbers ("12,50", "abc") and values beyond the precision quarantine under every policy.
+//
 // date accepts YYYY, YYYY-MM and YYYY-MM-DD; partial dates become the first day of the
-// period (declare the column as string to keep the precision). dateTime/instant accept the
+// period (declare the column as string to keep the precision). A dateTime keeps its date as
+// written, in its own offset, not shifted to UTC (2021-03-05T23:30:00-05:00 is 2021-03-05: a
+// claim's dates are local service dates); a malformed time part is an error. dateTime/instant accept the
 // same partial forms (the first instant of the period, UTC) and full date-times with a zone
 // (converted to UTC); a time without a zone is taken as UTC; more than 6 fractional second
 // digits that are not zeros is an error.

@@ -79,6 +79,7 @@ type Stats struct {
 	Quarantined int64            // lines set aside
 	Rows        map[string]int64 // rows per table
 	Batches     int              // record batches emitted
+	Rounded     map[string]int64 // "table.column" → values rounded to the column's scale (MoneyRoundHalfEven)
 }
 
 // Lineage describes where the data came from; WithLineage appends it as columns.
@@ -99,6 +100,7 @@ type options struct {
 	threshold   bool
 	maxLine     int
 	general     bool
+	money       MoneyPolicy
 }
 
 // Option configures an Engine.
@@ -190,6 +192,9 @@ func New(views []*view.View, opts ...Option) (*Engine, error) {
 	if o.concurrency < 1 {
 		o.concurrency = 1
 	}
+	if _, err := ParseMoneyPolicy(string(o.money)); err != nil {
+		return nil, err
+	}
 	e := &Engine{opts: o, byType: map[string][]int{}, schemas: map[string]*arrow.Schema{}}
 	for i, v := range views {
 		name := v.Name
@@ -202,7 +207,7 @@ func New(views []*view.View, opts ...Option) (*Engine, error) {
 		t := &table{v: v}
 		var fields []arrow.Field
 		for _, c := range v.Columns {
-			cs, err := newColSpec(v, c)
+			cs, err := newColSpec(v, c, o.money)
 			if err != nil {
 				return nil, err
 			}
@@ -418,6 +423,7 @@ func (w *worker) runSource(ctx context.Context, rs *runState, src Source) (err e
 	rs.stats.Resources += w.stats.Resources
 	rs.stats.Skipped += w.stats.Skipped
 	rs.stats.Batches += w.stats.Batches
+	rs.stats.Rounded = addCounts(rs.stats.Rounded, w.stats.Rounded)
 	for k, v := range w.stats.Rows {
 		rs.stats.Rows[k] += v
 	}
@@ -568,7 +574,9 @@ func (w *worker) appendRows(tb *tableBuf) {
 				lb.Append(true)
 				vb := lb.ValueBuilder()
 				for k := sl.lo; k < sl.hi; k++ {
-					appendVal(cs.kind, vb, &ev.vals[k])
+					if appendVal(cs.kind, vb, &ev.vals[k]) {
+						w.stats.countRounded(cs.round)
+					}
 				}
 				continue
 			}
@@ -576,7 +584,9 @@ func (w *worker) appendRows(tb *tableBuf) {
 				fb.AppendNull()
 				continue
 			}
-			appendVal(cs.kind, fb, &ev.vals[sl.lo])
+			if appendVal(cs.kind, fb, &ev.vals[sl.lo]) {
+				w.stats.countRounded(cs.round)
+			}
 		}
 		if l := w.e.opts.lineage; l != nil {
 			tb.b.Field(nc).(*array.StringBuilder).Append(l.JobID)

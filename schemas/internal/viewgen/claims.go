@@ -115,6 +115,12 @@ func eobExtraCols() []col {
 		c("billing_provider_id", "code", "Billing provider NPI-system identifier exactly as sent, valid or not (billing_npi takes only a Luhn-valid one).",
 			fmt.Sprintf("organization.identifier.where(%s).value.first()", npiIdentifier()),
 			fmt.Sprintf("(provider.identifier.where(%s).value | contained.where(resourceType = 'Organization').identifier.where(%s).value).first()", npiIdentifier(), npiIdentifier())),
+		// 2.1.0: what non-CMS sources send beyond the 2.0.0 columns.
+		c("billable_period_start_ts", "dateTime", "billablePeriod.start as an instant (UTC) when the source sent a time (FHIR dateTime); null for a plain date (all CMS sources). billable_period_start keeps the date as written.",
+			"billablePeriod.start.where(toString().contains('T'))"),
+		c("billable_period_end_ts", "dateTime", "billablePeriod.end as an instant (UTC) when the source sent a time; null for a plain date.",
+			"billablePeriod.end.where(toString().contains('T'))"),
+		c("claim_type_system", "string", "System of the coding claim_type_raw comes from (eob-type, HL7 claim-type, or a payer's own).", claimTypeCoding+".system"),
 	}
 }
 

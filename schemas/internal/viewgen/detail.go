@@ -195,6 +195,7 @@ func lineDetailBranches(ver string) []Sel {
 }
 
 var moreBuilders = []tableBuilder{
+	{"deleted_resource", deletedResource},
 	{"eob_line_care_team", func(ver string) Doc {
 		link := "careTeamLinkId"
 		if ver == R4 {

@@ -18,10 +18,10 @@ func eobCols() []col {
 			fmt.Sprintf("identifier.where(system = '%sclm_id' or system = '%spde_id').value.first()", v, v)),
 		c("claim_group_id", "code", "BFD claim group identifier.",
 			fmt.Sprintf("identifier.where(system = '%sidentifier/claim-group').value.first()", bb)),
-		c("claim_type", "code", "Claim type from the eob-type coding (never meta.profile): CARRIER, DME, HHA, HOSPICE, INPATIENT, OUTPATIENT, PDE or SNF; null when the coding is missing or not one of these eight.",
+		c("claim_type", "code", "Claim type from the Blue Button eob-type coding (never meta.profile): CARRIER, DME, HHA, HOSPICE, INPATIENT, OUTPATIENT, PDE or SNF; null when that coding is not one of these eight. Without any eob-type coding (CARIN / other R4 payers), from the HL7 claim-type coding: institutional with C4BB subType inpatient INPATIENT, outpatient OUTPATIENT, else INSTITUTIONAL; professional CARRIER; pharmacy PDE; oral ORAL; vision VISION; null otherwise.",
 			claimTypeExpr()),
-		c("claim_type_raw", "code", "The eob-type code exactly as sent (lets a check count claims whose type is unknown).",
-			fmt.Sprintf("type.coding.where(system = '%s').code.first()", eobType)),
+		c("claim_type_raw", "code", "The claim type code exactly as sent: the eob-type code, else the HL7 claim-type code, else the first type coding (lets a check count claims whose type is unknown).",
+			claimTypeCoding+".code"),
 		c("nch_claim_type_code", "code", "NCH claim type code (nch_clm_type_cd), e.g. 71 carrier, 60 inpatient; null for PDE.",
 			fmt.Sprintf("type.coding.where(system = '%snch_clm_type_cd').code.first()", v)),
 		c("patient_id", "string", "Patient.id (BFD bene_id) the claim belongs to.", patientRef),
@@ -357,4 +357,33 @@ var tableBuilders = []tableBuilder{
 		return view("export_error", "OperationOutcome", "One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).", ver,
 			Sel{Column: errCols}, Sel{ForEachOrNull: "issue", Column: cols(issueCols, ver)})
 	}},
+}
+
+// urlPart is the resource type or (id) the id of a relative "Type/id" request.url, found without a
+// split(): the first '/' within the length of the longest FHIR type name. Absolute URLs, an empty
+// id and anything with more segments give null (request_url keeps what was sent).
+func urlPart(id bool) string {
+	e := "{}"
+	for k := 40; k >= 1; k-- {
+		rest := fmt.Sprintf("request.url.substring(%d)", k+1)
+		part := fmt.Sprintf("request.url.substring(0, %d)", k)
+		if id {
+			part = rest
+		}
+		e = fmt.Sprintf("iif(request.url.substring(%d, 1) = '/', iif(%s.contains('/') = false, %s, {}), %s)", k, rest, part, e)
+	}
+	return fmt.Sprintf("iif(request.url.contains('://'), {}, %s)", e)
+}
+
+func deletedResource(ver string) Doc {
+	return view("deleted_resource", "Bundle", "One row per entry of the Bundles in a bulk export's deleted[] files (Bulk Data IG: request.method DELETE, request.url \"Type/id\"): resources the server deleted in the export window. A log like export_error: rows are never merged.", ver,
+		Sel{ForEach: "entry", Column: cols([]col{
+			c("resource_type", "code", `Resource type from request.url ("Patient/123" → Patient); null when the url is not "Type/id".`, urlPart(false)),
+			c("resource_id", "code", `Resource id from request.url ("Patient/123" → 123); null when the url is not "Type/id".`, urlPart(true)),
+			c("request_method", "code", "entry.request.method (DELETE).", "request.method"),
+			c("request_url", "string", "entry.request.url exactly as sent.", "request.url"),
+			c("full_url", "string", "entry.fullUrl when sent.", "fullUrl"),
+			c("bundle_id", "string", "Bundle.id when sent.", "%resource.id"),
+			c("bundle_timestamp", "instant", "Bundle.timestamp when sent.", "%resource.timestamp"),
+		}, ver)})
 }

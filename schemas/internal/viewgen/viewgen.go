@@ -14,7 +14,12 @@ import (
 // Added in the same version: analyst-core columns (appended after the 1.0.0 columns, which keep
 // their positions) and the tables eob_line_care_team, patient_identifier, eob_detail,
 // eob_line_detail, patient_detail and coverage_detail.
-const SchemaVersion = "2.0.0"
+//
+// 2.1.0 (minor: additions; no non-null value 2.0.0 wrote changes): eob.billable_period_start_ts,
+// billable_period_end_ts (the instant when the source sent a time) and claim_type_system appended;
+// claim_type and claim_type_raw fall back to the CARIN / HL7 claim-type coding when the Blue
+// Button eob-type coding is absent (they were null there); the table deleted_resource.
+const SchemaVersion = "2.1.0"
 
 // FHIR versions, as the directory names the views are written to.
 const (
@@ -27,6 +32,7 @@ var Tables = []string{
 	"patient", "coverage", "coverage_month", "eob", "eob_amount", "eob_line",
 	"eob_line_amount", "eob_diagnosis", "eob_procedure", "eob_care_team", "export_error",
 	"eob_line_care_team", "patient_identifier", "eob_detail", "eob_line_detail", "patient_detail", "coverage_detail",
+	"deleted_resource",
 }
 
 const (
@@ -40,6 +46,10 @@ const (
 	ndcSys  = "http://hl7.org/fhir/sid/ndc"
 	icd9    = "http://hl7.org/fhir/sid/icd-9-cm"
 	adjSys  = bb + "codesystem/adjudication"
+	// claimTypeSys is the HL7 claim-type system CARIN BB (and any R4 payer) types an EOB with;
+	// carinSubType refines institutional into inpatient/outpatient (C4BB profiles).
+	claimTypeSys = "http://terminology.hl7.org/CodeSystem/claim-type"
+	carinSubType = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType"
 )
 
 var claimTypes = []string{"CARRIER", "DME", "HHA", "HOSPICE", "INPATIENT", "OUTPATIENT", "PDE", "SNF"}
@@ -54,6 +64,7 @@ var kinds = map[string][2]string{
 	"quantity": {"decimal", "DECIMAL(18,6)"},
 	"date":     {"date", "DATE"},
 	"instant":  {"instant", "TIMESTAMP"},
+	"dateTime": {"dateTime", "TIMESTAMP"},
 	"integer":  {"integer", "INTEGER"},
 	"boolean":  {"boolean", "BOOLEAN"},
 }
@@ -139,13 +150,34 @@ func view(name, resource, desc, version string, sel ...Sel) Doc {
 		Resource: resource, Meta: Meta{Tag: []Coding{Generated}}, Description: desc, FHIRVersion: fv, Select: sel}
 }
 
+// carinTypes maps the HL7 claim-type codes (CARIN BB EOB.type) to the closest BFD claim type, or
+// to a generic value where BFD has none; institutional goes by the C4BB subType.
+var carinTypes = [][2]string{{"professional", "CARRIER"}, {"pharmacy", "PDE"}, {"oral", "ORAL"}, {"vision", "VISION"}}
+
+// claimTypeExpr is the BFD eob-type code when it is one of the eight; when no eob-type coding is
+// sent at all (non-Blue-Button R4 sources), the mapped claim-type coding (carinTypes).
 func claimTypeExpr() string {
 	var parts []string
 	for _, t := range claimTypes {
 		parts = append(parts, fmt.Sprintf("code = '%s'", t))
 	}
-	return fmt.Sprintf("type.coding.where(system = '%s' and (%s)).code.first()", eobType, strings.Join(parts, " or "))
+	has := func(sys, code string) string {
+		return fmt.Sprintf("coding.where(system = '%s' and code = '%s').exists()", sys, code)
+	}
+	carin := "{}"
+	for i := len(carinTypes) - 1; i >= 0; i-- {
+		carin = fmt.Sprintf("iif(type.%s, '%s', %s)", has(claimTypeSys, carinTypes[i][0]), carinTypes[i][1], carin)
+	}
+	carin = fmt.Sprintf("iif(type.%s, iif(subType.%s, 'INPATIENT', iif(subType.%s, 'OUTPATIENT', 'INSTITUTIONAL')), %s)",
+		has(claimTypeSys, "institutional"), has(carinSubType, "inpatient"), has(carinSubType, "outpatient"), carin)
+	return fmt.Sprintf("iif(type.coding.where(system = '%s').exists(), type.coding.where(system = '%s' and (%s)).code.first(), %s)",
+		eobType, eobType, strings.Join(parts, " or "), carin)
 }
+
+// claimTypeCoding is the coding claim_type_raw and claim_type_system come from: eob-type, else
+// the HL7 claim-type coding, else the first one sent.
+const claimTypeCoding = "iif(type.coding.where(system = '" + eobType + "').exists(), type.coding.where(system = '" + eobType +
+	"'), iif(type.coding.where(system = '" + claimTypeSys + "').exists(), type.coding.where(system = '" + claimTypeSys + "'), type.coding)).first()"
 
 // Build returns every built-in view of a version ("stu3" or "r4") keyed by table name.
 func Build(version string) (map[string]Doc, error) {

@@ -1,4 +1,4 @@
--- dpcetl claims tables, schema version 2.0.0, dialect athena. Generated: do not edit.
+-- dpcetl claims tables, schema version 2.1.0, dialect athena. Generated: do not edit.
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.patient (
   patient_id string COMMENT 'Patient.id (BFD bene_id).',
@@ -23,11 +23,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.patient (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl patient (schema 2.0.0): One row per beneficiary (Patient).'
+COMMENT 'dpcetl patient (schema 2.1.0): One row per beneficiary (Patient).'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/patient/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.patient;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage (
@@ -49,11 +49,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl coverage (schema 2.0.0): One row per Coverage (one per Medicare part A/B/C/D).'
+COMMENT 'dpcetl coverage (schema 2.1.0): One row per Coverage (one per Medicare part A/B/C/D).'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/coverage/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.coverage;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage_month (
@@ -77,19 +77,19 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage_month (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl coverage_month (schema 2.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.'
+COMMENT 'dpcetl coverage_month (schema 2.1.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/coverage_month/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.coverage_month;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob (
   eob_id string COMMENT 'ExplanationOfBenefit.id, "{type}-{claim id}" (e.g. carrier-9991831999).',
   claim_id string COMMENT 'BFD claim id: identifier clm_id (pde_id for Part D events).',
   claim_group_id string COMMENT 'BFD claim group identifier.',
-  claim_type string COMMENT 'Claim type from the eob-type coding (never meta.profile): CARRIER, DME, HHA, HOSPICE, INPATIENT, OUTPATIENT, PDE or SNF; null when the coding is missing or not one of these eight.',
-  claim_type_raw string COMMENT 'The eob-type code exactly as sent (lets a check count claims whose type is unknown).',
+  claim_type string COMMENT 'Claim type from the Blue Button eob-type coding (never meta.profile): CARRIER, DME, HHA, HOSPICE, INPATIENT, OUTPATIENT, PDE or SNF; null when that coding is not one of these eight. Without any eob-type coding (CARIN / other R4 payers), from the HL7 claim-type coding: institutional with C4BB subType inpatient INPATIENT, outpatient OUTPATIENT, else INSTITUTIONAL; professional CARRIER; pharmacy PDE; oral ORAL; vision VISION; null otherwise.',
+  claim_type_raw string COMMENT 'The claim type code exactly as sent: the eob-type code, else the HL7 claim-type code, else the first type coding (lets a check count claims whose type is unknown).',
   nch_claim_type_code string COMMENT 'NCH claim type code (nch_clm_type_cd), e.g. 71 carrier, 60 inpatient; null for PDE.',
   patient_id string COMMENT 'Patient.id (BFD bene_id) the claim belongs to.',
   `status` string COMMENT 'EOB status (active, cancelled, ...).',
@@ -147,15 +147,18 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob (
   pharmacy_service_type_code string COMMENT 'Part D pharmacy service type (phrmcy_srvc_type_cd).',
   catastrophic_coverage_code string COMMENT 'Part D catastrophic coverage code (ctstrphc_cvrg_cd).',
   billing_provider_id string COMMENT 'Billing provider NPI-system identifier exactly as sent, valid or not (billing_npi takes only a Luhn-valid one).',
+  billable_period_start_ts timestamp COMMENT 'billablePeriod.start as an instant (UTC) when the source sent a time (FHIR dateTime); null for a plain date (all CMS sources). billable_period_start keeps the date as written.',
+  billable_period_end_ts timestamp COMMENT 'billablePeriod.end as an instant (UTC) when the source sent a time; null for a plain date.',
+  claim_type_system string COMMENT 'System of the coding claim_type_raw comes from (eob-type, HL7 claim-type, or a payer''s own).',
   export_job_id string COMMENT 'DPC export job id the row came from.',
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob (schema 2.0.0): One row per claim (ExplanationOfBenefit).'
+COMMENT 'dpcetl eob (schema 2.1.0): One row per claim (ExplanationOfBenefit).'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.eob;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_amount (
@@ -168,11 +171,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_amount (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_amount (schema 2.0.0): One row per header money amount of a claim, keyed by BFD variable: money extensions, benefitBalance.financial usedMoney, and the totals (STU3 totalCost as clm_tot_chrg_amt; R4 total[] by BFD variable, with the carrier/DME priorpayerpaid total as prpayamt, the Part D drug-cost total as tot_rx_cst_amt and CARIN-only totals as total:{code}). Lossless companion of the eob columns.'
+COMMENT 'dpcetl eob_amount (schema 2.1.0): One row per header money amount of a claim, keyed by BFD variable: money extensions, benefitBalance.financial usedMoney, and the totals (STU3 totalCost as clm_tot_chrg_amt; R4 total[] by BFD variable, with the carrier/DME priorpayerpaid total as prpayamt, the Part D drug-cost total as tot_rx_cst_amt and CARIN-only totals as total:{code}). Lossless companion of the eob columns.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_amount/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.eob_amount;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line (
@@ -230,11 +233,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_line (schema 2.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.'
+COMMENT 'dpcetl eob_line (schema 2.1.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_line/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.eob_line;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_amount (
@@ -249,11 +252,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_amount (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_line_amount (schema 2.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.'
+COMMENT 'dpcetl eob_line_amount (schema 2.1.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_line_amount/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.eob_line_amount;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_diagnosis (
@@ -270,11 +273,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_diagnosis (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_diagnosis (schema 2.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.'
+COMMENT 'dpcetl eob_diagnosis (schema 2.1.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_diagnosis/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.eob_diagnosis;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_procedure (
@@ -289,11 +292,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_procedure (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_procedure (schema 2.0.0): One row per procedure of a claim.'
+COMMENT 'dpcetl eob_procedure (schema 2.1.0): One row per procedure of a claim.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_procedure/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.eob_procedure;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_care_team (
@@ -314,11 +317,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_care_team (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_care_team (schema 2.0.0): One row per care team member of a claim.'
+COMMENT 'dpcetl eob_care_team (schema 2.1.0): One row per care team member of a claim.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_care_team/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.eob_care_team;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.export_error (
@@ -333,11 +336,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.export_error (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl export_error (schema 2.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).'
+COMMENT 'dpcetl export_error (schema 2.1.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/export_error/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.export_error;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_care_team (
@@ -355,11 +358,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_care_team (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_line_care_team (schema 2.0.0): Bridge of every line → care team link (STU3 careTeamLinkId, R4 careTeamSequence), in link order: a line that links several members (rendering, referring, supplier) has a row for each.'
+COMMENT 'dpcetl eob_line_care_team (schema 2.1.0): Bridge of every line → care team link (STU3 careTeamLinkId, R4 careTeamSequence), in link order: a line that links several members (rendering, referring, supplier) has a row for each.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_line_care_team/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.eob_line_care_team;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.patient_identifier (
@@ -376,11 +379,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.patient_identifier (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl patient_identifier (schema 2.0.0): One row per Patient identifier: every MBI and HICN (current and historic, CCLF9-style crosswalk), the hashes and bene_id.'
+COMMENT 'dpcetl patient_identifier (schema 2.1.0): One row per Patient identifier: every MBI and HICN (current and historic, CCLF9-style crosswalk), the hashes and bene_id.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/patient_identifier/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.patient_identifier;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_detail (
@@ -400,11 +403,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_detail (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_detail (schema 2.0.0): Long tail of every claim-level BFD variable: one row per extension, identifier, BFD coding, information/supportingInfo entry, benefitBalance entry, total and contained-resource code of a claim, whether or not a typed column also carries it. Nothing a claim sends is dropped.'
+COMMENT 'dpcetl eob_detail (schema 2.1.0): Long tail of every claim-level BFD variable: one row per extension, identifier, BFD coding, information/supportingInfo entry, benefitBalance entry, total and contained-resource code of a claim, whether or not a typed column also carries it. Nothing a claim sends is dropped.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_detail/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.eob_detail;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_detail (
@@ -425,11 +428,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.eob_line_detail (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl eob_line_detail (schema 2.0.0): Long tail of every line-level BFD variable: one row per line extension, coding and adjudication (amounts and reason/denial codes).'
+COMMENT 'dpcetl eob_line_detail (schema 2.1.0): Long tail of every line-level BFD variable: one row per line extension, coding and adjudication (amounts and reason/denial codes).'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/eob_line_detail/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.eob_line_detail;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.patient_detail (
@@ -447,11 +450,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.patient_detail (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl patient_detail (schema 2.0.0): Long tail of a Patient: one row per extension (race, sex, monthly dual status, reference year, ...), nested extension and identifier-currency marker.'
+COMMENT 'dpcetl patient_detail (schema 2.1.0): Long tail of a Patient: one row per extension (race, sex, monthly dual status, reference year, ...), nested extension and identifier-currency marker.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/patient_detail/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.patient_detail;
 
 CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage_detail (
@@ -470,12 +473,31 @@ CREATE EXTERNAL TABLE IF NOT EXISTS claims.coverage_detail (
   source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
   ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
 )
-COMMENT 'dpcetl coverage_detail (schema 2.0.0): Long tail of a Coverage: one row per extension (every monthly and yearly enrollment variable), identifier and class.'
+COMMENT 'dpcetl coverage_detail (schema 2.1.0): Long tail of a Coverage: one row per extension (every monthly and yearly enrollment variable), identifier and class.'
 PARTITIONED BY (export_date date, group_id string)
 STORED AS PARQUET
 LOCATION 's3://my-bucket/dpc/coverage_detail/'
-TBLPROPERTIES ('dpcetl.schema_version'='2.0.0');
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
 MSCK REPAIR TABLE claims.coverage_detail;
+
+CREATE EXTERNAL TABLE IF NOT EXISTS claims.deleted_resource (
+  resource_type string COMMENT 'Resource type from request.url ("Patient/123" → Patient); null when the url is not "Type/id".',
+  resource_id string COMMENT 'Resource id from request.url ("Patient/123" → 123); null when the url is not "Type/id".',
+  request_method string COMMENT 'entry.request.method (DELETE).',
+  request_url string COMMENT 'entry.request.url exactly as sent.',
+  full_url string COMMENT 'entry.fullUrl when sent.',
+  bundle_id string COMMENT 'Bundle.id when sent.',
+  bundle_timestamp timestamp COMMENT 'Bundle.timestamp when sent.',
+  export_job_id string COMMENT 'DPC export job id the row came from.',
+  source_fhir_version string COMMENT 'FHIR version of the source resource: "STU3" or "R4".',
+  ingested_at timestamp COMMENT 'When dpcetl transformed the row (UTC, microseconds).'
+)
+COMMENT 'dpcetl deleted_resource (schema 2.1.0): One row per entry of the Bundles in a bulk export''s deleted[] files (Bulk Data IG: request.method DELETE, request.url "Type/id"): resources the server deleted in the export window. A log like export_error: rows are never merged.'
+PARTITIONED BY (export_date date, group_id string)
+STORED AS PARQUET
+LOCATION 's3://my-bucket/dpc/deleted_resource/'
+TBLPROPERTIES ('dpcetl.schema_version'='2.1.0');
+MSCK REPAIR TABLE claims.deleted_resource;
 
 -- patient_latest: one row per patient_id, from its latest delivery.
 CREATE OR REPLACE VIEW claims.patient_latest AS
@@ -499,9 +521,9 @@ WHERE dpcetl_rank = 1;
 
 -- eob_latest: one row per eob_id, from its latest delivery.
 CREATE OR REPLACE VIEW claims.eob_latest AS
-SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, `status`, billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, export_job_id, source_fhir_version, ingested_at, export_date, group_id
+SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, `status`, billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, billable_period_start_ts, billable_period_end_ts, claim_type_system, export_job_id, source_fhir_version, ingested_at, export_date, group_id
 FROM (
-  SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, `status`, billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, export_job_id, source_fhir_version, ingested_at, export_date, group_id,
+  SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, `status`, billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, billable_period_start_ts, billable_period_end_ts, claim_type_system, export_job_id, source_fhir_version, ingested_at, export_date, group_id,
     ROW_NUMBER() OVER (PARTITION BY eob_id ORDER BY last_updated DESC NULLS LAST, ingested_at DESC, export_job_id DESC) AS dpcetl_rank
   FROM claims.eob
 ) AS ranked

@@ -1,4 +1,4 @@
--- dpcetl claims tables, schema version 2.0.0, dialect bigquery. Generated: do not edit.
+-- dpcetl claims tables, schema version 2.1.0, dialect bigquery. Generated: do not edit.
 
 CREATE EXTERNAL TABLE IF NOT EXISTS `claims.coverage_month` (
   coverage_id STRING OPTIONS(description='Coverage.id ("part-a-{bene}" ...).'),
@@ -29,5 +29,5 @@ OPTIONS (
   format = 'PARQUET',
   uris = ['gs://my-bucket/dpc/coverage_month/*'],
   hive_partition_uri_prefix = 'gs://my-bucket/dpc/coverage_month',
-  description = 'dpcetl coverage_month (schema 2.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.'
+  description = 'dpcetl coverage_month (schema 2.1.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.'
 );

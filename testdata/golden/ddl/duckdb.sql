@@ -1,4 +1,4 @@
--- dpcetl claims tables, schema version 2.0.0, dialect duckdb. Generated: do not edit.
+-- dpcetl claims tables, schema version 2.1.0, dialect duckdb. Generated: do not edit.
 
 CREATE TABLE IF NOT EXISTS patient (
   patient_id VARCHAR,
@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS patient (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE patient IS 'dpcetl patient (schema 2.0.0): One row per beneficiary (Patient).';
+COMMENT ON TABLE patient IS 'dpcetl patient (schema 2.1.0): One row per beneficiary (Patient).';
 
 CREATE TABLE IF NOT EXISTS coverage (
   coverage_id VARCHAR,
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS coverage (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE coverage IS 'dpcetl coverage (schema 2.0.0): One row per Coverage (one per Medicare part A/B/C/D).';
+COMMENT ON TABLE coverage IS 'dpcetl coverage (schema 2.1.0): One row per Coverage (one per Medicare part A/B/C/D).';
 
 CREATE TABLE IF NOT EXISTS coverage_month (
   coverage_id VARCHAR,
@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS coverage_month (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE coverage_month IS 'dpcetl coverage_month (schema 2.0.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.';
+COMMENT ON TABLE coverage_month IS 'dpcetl coverage_month (schema 2.1.0): One row per Coverage and calendar month of the reference year (12 per Coverage): monthly dual status, buy-in, Part C and Part D enrollment.';
 
 CREATE TABLE IF NOT EXISTS eob (
   eob_id VARCHAR,
@@ -132,11 +132,14 @@ CREATE TABLE IF NOT EXISTS eob (
   pharmacy_service_type_code VARCHAR,
   catastrophic_coverage_code VARCHAR,
   billing_provider_id VARCHAR,
+  billable_period_start_ts TIMESTAMPTZ,
+  billable_period_end_ts TIMESTAMPTZ,
+  claim_type_system VARCHAR,
   export_job_id VARCHAR,
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob IS 'dpcetl eob (schema 2.0.0): One row per claim (ExplanationOfBenefit).';
+COMMENT ON TABLE eob IS 'dpcetl eob (schema 2.1.0): One row per claim (ExplanationOfBenefit).';
 
 CREATE TABLE IF NOT EXISTS eob_amount (
   eob_id VARCHAR,
@@ -148,7 +151,7 @@ CREATE TABLE IF NOT EXISTS eob_amount (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_amount IS 'dpcetl eob_amount (schema 2.0.0): One row per header money amount of a claim, keyed by BFD variable: money extensions, benefitBalance.financial usedMoney, and the totals (STU3 totalCost as clm_tot_chrg_amt; R4 total[] by BFD variable, with the carrier/DME priorpayerpaid total as prpayamt, the Part D drug-cost total as tot_rx_cst_amt and CARIN-only totals as total:{code}). Lossless companion of the eob columns.';
+COMMENT ON TABLE eob_amount IS 'dpcetl eob_amount (schema 2.1.0): One row per header money amount of a claim, keyed by BFD variable: money extensions, benefitBalance.financial usedMoney, and the totals (STU3 totalCost as clm_tot_chrg_amt; R4 total[] by BFD variable, with the carrier/DME priorpayerpaid total as prpayamt, the Part D drug-cost total as tot_rx_cst_amt and CARIN-only totals as total:{code}). Lossless companion of the eob columns.';
 
 CREATE TABLE IF NOT EXISTS eob_line (
   eob_id VARCHAR,
@@ -205,7 +208,7 @@ CREATE TABLE IF NOT EXISTS eob_line (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_line IS 'dpcetl eob_line (schema 2.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
+COMMENT ON TABLE eob_line IS 'dpcetl eob_line (schema 2.1.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
 
 CREATE TABLE IF NOT EXISTS eob_line_amount (
   eob_id VARCHAR,
@@ -219,7 +222,7 @@ CREATE TABLE IF NOT EXISTS eob_line_amount (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_line_amount IS 'dpcetl eob_line_amount (schema 2.0.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.';
+COMMENT ON TABLE eob_line_amount IS 'dpcetl eob_line_amount (schema 2.1.0): One row per line adjudication amount (item.adjudication with an amount), keyed by BFD variable: every amount of every line, including those eob_line has no column for.';
 
 CREATE TABLE IF NOT EXISTS eob_diagnosis (
   eob_id VARCHAR,
@@ -235,7 +238,7 @@ CREATE TABLE IF NOT EXISTS eob_diagnosis (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_diagnosis IS 'dpcetl eob_diagnosis (schema 2.0.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.';
+COMMENT ON TABLE eob_diagnosis IS 'dpcetl eob_diagnosis (schema 2.1.0): One row per diagnosis code of a claim; STU3 DRG-only entries (packageCode, no diagnosisCodeableConcept) are excluded.';
 
 CREATE TABLE IF NOT EXISTS eob_procedure (
   eob_id VARCHAR,
@@ -249,7 +252,7 @@ CREATE TABLE IF NOT EXISTS eob_procedure (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_procedure IS 'dpcetl eob_procedure (schema 2.0.0): One row per procedure of a claim.';
+COMMENT ON TABLE eob_procedure IS 'dpcetl eob_procedure (schema 2.1.0): One row per procedure of a claim.';
 
 CREATE TABLE IF NOT EXISTS eob_care_team (
   eob_id VARCHAR,
@@ -269,7 +272,7 @@ CREATE TABLE IF NOT EXISTS eob_care_team (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_care_team IS 'dpcetl eob_care_team (schema 2.0.0): One row per care team member of a claim.';
+COMMENT ON TABLE eob_care_team IS 'dpcetl eob_care_team (schema 2.1.0): One row per care team member of a claim.';
 
 CREATE TABLE IF NOT EXISTS export_error (
   operation_outcome_id VARCHAR,
@@ -283,7 +286,7 @@ CREATE TABLE IF NOT EXISTS export_error (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE export_error IS 'dpcetl export_error (schema 2.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).';
+COMMENT ON TABLE export_error IS 'dpcetl export_error (schema 2.1.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).';
 
 CREATE TABLE IF NOT EXISTS eob_line_care_team (
   eob_id VARCHAR,
@@ -300,7 +303,7 @@ CREATE TABLE IF NOT EXISTS eob_line_care_team (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_line_care_team IS 'dpcetl eob_line_care_team (schema 2.0.0): Bridge of every line → care team link (STU3 careTeamLinkId, R4 careTeamSequence), in link order: a line that links several members (rendering, referring, supplier) has a row for each.';
+COMMENT ON TABLE eob_line_care_team IS 'dpcetl eob_line_care_team (schema 2.1.0): Bridge of every line → care team link (STU3 careTeamLinkId, R4 careTeamSequence), in link order: a line that links several members (rendering, referring, supplier) has a row for each.';
 
 CREATE TABLE IF NOT EXISTS patient_identifier (
   patient_id VARCHAR,
@@ -316,7 +319,7 @@ CREATE TABLE IF NOT EXISTS patient_identifier (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE patient_identifier IS 'dpcetl patient_identifier (schema 2.0.0): One row per Patient identifier: every MBI and HICN (current and historic, CCLF9-style crosswalk), the hashes and bene_id.';
+COMMENT ON TABLE patient_identifier IS 'dpcetl patient_identifier (schema 2.1.0): One row per Patient identifier: every MBI and HICN (current and historic, CCLF9-style crosswalk), the hashes and bene_id.';
 
 CREATE TABLE IF NOT EXISTS eob_detail (
   eob_id VARCHAR,
@@ -335,7 +338,7 @@ CREATE TABLE IF NOT EXISTS eob_detail (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_detail IS 'dpcetl eob_detail (schema 2.0.0): Long tail of every claim-level BFD variable: one row per extension, identifier, BFD coding, information/supportingInfo entry, benefitBalance entry, total and contained-resource code of a claim, whether or not a typed column also carries it. Nothing a claim sends is dropped.';
+COMMENT ON TABLE eob_detail IS 'dpcetl eob_detail (schema 2.1.0): Long tail of every claim-level BFD variable: one row per extension, identifier, BFD coding, information/supportingInfo entry, benefitBalance entry, total and contained-resource code of a claim, whether or not a typed column also carries it. Nothing a claim sends is dropped.';
 
 CREATE TABLE IF NOT EXISTS eob_line_detail (
   eob_id VARCHAR,
@@ -355,7 +358,7 @@ CREATE TABLE IF NOT EXISTS eob_line_detail (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE eob_line_detail IS 'dpcetl eob_line_detail (schema 2.0.0): Long tail of every line-level BFD variable: one row per line extension, coding and adjudication (amounts and reason/denial codes).';
+COMMENT ON TABLE eob_line_detail IS 'dpcetl eob_line_detail (schema 2.1.0): Long tail of every line-level BFD variable: one row per line extension, coding and adjudication (amounts and reason/denial codes).';
 
 CREATE TABLE IF NOT EXISTS patient_detail (
   patient_id VARCHAR,
@@ -372,7 +375,7 @@ CREATE TABLE IF NOT EXISTS patient_detail (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE patient_detail IS 'dpcetl patient_detail (schema 2.0.0): Long tail of a Patient: one row per extension (race, sex, monthly dual status, reference year, ...), nested extension and identifier-currency marker.';
+COMMENT ON TABLE patient_detail IS 'dpcetl patient_detail (schema 2.1.0): Long tail of a Patient: one row per extension (race, sex, monthly dual status, reference year, ...), nested extension and identifier-currency marker.';
 
 CREATE TABLE IF NOT EXISTS coverage_detail (
   coverage_id VARCHAR,
@@ -390,7 +393,21 @@ CREATE TABLE IF NOT EXISTS coverage_detail (
   source_fhir_version VARCHAR,
   ingested_at TIMESTAMPTZ
 );
-COMMENT ON TABLE coverage_detail IS 'dpcetl coverage_detail (schema 2.0.0): Long tail of a Coverage: one row per extension (every monthly and yearly enrollment variable), identifier and class.';
+COMMENT ON TABLE coverage_detail IS 'dpcetl coverage_detail (schema 2.1.0): Long tail of a Coverage: one row per extension (every monthly and yearly enrollment variable), identifier and class.';
+
+CREATE TABLE IF NOT EXISTS deleted_resource (
+  resource_type VARCHAR,
+  resource_id VARCHAR,
+  request_method VARCHAR,
+  request_url VARCHAR,
+  full_url VARCHAR,
+  bundle_id VARCHAR,
+  bundle_timestamp TIMESTAMPTZ,
+  export_job_id VARCHAR,
+  source_fhir_version VARCHAR,
+  ingested_at TIMESTAMPTZ
+);
+COMMENT ON TABLE deleted_resource IS 'dpcetl deleted_resource (schema 2.1.0): One row per entry of the Bundles in a bulk export''s deleted[] files (Bulk Data IG: request.method DELETE, request.url "Type/id"): resources the server deleted in the export window. A log like export_error: rows are never merged.';
 
 -- patient_latest: one row per patient_id, from its latest delivery.
 CREATE OR REPLACE VIEW patient_latest AS
@@ -414,9 +431,9 @@ WHERE dpcetl_rank = 1;
 
 -- eob_latest: one row per eob_id, from its latest delivery.
 CREATE OR REPLACE VIEW eob_latest AS
-SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "status", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, export_job_id, source_fhir_version, ingested_at
+SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "status", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, billable_period_start_ts, billable_period_end_ts, claim_type_system, export_job_id, source_fhir_version, ingested_at
 FROM (
-  SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "status", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, export_job_id, source_fhir_version, ingested_at,
+  SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "status", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, billable_period_start_ts, billable_period_end_ts, claim_type_system, export_job_id, source_fhir_version, ingested_at,
     ROW_NUMBER() OVER (PARTITION BY eob_id ORDER BY last_updated DESC NULLS LAST, ingested_at DESC, export_job_id DESC) AS dpcetl_rank
   FROM eob
 ) AS ranked

@@ -1,4 +1,4 @@
--- dpcetl claims tables, schema version 2.0.0, dialect duckdb. Generated: do not edit.
+-- dpcetl claims tables, schema version 2.1.0, dialect duckdb. Generated: do not edit.
 
 CREATE OR REPLACE VIEW eob AS
 SELECT
@@ -64,13 +64,16 @@ SELECT
   CAST(pharmacy_service_type_code AS VARCHAR) AS pharmacy_service_type_code,
   CAST(catastrophic_coverage_code AS VARCHAR) AS catastrophic_coverage_code,
   CAST(billing_provider_id AS VARCHAR) AS billing_provider_id,
+  CAST(billable_period_start_ts AS TIMESTAMPTZ) AS billable_period_start_ts,
+  CAST(billable_period_end_ts AS TIMESTAMPTZ) AS billable_period_end_ts,
+  CAST(claim_type_system AS VARCHAR) AS claim_type_system,
   CAST(export_job_id AS VARCHAR) AS export_job_id,
   CAST(source_fhir_version AS VARCHAR) AS source_fhir_version,
   CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
   CAST(regexp_extract(filename, '/export_date=([^/]+)/', 1) AS DATE) AS export_date,
   regexp_extract(filename, '/(group_id|group)=([^/]+)/', 2) AS group_id
 FROM read_parquet('/data/dpc/eob/*/*/*.parquet', hive_partitioning = false, filename = true, union_by_name = true);
-COMMENT ON VIEW eob IS 'dpcetl eob (schema 2.0.0): One row per claim (ExplanationOfBenefit).';
+COMMENT ON VIEW eob IS 'dpcetl eob (schema 2.1.0): One row per claim (ExplanationOfBenefit).';
 
 CREATE OR REPLACE VIEW eob_line AS
 SELECT
@@ -130,13 +133,13 @@ SELECT
   CAST(regexp_extract(filename, '/export_date=([^/]+)/', 1) AS DATE) AS export_date,
   regexp_extract(filename, '/(group_id|group)=([^/]+)/', 2) AS group_id
 FROM read_parquet('/data/dpc/eob_line/*/*/*.parquet', hive_partitioning = false, filename = true, union_by_name = true);
-COMMENT ON VIEW eob_line IS 'dpcetl eob_line (schema 2.0.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
+COMMENT ON VIEW eob_line IS 'dpcetl eob_line (schema 2.1.0): One row per claim line (ExplanationOfBenefit.item). Amounts are keyed on BFD variable URLs, never on CARIN categories.';
 
 -- eob_latest: one row per eob_id, from its latest delivery.
 CREATE OR REPLACE VIEW eob_latest AS
-SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "status", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, export_job_id, source_fhir_version, ingested_at, export_date, group_id
+SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "status", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, billable_period_start_ts, billable_period_end_ts, claim_type_system, export_job_id, source_fhir_version, ingested_at, export_date, group_id
 FROM (
-  SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "status", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, export_job_id, source_fhir_version, ingested_at, export_date, group_id,
+  SELECT eob_id, claim_id, claim_group_id, claim_type, claim_type_raw, nch_claim_type_code, patient_id, "status", billable_period_start, billable_period_end, billing_npi, attending_npi, operating_npi, provider_ccn, facility_type_code, claim_frequency_code, drg_code, discharge_status_code, admission_date, discharge_date, admission_type_code, principal_diagnosis_code, total_charge_amount, payment_amount, payment_date, coverage_reference, pde_days_supply, pde_fill_number, pde_daw_code, last_updated, claim_control_number, original_claim_control_number, claim_query_code, service_classification_code, near_line_record_code, adjustment_deletion_code, payment_denial_code, nonpayment_reason_code, fi_claim_action_code, primary_payer_code, primary_payer_paid_amount, admission_source_code, patient_status_code, utilization_day_count, non_utilization_day_count, coinsurance_day_count, lifetime_reserve_days_used, hha_visit_count, hospice_period_count, contractor_number, clinical_trial_number, assignment_code, rx_service_reference_number, plan_contract_id, plan_pbp_id, brand_generic_code, dispensing_status_code, drug_coverage_status_code, rx_origin_code, pharmacy_service_type_code, catastrophic_coverage_code, billing_provider_id, billable_period_start_ts, billable_period_end_ts, claim_type_system, export_job_id, source_fhir_version, ingested_at, export_date, group_id,
     ROW_NUMBER() OVER (PARTITION BY eob_id ORDER BY last_updated DESC NULLS LAST, ingested_at DESC, export_job_id DESC) AS dpcetl_rank
   FROM eob
 ) AS ranked

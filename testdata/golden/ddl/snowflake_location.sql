@@ -1,4 +1,4 @@
--- dpcetl claims tables, schema version 2.0.0, dialect snowflake. Generated: do not edit.
+-- dpcetl claims tables, schema version 2.1.0, dialect snowflake. Generated: do not edit.
 
 CREATE EXTERNAL TABLE IF NOT EXISTS export_error (
   operation_outcome_id VARCHAR AS (value:operation_outcome_id::VARCHAR),
@@ -18,4 +18,4 @@ PARTITION BY (export_date, group_id)
 LOCATION = @claims.public.dpc_stage/dpc/export_error/
 FILE_FORMAT = (TYPE = PARQUET)
 AUTO_REFRESH = FALSE
-COMMENT = 'dpcetl export_error (schema 2.0.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).';
+COMMENT = 'dpcetl export_error (schema 2.1.0): One row per issue of each OperationOutcome in the export error files (DPC writes one issue per OperationOutcome).';
