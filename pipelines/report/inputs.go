@@ -12,6 +12,7 @@ type Export struct {
 	Deleted         map[string]int64 `json:"deleted,omitempty"` // resource type → deletions landed in deleted_resource
 	CountMismatches []CountMismatch  `json:"error_count_mismatches,omitempty"`
 	WatermarkHeld   string           `json:"watermark_held,omitempty"`
+	Rounded         map[string]int64 `json:"rounded,omitempty"` // "table.column" → values rounded by the money policy
 }
 
 // Input is one delivered file: its own hash, size and lines, whatever its manifest promised.

@@ -169,7 +169,7 @@ func rawIndexes(files, raw []extract.File) []rawFile {
 // noteExport puts the record's figures into the group's summary.
 func (g *GroupSummary) noteExport(ex *report.Export, raw []rawFile) {
 	g.export, g.raw = ex, raw
-	g.VerifiedBy, g.Deleted, g.CountMismatches, g.WatermarkHeld = ex.VerifiedBy, ex.Deleted, ex.CountMismatches, ex.WatermarkHeld
+	g.VerifiedBy, g.Deleted, g.CountMismatches, g.WatermarkHeld, g.Rounded = ex.VerifiedBy, ex.Deleted, ex.CountMismatches, ex.WatermarkHeld, ex.Rounded
 	for _, rf := range raw {
 		g.Raw = addCounts(g.Raw, map[string]int64{ex.Files[rf.Index].Type: ex.Files[rf.Index].Lines})
 	}

@@ -84,8 +84,6 @@ func smartConfig(t *testing.T) config.Config {
 	cfg.FHIRVersion = "R4"
 	cfg.Concurrency = 2
 	cfg.Since = "incremental"
-	// Stand-in for the built-in deleted_resource view until schemas carries it.
-	cfg.ViewsDir = filepath.Join("testdata", "deletedview")
 	return cfg
 }
 
@@ -133,10 +131,10 @@ func TestSMARTJobDeletedErrorRawAndVerification(t *testing.T) {
 	del := readTable(t, cfg.Destination, "deleted_resource")
 	var urls []string
 	for _, r := range del {
-		urls = append(urls, r["resource_type"]+" "+r["request_method"]+" "+r["request_url"])
+		urls = append(urls, r["resource_type"]+" "+r["resource_id"]+" "+r["request_method"]+" "+r["request_url"])
 	}
 	sort.Strings(urls)
-	want := []string{"ExplanationOfBenefit DELETE ExplanationOfBenefit/e1", "ExplanationOfBenefit DELETE ExplanationOfBenefit/e2", "Patient DELETE Patient/p9"}
+	want := []string{"ExplanationOfBenefit e1 DELETE ExplanationOfBenefit/e1", "ExplanationOfBenefit e2 DELETE ExplanationOfBenefit/e2", "Patient p9 DELETE Patient/p9"}
 	if strings.Join(urls, "|") != strings.Join(want, "|") {
 		t.Fatalf("deleted_resource rows %v, want %v", urls, want)
 	}

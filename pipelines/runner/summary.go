@@ -31,9 +31,10 @@ type Summary struct {
 	Deleted       map[string]int64   `json:"deleted,omitempty"`     // resource type → deletions landed in deleted_resource
 	Raw           map[string]int64   `json:"raw,omitempty"`         // resource type → lines kept as raw NDJSON (no view)
 	// CountMismatches: error files whose lines disagree with the manifest's count (recorded, not a failure).
-	CountMismatches int             `json:"error_count_mismatches,omitempty"`
-	WatermarksHeld  int             `json:"watermarks_held,omitempty"` // groups whose watermark did not move (GroupSummary.WatermarkHeld says why)
-	Groups          []*GroupSummary `json:"groups"`
+	CountMismatches int              `json:"error_count_mismatches,omitempty"`
+	WatermarksHeld  int              `json:"watermarks_held,omitempty"` // groups whose watermark did not move (GroupSummary.WatermarkHeld says why)
+	Rounded         map[string]int64 `json:"rounded,omitempty"`         // "table.column" → values rounded to the column's scale (money policy round_half_even)
+	Groups          []*GroupSummary  `json:"groups"`
 
 	mu sync.Mutex
 }
@@ -64,6 +65,7 @@ type GroupSummary struct {
 	Raw             map[string]int64       `json:"raw,omitempty"`
 	CountMismatches []report.CountMismatch `json:"error_count_mismatches,omitempty"`
 	WatermarkHeld   string                 `json:"watermark_held,omitempty"` // why the watermark did not move past this job
+	Rounded         map[string]int64       `json:"rounded,omitempty"`        // "table.column" → values rounded by the money policy
 	Outputs         []string               `json:"-"`                        // listed once, in Summary.Outputs, to keep the XCom line short
 
 	collector *report.Collector // figures of the group's batches, for report.html
@@ -93,6 +95,7 @@ func (s *Summary) add(g *GroupSummary) {
 	s.VerifiedBy = addCounts(s.VerifiedBy, g.VerifiedBy)
 	s.Deleted = addCounts(s.Deleted, g.Deleted)
 	s.Raw = addCounts(s.Raw, g.Raw)
+	s.Rounded = addCounts(s.Rounded, g.Rounded)
 	s.CountMismatches += len(g.CountMismatches)
 	if g.WatermarkHeld != "" {
 		s.WatermarksHeld++

@@ -112,6 +112,7 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 			st, err = r.runViews(ctx, part.views, lineage, q, maxLines, part.files, part.emit)
 			stats.Quarantined += st.Quarantined
 			stats.Lines += st.Lines
+			ex.Rounded = addCounts(ex.Rounded, st.Rounded)
 		}
 	}
 	gs.lines += stats.Lines
