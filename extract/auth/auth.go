@@ -177,11 +177,6 @@ func WithHTTPClient(c *http.Client) Option { return func(ts *TokenSource) { ts.h
 // WithClock sets the local clock (default time.Now).
 func WithClock(now func() time.Time) Option { return func(ts *TokenSource) { ts.now = now } }
 
-// WithRefreshAhead sets how long before expiry a token is replaced (default
-// 60 s, never more than a fifth of the token's lifetime, so that short-lived
-// tokens are still used).
-func WithRefreshAhead(d time.Duration) Option { return func(ts *TokenSource) { ts.ahead = d } }
-
 // WithExtraHosts lets the bearer go to more origins ("https://host:port") than
 // the API's own; by default it goes only to the BaseURL's scheme, host and port.
 func WithExtraHosts(origins ...string) Option {
@@ -204,10 +199,6 @@ func WithOnToken(f func(token string)) Option { return func(ts *TokenSource) { t
 
 // WithProgress receives clock-skew events.
 func WithProgress(p extract.Progress) Option { return func(ts *TokenSource) { ts.progress = p } }
-
-// WithSkewThreshold sets the skew above which an EventClockSkew is emitted
-// (default 5 s).
-func WithSkewThreshold(d time.Duration) Option { return func(ts *TokenSource) { ts.skewReport = d } }
 
 // TokenSource hands out DPC access tokens: cached, refreshed ahead of expiry,
 // with one refresh at a time shared by every caller.

@@ -27,7 +27,7 @@ type Client struct {
 	hc       *http.Client
 	pageSize int
 	now      func() time.Time
-	retry    *retry.Policy
+	retry    retry.Policy
 	limiter  *retry.Limiter
 	// synthetic allows sandbox MBIs (SyntheticMBI); the caller says so, never for production.
 	synthetic bool
@@ -48,7 +48,7 @@ func WithPageSize(n int) Option {
 // WithRetry retries failed requests under p when that is safe: 429, 5xx and network errors,
 // for reads and idempotent changes always, for creates only when the server cannot have acted
 // (429, 503, connection refused). Without it every failure is returned at once.
-func WithRetry(p retry.Policy) Option { return func(c *Client) { c.retry = &p } }
+func WithRetry(p retry.Policy) Option { return func(c *Client) { c.retry = p } }
 
 // WithLimiter shares a rate limiter (429 back-off) with other clients of the same server.
 func WithLimiter(l *retry.Limiter) Option { return func(c *Client) { c.limiter = l } }
@@ -71,7 +71,7 @@ func New(baseURL string, httpClient *http.Client, opts ...Option) *Client {
 		// Keep New infallible (as the contract has it); every request then fails with this error.
 		u = &url.URL{Scheme: "invalid", Opaque: baseURL}
 	}
-	c := &Client{base: u, hc: httpClient, pageSize: 100, now: time.Now}
+	c := &Client{base: u, hc: httpClient, pageSize: 100, now: time.Now, retry: retry.Policy{MaxAttempts: 1}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -92,9 +92,6 @@ func (c *Client) validateMBI(mbi string) error {
 	}
 	return ValidateMBI(mbi)
 }
-
-// BaseURL is the API base the client was created with.
-func (c *Client) BaseURL() string { return c.base.String() }
 
 type request struct {
 	method  string
@@ -147,11 +144,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			ctype = "application/fhir+json"
 		}
 	}
-	p := retry.Policy{MaxAttempts: 1}
-	if c.retry != nil {
-		p = *c.retry
-	}
-	return retry.Do(ctx, p, c.limiter, func(int) retry.Attempt {
+	return retry.Do(ctx, c.retry, c.limiter, func(int) retry.Attempt {
 		resp, data, err := c.send(ctx, r, u, body, ctype)
 		status := 0
 		if resp != nil {
@@ -250,17 +243,12 @@ func searchAll[T any](ctx context.Context, c *Client, path string, q url.Values)
 	var out []T
 	next := path
 	seen := map[string]bool{}
-	first := true
 	for next != "" {
 		var b bundle
-		r := request{method: http.MethodGet, path: next}
-		if first {
-			r.query = q
-			first = false
-		}
-		if err := c.do(ctx, r, &b); err != nil {
+		if err := c.do(ctx, request{method: http.MethodGet, path: next, query: q}, &b); err != nil {
 			return out, err
 		}
+		q = nil // next links carry their own query
 		if b.ResourceType != "" && b.ResourceType != "Bundle" {
 			return out, fmt.Errorf("dpc: GET %s: expected a Bundle, got %s", path, b.ResourceType)
 		}
@@ -281,40 +269,44 @@ func searchAll[T any](ctx context.Context, c *Client, path string, q url.Values)
 	return out, nil
 }
 
-func (c *Client) pageQuery(extra url.Values) url.Values {
-	q := url.Values{"_count": {strconv.Itoa(c.pageSize)}}
-	for k, v := range extra {
-		q[k] = v
-	}
-	return q
-}
+// pageQuery asks for pages of the client's page size.
+func (c *Client) pageQuery() url.Values { return url.Values{"_count": {strconv.Itoa(c.pageSize)}} }
 
-// Organization returns the caller's organization.
+// Organization returns the caller's organization (DPC answers with a Bundle of one; a bare
+// resource is taken too).
 func (c *Client) Organization(ctx context.Context) (Organization, error) {
-	// DPC answers GET /Organization with a Bundle of one; tolerate a bare resource too.
 	var raw json.RawMessage
 	if err := c.do(ctx, request{method: http.MethodGet, path: "/Organization"}, &raw); err != nil {
 		return Organization{}, err
 	}
-	var head struct {
-		ResourceType string `json:"resourceType"`
-	}
-	_ = json.Unmarshal(raw, &head)
-	if head.ResourceType == "Organization" {
-		var o Organization
-		err := json.Unmarshal(raw, &o)
-		return o, err
-	}
-	var b bundle
-	if err := json.Unmarshal(raw, &b); err != nil {
+	orgs, err := DecodeResources[Organization](raw, "Organization")
+	if err != nil {
 		return Organization{}, fmt.Errorf("dpc: GET /Organization: %w", err)
 	}
-	if len(b.Entry) == 0 {
+	if len(orgs) == 0 {
 		return Organization{}, fmt.Errorf("dpc: GET /Organization: no organization: %w", ErrNotFound)
 	}
-	var o Organization
-	if err := json.Unmarshal(b.Entry[0].Resource, &o); err != nil {
-		return Organization{}, fmt.Errorf("dpc: GET /Organization: %w", err)
+	return orgs[0], nil
+}
+
+// get fetches one resource of type T at path.
+func get[T any](ctx context.Context, c *Client, path, accept string) (T, error) {
+	var out T
+	err := c.do(ctx, request{method: http.MethodGet, path: path, accept: accept}, &out)
+	return out, err
+}
+
+// findOne searches path for identifier id and returns the resource whose key is id exactly.
+func findOne[T any](ctx context.Context, c *Client, path, id string, key func(T) string) (T, error) {
+	var zero T
+	vs, err := searchAll[T](ctx, c, path, url.Values{"identifier": {id}})
+	if err != nil {
+		return zero, err
 	}
-	return o, nil
+	for _, v := range vs {
+		if key(v) == id {
+			return v, nil
+		}
+	}
+	return zero, fmt.Errorf("dpc: no %s with identifier %s: %w", strings.TrimPrefix(path, "/"), id, ErrNotFound)
 }

@@ -3,6 +3,7 @@ package dpc
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -259,8 +260,6 @@ func NewGroup(npi string, patientIDs []string) Group {
 // bundle is a FHIR Bundle as DPC sends it (searchset or collection).
 type bundle struct {
 	ResourceType string `json:"resourceType"`
-	Type         string `json:"type,omitempty"`
-	Total        *int   `json:"total,omitempty"`
 	Link         []struct {
 		Relation string `json:"relation"`
 		URL      string `json:"url"`
@@ -281,7 +280,52 @@ func (b bundle) next() string {
 	return ""
 }
 
-// parameters wraps a Bundle the way $submit wants it.
+// DecodeResources reads the resources of a Bundle, of Parameters wrapping one (DPC's $submit
+// files and answers), of a JSON array, or one bare resource of type rt. With rt set, every
+// resource must be of that type; errors name the entry (1-based).
+func DecodeResources[T any](b []byte, rt string) ([]T, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(b, &raws); err != nil {
+		var w struct {
+			ResourceType string        `json:"resourceType"`
+			Parameter    []bundleEntry `json:"parameter"`
+			Entry        []bundleEntry `json:"entry"`
+		}
+		if err := json.Unmarshal(b, &w); err != nil {
+			return nil, fmt.Errorf("not JSON: %w", err)
+		}
+		switch {
+		case w.ResourceType == "Parameters" && len(w.Parameter) > 0:
+			return DecodeResources[T](w.Parameter[0].Resource, rt)
+		case w.ResourceType == rt && rt != "":
+			raws = []json.RawMessage{b}
+		}
+		for _, e := range w.Entry {
+			raws = append(raws, e.Resource)
+		}
+	}
+	out := make([]T, 0, len(raws))
+	for i, r := range raws {
+		var head struct {
+			ResourceType string `json:"resourceType"`
+		}
+		_ = json.Unmarshal(r, &head)
+		if rt != "" && head.ResourceType != rt {
+			return nil, fmt.Errorf("entry %d is a %q, not a %s", i+1, head.ResourceType, rt)
+		}
+		var v T
+		if err := json.Unmarshal(r, &v); err != nil {
+			return out, fmt.Errorf("entry %d: %w", i+1, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// submitBody wraps a Bundle the way $submit wants it.
 func submitBody[T any](resources []T) any {
 	entries := make([]map[string]any, len(resources))
 	for i, r := range resources {

@@ -86,10 +86,9 @@ type Key struct {
 	Label     string `json:"label"`
 }
 
+// collection is DPC's JSON list answer (GET /Key, /Token): {"created_at", "count", "entities"}.
 type collection[T any] struct {
-	CreatedAt string `json:"created_at"`
-	Count     int    `json:"count"`
-	Entities  []T    `json:"entities"`
+	Entities []T `json:"entities"`
 }
 
 // spki rewrites a PKCS#1 "RSA PUBLIC KEY" PEM as the PKIX "PUBLIC KEY" DPC's signature check
@@ -112,10 +111,13 @@ func (up KeyUpload) spki() KeyUpload {
 // UploadKey registers a public key under label. A PKCS#1 PEM is sent as PKIX, the only
 // form DPC verifies.
 func (c *Client) UploadKey(ctx context.Context, label string, up KeyUpload) (Key, error) {
-	up = up.spki()
+	return c.uploadKey(ctx, "/Key", label, up)
+}
+
+func (c *Client) uploadKey(ctx context.Context, path, label string, up KeyUpload) (Key, error) {
 	var out Key
-	err := c.do(ctx, request{method: http.MethodPost, path: "/Key", query: url.Values{"label": {label}},
-		body: up, ctype: "application/json", accept: "application/json"}, &out)
+	err := c.do(ctx, request{method: http.MethodPost, path: path, query: url.Values{"label": {label}},
+		body: up.spki(), ctype: "application/json", accept: "application/json"}, &out)
 	return out, err
 }
 
@@ -128,9 +130,7 @@ func (c *Client) Keys(ctx context.Context) ([]Key, error) {
 
 // Key fetches one public key.
 func (c *Client) Key(ctx context.Context, id string) (Key, error) {
-	var out Key
-	err := c.do(ctx, request{method: http.MethodGet, path: "/Key/" + url.PathEscape(id), accept: "application/json"}, &out)
-	return out, err
+	return get[Key](ctx, c, "/Key/"+url.PathEscape(id), "application/json")
 }
 
 // DeleteKey removes a public key.
@@ -167,6 +167,10 @@ func (t *Token) UnmarshalJSON(b []byte) error {
 
 // CreateToken makes a new client token; a zero expiration leaves the server's default.
 func (c *Client) CreateToken(ctx context.Context, label string, expiration time.Time) (Token, error) {
+	return c.createToken(ctx, "/Token", label, expiration)
+}
+
+func (c *Client) createToken(ctx context.Context, path, label string, expiration time.Time) (Token, error) {
 	q := url.Values{}
 	if label != "" {
 		q.Set("label", label)
@@ -175,7 +179,7 @@ func (c *Client) CreateToken(ctx context.Context, label string, expiration time.
 		q.Set("expiration", expiration.Format(time.RFC3339))
 	}
 	var out Token
-	err := c.do(ctx, request{method: http.MethodPost, path: "/Token", query: q, accept: "application/json"}, &out)
+	err := c.do(ctx, request{method: http.MethodPost, path: path, query: q, accept: "application/json"}, &out)
 	return out, err
 }
 

@@ -42,24 +42,10 @@ func (p *Portal) CreateOrganization(ctx context.Context, name, npi string) (Port
 
 // CreateToken makes a client token for orgID; a zero expiration leaves the default.
 func (p *Portal) CreateToken(ctx context.Context, orgID, label string, expiration time.Time) (Token, error) {
-	q := url.Values{}
-	if label != "" {
-		q.Set("label", label)
-	}
-	if !expiration.IsZero() {
-		q.Set("expiration", expiration.Format(time.RFC3339))
-	}
-	var out Token
-	err := p.c.do(ctx, request{method: http.MethodPost, path: "/Organization/" + url.PathEscape(orgID) + "/Token",
-		query: q, accept: "application/json"}, &out)
-	return out, err
+	return p.c.createToken(ctx, "/Organization/"+url.PathEscape(orgID)+"/Token", label, expiration)
 }
 
 // UploadKey registers a public key for orgID (a PKCS#1 PEM is sent as PKIX, see Client.UploadKey).
 func (p *Portal) UploadKey(ctx context.Context, orgID, label string, up KeyUpload) (Key, error) {
-	up = up.spki()
-	var out Key
-	err := p.c.do(ctx, request{method: http.MethodPost, path: "/Organization/" + url.PathEscape(orgID) + "/Key",
-		query: url.Values{"label": {label}}, body: up, ctype: "application/json", accept: "application/json"}, &out)
-	return out, err
+	return p.c.uploadKey(ctx, "/Organization/"+url.PathEscape(orgID)+"/Key", label, up)
 }

@@ -13,34 +13,24 @@ import (
 
 // CreatePractitioner registers one practitioner and returns it as stored (with its id).
 func (c *Client) CreatePractitioner(ctx context.Context, p Practitioner) (Practitioner, error) {
-	if err := ValidateNPI(p.NPI()); err != nil {
-		return Practitioner{}, err
-	}
-	var out Practitioner
-	err := c.do(ctx, request{method: http.MethodPost, path: "/Practitioner", body: p}, &out)
-	return out, err
+	return create(ctx, c, "/Practitioner", checkNPI, p)
 }
 
 // SubmitPractitioners registers many practitioners in one $submit call.
 func (c *Client) SubmitPractitioners(ctx context.Context, ps []Practitioner) ([]Practitioner, error) {
-	for i, p := range ps {
-		if err := ValidateNPI(p.NPI()); err != nil {
-			return nil, fmt.Errorf("practitioner %d: %w", i+1, err)
-		}
-	}
-	return submit[Practitioner](ctx, c, "/Practitioner/$submit", ps)
+	return submit(ctx, c, "/Practitioner/$submit", "practitioner", checkNPI, ps)
 }
+
+func checkNPI(p Practitioner) error { return ValidateNPI(p.NPI()) }
 
 // Practitioners lists every practitioner of the organization, following pages.
 func (c *Client) Practitioners(ctx context.Context) ([]Practitioner, error) {
-	return searchAll[Practitioner](ctx, c, "/Practitioner", c.pageQuery(nil))
+	return searchAll[Practitioner](ctx, c, "/Practitioner", c.pageQuery())
 }
 
 // Practitioner fetches one practitioner by resource id.
 func (c *Client) Practitioner(ctx context.Context, id string) (Practitioner, error) {
-	var out Practitioner
-	err := c.do(ctx, request{method: http.MethodGet, path: "/Practitioner/" + url.PathEscape(id)}, &out)
-	return out, err
+	return get[Practitioner](ctx, c, "/Practitioner/"+url.PathEscape(id), "")
 }
 
 // PractitionerByNPI finds the practitioner with the given NPI; ErrNotFound if there is none.
@@ -48,48 +38,29 @@ func (c *Client) PractitionerByNPI(ctx context.Context, npi string) (Practitione
 	if err := ValidateNPI(npi); err != nil {
 		return Practitioner{}, err
 	}
-	ps, err := searchAll[Practitioner](ctx, c, "/Practitioner", url.Values{"identifier": {npi}})
-	if err != nil {
-		return Practitioner{}, err
-	}
-	for _, p := range ps {
-		if p.NPI() == npi {
-			return p, nil
-		}
-	}
-	return Practitioner{}, fmt.Errorf("dpc: practitioner with NPI %s: %w", npi, ErrNotFound)
+	return findOne(ctx, c, "/Practitioner", npi, Practitioner.NPI)
 }
 
 // CreatePatient registers one patient and returns it as stored.
 func (c *Client) CreatePatient(ctx context.Context, p Patient) (Patient, error) {
-	if err := c.validateMBI(p.MBI()); err != nil {
-		return Patient{}, err
-	}
-	var out Patient
-	err := c.do(ctx, request{method: http.MethodPost, path: "/Patient", body: p}, &out)
-	return out, err
+	return create(ctx, c, "/Patient", c.checkMBI, p)
 }
 
 // SubmitPatients registers many patients in one $submit call.
 func (c *Client) SubmitPatients(ctx context.Context, ps []Patient) ([]Patient, error) {
-	for i, p := range ps {
-		if err := c.validateMBI(p.MBI()); err != nil {
-			return nil, fmt.Errorf("patient %d: %w", i+1, err)
-		}
-	}
-	return submit[Patient](ctx, c, "/Patient/$submit", ps)
+	return submit(ctx, c, "/Patient/$submit", "patient", c.checkMBI, ps)
 }
+
+func (c *Client) checkMBI(p Patient) error { return c.validateMBI(p.MBI()) }
 
 // Patients lists every patient of the organization, following _count/_offset pages.
 func (c *Client) Patients(ctx context.Context) ([]Patient, error) {
-	return searchAll[Patient](ctx, c, "/Patient", c.pageQuery(nil))
+	return searchAll[Patient](ctx, c, "/Patient", c.pageQuery())
 }
 
 // Patient fetches one patient by resource id.
 func (c *Client) Patient(ctx context.Context, id string) (Patient, error) {
-	var out Patient
-	err := c.do(ctx, request{method: http.MethodGet, path: "/Patient/" + url.PathEscape(id)}, &out)
-	return out, err
+	return get[Patient](ctx, c, "/Patient/"+url.PathEscape(id), "")
 }
 
 // PatientByMBI finds the patient with the given MBI; ErrNotFound if there is none.
@@ -97,21 +68,28 @@ func (c *Client) PatientByMBI(ctx context.Context, mbi string) (Patient, error) 
 	if err := c.validateMBI(mbi); err != nil {
 		return Patient{}, err
 	}
-	ps, err := searchAll[Patient](ctx, c, "/Patient", url.Values{"identifier": {mbi}})
-	if err != nil {
-		return Patient{}, err
-	}
-	for _, p := range ps {
-		if p.MBI() == mbi {
-			return p, nil
-		}
-	}
-	return Patient{}, fmt.Errorf("dpc: patient with MBI %s: %w", mbi, ErrNotFound)
+	return findOne(ctx, c, "/Patient", mbi, Patient.MBI)
 }
 
-// submit posts a Parameters-wrapped Bundle and reads back the created resources, whether the
-// server answers with a Bundle or with Parameters wrapping one.
-func submit[T any](ctx context.Context, c *Client, path string, rs []T) ([]T, error) {
+// create checks one resource and posts it to path.
+func create[T any](ctx context.Context, c *Client, path string, check func(T) error, v T) (T, error) {
+	var out T
+	if err := check(v); err != nil {
+		return out, err
+	}
+	err := c.do(ctx, request{method: http.MethodPost, path: path, body: v}, &out)
+	return out, err
+}
+
+// submit checks every resource (errors name the noun and its 1-based place), posts them as a
+// Parameters-wrapped Bundle and reads back the created resources, whether the server answers
+// with a Bundle or with Parameters wrapping one.
+func submit[T any](ctx context.Context, c *Client, path, noun string, check func(T) error, rs []T) ([]T, error) {
+	for i, r := range rs {
+		if err := check(r); err != nil {
+			return nil, fmt.Errorf("%s %d: %w", noun, i+1, err)
+		}
+	}
 	if len(rs) == 0 {
 		return nil, nil
 	}
@@ -119,40 +97,11 @@ func submit[T any](ctx context.Context, c *Client, path string, rs []T) ([]T, er
 	if err := c.do(ctx, request{method: http.MethodPost, path: path, body: submitBody(rs)}, &raw); err != nil {
 		return nil, err
 	}
-	b, err := unwrapBundle(raw)
+	out, err := DecodeResources[T](raw, "")
 	if err != nil {
-		return nil, fmt.Errorf("dpc: POST %s: %w", path, err)
-	}
-	out := make([]T, 0, len(b.Entry))
-	for _, e := range b.Entry {
-		var v T
-		if err := json.Unmarshal(e.Resource, &v); err != nil {
-			return out, fmt.Errorf("dpc: POST %s: decode entry: %w", path, err)
-		}
-		out = append(out, v)
+		return out, fmt.Errorf("dpc: POST %s: %w", path, err)
 	}
 	return out, nil
-}
-
-func unwrapBundle(raw json.RawMessage) (bundle, error) {
-	var p struct {
-		ResourceType string `json:"resourceType"`
-		Parameter    []struct {
-			Resource json.RawMessage `json:"resource"`
-		} `json:"parameter"`
-	}
-	if len(raw) == 0 {
-		return bundle{}, nil
-	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return bundle{}, err
-	}
-	if p.ResourceType == "Parameters" && len(p.Parameter) > 0 {
-		raw = p.Parameter[0].Resource
-	}
-	var b bundle
-	err := json.Unmarshal(raw, &b)
-	return b, err
 }
 
 // Attestation builds the Provenance for attributing patients to the practitioner with id
@@ -253,9 +202,7 @@ func (c *Client) RemoveMembers(ctx context.Context, id, npi string, patientIDs [
 
 // Group fetches one group by id.
 func (c *Client) Group(ctx context.Context, id string) (Group, error) {
-	var out Group
-	err := c.do(ctx, request{method: http.MethodGet, path: "/Group/" + url.PathEscape(id)}, &out)
-	return out, err
+	return get[Group](ctx, c, "/Group/"+url.PathEscape(id), "")
 }
 
 // FindGroupsByNPI returns the attribution groups of the practitioner with npi.

@@ -1,5 +1,5 @@
-// Package retry is the one retry policy and the one shared rate limiter used by
-// every DPC request dpcetl makes (export kick-off and polling, file downloads).
+// Package retry is the one retry loop, policy and shared rate limiter behind every DPC request
+// dpcetl makes: the API client, token requests, export kick-off and polling, file downloads.
 package retry
 
 import (

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -31,6 +33,13 @@ type Attribution struct {
 	Start     time.Time `json:"start,omitzero"`
 	End       time.Time `json:"end,omitzero"` // when the attribution lapses (zero if unknown)
 	Status    string    `json:"status,omitempty"`
+}
+
+// setPeriod copies the member's attribution period, when DPC gave one.
+func (a *Attribution) setPeriod(m dpc.Member) {
+	if m.Period != nil {
+		a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
+	}
 }
 
 // Plan is what Sync will do, computed from the roster and the current DPC state.
@@ -94,41 +103,36 @@ func (o *Options) fill() {
 	}
 }
 
-// state is the organization's current practitioners, patients and groups.
-type state struct {
-	practByNPI map[string]dpc.Practitioner
-	patByMBI   map[string]dpc.Patient
-	patByID    map[string]dpc.Patient
-	groupByNPI map[string]dpc.Group
-}
-
-func load(ctx context.Context, c *dpc.Client) (*state, error) {
-	s := &state{practByNPI: map[string]dpc.Practitioner{}, patByMBI: map[string]dpc.Patient{}, patByID: map[string]dpc.Patient{}, groupByNPI: map[string]dpc.Group{}}
+// load reads the organization's practitioners, patients and groups into p, and returns the
+// patients by id.
+func (p *Plan) load(ctx context.Context, c *dpc.Client) (map[string]dpc.Patient, error) {
 	ps, err := c.Practitioners(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("roster: list practitioners: %w", err)
-	}
-	for _, p := range ps {
-		s.practByNPI[p.NPI()] = p
 	}
 	pats, err := c.Patients(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("roster: list patients: %w", err)
 	}
-	for _, p := range pats {
-		s.patByMBI[p.MBI()] = p
-		s.patByID[p.ID] = p
-	}
 	gs, err := c.AllGroups(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("roster: list groups: %w", err)
 	}
-	for _, g := range gs {
-		if _, dup := s.groupByNPI[g.NPI()]; !dup {
-			s.groupByNPI[g.NPI()] = g
+	p.practitioners, p.patients, p.groups = keyed(ps, dpc.Practitioner.NPI), keyed(pats, dpc.Patient.MBI), keyed(gs, dpc.Group.NPI)
+	return keyed(pats, patientID), nil
+}
+
+func patientID(p dpc.Patient) string { return p.ID }
+
+// keyed indexes vs by key; the first of equal keys wins.
+func keyed[T any](vs []T, key func(T) string) map[string]T {
+	m := make(map[string]T, len(vs))
+	for _, v := range vs {
+		if _, dup := m[key(v)]; !dup {
+			m[key(v)] = v
 		}
 	}
-	return s, nil
+	return m
 }
 
 func memberStatus(m dpc.Member, now time.Time, window time.Duration) string {
@@ -152,17 +156,16 @@ func memberStatus(m dpc.Member, now time.Time, window time.Duration) string {
 // MakePlan computes the changes that bring DPC in line with ros. It reads but never writes.
 func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Plan, error) {
 	opts.fill()
-	st, err := load(ctx, c)
+	p := &Plan{Now: opts.Now, Window: opts.Window, Limit: opts.RosterLimit, rows: ros.Rows}
+	patByID, err := p.load(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Now: opts.Now, Window: opts.Window, Limit: opts.RosterLimit, rows: ros.Rows,
-		practitioners: st.practByNPI, patients: st.patByMBI, groups: st.groupByNPI}
 	seenPract, seenPat := map[string]bool{}, map[string]bool{}
-	listed := map[string]map[string]bool{} // NPI → MBIs
+	listed := map[[2]string]bool{} // {NPI, MBI}
 	var practErrs []error
 	for _, r := range ros.Rows {
-		if _, ok := st.practByNPI[r.NPI]; !ok && !seenPract[r.NPI] {
+		if _, ok := p.practitioners[r.NPI]; !ok && !seenPract[r.NPI] {
 			seenPract[r.NPI] = true
 			if r.PractitionerFamily == "" {
 				practErrs = append(practErrs, &RowError{Line: r.Line, Column: ColPractitionerFamily,
@@ -170,20 +173,17 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 			}
 			p.CreatePractitioners = append(p.CreatePractitioners, r)
 		}
-		if _, ok := st.patByMBI[r.MBI]; !ok && !seenPat[r.MBI] {
+		if _, ok := p.patients[r.MBI]; !ok && !seenPat[r.MBI] {
 			seenPat[r.MBI] = true
 			p.CreatePatients = append(p.CreatePatients, r)
 		}
-		if listed[r.NPI] == nil {
-			listed[r.NPI] = map[string]bool{}
-		}
-		listed[r.NPI][r.MBI] = true
+		listed[[2]string{r.NPI, r.MBI}] = true
 	}
 	if len(practErrs) > 0 {
 		return nil, fmt.Errorf("roster: %w: %w", errors.Join(practErrs...), dpc.ErrInvalid)
 	}
 	for _, npi := range ros.NPIs() {
-		g, ok := st.groupByNPI[npi]
+		g, ok := p.groups[npi]
 		if !ok {
 			p.CreateGroups = append(p.CreateGroups, npi)
 		}
@@ -193,81 +193,50 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 		}
 		// Every stored member takes a place under the limit, active or not; only rows
 		// that are not stored members yet need a new one.
-		var rows []Row
+		var rows []Attribution
 		storedListed := 0
 		for _, r := range ros.Rows {
 			if r.NPI != npi {
 				continue
 			}
-			rows = append(rows, r)
-			if pat, known := st.patByMBI[r.MBI]; known {
-				if _, member := byPatient[pat.ID]; member {
+			a := Attribution{Line: r.Line, NPI: npi, MBI: r.MBI, GroupID: g.ID, Status: "new"}
+			if pat, known := p.patients[r.MBI]; known {
+				if m, member := byPatient[pat.ID]; member {
 					storedListed++
+					a.PatientID, a.Status = pat.ID, memberStatus(m, opts.Now, opts.Window)
+					a.setPeriod(m)
 				}
 			}
+			rows = append(rows, a)
 		}
-		newRows := len(rows) - storedListed
-		overStatus := func() string {
-			return fmt.Sprintf("over roster limit: practitioner %s's group can hold %d patients (inactive members count)", npi, p.Limit)
+		// When $add cannot fit the new rows but unlisted or inactive members hold places,
+		// one PUT of the listed rows (up to the limit) frees them.
+		replace := ok && p.Limit > 0 && len(byPatient)+len(rows)-storedListed > p.Limit && len(byPatient) > storedListed
+		room := -1
+		if p.Limit > 0 {
+			room = max(0, p.Limit-len(byPatient))
 		}
-		if ok && p.Limit > 0 && len(byPatient)+newRows > p.Limit && len(byPatient) > storedListed {
-			// $add cannot fit the new rows, but unlisted or inactive members hold places:
-			// one PUT of the listed rows (up to the limit) frees them.
-			for i, r := range rows {
-				a := Attribution{Line: r.Line, NPI: npi, MBI: r.MBI, GroupID: g.ID, Status: "new"}
-				if pat, known := st.patByMBI[r.MBI]; known {
-					if m, member := byPatient[pat.ID]; member {
-						a.PatientID = pat.ID
-						a.Status = memberStatus(m, opts.Now, opts.Window)
-						if m.Period != nil {
-							a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
-						}
-					}
-				}
-				if i >= p.Limit {
-					a.Status = overStatus()
-					p.OverLimit = append(p.OverLimit, a)
-					continue
-				}
+		for i, a := range rows {
+			switch {
+			case replace && i >= p.Limit, !replace && a.Status == "new" && room == 0:
+				a.Status = fmt.Sprintf("over roster limit: practitioner %s's group can hold %d patients (inactive members count)", npi, p.Limit)
+				p.OverLimit = append(p.OverLimit, a)
+			case replace:
 				p.Replace = append(p.Replace, a)
-			}
-		} else {
-			room := -1
-			if p.Limit > 0 {
-				room = max(0, p.Limit-len(byPatient))
-			}
-			for _, r := range rows {
-				a := Attribution{Line: r.Line, NPI: npi, MBI: r.MBI, GroupID: g.ID}
-				pat, known := st.patByMBI[r.MBI]
-				m, member := byPatient[pat.ID]
-				if !known || !member {
-					if room == 0 {
-						a.Status = overStatus()
-						p.OverLimit = append(p.OverLimit, a)
-						continue
-					}
-					room--
-					a.Status = "new"
-					p.Add = append(p.Add, a)
-					continue
-				}
-				a.PatientID = pat.ID
-				if m.Period != nil {
-					a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
-				}
-				switch a.Status = memberStatus(m, opts.Now, opts.Window); a.Status {
-				case "expired", "removed":
-					p.Add = append(p.Add, a)
-				case "expiring":
-					p.Renew = append(p.Renew, a)
-				default:
-					p.Unchanged++
-				}
+			case a.Status == "new":
+				room--
+				p.Add = append(p.Add, a)
+			case a.Status == "expired" || a.Status == "removed":
+				p.Add = append(p.Add, a)
+			case a.Status == "expiring":
+				p.Renew = append(p.Renew, a)
+			default:
+				p.Unchanged++
 			}
 		}
 		for _, m := range g.Member {
-			pat := st.patByID[m.PatientID()]
-			if listed[npi][pat.MBI()] && pat.ID != "" {
+			pat := patByID[m.PatientID()]
+			if listed[[2]string{npi, pat.MBI()}] && pat.ID != "" {
 				continue
 			}
 			status := memberStatus(m, opts.Now, opts.Window)
@@ -275,9 +244,7 @@ func MakePlan(ctx context.Context, c *dpc.Client, ros Roster, opts Options) (*Pl
 				continue // already out of the exports
 			}
 			a := Attribution{NPI: npi, MBI: pat.MBI(), GroupID: g.ID, PatientID: m.PatientID(), Status: status}
-			if m.Period != nil {
-				a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
-			}
+			a.setPeriod(m)
 			p.Remove = append(p.Remove, a)
 		}
 	}
@@ -349,80 +316,22 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 	for _, a := range p.OverLimit {
 		fail("attribute", a.NPI, a.MBI, []int{a.Line}, fmt.Errorf("not attributed, %s: %w", a.Status, dpc.ErrRosterLimit))
 	}
-
-	practs := p.practitioners
-	if len(p.CreatePractitioners) > 0 {
-		var res []dpc.Practitioner
-		for _, r := range p.CreatePractitioners {
-			res = append(res, dpc.NewPractitioner(r.NPI, r.PractitionerGiven, r.PractitionerFamily))
-		}
-		created, err := c.SubmitPractitioners(ctx, res)
-		if err != nil {
-			// The batch may have been applied in part (or whole) before it failed: keep what
-			// exists now, then create the rest one by one to learn which rows fail.
-			created = nil
-			now := map[string]dpc.Practitioner{}
-			if all, lerr := c.Practitioners(ctx); lerr == nil {
-				for _, pr := range all {
-					now[pr.NPI()] = pr
-				}
-			}
-			for i, r := range p.CreatePractitioners {
-				if pr, ok := now[r.NPI]; ok {
-					created = append(created, pr)
-					continue
-				}
-				pr, err := c.CreatePractitioner(ctx, res[i])
-				if err != nil {
-					npi := r.NPI
-					fail("create practitioner", npi, "", rowsOf(func(x Row) bool { return x.NPI == npi }), err)
-					continue
-				}
-				created = append(created, pr)
-			}
-		}
-		for _, pr := range created {
-			practs[pr.NPI()] = pr
-			rep.CreatedPractitioners = append(rep.CreatedPractitioners, pr.NPI())
-		}
+	practs, pats := p.practitioners, p.patients
+	for _, pr := range register(ctx, p.CreatePractitioners, func(r Row) dpc.Practitioner {
+		return dpc.NewPractitioner(r.NPI, r.PractitionerGiven, r.PractitionerFamily)
+	}, dpc.Practitioner.NPI, c.SubmitPractitioners, c.CreatePractitioner, c.Practitioners, func(npi string, err error) {
+		fail("create practitioner", npi, "", rowsOf(func(x Row) bool { return x.NPI == npi }), err)
+	}) {
+		practs[pr.NPI()] = pr
+		rep.CreatedPractitioners = append(rep.CreatedPractitioners, pr.NPI())
 	}
-
-	pats := p.patients
-	if len(p.CreatePatients) > 0 {
-		for lo := 0; lo < len(p.CreatePatients); lo += 500 {
-			chunk := p.CreatePatients[lo:min(lo+500, len(p.CreatePatients))]
-			res := make([]dpc.Patient, len(chunk))
-			for i, r := range chunk {
-				res[i] = dpc.NewPatient(r.MBI, r.PatientGiven, r.PatientFamily, r.BirthDate, r.Gender, org.ID)
-			}
-			created, err := c.SubmitPatients(ctx, res)
-			if err != nil {
-				created = nil
-				now := map[string]dpc.Patient{}
-				if all, lerr := c.Patients(ctx); lerr == nil {
-					for _, pt := range all {
-						now[pt.MBI()] = pt
-					}
-				}
-				for i, r := range chunk {
-					if pt, ok := now[r.MBI]; ok {
-						created = append(created, pt)
-						continue
-					}
-					pt, err := c.CreatePatient(ctx, res[i])
-					if err != nil {
-						mbi := r.MBI
-						fail("create patient", "", mbi, rowsOf(func(x Row) bool { return x.MBI == mbi }), err)
-						continue
-					}
-					created = append(created, pt)
-				}
-			}
-			for _, pt := range created {
-				pats[pt.MBI()] = pt
-				rep.CreatedPatients = append(rep.CreatedPatients, pt.MBI())
-			}
-		}
+	for _, pt := range register(ctx, p.CreatePatients, func(r Row) dpc.Patient {
+		return dpc.NewPatient(r.MBI, r.PatientGiven, r.PatientFamily, r.BirthDate, r.Gender, org.ID)
+	}, dpc.Patient.MBI, c.SubmitPatients, c.CreatePatient, c.Patients, func(mbi string, err error) {
+		fail("create patient", "", mbi, rowsOf(func(x Row) bool { return x.MBI == mbi }), err)
+	}) {
+		pats[pt.MBI()] = pt
+		rep.CreatedPatients = append(rep.CreatedPatients, pt.MBI())
 	}
 
 	// Group changes, one practitioner at a time.
@@ -434,25 +343,12 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 		return m
 	}
 	adds, renews, removes, replaces := byNPI(p.Add), byNPI(p.Renew), byNPI(p.Remove), byNPI(p.Replace)
-	creating := map[string]bool{}
-	for _, npi := range p.CreateGroups {
-		creating[npi] = true
-	}
-	npis := map[string]bool{}
+	order := slices.Clone(p.CreateGroups)
 	for _, m := range []map[string][]Attribution{adds, renews, removes, replaces} {
-		for k := range m {
-			npis[k] = true
-		}
+		order = slices.AppendSeq(order, maps.Keys(m))
 	}
-	for _, npi := range p.CreateGroups {
-		npis[npi] = true
-	}
-	order := make([]string, 0, len(npis))
-	for k := range npis {
-		order = append(order, k)
-	}
-	sort.Strings(order)
-	for _, npi := range order {
+	slices.Sort(order)
+	for _, npi := range slices.Compact(order) {
 		pr, ok := practs[npi]
 		if !ok {
 			for _, a := range append(adds[npi], renews[npi]...) {
@@ -460,15 +356,11 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 			}
 			continue
 		}
-		att := c.Attestation(org.ID, pr.ID)
-		if rp := replaces[npi]; len(rp) > 0 {
-			applyReplace(ctx, c, rep, p.groups[npi].ID, npi, rp, removes[npi], pats, att, fail)
-			continue
-		}
-		// Members to attribute now: new ones whose patient exists, plus renewals.
+		att, gid, rm := c.Attestation(org.ID, pr.ID), p.groups[npi].ID, removes[npi]
+		// Members to attribute now: those whose patient exists.
 		var ids []string
 		var todo []Attribution
-		for _, a := range append(append([]Attribution{}, adds[npi]...), renews[npi]...) {
+		for _, a := range append(append(slices.Clone(replaces[npi]), adds[npi]...), renews[npi]...) {
 			pt, ok := pats[a.MBI]
 			if !ok {
 				fail("attribute", npi, a.MBI, []int{a.Line}, fmt.Errorf("patient %s was not registered", a.MBI))
@@ -480,138 +372,134 @@ func Apply(ctx context.Context, c *dpc.Client, p *Plan) (*Report, error) {
 		}
 		var g dpc.Group
 		var err error
+		creating := slices.Contains(p.CreateGroups, npi)
 		switch {
-		case creating[npi] && len(ids) == 0:
+		case len(replaces[npi]) > 0 && len(ids) == 0:
+			continue
+		case len(replaces[npi]) > 0:
+			// One PUT attributes exactly these rows and ends every other attribution.
+			if g, err = c.ReplaceGroup(ctx, gid, npi, ids, att); err == nil {
+				recordAll(&rep.Removed, rm, "removed")
+			}
+			rm = nil
+		case creating && len(ids) == 0:
 			continue // nothing attributable: a group needs at least one member
-		case creating[npi]:
-			g, err = c.CreateGroup(ctx, npi, ids, att)
-			if err == nil {
+		case creating:
+			if g, err = c.CreateGroup(ctx, npi, ids, att); err == nil {
 				rep.CreatedGroups = append(rep.CreatedGroups, g.ID)
 			}
 		case len(ids) > 0:
-			g, err = c.AddMembers(ctx, p.groups[npi].ID, npi, ids, att)
-		default:
-			g = p.groups[npi]
+			g, err = c.AddMembers(ctx, gid, npi, ids, att)
 		}
 		if err != nil {
 			for _, a := range todo {
 				fail("attribute", npi, a.MBI, []int{a.Line}, err)
 			}
 		} else {
-			ends := map[string]dpc.Member{}
+			members := map[string]dpc.Member{}
 			for _, m := range g.Member {
-				ends[m.PatientID()] = m
+				members[m.PatientID()] = m
 			}
 			for _, a := range todo {
-				if m, ok := ends[a.PatientID]; ok && m.Period != nil {
-					a.GroupID, a.Start, a.End = g.ID, m.Period.StartTime(), m.Period.EndTime()
+				if m, ok := members[a.PatientID]; ok {
+					a.setPeriod(m)
 				}
 				a.GroupID = g.ID
-				if a.Status == "expiring" {
-					a.Status = "renewed"
-					rep.Renewed = append(rep.Renewed, a)
-				} else {
-					a.Status = "added"
-					rep.Added = append(rep.Added, a)
+				switch a.Status {
+				case "new", "expired", "removed":
+					recordAll(&rep.Added, []Attribution{a}, "added")
+				default: // expiring, or a listed member a PUT renews
+					recordAll(&rep.Renewed, []Attribution{a}, "renewed")
 				}
 			}
 		}
-		if rm := removes[npi]; len(rm) > 0 {
+		if len(rm) > 0 {
 			var rids []string
 			for _, a := range rm {
 				rids = append(rids, a.PatientID)
 			}
-			if _, err := c.RemoveMembers(ctx, p.groups[npi].ID, npi, rids); err != nil {
+			if _, err := c.RemoveMembers(ctx, gid, npi, rids); err != nil {
 				for _, a := range rm {
 					fail("remove", npi, a.MBI, nil, err)
 				}
 			} else {
-				for _, a := range rm {
-					a.Status = "removed"
-					rep.Removed = append(rep.Removed, a)
-				}
+				recordAll(&rep.Removed, rm, "removed")
 			}
 		}
 	}
 	if len(rep.Failed) > 0 {
-		errs := []error{ErrPartial}
-		var retry, auth, invalid bool
-		var lines []int
-		reasons := map[string]bool{}
-		var reasonList []string
-		for _, f := range rep.Failed {
-			retry = retry || errors.Is(f.err, extract.ErrRetryable)
-			auth = auth || errors.Is(f.err, extract.ErrAuth)
-			invalid = invalid || errors.Is(f.err, dpc.ErrInvalid) || errors.Is(f.err, dpc.ErrRosterLimit)
-			lines = append(lines, f.Lines...)
-			r := failureReason(f.err)
-			if !reasons[r] {
-				reasons[r] = true
-				reasonList = append(reasonList, r)
-			}
-		}
-		switch {
-		case auth:
-			errs = append(errs, extract.ErrAuth)
-		case retry:
-			errs = append(errs, extract.ErrRetryable)
-		case invalid:
-			errs = append(errs, dpc.ErrInvalid)
-		}
-		return rep, fmt.Errorf("%d of the planned changes failed (roster rows %s: %s): %w",
-			len(rep.Failed), rowList(lines), strings.Join(reasonList, "; "), errors.Join(errs...))
+		return rep, failedError(rep.Failed)
 	}
 	return rep, nil
 }
 
-// applyReplace attributes exactly the rows rp to group id with one PUT, which also ends
-// every other attribution (rm are reported removed).
-func applyReplace(ctx context.Context, c *dpc.Client, rep *Report, id, npi string, rp, rm []Attribution, pats map[string]dpc.Patient,
-	att dpc.Provenance, fail func(action, npi, mbi string, lines []int, err error)) {
-	var ids []string
-	var todo []Attribution
-	for _, a := range rp {
-		pt, ok := pats[a.MBI]
-		if !ok {
-			fail("attribute", npi, a.MBI, []int{a.Line}, fmt.Errorf("patient %s was not registered", a.MBI))
+// recordAll appends as to list, each with status.
+func recordAll(list *[]Attribution, as []Attribution, status string) {
+	for _, a := range as {
+		a.Status = status
+		*list = append(*list, a)
+	}
+}
+
+// register creates the resources build makes of rows in $submit calls of at most 500. A batch
+// that fails may have been applied in part (or whole): what exists now is kept and the rest
+// is created one by one to learn which rows fail (fail gets the row's key).
+func register[T any](ctx context.Context, rows []Row, build func(Row) T, key func(T) string,
+	submit func(context.Context, []T) ([]T, error), create func(context.Context, T) (T, error),
+	list func(context.Context) ([]T, error), fail func(key string, err error)) []T {
+	var out []T
+	for chunk := range slices.Chunk(rows, 500) {
+		res := make([]T, len(chunk))
+		for i, r := range chunk {
+			res[i] = build(r)
+		}
+		created, err := submit(ctx, res)
+		if err == nil {
+			out = append(out, created...)
 			continue
 		}
-		a.PatientID = pt.ID
-		ids = append(ids, pt.ID)
-		todo = append(todo, a)
-	}
-	if len(ids) == 0 {
-		return
-	}
-	g, err := c.ReplaceGroup(ctx, id, npi, ids, att)
-	if err != nil {
-		for _, a := range todo {
-			fail("attribute", npi, a.MBI, []int{a.Line}, err)
-		}
-		return
-	}
-	ends := map[string]dpc.Member{}
-	for _, m := range g.Member {
-		ends[m.PatientID()] = m
-	}
-	for _, a := range todo {
-		if m, ok := ends[a.PatientID]; ok && m.Period != nil {
-			a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
-		}
-		a.GroupID = g.ID
-		switch a.Status {
-		case "new", "expired", "removed":
-			a.Status = "added"
-			rep.Added = append(rep.Added, a)
-		default:
-			a.Status = "renewed"
-			rep.Renewed = append(rep.Renewed, a)
+		all, _ := list(ctx) // what cannot be listed is created one by one
+		now := keyed(all, key)
+		for _, v := range res {
+			got, ok := now[key(v)]
+			if !ok {
+				if got, err = create(ctx, v); err != nil {
+					fail(key(v), err)
+					continue
+				}
+			}
+			out = append(out, got)
 		}
 	}
-	for _, a := range rm {
-		a.Status = "removed"
-		rep.Removed = append(rep.Removed, a)
+	return out
+}
+
+// failedError is Apply's error for failed rows: it names the rows and reasons, and wraps
+// ErrPartial and the sentinel the failures call for (auth, then retryable, then invalid).
+func failedError(failed []Failure) error {
+	errs := []error{ErrPartial}
+	var retry, auth, invalid bool
+	var lines []int
+	var reasons []string
+	for _, f := range failed {
+		retry = retry || errors.Is(f.err, extract.ErrRetryable)
+		auth = auth || errors.Is(f.err, extract.ErrAuth)
+		invalid = invalid || errors.Is(f.err, dpc.ErrInvalid) || errors.Is(f.err, dpc.ErrRosterLimit)
+		lines = append(lines, f.Lines...)
+		if r := failureReason(f.err); !slices.Contains(reasons, r) {
+			reasons = append(reasons, r)
+		}
 	}
+	switch {
+	case auth:
+		errs = append(errs, extract.ErrAuth)
+	case retry:
+		errs = append(errs, extract.ErrRetryable)
+	case invalid:
+		errs = append(errs, dpc.ErrInvalid)
+	}
+	return fmt.Errorf("%d of the planned changes failed (roster rows %s: %s): %w",
+		len(failed), rowList(lines), strings.Join(reasons, "; "), errors.Join(errs...))
 }
 
 // failureReason is the short why of a failed row, for the one-line error.
@@ -670,10 +558,7 @@ func Expiring(ctx context.Context, c *dpc.Client, now time.Time, window time.Dur
 	if err != nil {
 		return nil, fmt.Errorf("roster: list patients: %w", err)
 	}
-	mbi := map[string]string{}
-	for _, p := range pats {
-		mbi[p.ID] = p.MBI()
-	}
+	byID := keyed(pats, patientID)
 	var out []Attribution
 	for _, g := range gs {
 		for _, m := range g.Member {
@@ -681,10 +566,8 @@ func Expiring(ctx context.Context, c *dpc.Client, now time.Time, window time.Dur
 			if st != "expiring" && !(includeLapsed && st == "expired") {
 				continue
 			}
-			a := Attribution{NPI: g.NPI(), MBI: mbi[m.PatientID()], GroupID: g.ID, PatientID: m.PatientID(), Status: st}
-			if m.Period != nil {
-				a.Start, a.End = m.Period.StartTime(), m.Period.EndTime()
-			}
+			a := Attribution{NPI: g.NPI(), MBI: byID[m.PatientID()].MBI(), GroupID: g.ID, PatientID: m.PatientID(), Status: st}
+			a.setPeriod(m)
 			out = append(out, a)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/dpctest/synth"
+	"github.com/dpcetl/dpcetl/extract/roster"
 )
 
 // Options shape what Provision creates. Zero values give the defaults.
@@ -28,9 +29,6 @@ type Options struct {
 	HTTPClient    *http.Client    // base client (default: a fresh one with a 30s timeout)
 	Now           func() time.Time
 }
-
-// rosterLimit is production DPC's patient limit per group (see roster.DefaultRosterLimit).
-const rosterLimit = 1350
 
 // Sandbox is what Provision made: everything a test or `make demo` needs to export.
 type Sandbox struct {
@@ -75,7 +73,7 @@ func Provision(ctx context.Context, rootURL string, opts Options) (*Sandbox, err
 		opts.OrgName = "dpcetl sandbox organization"
 	}
 	if opts.Practitioners <= 0 {
-		opts.Practitioners = max(2, (opts.Patients+rosterLimit-1)/rosterLimit)
+		opts.Practitioners = max(2, (opts.Patients+roster.DefaultRosterLimit-1)/roster.DefaultRosterLimit)
 	}
 	if opts.Patients < 0 {
 		return nil, fmt.Errorf("sandbox: negative patient count: %w", dpc.ErrInvalid)

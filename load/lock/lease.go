@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -232,25 +233,19 @@ func (l *lease) release(ctx context.Context) error {
 
 // contended: a precondition failed (412) or a concurrent conditional write conflicted (409).
 func contended(err error) bool {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "PreconditionFailed", "ConditionalRequestConflict":
-			return true
-		}
-	}
-	var re *awshttp.ResponseError
-	return errors.As(err, &re) && (re.HTTPStatusCode() == http.StatusPreconditionFailed || re.HTTPStatusCode() == http.StatusConflict)
+	return s3Is(err, []string{"PreconditionFailed", "ConditionalRequestConflict"}, http.StatusPreconditionFailed, http.StatusConflict)
 }
 
 func notFound(err error) bool {
+	return s3Is(err, []string{"NoSuchKey", "NotFound"}, http.StatusNotFound)
+}
+
+// s3Is reports whether err is an S3 answer with one of the error codes or HTTP statuses.
+func s3Is(err error, codes []string, statuses ...int) bool {
 	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "NoSuchKey", "NotFound":
-			return true
-		}
+	if errors.As(err, &ae) && slices.Contains(codes, ae.ErrorCode()) {
+		return true
 	}
 	var re *awshttp.ResponseError
-	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound
+	return errors.As(err, &re) && slices.Contains(statuses, re.HTTPStatusCode())
 }

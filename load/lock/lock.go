@@ -121,11 +121,6 @@ func (l *Lock) Release(ctx context.Context) error {
 	return err
 }
 
-// Dir locks a local directory through the file name inside it (see File).
-func Dir(dir, name string, self Owner) (*Lock, error) {
-	return File(filepath.Join(dir, name), self)
-}
-
 // File locks the local file path (creating it and its directory). The kernel drops the
 // lock when its holder dies, however it dies, so a stale lock file is simply taken over.
 func File(path string, self Owner) (*Lock, error) {

@@ -26,7 +26,7 @@ func TestHelperProcess(t *testing.T) {
 	if dir == "" {
 		return
 	}
-	if _, err := lock.Dir(dir, "dpcetl.lock", lock.Self("helper")); err != nil {
+	if _, err := lock.File(filepath.Join(dir, "dpcetl.lock"), lock.Self("helper")); err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(1)
 	}
@@ -44,11 +44,11 @@ func ctxT(t *testing.T) context.Context {
 func TestDirLockRefusesSecondHolderAndNamesIt(t *testing.T) {
 	dir := t.TempDir()
 	self := lock.Self("dpcetl run")
-	l, err := lock.Dir(dir, "dpcetl.lock", self)
+	l, err := lock.File(filepath.Join(dir, "dpcetl.lock"), self)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = lock.Dir(dir, "dpcetl.lock", lock.Self("dpcetl load"))
+	_, err = lock.File(filepath.Join(dir, "dpcetl.lock"), lock.Self("dpcetl load"))
 	var he *lock.HeldError
 	if !errors.As(err, &he) || !errors.Is(err, lock.ErrHeld) {
 		t.Fatalf("second lock = %v, want a HeldError", err)
@@ -64,7 +64,7 @@ func TestDirLockRefusesSecondHolderAndNamesIt(t *testing.T) {
 	if err := l.Release(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	l2, err := lock.Dir(dir, "dpcetl.lock", self)
+	l2, err := lock.File(filepath.Join(dir, "dpcetl.lock"), self)
 	if err != nil {
 		t.Fatalf("lock after release: %v", err)
 	}
@@ -84,7 +84,7 @@ func TestDirLockOfKilledProcessIsTakenOver(t *testing.T) {
 	if !sc.Scan() || sc.Text() != "LOCKED" {
 		t.Fatalf("helper: %q", sc.Text())
 	}
-	_, err := lock.Dir(dir, "dpcetl.lock", lock.Self("dpcetl run"))
+	_, err := lock.File(filepath.Join(dir, "dpcetl.lock"), lock.Self("dpcetl run"))
 	var he *lock.HeldError
 	if !errors.As(err, &he) || he.Holder.PID != cmd.Process.Pid {
 		t.Fatalf("lock held by a live helper = %v, want a HeldError naming pid %d", err, cmd.Process.Pid)
@@ -97,7 +97,7 @@ func TestDirLockOfKilledProcessIsTakenOver(t *testing.T) {
 		t.Fatalf("the killed holder's record should remain: %s (%v)", b, err)
 	}
 	self := lock.Self("dpcetl run")
-	l, err := lock.Dir(dir, "dpcetl.lock", self)
+	l, err := lock.File(filepath.Join(dir, "dpcetl.lock"), self)
 	if err != nil {
 		t.Fatalf("stale lock of a killed process not taken over: %v", err)
 	}

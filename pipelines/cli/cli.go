@@ -44,9 +44,6 @@ func commands(env *Env) []*cobra.Command {
 	}, admin.Commands(env)...)
 }
 
-// Help lists commands in the order of commands(), not sorted.
-func init() { cobra.EnableCommandSorting = false }
-
 // Main runs the command line args (without the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, env Env) int {
 	env.Fill()
@@ -141,7 +138,7 @@ func newRoot(env *Env, stderr io.Writer) *cobra.Command {
 	root.SetOut(env.Stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
-	root.AddCommand(commands(env)...)
+	cmdkit.AddOrdered(root, commands(env)...)
 	defaultHelp := root.HelpFunc()
 	root.SetHelpFunc(func(c *cobra.Command, args []string) {
 		if c == root {
@@ -199,7 +196,7 @@ func printUsage(w io.Writer, root *cobra.Command) {
 	var lines [][2]string
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
-		for _, s := range c.Commands() {
+		for _, s := range cmdkit.Ordered(c) {
 			if s.Hidden || s.Name() == "help" && c != root {
 				continue
 			}

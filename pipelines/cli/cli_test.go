@@ -198,6 +198,16 @@ func TestHelpListsEveryCommandOnce(t *testing.T) {
 			t.Errorf("help lists %q %d times", c, n)
 		}
 	}
+	// In the order the command tree is built (run first, the stages in pipeline order, the
+	// administration nouns after), not sorted by name, and without a package-level switch.
+	last := -1
+	for _, c := range []string{"run", "export start", "export status", "export wait", "export download", "transform", "load", "keys generate", "help"} {
+		i := strings.Index(commandsPart, "\n  "+c+" ")
+		if i <= last {
+			t.Errorf("help lists %q out of construction order:\n%s", c, commandsPart)
+		}
+		last = i
+	}
 	for _, f := range []string{"--config", "--sandbox", "--api", "--out", "--since", "--max-attempts", "--client-token-env", "--log-format", "DPCETL_MAX_ATTEMPTS"} {
 		if !strings.Contains(flagsPart, f) {
 			t.Errorf("flag section lacks %s", f)
@@ -228,6 +238,13 @@ func TestCompletion(t *testing.T) {
 	}
 	if out, err := exec.Command("bash", "-n", f).CombinedOutput(); err != nil {
 		t.Fatalf("bash -n: %v\n%s", err, out)
+	}
+	// zsh and fish get scripts that call the same __complete (no zsh or fish on this machine to run them).
+	for shell, want := range map[string]string{"zsh": "#compdef dpcetl", "fish": "complete -c dpcetl"} {
+		code, script, errs := runCLI(t, nil, "completion", shell)
+		if code != 0 || !strings.Contains(script, want) || !strings.Contains(script, "__complete") {
+			t.Errorf("completion %s: exit %d, lacks %q or __complete\n%s", shell, code, want, errs)
+		}
 	}
 	for _, tt := range []struct {
 		args []string

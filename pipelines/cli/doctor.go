@@ -27,9 +27,7 @@ func doctorCommand(env *Env) *cobra.Command {
 		}
 		fmt.Fprintf(out, "ok   config\n")
 		env.ResolveLogFormat(cfg.LogFormat)
-		log := newLogger(env, cfg)
-		opts := runner.Options{Config: cfg, Logger: log, Now: env.Now, Getenv: env.Getenv, Redactor: env.Redactor}
-		stop, err := withEmbedded(ctx, cfg, log, &opts)
+		opts, stop, err := runnerOptions(ctx, env, cfg, newLogger(env, cfg))
 		defer stop()
 		if err != nil {
 			fmt.Fprintf(out, "FAIL embedded sandbox: %v\n     fix: choose another --sandbox-addr, e.g. 127.0.0.1:0\n", err)

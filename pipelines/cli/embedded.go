@@ -11,21 +11,23 @@ import (
 	"github.com/dpcetl/dpcetl/pipelines/runner"
 )
 
-// withEmbedded starts the in-process sandbox when the config asks for it (api: embedded) and
-// hands its credentials and groups to the runner. The sandbox lives only at this edge:
-// pipelines/runner never knows it is talking to one. The returned stop is never nil.
-func withEmbedded(ctx context.Context, cfg config.Config, log *slog.Logger, o *runner.Options) (stop func(), err error) {
+// runnerOptions are the runner's options for cfg. When the config asks for the in-process
+// sandbox (api: embedded) it is started here and its credentials and groups go to the runner:
+// the sandbox lives only at this edge, pipelines/runner never knows it is talking to one.
+// The returned stop is never nil.
+func runnerOptions(ctx context.Context, env *Env, cfg config.Config, log *slog.Logger) (runner.Options, func(), error) {
+	o := runner.Options{Config: cfg, Logger: log, Now: env.Now, Getenv: env.Getenv, Redactor: env.Redactor, Version: Version}
 	if !cfg.Embedded() {
-		return func() {}, nil
+		return o, func() {}, nil
 	}
 	e, err := sandbox.Start(ctx, sandbox.EmbeddedOptions{Addr: cfg.SandboxAddr})
 	if errors.Is(err, sandbox.ErrListen) {
-		return func() {}, fmt.Errorf("%w: %v (choose another address with --sandbox-addr, e.g. 127.0.0.1:0)", config.ErrInvalid, err)
+		return o, func() {}, fmt.Errorf("%w: %v (choose another address with --sandbox-addr, e.g. 127.0.0.1:0)", config.ErrInvalid, err)
 	}
 	if err != nil {
-		return func() {}, err
+		return o, func() {}, err
 	}
 	log.Info("embedded DPC sandbox ready", "url", e.Server.BaseURL(), "groups", len(e.GroupIDs), "patients", len(e.MBIs))
 	o.Credentials, o.Groups, o.ProvisionSeconds = e.Credentials, e.GroupIDs, e.Seconds
-	return e.Close, nil
+	return o, e.Close, nil
 }

@@ -17,35 +17,18 @@ import (
 )
 
 // Exit codes. Orchestrators retry the Retryable group (10-19) and page someone for the rest.
-// The table is documented in pipelines/README.md; each code has a test.
+// exitCodeTable says what each means (`dpcetl help exit-codes`, pipelines/README.md).
 const (
-	ExitOK = 0
-	// ExitInternal is a bug or an unexpected failure: fatal, attach the log to an issue.
-	ExitInternal = 1
-	// ExitUsage is an unknown command or flag, or a missing argument: fatal.
-	ExitUsage = 2
-	// ExitConfig is an invalid config file or value, a missing credential file or an
-	// unwritable output or state directory: fatal until someone fixes the configuration.
-	ExitConfig = 3
-	// ExitAuth means DPC refused the credentials (unknown key id, bad signature, expired
-	// client token): fatal, retrying does not help.
-	ExitAuth = 4
-	// ExitBadData means more input lines failed to transform than the quarantine
-	// thresholds allow: fatal, the quarantined lines are in the state directory.
-	ExitBadData = 5
-	// ExitRejected means DPC (or dpcetl's own input checks) rejected the request itself:
-	// HTTP 400/404/415/422, an unknown resource id, an NPI with no group. Fatal: fix the
-	// request, retrying the same one will not help.
-	ExitRejected = 6
-	// ExitRetryable is a transient failure: network error, HTTP 5xx or 429, a timeout,
-	// an expired export file. Retry later; the state directory lets the rerun resume.
-	ExitRetryable = 10
-	// ExitStillRunning is what `export status` returns while the DPC job is still running:
-	// poll again later (a sensor's "not yet").
-	ExitStillRunning = 11
-	// ExitInterrupted means SIGINT/SIGTERM stopped the run; in-flight output was aborted,
-	// the state is consistent and a rerun resumes. Retryable.
-	ExitInterrupted = 130
+	ExitOK           = 0
+	ExitInternal     = 1   // a bug or an unexpected failure
+	ExitUsage        = 2   // unknown command or flag, bad argument
+	ExitConfig       = 3   // invalid configuration, missing credential file, unwritable output or state
+	ExitAuth         = 4   // DPC (or S3) refused the credentials: retrying does not help
+	ExitBadData      = 5   // more lines quarantined than the thresholds allow
+	ExitRejected     = 6   // DPC or dpcetl's own input checks rejected the request itself
+	ExitRetryable    = 10  // a transient failure: retry later, the state directory lets the rerun resume
+	ExitStillRunning = 11  // export status: the DPC job is still running (a sensor's "not yet")
+	ExitInterrupted  = 130 // SIGINT/SIGTERM: in-flight output aborted, the rerun resumes
 )
 
 // ExitCode maps an error returned by a command to the process exit code.

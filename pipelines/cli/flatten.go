@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -34,9 +35,6 @@ func flattenCommand(env *Env) *cobra.Command {
 	fs.IntVar(&o.Concurrency, "concurrency", 0, "transform workers (default: the engine's)")
 	out := cmdkit.AddOutputFlag(c)
 	c.RunE = func(cc *cobra.Command, _ []string) error {
-		if err := out.Check(); err != nil {
-			return err
-		}
 		return runFlatten(cc.Context(), env, *o, out)
 	}
 	return c
@@ -58,15 +56,10 @@ func runFlatten(ctx context.Context, env *Env, o flatten.Options, out *cmdkit.Ou
 	}
 	fmt.Fprintf(env.Stdout, "flattened %d files (%d resources, %d lines quarantined) into %s, run %s\n",
 		len(sum.Files), sum.Resources, sum.Quarantined, o.Destination, sum.RunID)
-	tables := make([]string, 0, len(sum.Rows))
-	for t := range sum.Rows {
-		tables = append(tables, t)
-	}
-	sort.Strings(tables)
-	for _, t := range tables {
+	for _, t := range slices.Sorted(maps.Keys(sum.Rows)) {
 		fmt.Fprintf(env.Stdout, "  %-20s %d rows\n", t, sum.Rows[t])
 	}
-	for _, k := range sortedWarnings(sum.Warnings) {
+	for _, k := range slices.Sorted(maps.Keys(sum.Warnings)) {
 		fmt.Fprintf(env.Stdout, "warning %s: %d\n", k, sum.Warnings[k])
 	}
 	if sum.Report != "" {
@@ -76,13 +69,4 @@ func runFlatten(ctx context.Context, env *Env, o flatten.Options, out *cmdkit.Ou
 		fmt.Fprintf(env.Stdout, "quarantined lines: %s\n", sum.Quarantine)
 	}
 	return nil
-}
-
-func sortedWarnings(m map[string]int64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -183,15 +183,6 @@ func (p *progress) Close() {
 }
 
 func bar(frac float64, width int) string {
-	frac = min(max(frac, 0), 1)
-	n := int(frac * float64(width))
-	b := make([]rune, width)
-	for i := range b {
-		if i < n {
-			b[i] = '█'
-		} else {
-			b[i] = '░'
-		}
-	}
-	return string(b)
+	n := int(min(max(frac, 0), 1) * float64(width))
+	return strings.Repeat("█", n) + strings.Repeat("░", width-n)
 }

@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,41 +22,19 @@ import (
 )
 
 func runCommand(env *Env) *cobra.Command {
-	c := &cobra.Command{
+	return pipelineCommand(env, &cobra.Command{
 		Use:   "run",
 		Short: "run the whole pipeline (export, download, transform, load) for every group; --sandbox: on the embedded sandbox",
 		Example: "  dpcetl run --sandbox                      # the demo: synthetic data, Parquet in ./dpcetl-out\n" +
 			"  dpcetl run --config dpcetl.yaml --groups 5f1b0000-0000-4000-8000-000000000001\n" +
 			"  DPCETL_DESTINATION=s3://bucket/dpc dpcetl run --config prod.yaml --log-format json",
-		Args: cmdkit.NoArgs,
-	}
-	cf := cmdkit.AddConfigFlags(c, cmdkit.AllKeys)
-	out := cmdkit.AddSummaryFlag(c)
-	dry := c.Flags().Bool("dry-run", false, "print the plan (groups, watermarks, what would be exported, destination) and touch nothing")
-	c.RunE = func(cc *cobra.Command, _ []string) error {
-		if err := out.Check(); err != nil {
-			return err
-		}
-		cfg, err := cf.Config(env)
-		if err != nil {
-			return err
-		}
-		if *dry {
-			return dryRun(cc.Context(), env, cfg, out)
-		}
-		return runPipeline(cc.Context(), env, cfg, out, "run", func(ctx context.Context, r *runner.Runner) (*runner.Summary, error) {
-			return r.Run(ctx)
-		})
-	}
-	return c
+	}, "run", (*runner.Runner).Run)
 }
 
 // dryRun prints what `run` would do: it reads DPC (groups), the destination (watermarks) and
 // the state directory (saved jobs), and writes nothing.
 func dryRun(ctx context.Context, env *Env, cfg config.Config, out *cmdkit.Output) error {
-	log := newLogger(env, cfg)
-	opts := runner.Options{Config: cfg, Logger: log, Now: env.Now, Getenv: env.Getenv, Redactor: env.Redactor}
-	stop, err := withEmbedded(ctx, cfg, log, &opts)
+	opts, stop, err := runnerOptions(ctx, env, cfg, newLogger(env, cfg))
 	defer stop()
 	if err != nil {
 		return err
@@ -90,7 +69,7 @@ func orDash(s string) string {
 }
 
 // stageFunc runs one stage (or all of them) on a prepared runner.
-type stageFunc func(ctx context.Context, r *runner.Runner) (*runner.Summary, error)
+type stageFunc func(r *runner.Runner, ctx context.Context) (*runner.Summary, error)
 
 // runPipeline sets up logging, the runner (and the embedded sandbox when configured),
 // runs fn, and prints the human summary on stderr and the JSON summary line on stdout.
@@ -110,19 +89,9 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, out *cmdkit.O
 		defer cancel()
 	}
 	defer prog.Close()
-	opts := runner.Options{
-		Config:   cfg,
-		Logger:   log,
-		Progress: prog.Event,
-		Now:      env.Now,
-		Getenv:   env.Getenv,
-		Redactor: env.Redactor,
-		Version:  Version,
-
-		OnDownloadPlan: prog.Plan,
-	}
-	stopSandbox, err := withEmbedded(ctx, cfg, log, &opts)
+	opts, stopSandbox, err := runnerOptions(ctx, env, cfg, log)
 	defer stopSandbox()
+	opts.Progress, opts.OnDownloadPlan = prog.Event, prog.Plan
 	var r *runner.Runner
 	if err == nil {
 		r, err = runner.New(ctx, opts)
@@ -130,7 +99,7 @@ func runPipeline(ctx context.Context, env *Env, cfg config.Config, out *cmdkit.O
 	var sum *runner.Summary
 	if err == nil {
 		defer r.Close()
-		sum, err = fn(ctx, r)
+		sum, err = fn(r, ctx)
 	}
 	prog.Close()
 	if sum == nil {
@@ -199,14 +168,9 @@ func printHuman(w io.Writer, s *runner.Summary) {
 			fmt.Fprintf(w, "  watermark of group %s held: %s\n", g.Group, g.WatermarkHeld)
 		}
 	}
-	tables := make([]string, 0, len(s.Rows))
-	for t := range s.Rows {
-		tables = append(tables, t)
-	}
-	sort.Strings(tables)
-	if len(tables) > 0 {
+	if len(s.Rows) > 0 {
 		fmt.Fprintf(w, "  rows:\n")
-		for _, t := range tables {
+		for _, t := range slices.Sorted(maps.Keys(s.Rows)) {
 			fmt.Fprintf(w, "    %-28s %d\n", t, s.Rows[t])
 		}
 	}

@@ -650,7 +650,7 @@ complete_line "dpcetl patients "
 	if err != nil {
 		t.Fatalf("bash: %v\n%s", err, out)
 	}
-	for _, w := range []string{"dpcetl exp => export", "dpcetl run --since  => incremental full", "add submit list get"} {
+	for _, w := range []string{"dpcetl exp => export", "dpcetl run --since  => incremental full", "add get list submit"} {
 		if !strings.Contains(string(out), w) {
 			t.Errorf("completion lacks %q:\n%s", w, out)
 		}

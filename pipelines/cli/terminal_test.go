@@ -106,7 +106,7 @@ func TestSummaryOutput(t *testing.T) {
 	}{{"auto", false, true}, {"auto", true, false}, {"json", true, true}, {"json", false, true}, {"text", false, false}, {"text", true, false}} {
 		c := &cobra.Command{}
 		out := cmdkit.AddSummaryFlag(c)
-		if err := c.Flags().Parse([]string{"--output", tt.flag}); err != nil || out.Check() != nil {
+		if err := c.Flags().Parse([]string{"--output", tt.flag}); err != nil || c.PreRunE(c, nil) != nil {
 			t.Fatal(err)
 		}
 		if got := out.Machine(&Env{StdoutIsTerminal: tt.terminal}); got != tt.want {
@@ -114,9 +114,9 @@ func TestSummaryOutput(t *testing.T) {
 		}
 	}
 	c := &cobra.Command{}
-	out := cmdkit.AddSummaryFlag(c)
+	cmdkit.AddSummaryFlag(c)
 	c.Flags().Parse([]string{"--output", "yaml"})
-	if err := out.Check(); err == nil || !strings.Contains(err.Error(), "auto, text or json") {
+	if err := c.PreRunE(c, nil); err == nil || !strings.Contains(err.Error(), "auto, text or json") {
 		t.Fatalf("--output yaml: %v", err)
 	}
 }

@@ -50,9 +50,6 @@ func versionCommand(env *Env) *cobra.Command {
 	c := &cobra.Command{Use: "version", Short: "print the version, the commit it was built from (and whether the tree was dirty)", Args: cmdkit.NoArgs}
 	out := cmdkit.AddOutputFlag(c)
 	c.RunE = func(*cobra.Command, []string) error {
-		if err := out.Check(); err != nil {
-			return err
-		}
 		b := readBuildInfo()
 		if out.JSON() {
 			return cmdkit.WriteJSON(env.Stdout, b)

@@ -3,6 +3,7 @@
 package admin
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -47,15 +48,6 @@ func newCmd(env *cmdkit.Env, c *cobra.Command, conn bool) *cmd {
 	a := &cmd{env: env, out: cmdkit.AddOutputFlag(c)}
 	if conn {
 		a.conn = cmdkit.AddConfigFlags(c, cmdkit.ConnectionKeys)
-	}
-	prev := c.PreRunE
-	c.PreRunE = func(cc *cobra.Command, args []string) error {
-		if prev != nil {
-			if err := prev(cc, args); err != nil {
-				return err
-			}
-		}
-		return a.out.Check()
 	}
 	return a
 }
@@ -125,11 +117,8 @@ func (a *cmd) client() (*dpc.Client, *auth.TokenSource, error) {
 	hc := &http.Client{Transport: ts.Transport(nil), Timeout: httpTimeout}
 	p := retry.Default()
 	p.MaxAttempts = max(c.MaxAttempts, 1)
-	opts := []dpc.Option{dpc.WithNow(a.env.Now), dpc.WithRetry(p), dpc.WithLimiter(retry.NewLimiter(0, 0))}
-	if !dpc.IsProduction(creds.BaseURL) {
-		opts = append(opts, dpc.WithSyntheticMBIs()) // sandboxes register DPC's synthetic sample MBIs
-	}
-	return dpc.New(creds.BaseURL, hc, opts...), ts, nil
+	// Sandboxes register DPC's synthetic sample MBIs; New ignores WithSyntheticMBIs for production.
+	return dpc.New(creds.BaseURL, hc, dpc.WithNow(a.env.Now), dpc.WithRetry(p), dpc.WithLimiter(retry.NewLimiter(0, 0)), dpc.WithSyntheticMBIs()), ts, nil
 }
 
 // validateMBI checks an MBI given on the command line: the sandbox's synthetic MBIs are
@@ -159,6 +148,24 @@ func emit[T any](a *cmd, vs []T, one bool, header []string, row func(T) []string
 // plainClient is for the unauthenticated endpoints (portal, /Token/validate).
 func plainClient() *http.Client { return &http.Client{Timeout: httpTimeout} }
 
+// viaPortal calls portal on the sandbox portal of the configured API when orgID is given
+// (before any credentials exist), else api with an authenticated client.
+func viaPortal[T any](a *cmd, orgID string, portal func(*dpc.Portal) (T, error), api func(*dpc.Client) (T, error)) (T, error) {
+	var zero T
+	if orgID != "" {
+		base, err := a.baseURL()
+		if err != nil {
+			return zero, err
+		}
+		return portal(dpc.NewPortal(base, plainClient()))
+	}
+	cl, _, err := a.client()
+	if err != nil {
+		return zero, err
+	}
+	return api(cl)
+}
+
 // clientCmd is an admin command that only needs an authenticated client and its arguments.
 func clientCmd(env *cmdkit.Env, use, short string, args cobra.PositionalArgs,
 	run func(a *cmd, cc *cobra.Command, c *dpc.Client, args []string) error) *cobra.Command {
@@ -172,6 +179,38 @@ func clientCmd(env *cmdkit.Env, use, short string, args cobra.PositionalArgs,
 		return run(a, cc, cl, args)
 	}
 	return c
+}
+
+// listCmd is `NOUN list`: every resource fetch returns, printed by print.
+func listCmd[T any](env *cmdkit.Env, short string, fetch func(*dpc.Client, context.Context) ([]T, error), print func(*cmd, []T, bool) error) *cobra.Command {
+	return clientCmd(env, "list", short, cmdkit.NoArgs, func(a *cmd, cc *cobra.Command, c *dpc.Client, _ []string) error {
+		vs, err := fetch(c, cc.Context())
+		if err != nil {
+			return err
+		}
+		return print(a, vs, false)
+	})
+}
+
+// getCmd is `NOUN get ID` (or show): the one resource fetch returns for the id.
+func getCmd[T any](env *cmdkit.Env, use, short string, fetch func(*dpc.Client, context.Context, string) (T, error), print func(*cmd, []T, bool) error) *cobra.Command {
+	return clientCmd(env, use, short, cmdkit.ExactArgs(1, "one "+strings.Fields(use)[1]), func(a *cmd, cc *cobra.Command, c *dpc.Client, args []string) error {
+		v, err := fetch(c, cc.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		return print(a, []T{v}, true)
+	})
+}
+
+// deleteCmd is `NOUN delete ID`.
+func deleteCmd(env *cmdkit.Env, use, short, what string, del func(*dpc.Client, context.Context, string) error) *cobra.Command {
+	return clientCmd(env, use, short, cmdkit.ExactArgs(1, "one "+strings.Fields(use)[1]), func(a *cmd, cc *cobra.Command, c *dpc.Client, args []string) error {
+		if err := del(c, cc.Context(), args[0]); err != nil {
+			return err
+		}
+		return a.out.Emit(a.env.Stdout, map[string]string{"deleted": args[0]}, []string{"DELETED " + what}, [][]string{{args[0]}})
+	})
 }
 
 // configNoAPI is the default configuration with no API: the starting point of admin commands.

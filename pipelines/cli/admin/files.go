@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 )
@@ -30,8 +30,11 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseTime accepts an RFC 3339 instant, a date, or a duration from now ("30d").
+// parseTime accepts an RFC 3339 instant, a date, or a duration from now ("30d"); "" is no time.
 func parseTime(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
@@ -97,43 +100,9 @@ func readResources[T any](path, resourceType string) ([]T, error) {
 	if err != nil {
 		return nil, fileErr("file", err)
 	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
-		var wrap struct {
-			ResourceType string `json:"resourceType"`
-			Parameter    []struct {
-				Resource json.RawMessage `json:"resource"`
-			} `json:"parameter"`
-			Entry []struct {
-				Resource json.RawMessage `json:"resource"`
-			} `json:"entry"`
-		}
-		if err := json.Unmarshal(b, &wrap); err != nil {
-			return nil, cmdkit.Usagef("%s: not JSON: %v", path, err)
-		}
-		if wrap.ResourceType == "Parameters" && len(wrap.Parameter) > 0 {
-			if err := json.Unmarshal(wrap.Parameter[0].Resource, &wrap); err != nil {
-				return nil, cmdkit.Usagef("%s: %v", path, err)
-			}
-		}
-		for _, e := range wrap.Entry {
-			raws = append(raws, e.Resource)
-		}
-	}
-	var out []T
-	for i, r := range raws {
-		var head struct {
-			ResourceType string `json:"resourceType"`
-		}
-		_ = json.Unmarshal(r, &head)
-		if head.ResourceType != resourceType {
-			return nil, cmdkit.Usagef("%s: entry %d is a %q, not a %s", path, i+1, head.ResourceType, resourceType)
-		}
-		var v T
-		if err := json.Unmarshal(r, &v); err != nil {
-			return nil, cmdkit.Usagef("%s: entry %d: %v", path, i+1, err)
-		}
-		out = append(out, v)
+	out, err := dpc.DecodeResources[T](b, resourceType)
+	if err != nil {
+		return nil, cmdkit.Usagef("%s: %v", path, err)
 	}
 	if len(out) == 0 {
 		return nil, cmdkit.Usagef("%s: no %s resources", path, resourceType)

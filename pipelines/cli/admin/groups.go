@@ -20,14 +20,7 @@ func groupsCommand(env *cmdkit.Env) *cobra.Command {
 				return c.CreateGroup(ctx, npi, ids, att)
 			}),
 		groupsFind(env),
-		clientCmd(env, "show GROUP_ID", "show a group's members and when each attribution lapses", cmdkit.ExactArgs(1, "one GROUP_ID"),
-			func(a *cmd, cc *cobra.Command, c *dpc.Client, args []string) error {
-				g, err := c.Group(cc.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return a.emitGroups([]dpc.Group{g}, true)
-			}),
+		getCmd(env, "show GROUP_ID", "show a group's members and when each attribution lapses", (*dpc.Client).Group, (*cmd).emitGroups),
 		groupChange(env, "add", "attribute patients to the practitioner's group (re-adding renews the 90 days)", true,
 			func(ctx context.Context, c *dpc.Client, g dpc.Group, npi string, ids []string, att dpc.Provenance) (dpc.Group, error) {
 				return c.AddMembers(ctx, g.ID, npi, ids, att)
@@ -40,14 +33,7 @@ func groupsCommand(env *cmdkit.Env) *cobra.Command {
 			func(ctx context.Context, c *dpc.Client, g dpc.Group, npi string, ids []string, att dpc.Provenance) (dpc.Group, error) {
 				return c.ReplaceGroup(ctx, g.ID, npi, ids, att)
 			}),
-		clientCmd(env, "list", "list every attribution group of the organization", cmdkit.NoArgs,
-			func(a *cmd, cc *cobra.Command, c *dpc.Client, _ []string) error {
-				gs, err := c.AllGroups(cc.Context())
-				if err != nil {
-					return err
-				}
-				return a.emitGroups(gs, false)
-			}),
+		listCmd(env, "list every attribution group of the organization", (*dpc.Client).AllGroups, (*cmd).emitGroups),
 	)
 }
 

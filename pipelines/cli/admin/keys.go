@@ -17,29 +17,9 @@ import (
 func keysCommand(env *cmdkit.Env) *cobra.Command {
 	return cmdkit.Group("keys", "manage the RSA key pair and the public keys registered with DPC",
 		keysGenerate(env), keysSignSnippet(env), keysUpload(env),
-		clientCmd(env, "list", "list the organization's public keys", cmdkit.NoArgs,
-			func(a *cmd, cc *cobra.Command, c *dpc.Client, _ []string) error {
-				keys, err := c.Keys(cc.Context())
-				if err != nil {
-					return err
-				}
-				return a.emitKeys(keys, false)
-			}),
-		clientCmd(env, "get KEY_ID", "show one public key (with its PEM in --output json)", cmdkit.ExactArgs(1, "one KEY_ID"),
-			func(a *cmd, cc *cobra.Command, c *dpc.Client, args []string) error {
-				k, err := c.Key(cc.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return a.emitKeys([]dpc.Key{k}, true)
-			}),
-		clientCmd(env, "delete KEY_ID", "remove a public key", cmdkit.ExactArgs(1, "one KEY_ID"),
-			func(a *cmd, cc *cobra.Command, c *dpc.Client, args []string) error {
-				if err := c.DeleteKey(cc.Context(), args[0]); err != nil {
-					return err
-				}
-				return a.out.Emit(a.env.Stdout, map[string]string{"deleted": args[0]}, []string{"DELETED KEY"}, [][]string{{args[0]}})
-			}),
+		listCmd(env, "list the organization's public keys", (*dpc.Client).Keys, (*cmd).emitKeys),
+		getCmd(env, "get KEY_ID", "show one public key (with its PEM in --output json)", (*dpc.Client).Key, (*cmd).emitKeys),
+		deleteCmd(env, "delete KEY_ID", "remove a public key", "KEY", (*dpc.Client).DeleteKey),
 	)
 }
 
@@ -192,23 +172,10 @@ func keysUpload(env *cmdkit.Env) *cobra.Command {
 		default:
 			return cmdkit.Usagef("give --signature-file, or --sign-key-file (the private half of the key being uploaded) to sign the snippet")
 		}
-		var key dpc.Key
-		if *orgID != "" {
-			base, err := a.baseURL()
-			if err != nil {
-				return err
-			}
-			if key, err = dpc.NewPortal(base, plainClient()).UploadKey(ctx, *orgID, *label, up); err != nil {
-				return err
-			}
-		} else {
-			cl, _, err := a.client()
-			if err != nil {
-				return err
-			}
-			if key, err = cl.UploadKey(ctx, *label, up); err != nil {
-				return err
-			}
+		key, err := viaPortal(a, *orgID, func(p *dpc.Portal) (dpc.Key, error) { return p.UploadKey(ctx, *orgID, *label, up) },
+			func(c *dpc.Client) (dpc.Key, error) { return c.UploadKey(ctx, *label, up) })
+		if err != nil {
+			return err
 		}
 		return a.emitKeys([]dpc.Key{key}, true)
 	}

@@ -101,14 +101,7 @@ func patients() resource[dpc.Patient] {
 func resourceCommand[T any](env *cmdkit.Env, r resource[T]) *cobra.Command {
 	return cmdkit.Group(r.noun, "register and look up "+r.noun,
 		r.addCmd(env), r.submitCmd(env),
-		clientCmd(env, "list", "list the organization's "+r.noun+" (all pages)", cmdkit.NoArgs,
-			func(a *cmd, cc *cobra.Command, c *dpc.Client, _ []string) error {
-				vs, err := r.list(c, cc.Context())
-				if err != nil {
-					return err
-				}
-				return r.emit(a, vs, false)
-			}),
+		listCmd(env, "list the organization's "+r.noun+" (all pages)", r.list, r.emit),
 		r.getCmd(env))
 }
 

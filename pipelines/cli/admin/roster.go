@@ -117,14 +117,23 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04Z")
 }
 
-func attrRows(kind string, as []roster.Attribution) [][]string {
-	rows := make([][]string, 0, len(as))
-	for _, at := range as {
-		row := ""
-		if at.Line > 0 {
-			row = strconv.Itoa(at.Line)
+// attrs is one list of attributions under its kind ("add", "renewed", …).
+type attrs struct {
+	kind string
+	as   []roster.Attribution
+}
+
+// attrRows are the table rows of the lists, in order.
+func attrRows(lists ...attrs) [][]string {
+	var rows [][]string
+	for _, l := range lists {
+		for _, at := range l.as {
+			row := ""
+			if at.Line > 0 {
+				row = strconv.Itoa(at.Line)
+			}
+			rows = append(rows, []string{l.kind, row, at.NPI, at.MBI, at.Status, fmtTime(at.End)})
 		}
-		rows = append(rows, []string{kind, row, at.NPI, at.MBI, at.Status, fmtTime(at.End)})
 	}
 	return rows
 }
@@ -145,51 +154,27 @@ type planJSON struct {
 func (a *cmd) printPlan(p *roster.Plan) error {
 	v := planJSON{DryRun: true, CreateGroups: cmdkit.NonNil(p.CreateGroups), Add: cmdkit.NonNil(p.Add), Renew: cmdkit.NonNil(p.Renew),
 		Remove: cmdkit.NonNil(p.Remove), Replace: cmdkit.NonNil(p.Replace), OverLimit: cmdkit.NonNil(p.OverLimit), Unchanged: p.Unchanged, CreatePractitioners: []string{}, CreatePatients: []string{}}
-	for _, r := range p.CreatePractitioners {
-		v.CreatePractitioners = append(v.CreatePractitioners, r.NPI)
-	}
-	for _, r := range p.CreatePatients {
-		v.CreatePatients = append(v.CreatePatients, r.MBI)
-	}
-	w := a.env.Stdout
-	if a.out.JSON() {
-		return cmdkit.WriteJSON(w, v)
-	}
-	fmt.Fprintf(w, "Plan (dry run, nothing changed): %d practitioners and %d patients to register, %d groups to create, %d to add, %d to renew, %d to remove, %d unchanged\n",
-		len(v.CreatePractitioners), len(v.CreatePatients), len(v.CreateGroups), len(v.Add), len(v.Renew), len(v.Remove), v.Unchanged)
 	var rows [][]string
 	for _, r := range p.CreatePractitioners {
+		v.CreatePractitioners = append(v.CreatePractitioners, r.NPI)
 		rows = append(rows, []string{"register practitioner", strconv.Itoa(r.Line), r.NPI, "", "", ""})
 	}
 	for _, r := range p.CreatePatients {
+		v.CreatePatients = append(v.CreatePatients, r.MBI)
 		rows = append(rows, []string{"register patient", strconv.Itoa(r.Line), "", r.MBI, "", ""})
 	}
 	for _, n := range p.CreateGroups {
 		rows = append(rows, []string{"create group", "", n, "", "", ""})
 	}
-	rows = append(rows, attrRows("add", p.Add)...)
-	rows = append(rows, attrRows("renew", p.Renew)...)
-	rows = append(rows, attrRows("remove", p.Remove)...)
-	rows = append(rows, attrRows("replace (one PUT)", p.Replace)...)
-	rows = append(rows, attrRows("not attributable", p.OverLimit)...)
-	if len(rows) == 0 {
-		return nil
-	}
-	return cmdkit.WriteTable(w, []string{"ACTION", "ROW", "NPI", "MBI", "STATUS", "LAPSES"}, rows)
+	rows = append(rows, attrRows(attrs{"add", p.Add}, attrs{"renew", p.Renew}, attrs{"remove", p.Remove},
+		attrs{"replace (one PUT)", p.Replace}, attrs{"not attributable", p.OverLimit})...)
+	summary := fmt.Sprintf("Plan (dry run, nothing changed): %d practitioners and %d patients to register, %d groups to create, %d to add, %d to renew, %d to remove, %d unchanged",
+		len(v.CreatePractitioners), len(v.CreatePatients), len(v.CreateGroups), len(v.Add), len(v.Renew), len(v.Remove), v.Unchanged)
+	return a.summaryTable(v, summary, "ACTION", rows)
 }
 
 func (a *cmd) printReport(rep *roster.Report) error {
-	w := a.env.Stdout
-	if a.out.JSON() {
-		return cmdkit.WriteJSON(w, rep)
-	}
-	fmt.Fprintf(w, "Roster sync: %d added, %d renewed, %d removed, %d unchanged, %d failed (registered %d practitioners, %d patients; created %d groups)\n",
-		len(rep.Added), len(rep.Renewed), len(rep.Removed), rep.Unchanged, len(rep.Failed),
-		len(rep.CreatedPractitioners), len(rep.CreatedPatients), len(rep.CreatedGroups))
-	var rows [][]string
-	rows = append(rows, attrRows("added", rep.Added)...)
-	rows = append(rows, attrRows("renewed", rep.Renewed)...)
-	rows = append(rows, attrRows("removed", rep.Removed)...)
+	rows := attrRows(attrs{"added", rep.Added}, attrs{"renewed", rep.Renewed}, attrs{"removed", rep.Removed})
 	for _, fl := range rep.Failed {
 		lines := make([]string, len(fl.Lines))
 		for i, l := range fl.Lines {
@@ -197,8 +182,20 @@ func (a *cmd) printReport(rep *roster.Report) error {
 		}
 		rows = append(rows, []string{"FAILED " + fl.Action, strings.Join(lines, ","), fl.NPI, fl.MBI, fl.Error, ""})
 	}
+	summary := fmt.Sprintf("Roster sync: %d added, %d renewed, %d removed, %d unchanged, %d failed (registered %d practitioners, %d patients; created %d groups)",
+		len(rep.Added), len(rep.Renewed), len(rep.Removed), rep.Unchanged, len(rep.Failed),
+		len(rep.CreatedPractitioners), len(rep.CreatedPatients), len(rep.CreatedGroups))
+	return a.summaryTable(rep, summary, "RESULT", rows)
+}
+
+// summaryTable prints v as JSON, or the summary line and the rows (when there are any).
+func (a *cmd) summaryTable(v any, summary, first string, rows [][]string) error {
+	if a.out.JSON() {
+		return cmdkit.WriteJSON(a.env.Stdout, v)
+	}
+	fmt.Fprintln(a.env.Stdout, summary)
 	if len(rows) == 0 {
 		return nil
 	}
-	return cmdkit.WriteTable(w, []string{"RESULT", "ROW", "NPI", "MBI", "STATUS", "LAPSES"}, rows)
+	return cmdkit.WriteTable(a.env.Stdout, []string{first, "ROW", "NPI", "MBI", "STATUS", "LAPSES"}, rows)
 }

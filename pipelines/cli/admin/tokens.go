@@ -3,7 +3,6 @@ package admin
 import (
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,24 +13,13 @@ import (
 func tokensCommand(env *cmdkit.Env) *cobra.Command {
 	return cmdkit.Group("tokens", "manage client tokens",
 		tokensCreate(env),
-		clientCmd(env, "list", "list client tokens (ids, labels, expiry; never the secrets)", cmdkit.NoArgs,
-			func(a *cmd, cc *cobra.Command, c *dpc.Client, _ []string) error {
-				toks, err := c.Tokens(cc.Context())
-				if err != nil {
-					return err
-				}
-				for i := range toks {
-					toks[i].Token = ""
-				}
-				return a.emitTokens(toks, false, "")
-			}),
-		clientCmd(env, "delete TOKEN_ID", "revoke a client token", cmdkit.ExactArgs(1, "one TOKEN_ID"),
-			func(a *cmd, cc *cobra.Command, c *dpc.Client, args []string) error {
-				if err := c.DeleteToken(cc.Context(), args[0]); err != nil {
-					return err
-				}
-				return a.out.Emit(a.env.Stdout, map[string]string{"deleted": args[0]}, []string{"DELETED TOKEN"}, [][]string{{args[0]}})
-			}),
+		listCmd(env, "list client tokens (ids, labels, expiry; never the secrets)", (*dpc.Client).Tokens, func(a *cmd, toks []dpc.Token, _ bool) error {
+			for i := range toks {
+				toks[i].Token = ""
+			}
+			return a.emitTokens(toks, false, "")
+		}),
+		deleteCmd(env, "delete TOKEN_ID", "revoke a client token", "TOKEN", (*dpc.Client).DeleteToken),
 	)
 }
 
@@ -48,35 +36,19 @@ func tokensCreate(env *cmdkit.Env) *cobra.Command {
 	orgID := c.Flags().String("org-id", "", "organization id: create through the sandbox portal (the first token)")
 	c.RunE = func(cc *cobra.Command, _ []string) error {
 		ctx := cc.Context()
-		var exp time.Time
-		if *expiration != "" {
-			var err error
-			if exp, err = parseTime(*expiration, env.Now()); err != nil {
-				return cmdkit.Usagef("--expiration: %v", err)
-			}
+		exp, err := parseTime(*expiration, env.Now())
+		if err != nil {
+			return cmdkit.Usagef("--expiration: %v", err)
 		}
 		if !*force {
 			if _, err := os.Stat(*out); err == nil {
 				return cmdkit.Usagef("%s exists; remove it, choose another --out or pass --force", *out)
 			}
 		}
-		var tok dpc.Token
-		if *orgID != "" {
-			base, err := a.baseURL()
-			if err != nil {
-				return err
-			}
-			if tok, err = dpc.NewPortal(base, plainClient()).CreateToken(ctx, *orgID, *label, exp); err != nil {
-				return err
-			}
-		} else {
-			cl, _, err := a.client()
-			if err != nil {
-				return err
-			}
-			if tok, err = cl.CreateToken(ctx, *label, exp); err != nil {
-				return err
-			}
+		tok, err := viaPortal(a, *orgID, func(p *dpc.Portal) (dpc.Token, error) { return p.CreateToken(ctx, *orgID, *label, exp) },
+			func(c *dpc.Client) (dpc.Token, error) { return c.CreateToken(ctx, *label, exp) })
+		if err != nil {
+			return err
 		}
 		if tok.Token == "" {
 			return fmt.Errorf("DPC created token %s but did not return its value", tok.ID)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,13 +108,42 @@ func ExactArgs(n int, what string) cobra.PositionalArgs {
 // subcommand, it is a usage error naming the choices.
 func Group(use, short string, subs ...*cobra.Command) *cobra.Command {
 	c := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
+	AddOrdered(c, subs...)
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		var names []string
-		for _, s := range cmd.Commands() {
+		for _, s := range Ordered(cmd) {
 			names = append(names, s.Name())
 		}
 		return Usagef("%s needs a subcommand: %s", cmd.CommandPath(), strings.Join(names, ", "))
 	}
-	c.AddCommand(subs...)
 	return c
+}
+
+// orderKey is the annotation that keeps the order subcommands were added in: cobra sorts
+// them by name unless its package-level switch is turned off, and dpcetl sets no globals.
+const orderKey = "dpcetl.order"
+
+// AddOrdered adds subs to c and records their order for Ordered.
+func AddOrdered(c *cobra.Command, subs ...*cobra.Command) {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	for _, s := range subs {
+		c.Annotations[orderKey] += s.Name() + " "
+	}
+	c.AddCommand(subs...)
+}
+
+// Ordered is c's subcommands in the order AddOrdered added them; others (help, completion) follow.
+func Ordered(c *cobra.Command) []*cobra.Command {
+	order := strings.Fields(c.Annotations[orderKey])
+	rank := func(s *cobra.Command) int {
+		if i := slices.Index(order, s.Name()); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	subs := slices.Clone(c.Commands())
+	slices.SortStableFunc(subs, func(a, b *cobra.Command) int { return rank(a) - rank(b) })
+	return subs
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -12,7 +13,7 @@ import (
 
 // Output is the --output flag: text (tables, or one bare value) or json; for the pipeline
 // commands also auto, the default: the JSON summary line only when stdout is not a terminal.
-type Output struct{ format, def string }
+type Output struct{ format string }
 
 // AddOutputFlag adds --output (text or json, default text) to cmd.
 func AddOutputFlag(cmd *cobra.Command) *Output {
@@ -24,28 +25,24 @@ func AddSummaryFlag(cmd *cobra.Command) *Output {
 	return addOutput(cmd, "auto", "the JSON summary line on stdout: auto (when stdout is not a terminal), json (always) or text (never)")
 }
 
+// addOutput adds the flag and refuses, before the command runs, a format it does not take.
 func addOutput(cmd *cobra.Command, def, help string) *Output {
-	o := &Output{def: def}
+	o := &Output{}
 	cmd.Flags().StringVar(&o.format, "output", def, help)
 	values := []string{"text", "json"}
 	if def == "auto" {
-		values = append(values, "auto")
+		values = []string{"auto", "text", "json"}
 	}
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return values, cobra.ShellCompDirectiveNoFileComp
 	})
-	return o
-}
-
-// Check refuses formats the flag does not take.
-func (o *Output) Check() error {
-	if o.format != "text" && o.format != "json" && (o.format != "auto" || o.def != "auto") {
-		if o.def == "auto" {
-			return Usagef("--output %q: use auto, text or json", o.format)
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if !slices.Contains(values, o.format) {
+			return Usagef("--output %q: use %s or %s", o.format, strings.Join(values[:len(values)-1], ", "), values[len(values)-1])
 		}
-		return Usagef("--output %q: use text or json", o.format)
+		return nil
 	}
-	return nil
+	return o
 }
 
 // Machine reports whether output is for a program: --output json, or auto with stdout not a terminal.
