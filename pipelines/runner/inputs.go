@@ -98,10 +98,15 @@ func (r *Runner) runViews(ctx context.Context, views []*view.View, lineage trans
 	if len(views) == 0 || len(files) == 0 {
 		return transform.Stats{}, nil
 	}
+	money, err := transform.ParseMoneyPolicy(r.cfg.MoneyPolicy)
+	if err != nil {
+		return transform.Stats{}, fmt.Errorf("%w: money_policy: %v", config.ErrInvalid, err)
+	}
 	eng, err := transform.New(views,
 		transform.WithConcurrency(r.cfg.Concurrency),
 		transform.WithLineage(lineage),
 		transform.WithQuarantine(q),
+		transform.WithMoneyPolicy(money),
 		transform.WithThreshold(maxLines, -1)) // the fraction is checked once, over every engine (transform)
 	if err != nil {
 		return transform.Stats{}, fmt.Errorf("%w: %v", config.ErrInvalid, err)

@@ -345,3 +345,52 @@ func TestMaxLinesZeroNamesRealFiles(t *testing.T) {
 		t.Errorf("a run over the threshold published %v", ms)
 	}
 }
+
+// TestMoneyPolicyRoundingsInSummaryAndManifest: CARIN claims with floating-point money
+// (112.41600000000001) are quarantined under money_policy strict and land rounded under
+// round_half_even, each rounding counted per table.column in the summary, the run manifest
+// and report.html.
+func TestMoneyPolicyRoundingsInSummaryAndManifest(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("..", "..", "testdata", "bulk", "carin-eob.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+	for _, policy := range []string{"strict", "round_half_even"} {
+		t.Run(policy, func(t *testing.T) {
+			cfg := smartConfig(t)
+			cfg.MoneyPolicy = policy
+			cfg.Quarantine.MaxLines = -1
+			j := &job{dir: t.TempDir()}
+			j.add(t, extract.ListOutput, "ExplanationOfBenefit", extract.VerifiedCount, len(lines), lines...)
+			gs, err := runner.LoadFiles(context.Background(), cfg, "practice-1", "job-1",
+				&export.Manifest{TransactionTime: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}, j.files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rounded int64
+			for _, n := range gs.Rounded {
+				rounded += n
+			}
+			m, ex := readRunManifest(t, cfg.Destination)
+			if policy == "strict" {
+				if gs.Quarantined == 0 || rounded != 0 {
+					t.Fatalf("strict: %d quarantined, %d rounded", gs.Quarantined, rounded)
+				}
+				return
+			}
+			if gs.Quarantined != 0 || rounded == 0 || len(ex.Rounded) != len(gs.Rounded) {
+				t.Fatalf("round_half_even: %d quarantined, rounded %v, manifest %v", gs.Quarantined, gs.Rounded, ex.Rounded)
+			}
+			html, _ := os.ReadFile(filepath.Join(cfg.Destination, "_runs", m.RunID, "report.html"))
+			for col, n := range gs.Rounded {
+				if ex.Rounded[col] != n || !strings.Contains(string(html), fmt.Sprintf(`data-column="%s" data-rounded="%d"`, col, n)) {
+					t.Errorf("%s: %d rounded, manifest %d, or not in report.html", col, n, ex.Rounded[col])
+				}
+			}
+			if n := len(readTable(t, cfg.Destination, "eob")); n != len(lines) {
+				t.Errorf("eob rows %d, want %d", n, len(lines))
+			}
+		})
+	}
+}
