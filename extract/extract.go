@@ -1,5 +1,5 @@
-// Package extract is the DPC client side of dpcetl: it turns a bulk export into local files
-// whose every byte is proven to be what DPC sent, ready for transform.
+// Package extract is the client side of dpcetl: it turns a bulk export (DPC, BCDA, AB2D, any
+// FHIR Bulk Data server) into local files proven to be what the server sent, ready for transform.
 package extract
 
 import (

@@ -139,8 +139,18 @@ type Bearer interface {
 	Authorized(u *url.URL) bool
 }
 
+type noBearer struct{}
+
+// WithoutBearer makes the bearer transports send requests made with ctx without
+// an Authorization header, whatever their origin (files of a manifest that says
+// requiresAccessToken: false).
+func WithoutBearer(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noBearer{}, true)
+}
+
 // NewTransport returns a RoundTripper that adds b's bearer token to requests for
-// origins b authorizes only (removing one someone else set for any other) and, on
+// origins b authorizes only, unless their context says WithoutBearer (removing
+// one someone else set for any other) and, on
 // a 401, refreshes the token once and retries the request once. A request with a
 // body is retried only if it can be replayed (GetBody). observe, when not nil, is
 // shown every response with the local time its request started (now).
@@ -173,7 +183,7 @@ func (t *transport) send(req *http.Request, tok string) (*http.Response, error) 
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.b.Authorized(req.URL) {
+	if !t.b.Authorized(req.URL) || req.Context().Value(noBearer{}) != nil {
 		if req.Header.Get("Authorization") != "" {
 			// Never forward a bearer someone else put there to a foreign host.
 			req = req.Clone(req.Context())

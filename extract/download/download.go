@@ -21,6 +21,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
 	"github.com/dpcetl/dpcetl/extract/scrub"
+	"github.com/dpcetl/dpcetl/extract/verify"
 )
 
 // ErrFileExpired is returned for a file the server answers 410 Gone.
@@ -237,7 +238,7 @@ func localName(o export.Output) (string, error) {
 	if err := extract.CheckName("file name", n); err != nil {
 		return "", err
 	}
-	if strings.HasSuffix(n, partSuffix) || strings.HasSuffix(n, badSuffix) {
+	if strings.HasSuffix(n, partSuffix) || strings.HasSuffix(n, badSuffix) || strings.HasSuffix(n, verify.ProofPath("")) {
 		return "", fmt.Errorf("file name %q ends like dpcetl's own part files: %w", n, extract.ErrUnsafeName)
 	}
 	return n, nil

@@ -94,7 +94,8 @@ func checkFiles(t *testing.T, e *env, got []extract.File) map[string]bool {
 		if sum := hex.EncodeToString(h[:]); "sha256:"+sum != o.Checksum || f.SHA256 != sum {
 			t.Fatalf("%s: disk sha256 %s, File %s, manifest %s", f.URL, sum, f.SHA256, o.Checksum)
 		}
-		if f.Bytes != int64(len(b)) || f.Count != o.Count || f.Lines != int64(o.Count) || f.Type != o.Type || f.JobID != e.job.ID {
+		if f.Bytes != int64(len(b)) || f.Count != o.Count || f.Lines != int64(o.Count) || f.Type != o.Type || f.JobID != e.job.ID ||
+			f.VerifiedBy != extract.VerifiedChecksum || f.List != o.List || f.List == "" {
 			t.Fatalf("%s: File %+v, %d bytes on disk, manifest %+v", f.URL, f, len(b), o)
 		}
 		// claims at rest: owner-only (the file is the renamed .part, so this is its mode too)
@@ -377,13 +378,28 @@ func TestNoBearerToOtherHost(t *testing.T) {
 	}))
 	defer other.Close()
 	h := sha256.Sum256(body)
-	o := export.Output{Type: "Patient", URL: other.URL + "/f/x.ndjson", Count: 1, Checksum: "sha256:" + hex.EncodeToString(h[:]), FileLength: int64(len(body))}
+	o := export.Output{Type: "Patient", URL: other.URL + "/f/x.ndjson", Count: 1, Checksum: "sha256:" + hex.EncodeToString(h[:]), FileLength: int64(len(body)), RequiresAccessToken: true}
 	f, err := e.downloader().Fetch(context.Background(), e.job.ID, o)
 	if err != nil || f.Bytes != int64(len(body)) {
 		t.Fatalf("%+v %v", f, err)
 	}
 	if len(auths) != 1 || auths[0] != "" {
 		t.Fatalf("other host saw Authorization %q", auths)
+	}
+}
+
+// A DPC file listed without requiresAccessToken goes without the bearer, even
+// to the API's own origin: DPC then answers 401, an auth error, not a retry.
+func TestNoBearerWithoutRequiresAccessToken(t *testing.T) {
+	e := setup(t, 3)
+	o := e.files[0]
+	o.RequiresAccessToken = false
+	if _, err := e.downloader().Fetch(context.Background(), e.job.ID, o); !errors.Is(err, extract.ErrAuth) {
+		t.Fatalf("err = %v, want a 401 auth error", err)
+	}
+	o.RequiresAccessToken = true
+	if _, err := e.downloader().Fetch(context.Background(), e.job.ID, o); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -394,7 +410,13 @@ func TestErrorFilesFromSandbox(t *testing.T) {
 	if len(e.job.Manifest.Error) == 0 {
 		t.Fatal("sandbox export of 200 patients has no error file (no opted-out patient?)")
 	}
-	got, err := e.downloader().Download(context.Background(), e.job.ID, e.job.Manifest.Error)
+	var errs []export.Output
+	for _, o := range e.files {
+		if o.List == extract.ListError {
+			errs = append(errs, o)
+		}
+	}
+	got, err := e.downloader().Download(context.Background(), e.job.ID, errs)
 	if err != nil {
 		t.Fatal(err)
 	}

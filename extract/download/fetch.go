@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/dpcetl/dpcetl/extract"
+	"github.com/dpcetl/dpcetl/extract/auth"
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
 	"github.com/dpcetl/dpcetl/extract/verify"
@@ -18,10 +19,13 @@ import (
 // count), a verification failure is downloaded once more from scratch, and a
 // second one moves the bytes to ".bad".
 func (d *Downloader) fetch(ctx context.Context, jobID, final string, o export.Output) (extract.File, error) {
-	exp := verify.Expect{Name: o.URL, Checksum: o.Checksum, Length: o.FileLength, Count: o.Count, Max: d.maxBytes}
+	exp := verify.Expect{Name: o.URL, Checksum: o.Checksum, Length: o.FileLength, Count: o.Count, Max: d.maxBytes, LooseCount: o.List == extract.ListError}
 	done := func(p verify.Proof) extract.File {
 		return extract.File{Type: o.Type, URL: o.URL, Path: final, SHA256: p.SHA256, Bytes: p.Bytes, Count: o.Count, Lines: p.Lines, JobID: jobID,
-			List: o.List, VerifiedBy: extract.VerifiedChecksum}
+			List: o.List, VerifiedBy: p.By}
+	}
+	if !o.RequiresAccessToken {
+		ctx = auth.WithoutBearer(ctx)
 	}
 	if _, err := verify.New(exp); err != nil {
 		return extract.File{}, d.failed(jobID, o.URL, err, "")
@@ -68,6 +72,9 @@ func (d *Downloader) fetch(ctx context.Context, jobID, final string, o export.Ou
 	case errors.Is(err, extract.ErrRetryable):
 		return extract.File{}, d.failed(jobID, o.URL, fmt.Errorf("giving up after %d attempts: %w", tries, err), "")
 	default:
+		return extract.File{}, d.failed(jobID, o.URL, err, "")
+	}
+	if err := verify.SaveProof(final, exp, t.proof); err != nil {
 		return extract.File{}, d.failed(jobID, o.URL, err, "")
 	}
 	if err := d.finish(t.part, final); err != nil {

@@ -82,8 +82,10 @@ func TestResumeWithDPCRanges(t *testing.T) {
 			if size < 3<<20 {
 				t.Fatalf("file of %d bytes: need 3 MiB for a middle and a last MiB", size)
 			}
-			// The killed run: cut off once the threshold is saved.
-			e.sb.Srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultSlowBody, Path: "/Data/", ChunkSize: 32 << 10, Delay: time.Millisecond}}})
+			// The killed run: cut off once the threshold is saved. Small, slow wire chunks
+			// leave the last MiB (about 100 KB of gzip) many chunks to go, so the cancel
+			// lands before the body ends even on a loaded machine.
+			e.sb.Srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultSlowBody, Path: "/Data/", ChunkSize: 4 << 10, Delay: 5 * time.Millisecond}}})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			threshold := tc.kill(size)

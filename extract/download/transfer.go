@@ -56,7 +56,12 @@ func (t *transfer) attempt(ctx context.Context) retry.Attempt {
 	defer f.Close()
 	sc := d.getScratch()
 	defer d.putScratch(sc)
-	if err := v.Load(f, sc.buf); err != nil {
+	if !v.Resumable() {
+		// Without a checksum no prefix can be proven joined to the rest: start over.
+		if err := resetPart(f, v); err != nil {
+			return retry.Attempt{Err: err}
+		}
+	} else if err := v.Load(f, sc.buf); err != nil {
 		return retry.Attempt{Err: err}
 	}
 	if v.N() > 0 && v.Complete() {

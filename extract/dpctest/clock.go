@@ -6,19 +6,12 @@ import (
 )
 
 // Clock is the server's notion of "now". It runs at real speed from wherever it
-// was last set, so jobs still finish on their own, while Advance and Set let a
+// was last set, so jobs still finish on their own, while Advance lets a
 // test jump days ahead (attribution expiry, token expiry, file expiry, _since).
 // The zero value follows the real clock.
 type Clock struct {
 	mu     sync.Mutex
 	offset time.Duration
-}
-
-// NewClock returns a clock that reads start now and then runs at real speed.
-func NewClock(start time.Time) *Clock {
-	c := &Clock{}
-	c.Set(start)
-	return c
 }
 
 // Now returns the current time of the clock.
@@ -33,11 +26,4 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.offset += d
-}
-
-// Set makes the clock read t now; it keeps running from there.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset = time.Until(t)
 }

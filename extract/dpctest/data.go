@@ -73,6 +73,13 @@ func (s *Server) getData(w http.ResponseWriter, r *http.Request, o *org) {
 		s.serveRange(w, r, f, file, rh)
 		return
 	}
+	serveFile(w, r, f, file)
+}
+
+// serveFile sends the stored gzip unchanged when the client accepts gzip, else
+// the decoded bytes (BCDA's ServeData does the same).
+func serveFile(w http.ResponseWriter, r *http.Request, f *fileInfo, file *os.File) {
+	h := w.Header()
 	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		// The stored bytes, unchanged.
 		h.Set("Content-Encoding", "gzip")

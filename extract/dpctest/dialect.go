@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +15,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/dpcetl/dpcetl/extract/verify"
 )
 
 // Dialect is the bulk-data API a sandbox speaks besides DPC's (see DIALECTS.md for
@@ -269,15 +269,8 @@ var ab2dEarliestSince = time.Date(2020, 2, 13, 5, 0, 0, 0, time.UTC)
 
 func (s *Server) dialectExport(w http.ResponseWriter, r *http.Request, tok dialectToken) {
 	d := s.cfg.dialect
-	if d == DialectSMART {
-		if !acceptsFHIRJSON(r.Header.Get("Accept")) {
-			writeOO(w, http.StatusBadRequest, "invalid", "Accept must be application/fhir+json")
-			return
-		}
-		if strings.TrimSpace(r.Header.Get("Prefer")) != "respond-async" {
-			writeOO(w, http.StatusBadRequest, "invalid", "Prefer header must be respond-async")
-			return
-		}
+	if d == DialectSMART && !asyncKickOff(w, r, http.StatusBadRequest) {
+		return
 	}
 	q := r.URL.Query()
 	now := s.clock.Now()
@@ -469,9 +462,10 @@ func (s *Server) dialectRosterLocked(groupID string, now time.Time) ([]string, b
 	return mbis, true
 }
 
-// writeDeleted writes the deleted[] file of an incremental SMART export: one Bundle per
-// tenth patient, a transaction with one DELETE of an ExplanationOfBenefit, as the Bulk
-// IG's "Complete Status" describes.
+// writeDeleted writes the deleted[] file of an incremental SMART export, the same for
+// the same roster: for every tenth patient a Bundle deleting one ExplanationOfBenefit,
+// for every tenth other one a Bundle deleting the Patient, each a transaction with one
+// DELETE entry as the Bulk IG's "Complete Status" describes.
 func (s *Server) writeDeleted(j *job) (*fileInfo, error) {
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("job dir: %w", err)
@@ -479,13 +473,15 @@ func (s *Server) writeDeleted(j *job) (*fileInfo, error) {
 	var buf bytes.Buffer
 	n := 0
 	for i, mbi := range j.mbis {
-		if i%10 != 3 {
+		ref := map[int]string{3: "ExplanationOfBenefit/deleted-", 7: "Patient/deleted-"}[i%10]
+		if ref == "" {
 			continue
 		}
+		id := strings.ToLower(mbi)
 		b, _ := json.Marshal(map[string]any{ // plain strings: cannot fail
-			"resourceType": "Bundle", "id": newUUID(), "type": "transaction",
-			"entry": []any{map[string]any{"request": map[string]any{
-				"method": "DELETE", "url": "ExplanationOfBenefit/deleted-" + strings.ToLower(mbi)}}},
+			"resourceType": "Bundle", "id": "deleted-" + id, "type": "transaction",
+			"timestamp": fhirTime(j.transactionTime),
+			"entry":     []any{map[string]any{"request": map[string]any{"method": "DELETE", "url": ref + id}}},
 		})
 		buf.Write(b)
 		buf.WriteByte('\n')
@@ -503,9 +499,8 @@ func (s *Server) writeDeleted(j *job) (*fileInfo, error) {
 	if err := os.WriteFile(path, gzb.Bytes(), 0o644); err != nil {
 		return nil, fmt.Errorf("deleted file: %w", err)
 	}
-	sum := sha256.Sum256(buf.Bytes())
 	return &fileInfo{name: name, path: path, typ: "Bundle", jobID: j.id, count: n,
-		sha256: hex.EncodeToString(sum[:]), gzLen: int64(gzb.Len()), plainLen: int64(buf.Len())}, nil
+		sha256: verify.Sum(buf.Bytes()), gzLen: int64(gzb.Len()), plainLen: int64(buf.Len())}, nil
 }
 
 func (s *Server) dialectJobFor(w http.ResponseWriter, r *http.Request, tok dialectToken) *dialectJob {
@@ -531,7 +526,7 @@ func (s *Server) dialectStatus(w http.ResponseWriter, r *http.Request, tok diale
 		return
 	}
 	j := dj.j
-	s.refreshJobLocked(j, now)
+	s.refreshJobLocked(r, j, now)
 	ra := s.cfg.jobRetryAfter
 	raSecs := strconv.Itoa(int((ra + time.Second - 1) / time.Second))
 	if ra > 0 && d != DialectBCDA && j.completed.IsZero() && !dj.lastPoll.IsZero() && now.Sub(dj.lastPoll) < ra {
@@ -578,7 +573,7 @@ func (s *Server) dialectStatus(w http.ResponseWriter, r *http.Request, tok diale
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	body := s.dialectManifestLocked(dj, r)
+	body := s.dialectManifestLocked(dj, r, faultFrom(r.Context()).badChecksum)
 	s.mu.Unlock()
 	if d == DialectBCDA {
 		w.Header().Set("Expires", expires.String()) // BCDA's quirk: Go's time.String, not an HTTP date
@@ -606,14 +601,14 @@ func (s *Server) fileURL(r *http.Request, dj *dialectJob, name string) string {
 	return root + smartPrefix + "/files/" + dj.pub + "/" + name
 }
 
-func (s *Server) dialectManifestLocked(dj *dialectJob, r *http.Request) map[string]any {
+func (s *Server) dialectManifestLocked(dj *dialectJob, r *http.Request, badChecksum bool) map[string]any {
 	d := s.cfg.dialect
 	entry := func(f *fileInfo) map[string]any {
 		e := map[string]any{"type": f.typ, "url": s.fileURL(r, dj, f.name)}
 		switch d {
 		case DialectAB2D:
 			e["extension"] = []any{
-				map[string]any{"url": "https://ab2d.cms.gov/checksum", "valueString": "sha256:" + f.sha256},
+				map[string]any{"url": "https://ab2d.cms.gov/checksum", "valueString": "sha256:" + f.sum(badChecksum && f == dj.j.outputs[0])},
 				map[string]any{"url": "https://ab2d.cms.gov/file_length", "valueDecimal": f.plainLen},
 			}
 		case DialectSMART:
@@ -651,19 +646,11 @@ func (s *Server) dialectManifestLocked(dj *dialectJob, r *http.Request) map[stri
 
 func (s *Server) dialectCancel(w http.ResponseWriter, r *http.Request, tok dialectToken) {
 	s.mu.Lock()
-	dj := s.dialectJobFor(w, r, tok)
-	if dj == nil {
-		s.mu.Unlock()
+	if dj := s.dialectJobFor(w, r, tok); dj != nil {
+		s.cancelJobLocked(w, dj.j)
 		return
 	}
-	prev := dj.j.state
-	dj.j.state = jobCancelled
-	dj.j.cancel()
 	s.mu.Unlock()
-	if prev != jobRunning {
-		_ = os.RemoveAll(dj.j.dir)
-	}
-	w.WriteHeader(http.StatusAccepted)
 }
 
 // dialectFile serves one export file: gzip-encoded when the client accepts it
@@ -715,22 +702,13 @@ func (s *Server) dialectFile(w http.ResponseWriter, r *http.Request) {
 	}
 	defer fh.Close()
 	w.Header().Set("Content-Type", "application/fhir+ndjson")
-	if len(dj.elements) == 0 && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		w.Header().Set("Content-Encoding", "gzip")
-		w.Header().Set("Content-Length", strconv.FormatInt(f.gzLen, 10))
-		_, _ = io.Copy(w, fh)
+	if len(dj.elements) == 0 || f.typ == "OperationOutcome" || f.typ == "Bundle" {
+		serveFile(w, r, f, fh)
 		return
 	}
 	zr, err := gzip.NewReader(fh)
 	if err != nil {
 		writeOO(w, http.StatusInternalServerError, "exception", "corrupt file")
-		return
-	}
-	if len(dj.elements) == 0 || f.typ == "OperationOutcome" || f.typ == "Bundle" {
-		if len(dj.elements) == 0 {
-			w.Header().Set("Content-Length", strconv.FormatInt(f.plainLen, 10))
-		}
-		_, _ = io.Copy(w, zr)
 		return
 	}
 	sc := bufio.NewScanner(zr)

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -427,12 +428,20 @@ func TestDialectSMARTExport(t *testing.T) {
 			}
 			d := do(t, "GET", del[0].URL, nil, map[string]string{"Authorization": "Bearer " + tok})
 			lines := ndjsonLines(t, d.body)
-			if len(lines) != *del[0].Count || len(lines) != want/10 {
+			if len(lines) != *del[0].Count || len(lines) != want/5 {
 				t.Fatalf("deleted lines %d, count %d", len(lines), *del[0].Count)
 			}
-			e := lines[0]["entry"].([]any)[0].(map[string]any)["request"].(map[string]any)
-			if lines[0]["type"] != "transaction" || e["method"] != "DELETE" || !strings.HasPrefix(e["url"].(string), "ExplanationOfBenefit/") {
-				t.Fatalf("deleted entry %v", lines[0])
+			kinds := map[string]int{}
+			for _, l := range lines {
+				e := l["entry"].([]any)[0].(map[string]any)["request"].(map[string]any)
+				typ, id, _ := strings.Cut(e["url"].(string), "/")
+				if l["type"] != "transaction" || e["method"] != "DELETE" || l["id"] != "deleted-"+strings.TrimPrefix(id, "deleted-") || l["timestamp"] == nil {
+					t.Fatalf("deleted entry %v", l)
+				}
+				kinds[typ]++
+			}
+			if kinds["ExplanationOfBenefit"] != want/10 || kinds["Patient"] != want/10 {
+				t.Fatalf("deleted %v, want %d EOBs and %d Patients", kinds, want/10, want/10)
 			}
 		})
 	}
@@ -496,4 +505,92 @@ func TestDialectNeedsPatients(t *testing.T) {
 	if _, err := dpctest.ParseDialect("epic"); err == nil {
 		t.Fatal("epic accepted")
 	}
+}
+
+// Fault rules reach the dialects' paths (relative to their FHIR base or root),
+// never the portal.
+func TestDialectFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		d     dpctest.Dialect
+		fault dpctest.Fault
+		check func(t *testing.T, srv *dpctest.Server, status, file, tok string)
+	}{
+		{"bcda poll 500 once", dpctest.DialectBCDA, dpctest.Fault{Kind: dpctest.FaultServerError, Path: "/jobs/", Count: 1},
+			func(t *testing.T, srv *dpctest.Server, status, _, tok string) {
+				mustStatus(t, do(t, "GET", status, nil, bearer(tok)), http.StatusInternalServerError)
+				pollManifest(t, srv, status, tok)
+			}},
+		{"bcda file gone", dpctest.DialectBCDA, dpctest.Fault{Kind: dpctest.FaultExpired, Path: "/data/"},
+			func(t *testing.T, _ *dpctest.Server, _, file, tok string) {
+				mustStatus(t, do(t, "GET", file, nil, bearer(tok)), http.StatusGone)
+			}},
+		{"smart poll 429", dpctest.DialectSMART, dpctest.Fault{Kind: dpctest.FaultTooManyRequests, Path: "/jobs/", RetryAfter: 2 * time.Second, Count: 1},
+			func(t *testing.T, _ *dpctest.Server, status, _, tok string) {
+				r := do(t, "GET", status, nil, bearer(tok))
+				if mustStatus(t, r, http.StatusTooManyRequests); r.header.Get("Retry-After") != "2" {
+					t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
+				}
+			}},
+		{"smart job fails", dpctest.DialectSMART, dpctest.Fault{Kind: dpctest.FaultJobFailed, Path: "/jobs/"},
+			func(t *testing.T, _ *dpctest.Server, status, _, tok string) {
+				mustStatus(t, do(t, "GET", status, nil, bearer(tok)), http.StatusInternalServerError)
+			}},
+		{"ab2d bad checksum", dpctest.DialectAB2D, dpctest.Fault{Kind: dpctest.FaultBadChecksum, Path: "/Job/"},
+			func(t *testing.T, srv *dpctest.Server, status, file, tok string) {
+				m, _ := pollManifest(t, srv, status, tok)
+				outs := files(t, m, "output")
+				d := do(t, "GET", outs[0].URL, nil, bearer(tok))
+				sum := sha256.Sum256(d.body)
+				if outs[0].Extension[0]["valueString"] == "sha256:"+hex.EncodeToString(sum[:]) {
+					t.Fatal("FaultBadChecksum left the AB2D checksum right")
+				}
+			}},
+		{"ab2d file truncated", dpctest.DialectAB2D, dpctest.Fault{Kind: dpctest.FaultTruncate, Path: "/Job/", Method: "GET"},
+			func(t *testing.T, _ *dpctest.Server, _, file, tok string) {
+				req, _ := http.NewRequest("GET", file, nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
+				if err == nil {
+					_, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
+				}
+				if err == nil {
+					t.Fatal("truncated body read cleanly")
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The rule is armed once an export is done (and, for poll faults, another running).
+			srv := dialectServer(t, tc.d, dpctest.WithJobRetryAfter(0))
+			var tok string
+			if tc.d == dpctest.DialectSMART {
+				tok = smartToken(t, srv)
+			} else {
+				id, secret := srv.NewSecretClient()
+				r := do(t, "POST", srv.DialectTokenURL(), []byte("grant_type=client_credentials&scope=clientCreds"),
+					map[string]string{"Authorization": basicAuth(id, secret), "Content-Type": "application/x-www-form-urlencoded"})
+				mustStatus(t, r, http.StatusOK)
+				tok = r.json(t)["access_token"].(string)
+			}
+			g := "/Patient/$export"
+			r := do(t, "GET", srv.DialectBaseURL()+g, nil, bearer(tok))
+			mustStatus(t, r, http.StatusAccepted)
+			status := r.header.Get("Content-Location")
+			m, _ := pollManifest(t, srv, status, tok)
+			file := files(t, m, "output")[0].URL
+			if tc.fault.Kind == dpctest.FaultJobFailed || tc.fault.Kind == dpctest.FaultTooManyRequests || tc.fault.Kind == dpctest.FaultServerError {
+				r := do(t, "GET", srv.DialectBaseURL()+g, nil, bearer(tok)) // a new, unfinished job
+				mustStatus(t, r, http.StatusAccepted)
+				status = r.header.Get("Content-Location")
+			}
+			srv.SetFaults(dpctest.Faults{Rules: []dpctest.Fault{tc.fault}})
+			tc.check(t, srv, status, file, tok)
+		})
+	}
+	// The portal never matches, even a rule for every path.
+	srv := dialectServer(t, dpctest.DialectSMART, dpctest.WithFaults(dpctest.Faults{Rules: []dpctest.Fault{{Kind: dpctest.FaultServerError}}}))
+	key, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	mustStatus(t, do(t, "POST", srv.URL+"/portal/Client", jwksFor(t, "k", &key.PublicKey), nil), http.StatusCreated)
+	mustStatus(t, do(t, "GET", srv.DialectBaseURL()+"/metadata", nil, nil), http.StatusInternalServerError)
 }

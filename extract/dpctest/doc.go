@@ -80,11 +80,11 @@
 // lookback failures, code suppressed, up to WithSuppressedShare, default 10%) get one
 // OperationOutcome line each in error[] files, with DPC's reason text, and no resources. _since keeps resources with lastUpdated in (_since, transactionTime].
 // GET /Jobs/{id} is 202 with X-Progress until the work is done and WithJobDuration (default 2s on
-// the clock) has passed, then 200 with the manifest and Expires; 410 after WithFileExpiry
-// (default 24h). It wants Accept: application/json (406 otherwise); another organization's job
+// the clock) has passed, then 200 with the manifest and Expires; 410 after 24 h.
+// It wants Accept: application/json (406 otherwise); another organization's job
 // is 401 and an unknown one 404, both plain text; a non-UUID id is 500. There is no DELETE
 // (405; WithJobDelete cancels with 202). Like DPC, a 202 carries no Retry-After unless
-// WithJobRetryAfter asks for one. At most WithJobWorkers jobs run at once; others are QUEUED.
+// WithJobRetryAfter asks for one. At most 2 jobs run at once; others are QUEUED.
 // GET /Data/{file}: stored gzip passed through only with Accept-Encoding: gzip, else decoded;
 // ETag = hex sha256, If-None-Match → 304, Last-Modified in epoch ms, HEAD; Range is DPC's
 // end-exclusive "bytes=a-b" (open end: at most 1 MiB, always decoded bytes; Content-Range
@@ -99,5 +99,7 @@
 // connection reset or truncation mid-body (headers with the real Content-Length, then part of
 // the body, then RST or FIN), slow bodies, a flipped body byte (corrupt: in the stored gzip
 // stream when the client accepts gzip, in the decoded NDJSON otherwise), a wrong checksum for the first output of a manifest,
-// and a job that fails (500 on every poll). See FaultKind for the exact answers.
+// and a job that fails (500 on every poll). See FaultKind for the exact answers. With a
+// dialect, rules also match its paths relative to its FHIR base ("/jobs/", "/data/",
+// "/files/", "/Job/"); see DIALECTS.md.
 package dpctest

@@ -3,7 +3,6 @@ package dpctest
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/dpcetl/dpcetl/extract/verify"
 )
 
 // Resource types an export can ask for, in the order a batch writes them.
@@ -79,13 +80,22 @@ func acceptsFHIRJSON(accept string) bool {
 	return false
 }
 
-func (s *Server) startExport(w http.ResponseWriter, r *http.Request, o *org) {
-	if !acceptsFHIRJSON(r.Header.Get("Accept")) {
-		writeOO(w, http.StatusUnsupportedMediaType, "not-supported", "Accept must be application/fhir+json")
-		return
-	}
-	if strings.TrimSpace(r.Header.Get("Prefer")) != "respond-async" {
+// asyncKickOff checks a kick-off's Accept and Prefer headers, answering a wrong
+// Accept with badAccept (DPC: 415, a Bulk IG server: 400).
+func asyncKickOff(w http.ResponseWriter, r *http.Request, badAccept int) bool {
+	switch {
+	case !acceptsFHIRJSON(r.Header.Get("Accept")):
+		writeOO(w, badAccept, map[bool]string{true: "not-supported", false: "invalid"}[badAccept == http.StatusUnsupportedMediaType], "Accept must be application/fhir+json")
+	case strings.TrimSpace(r.Header.Get("Prefer")) != "respond-async":
 		writeOO(w, http.StatusBadRequest, "invalid", "Prefer header must be respond-async")
+	default:
+		return true
+	}
+	return false
+}
+
+func (s *Server) startExport(w http.ResponseWriter, r *http.Request, o *org) {
+	if !asyncKickOff(w, r, http.StatusUnsupportedMediaType) {
 		return
 	}
 	q := r.URL.Query()
@@ -356,7 +366,7 @@ func (fs *fileSeq) open() error {
 	}
 	fw := &fileWriter{
 		info: &fileInfo{name: name, path: path, typ: fs.typ, orgID: fs.j.orgID, jobID: fs.j.id},
-		f:    f, h: sha256.New(),
+		f:    f, h: verify.NewHash(),
 	}
 	fw.cw.w = f
 	fw.gz, _ = gzip.NewWriterLevel(&fw.cw, gzip.BestSpeed) // valid level: no error
@@ -436,9 +446,14 @@ func (fs *fileSeq) abort() {
 	}
 }
 
-// refreshJobLocked completes a written job once its duration has passed on the
+// refreshJobLocked fails an unfinished job when the status request r carries
+// FaultJobFailed, completes a written job once its duration has passed on the
 // clock, and publishes its files.
-func (s *Server) refreshJobLocked(j *job, now time.Time) {
+func (s *Server) refreshJobLocked(r *http.Request, j *job, now time.Time) {
+	if faultFrom(r.Context()).jobFail && (j.state == jobQueued || j.state == jobRunning || j.state == jobWritten) && j.completed.IsZero() {
+		j.state, j.failure = jobFailed, "injected fault: batch failed"
+		j.cancel()
+	}
 	if j.state != jobWritten || !j.completed.IsZero() {
 		return
 	}
@@ -495,11 +510,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request, o *org) {
 		s.mu.Unlock()
 		return
 	}
-	if faultFrom(r.Context()).jobFail && (j.state == jobQueued || j.state == jobRunning || j.state == jobWritten) && j.completed.IsZero() {
-		j.state, j.failure = jobFailed, "injected fault: batch failed"
-		j.cancel()
-	}
-	s.refreshJobLocked(j, now)
+	s.refreshJobLocked(r, j, now)
 	switch {
 	case j.state == jobFailed:
 		s.mu.Unlock()
@@ -539,15 +550,19 @@ func (s *Server) progressLocked(j *job, now time.Time) string {
 	return fmt.Sprintf("RUNNING: %.2f%%", p*100)
 }
 
+// sum is f's sha256 as a manifest gives it; wrong: same length and alphabet,
+// another value (FaultBadChecksum), which only a verifying client notices.
+func (f *fileInfo) sum(wrong bool) string {
+	b := []byte(f.sha256)
+	if wrong {
+		b[0] = "0123456789abcdef"[(strings.IndexByte("0123456789abcdef", b[0])+1)%16]
+	}
+	return string(b)
+}
+
 func (s *Server) manifestLocked(j *job, base string, badChecksum bool) map[string]any {
 	entry := func(f *fileInfo, corrupt bool) map[string]any {
-		sum := f.sha256
-		if corrupt {
-			// Same length and alphabet, different value: only a verifying client notices.
-			b := []byte(sum)
-			b[0] = "0123456789abcdef"[(strings.IndexByte("0123456789abcdef", b[0])+1)%16]
-			sum = string(b)
-		}
+		sum := f.sum(corrupt)
 		return map[string]any{
 			"type":  f.typ,
 			"url":   base + "/Data/" + f.name,
@@ -581,11 +596,15 @@ func (s *Server) manifestLocked(j *job, base string, badChecksum bool) map[strin
 
 func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, o *org) {
 	s.mu.Lock()
-	j := s.jobFor(w, r, o)
-	if j == nil {
-		s.mu.Unlock()
+	if j := s.jobFor(w, r, o); j != nil {
+		s.cancelJobLocked(w, j)
 		return
 	}
+	s.mu.Unlock()
+}
+
+// cancelJobLocked cancels j, unlocks s.mu and answers 202.
+func (s *Server) cancelJobLocked(w http.ResponseWriter, j *job) {
 	prev := j.state
 	j.state = jobCancelled
 	j.cancel()

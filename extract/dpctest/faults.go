@@ -57,8 +57,9 @@ const (
 )
 
 // Fault is one fault rule. A request matches a rule when its path, with the
-// "/api/v1" prefix removed, starts with Path ("" matches every API request;
-// portal requests never match) and Method is "" or the request method.
+// "/api/v1" prefix removed (in a dialect: its FHIR base, see faultPath),
+// starts with Path ("" matches every API request; portal requests never
+// match) and Method is "" or the request method.
 //
 // Each rule counts the requests that match it. Of those, the first Skip pass
 // untouched; after that the fault fires on every matching request, or, when
@@ -185,17 +186,31 @@ func isStatus(k FaultKind) bool {
 	return k == FaultTooManyRequests || k == FaultServerError || k == FaultUnavailable || k == FaultExpired
 }
 
-func (fs *faultState) fire(r *http.Request) requestFaults {
-	var rf requestFaults
-	p, ok := strings.CutPrefix(r.URL.Path, apiPrefix)
-	if !ok {
-		return rf
+// faultPath is the path rules see: DPC's without "/api/v1", a dialect's without
+// its FHIR base ("/smart/fhir", "/api/v2", "/api/v2/fhir"), "/smart" or nothing
+// ("/data/...", "/auth/token"); false for the portals, which no rule reaches.
+func (s *Server) faultPath(path string) (string, bool) {
+	if p, ok := strings.CutPrefix(path, apiPrefix); ok {
+		return p, true
 	}
+	if s.cfg.dialect == DialectDPC || strings.HasPrefix(path, "/portal") {
+		return "", false
+	}
+	for _, pre := range []string{ab2dPrefix, bcdaPrefix, smartPrefix + "/fhir", smartPrefix} {
+		if p, ok := strings.CutPrefix(path, pre); ok {
+			return p, true
+		}
+	}
+	return path, true
+}
+
+func (fs *faultState) fire(p, method string) requestFaults {
+	var rf requestFaults
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	for i := range fs.rules {
 		f := &fs.rules[i]
-		if !strings.HasPrefix(p, f.Path) || (f.Method != "" && f.Method != r.Method) {
+		if !strings.HasPrefix(p, f.Path) || (f.Method != "" && f.Method != method) {
 			continue
 		}
 		fs.matched[i]++
@@ -230,7 +245,10 @@ func faultFrom(ctx context.Context) requestFaults {
 }
 
 func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, h http.Handler) {
-	rf := s.faults.fire(r)
+	var rf requestFaults
+	if p, ok := s.faultPath(r.URL.Path); ok {
+		rf = s.faults.fire(p, r.Method)
+	}
 	if f := rf.status; f != nil {
 		if f.RetryAfter > 0 && (f.Kind == FaultTooManyRequests || f.Kind == FaultUnavailable) {
 			w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))

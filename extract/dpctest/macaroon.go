@@ -2,12 +2,13 @@ package dpctest
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/dpcetl/dpcetl/extract/verify"
 )
 
 // Client tokens are macaroons in DPC's wire format: the base64url (padded) JSON
@@ -35,19 +36,11 @@ const (
 
 func macaroonSig(secret []byte, id string, caveats []string) []byte {
 	// libmacaroons derives the HMAC key from the root key this way.
-	kg := hmac.New(sha256.New, []byte("macaroons-key-generator"))
-	kg.Write(secret)
-	sig := hmacSum(kg.Sum(nil), id)
+	sig := verify.MAC(verify.MAC([]byte("macaroons-key-generator"), secret), []byte(id))
 	for _, c := range caveats {
-		sig = hmacSum(sig, c)
+		sig = verify.MAC(sig, []byte(c))
 	}
 	return sig
-}
-
-func hmacSum(key []byte, msg string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(msg))
-	return m.Sum(nil)
 }
 
 // mintClientToken returns the macaroon for token id of organization orgID.

@@ -75,12 +75,6 @@ func WithJobDuration(d time.Duration) Option { return func(cf *config) { cf.jobD
 // WithTokenLifetime sets how long access tokens from /Token/auth live (default 300s).
 func WithTokenLifetime(d time.Duration) Option { return func(cf *config) { cf.tokenLifetime = d } }
 
-// WithClientTokenMaxLifetime sets the longest expiration /Token accepts (default 1 year,
-// which is also the default life of a client token).
-func WithClientTokenMaxLifetime(d time.Duration) Option {
-	return func(cf *config) { cf.clientTokenMax = d }
-}
-
 // WithMinKeyBits sets the smallest RSA key /Key accepts (default 4096, as DPC).
 // Tests use 1024 or 2048 so that key generation stays fast.
 func WithMinKeyBits(n int) Option { return func(cf *config) { cf.minKeyBits = n } }
@@ -108,13 +102,6 @@ func WithFaults(f Faults) Option { return func(cf *config) { cf.faults = f } }
 // WithEpoch sets the synthetic data epoch: resources are last updated over
 // [epoch-3y, epoch+1y] (default 2026-01-01 UTC).
 func WithEpoch(t time.Time) Option { return func(cf *config) { cf.epoch = t } }
-
-// WithJobWorkers sets how many export jobs run at once (default 2); the others
-// wait QUEUED.
-func WithJobWorkers(n int) Option { return func(cf *config) { cf.jobWorkers = n } }
-
-// WithFileExpiry sets how long finished jobs and their files live (default 24h).
-func WithFileExpiry(d time.Duration) Option { return func(cf *config) { cf.fileExpiry = d } }
 
 // SeedOrganization describes an organization created at start-up through the
 // same store the API uses: Patients patients (MBIs synth.MBI(0..n-1)) spread

@@ -137,13 +137,3 @@ func (s *Server) NewCredentials(orgID string, bits int) (Credentials, error) {
 		PrivateKeyPEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
 	}, nil
 }
-
-// CreateOrganization registers an organization directly in the store (the
-// portal's POST /portal/Organization does the same over HTTP) and returns its id.
-func (s *Server) CreateOrganization(name, npi string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o := newOrg(newUUID(), name, npi, s.clock.Now())
-	s.orgs[o.id] = o
-	return o.id
-}

@@ -1,5 +1,5 @@
-// Package export runs DPC Group $export jobs: kick-off, polling with backoff
-// and a deadline, and a state file so that a rerun rejoins the same job.
+// Package export runs Bulk Data $export jobs (Group, Patient, system): kick-off, polling
+// with backoff and a deadline, and a state file so that a rerun rejoins the same job.
 package export
 
 import (
@@ -223,12 +223,16 @@ func (c *Client) KickOff(ctx context.Context, r Request) (string, error) {
 	return jobURL, nil
 }
 
-// JobID is the last element of a job URL's path, unescaped ("%2e%2e" is "..",
-// "a%2fb" is "a/b"): check it with extract.CheckName before using it in a path.
+// JobID is the last element of a job URL's path that is not an operation
+// (AB2D's ".../Job/{id}/$status"), unescaped ("%2e%2e" is "..", "a%2fb" is
+// "a/b"): check it with extract.CheckName before using it in a path.
 func JobID(jobURL string) string {
 	p := jobURL
 	if u, err := url.Parse(jobURL); err == nil {
 		p = u.EscapedPath()
+	}
+	if i := strings.LastIndexByte(p, '/'); i > 0 && strings.HasPrefix(p[i+1:], "$") {
+		p = p[:i]
 	}
 	seg := p[strings.LastIndexByte(p, '/')+1:]
 	if id, err := url.PathUnescape(seg); err == nil {
@@ -249,14 +253,15 @@ func (c *Client) Status(ctx context.Context, jobURL string) (Status, error) {
 			if err := ParseManifest(body, &m); err != nil {
 				return true, fmt.Errorf("export: job %s: manifest: %w", jobURL, err)
 			}
-			st = Status{Done: true, State: "COMPLETED", Percent: 100, Manifest: &m}
-			if t, err := http.ParseTime(resp.Header.Get("Expires")); err == nil {
-				st.Expires = t
-			}
+			st = Status{Done: true, State: "COMPLETED", Percent: 100, Manifest: &m, Expires: ParseExpires(resp.Header.Get("Expires"))}
 			return true, nil
-		case http.StatusAccepted:
+		case http.StatusAccepted, http.StatusTooManyRequests:
+			// A 429 on a poll is the Bulk IG's (and AB2D's) "too early": wait, do not fail.
 			st = Status{Percent: -1}
 			st.State, st.Percent, _ = ParseProgress(resp.Header.Get("X-Progress"))
+			if resp.StatusCode == http.StatusTooManyRequests {
+				st.State = "THROTTLED"
+			}
 			st.retryAfter, _ = retry.RetryAfter(resp.Header.Get("Retry-After"), c.now())
 			return true, nil
 		case http.StatusGone:
@@ -269,24 +274,37 @@ func (c *Client) Status(ctx context.Context, jobURL string) (Status, error) {
 	return st, err
 }
 
-var progressRE = regexp.MustCompile(`^\s*([A-Za-z_]+)\s*:\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$`)
+var progressRE = regexp.MustCompile(`([0-9]+(?:\.[0-9]+)?)\s*%`)
 
-// ParseProgress parses an X-Progress value such as "RUNNING: 45.50%" into
-// ("RUNNING", 45.5). Values without a percentage give the state and -1.
+// ParseProgress reads X-Progress, which the Bulk IG leaves free text: DPC's
+// "RUNNING: 45.50%" gives ("RUNNING", 45.5), BCDA's "In Progress (45%)"
+// ("IN PROGRESS", 45), AB2D's "45% complete" ("", 45), "Pending" ("PENDING",
+// -1). The state is the upper-cased words before the percentage.
 func ParseProgress(v string) (state string, percent float64, ok bool) {
-	m := progressRE.FindStringSubmatch(v)
-	if m == nil {
-		s := strings.TrimSpace(v)
-		if i := strings.IndexByte(s, ':'); i >= 0 {
-			s = strings.TrimSpace(s[:i])
-		}
-		return s, -1, false
+	loc := progressRE.FindStringSubmatchIndex(v)
+	if loc == nil {
+		s, _, _ := strings.Cut(v, ":")
+		return strings.ToUpper(strings.TrimSpace(s)), -1, false
 	}
-	p, err := strconv.ParseFloat(m[2], 64)
+	state = strings.ToUpper(strings.Trim(v[:loc[0]], " \t:("))
+	p, err := strconv.ParseFloat(v[loc[2]:loc[3]], 64)
 	if err != nil || p > 100 {
-		return m[1], -1, false
+		return state, -1, false
 	}
-	return strings.ToUpper(m[1]), p, true
+	return state, p, true
+}
+
+// ParseExpires reads a completed job's Expires: an HTTP date, or BCDA's Go
+// time.String() form ("2026-12-03 02:30:00.123 +0000 UTC m=+86400.1");
+// zero when absent or unreadable (the job is then joined until the server
+// says 410).
+func ParseExpires(v string) time.Time {
+	if t, err := http.ParseTime(v); err == nil {
+		return t
+	}
+	v, _, _ = strings.Cut(v, " m=")
+	t, _ := time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", v)
+	return t
 }
 
 // wait polls the job until it completes, the deadline passes or ctx ends.

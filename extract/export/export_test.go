@@ -48,6 +48,11 @@ func TestParseProgress(t *testing.T) {
 		{"RUNNING", "RUNNING", -1, false},
 		{"", "", -1, false},
 		{"RUNNING: abc%", "RUNNING", -1, false},
+		{"In Progress (45%)", "IN PROGRESS", 45, true}, // BCDA (bcda/models/models.go StatusMessage)
+		{"Pending", "PENDING", -1, false},
+		{"45% complete", "", 45, true}, // AB2D (StatusCommon.java)
+		{"12.5%", "", 12.5, true},      // the SMART sandbox
+		{"step 3 of 4: 75%", "STEP 3 OF 4", 75, true},
 	}
 	for _, tc := range tests {
 		s, p, ok := export.ParseProgress(tc.in)

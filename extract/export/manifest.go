@@ -9,10 +9,13 @@ import (
 	"github.com/dpcetl/dpcetl/extract"
 )
 
-// Extension URLs DPC puts on every output entry.
+// Extension URLs DPC puts on every output entry, and AB2D's own for the same
+// (api/.../controller/common/StatusCommon.java generateValueOutputs).
 const (
-	ChecksumExtension   = "https://dpc.cms.gov/checksum"
-	FileLengthExtension = "https://dpc.cms.gov/file_length"
+	ChecksumExtension       = "https://dpc.cms.gov/checksum"
+	FileLengthExtension     = "https://dpc.cms.gov/file_length"
+	AB2DChecksumExtension   = "https://ab2d.cms.gov/checksum"
+	AB2DFileLengthExtension = "https://ab2d.cms.gov/file_length"
 )
 
 // Manifest is the body of a completed job: what to download and how to check it.
@@ -28,12 +31,15 @@ type Manifest struct {
 
 // Output is one file of a completed job.
 type Output struct {
-	List       string `json:"-"` // extract.ListOutput, ListError or ListDeleted, set by Manifest.Files
-	Type       string `json:"type"`
-	URL        string `json:"url"`
-	Count      int    `json:"count,omitempty"`
-	Checksum   string `json:"checksum,omitempty"`    // "sha256:<hex>" of the decoded bytes
-	FileLength int64  `json:"file_length,omitempty"` // size of the gzip body or of the decoded bytes
+	List string `json:"-"` // extract.ListOutput, ListError or ListDeleted, set by Manifest.Files
+	// RequiresAccessToken is the manifest's, set by Manifest.Files: without it
+	// the download sends no bearer at all.
+	RequiresAccessToken bool   `json:"-"`
+	Type                string `json:"type"`
+	URL                 string `json:"url"`
+	Count               int    `json:"count,omitempty"`
+	Checksum            string `json:"checksum,omitempty"`    // "sha256:<hex>" of the decoded bytes
+	FileLength          int64  `json:"file_length,omitempty"` // size of the gzip body or of the decoded bytes
 }
 
 // maxCount is more resources than any one file can hold (DPC writes at most
@@ -84,9 +90,9 @@ func (o *Output) UnmarshalJSON(b []byte) error {
 	}
 	for _, e := range w.Extension {
 		switch e.URL {
-		case ChecksumExtension:
+		case ChecksumExtension, AB2DChecksumExtension:
 			o.Checksum = e.ValueString
-		case FileLengthExtension:
+		case FileLengthExtension, AB2DFileLengthExtension:
 			v := e.ValueDecimal
 			if v == "" {
 				v = e.ValueInteger
@@ -127,7 +133,7 @@ func int64Of(n json.Number) (int64, error) {
 }
 
 // Files returns the output, error and deleted entries together, each with its
-// List set (all are verified and downloaded alike).
+// List and RequiresAccessToken set (all are verified and downloaded alike).
 func (m *Manifest) Files() []Output {
 	out := make([]Output, 0, len(m.Output)+len(m.Error)+len(m.Deleted))
 	for _, l := range []struct {
@@ -135,7 +141,7 @@ func (m *Manifest) Files() []Output {
 		outs []Output
 	}{{extract.ListOutput, m.Output}, {extract.ListError, m.Error}, {extract.ListDeleted, m.Deleted}} {
 		for _, o := range l.outs {
-			o.List = l.name
+			o.List, o.RequiresAccessToken = l.name, m.RequiresAccessToken
 			out = append(out, o)
 		}
 	}

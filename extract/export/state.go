@@ -33,6 +33,12 @@ type State struct {
 	Manifest              *Manifest `json:"manifest,omitempty"`
 }
 
+// NewState is the state of job jobURL, kicked off at kickOff for r.
+func NewState(jobURL string, r Request, kickOff time.Time) *State {
+	return &State{JobURL: jobURL, Level: r.Level, GroupID: r.GroupID, Types: r.Types, Since: r.Since, OutputFormat: r.OutputFormat,
+		TypeFilter: r.TypeFilter, Elements: r.Elements, IncludeAssociatedData: r.IncludeAssociatedData, KickOff: kickOff.UTC()}
+}
+
 // Request is the request s was started for.
 func (s *State) Request() Request {
 	return Request{Level: s.Level, GroupID: s.GroupID, Types: s.Types, Since: s.Since, OutputFormat: s.OutputFormat,
@@ -180,8 +186,7 @@ func (c *Client) Run(ctx context.Context, stateDir string, r Request) (*Job, err
 		if err != nil {
 			return nil, err
 		}
-		st = &State{JobURL: u, Level: r.Level, GroupID: r.GroupID, Types: r.Types, Since: r.Since, OutputFormat: r.OutputFormat,
-			TypeFilter: r.TypeFilter, Elements: r.Elements, IncludeAssociatedData: r.IncludeAssociatedData, KickOff: c.now().UTC()}
+		st = NewState(u, r, c.now())
 		if err := SaveState(stateDir, st); err != nil {
 			return nil, fmt.Errorf("export: saving job state (job %s is running): %w", u, err)
 		}

@@ -181,7 +181,7 @@ func (r *Runner) download(ctx context.Context, job *export.Job, gs *GroupSummary
 	files, err := r.downloader().Download(ctx, job.ID, job.Manifest.Files())
 	gs.Durations["download"] += r.now().Sub(start).Seconds()
 	if err != nil {
-		if errorsIs(err, download.ErrFileExpired, extract.ErrUnsafeName, verify.ErrChecksum, verify.ErrLength, verify.ErrCount, verify.ErrManifest) {
+		if errorsIs(err, download.ErrFileExpired, extract.ErrUnsafeName, verify.ErrChecksum, verify.ErrLength, verify.ErrCount, verify.ErrStructure, verify.ErrManifest) {
 			// The job's files are gone, unusable or failed verification twice: forget
 			// the job so the rerun exports afresh instead of rejoining it forever.
 			export.RemoveState(r.jobsDir(), gs.Group)
