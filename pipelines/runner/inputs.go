@@ -124,7 +124,11 @@ func countDeleted(into map[string]int64, emit func(transform.Batch) error) func(
 		if idx := b.Record.Schema().FieldIndices("resource_type"); len(idx) > 0 {
 			if col, ok := b.Record.Column(idx[0]).(*array.String); ok {
 				for i := 0; i < col.Len(); i++ {
-					into[col.Value(i)]++ // a null type counts under ""
+					ty := col.Value(i)
+					if col.IsNull(i) {
+						ty = "unknown" // request.url not of the form Type/id: the row keeps it as sent
+					}
+					into[ty]++
 				}
 			}
 		}

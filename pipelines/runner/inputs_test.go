@@ -394,3 +394,25 @@ func TestMoneyPolicyRoundingsInSummaryAndManifest(t *testing.T) {
 		})
 	}
 }
+
+// TestDeletedURLsNotOfTheFormTypeID: deletions whose url is absolute or versioned still land
+// (the row keeps the url as sent) and are counted, under "unknown", never dropped.
+func TestDeletedURLsNotOfTheFormTypeID(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("..", "..", "testdata", "bulk", "deleted.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := smartConfig(t)
+	j := smartJob(t, strings.Split(strings.TrimSpace(string(body)), "\n")...)
+	gs, err := runner.LoadFiles(context.Background(), cfg, "practice-1", "job-1", &export.Manifest{TransactionTime: time.Now()}, j.files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"Patient": 1, "ExplanationOfBenefit": 1, "MedicationRequest": 1, "unknown": 2}
+	if fmt.Sprint(gs.Deleted) != fmt.Sprint(want) {
+		t.Fatalf("deleted %v, want %v", gs.Deleted, want)
+	}
+	if n := len(readTable(t, cfg.Destination, "deleted_resource")); n != 5 {
+		t.Fatalf("deleted_resource rows %d, want 5", n)
+	}
+}
