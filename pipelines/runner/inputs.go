@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -136,42 +135,32 @@ func countDeleted(into map[string]int64, emit func(transform.Batch) error) func(
 	}
 }
 
-// settle completes the record once the files went through: lines quarantined per file, which
-// files are kept raw, and whether the watermark must hold (a deletion not landed).
-func settle(ex *report.Export, files []extract.File, q *transform.QuarantineFile, raw []rawFile) {
-	var held []string
-	isRaw := map[int]bool{}
-	for _, rf := range raw {
-		isRaw[rf.Index] = true
+// settle completes the record once the files went through: lines quarantined per file, and
+// whether the watermark must hold (a deletion not landed). It returns the raw files in order.
+func settle(ex *report.Export, files, raw []extract.File, q *transform.QuarantineFile) []rawFile {
+	isRaw := map[string]bool{}
+	for _, f := range raw {
+		isRaw[f.Path] = true
 	}
+	var held []string
+	var out []rawFile
 	for i, f := range files {
-		ex.Files[i].Quarantined = q.Lines(f.Path)
-		if f.List != extract.ListDeleted {
-			continue
+		in := &ex.Files[i]
+		in.Quarantined = q.Lines(f.Path)
+		if isRaw[f.Path] {
+			out = append(out, rawFile{Index: i, Path: f.Path})
 		}
 		switch {
-		case isRaw[i]:
-			held = append(held, fmt.Sprintf("deleted file %s was not read (no %s view; kept raw)", ex.Files[i].File, deletedView))
-		case ex.Files[i].Quarantined > 0:
-			held = append(held, fmt.Sprintf("%d lines of deleted file %s quarantined", ex.Files[i].Quarantined, ex.Files[i].File))
+		case f.List != extract.ListDeleted:
+		case isRaw[f.Path]:
+			held = append(held, fmt.Sprintf("deleted file %s was not read (no %s view; kept raw)", in.File, deletedView))
+		case in.Quarantined > 0:
+			held = append(held, fmt.Sprintf("%d lines of deleted file %s quarantined", in.Quarantined, in.File))
 		}
 	}
 	if len(held) > 0 {
 		ex.WatermarkHeld = strings.Join(held, "; ") + ": the next run exports the same window again"
 	}
-}
-
-// rawIndexes pairs the raw files with their place in the job's files.
-func rawIndexes(files, raw []extract.File) []rawFile {
-	at := map[string]int{}
-	for i, f := range files {
-		at[f.Path] = i
-	}
-	out := make([]rawFile, 0, len(raw))
-	for _, f := range raw {
-		out = append(out, rawFile{Index: at[f.Path], Path: f.Path})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
 	return out
 }
 

@@ -119,9 +119,7 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	if f := r.cfg.Quarantine.MaxFraction; err == nil && f > 0 && stats.Lines > 0 && float64(stats.Quarantined) > f*float64(stats.Lines) {
 		err = fmt.Errorf("%w: %d of %d lines quarantined (limit %.4g%%)", transform.ErrQuarantineThreshold, stats.Quarantined, stats.Lines, f*100)
 	}
-	rf := rawIndexes(files, raw)
-	settle(ex, files, q, rf)
-	gs.noteExport(ex, rf)
+	gs.noteExport(ex, settle(ex, files, raw, q))
 	gs.noteWarnings(chk)
 	if lerr := chk.Limit(r.cfg.MaxWarnings); err == nil && lerr != nil {
 		err = fmt.Errorf("%w: %w (max_warnings; nothing was published)", ErrBadData, lerr)
