@@ -55,7 +55,7 @@ type colSpec struct {
 	typeName   string // for error messages, e.g. decimal(15,2)
 	maxLen     int    // ansi/type VARCHAR(n): at most n characters (0: no limit)
 	fracUnit   int64  // ansi/type TIMESTAMP(p)/TIME(p): microseconds must be a multiple (0: any)
-	round      string // decimals beyond the scale are rounded and counted under this "table.column" ("": refused)
+	round      string // decimals beyond the scale rounded, sub-microsecond times truncated, counted under this "table.column" ("": refused)
 }
 
 // MoneyPolicy decides what becomes of a decimal with more fractional digits than its
@@ -68,6 +68,9 @@ const (
 	MoneyStrict MoneyPolicy = ""
 	// MoneyExact widens every decimal column to DECIMAL(38,18) whatever its ansi/type says,
 	// so that values are kept exactly (the tables' decimal types then differ from the docs').
+	// Under it and MoneyRoundHalfEven, a dateTime, instant or time with more than six
+	// fractional digits (FHIR allows nine; Java servers send them) is truncated to the
+	// microsecond, Parquet's and every engine's common unit, and counted in Stats.Rounded.
 	MoneyExact MoneyPolicy = "exact"
 	// MoneyRoundHalfEven keeps the declared types and rounds half to even; every rounded value
 	// is counted in Stats.Rounded.
@@ -222,6 +225,9 @@ func newColSpec(v *view.View, c *view.Column, money MoneyPolicy) (colSpec, error
 		cs.typ = &arrow.Decimal128Type{Precision: cs.prec, Scale: cs.sc}
 		cs.typeName = fmt.Sprintf("decimal(%d,%d)", cs.prec, cs.sc)
 	}
+	if (cs.kind == ckTimestamp || cs.kind == ckTime) && (money == MoneyExact || money == MoneyRoundHalfEven) {
+		cs.round = v.Name + "." + c.Name
+	}
 	if d, ok := c.Tag(TagDictionary); ok {
 		switch d {
 		case "true":
@@ -251,7 +257,8 @@ func (cs *colSpec) field() arrow.Field {
 }
 
 // cval is a converted value ready to append. s may alias the input line. A decimal's i is 1
-// when the value was rounded (MoneyRoundHalfEven).
+// when the value was rounded (MoneyRoundHalfEven); a timestamp's or time's s is non-empty
+// when sub-microsecond digits were truncated (the field is otherwise unused for them).
 type cval struct {
 	i int64
 	d decimal128.Num
@@ -312,25 +319,33 @@ func (cs *colSpec) convert(c *fhirpath.Ctx, it *fhirpath.Item) (cval, error) {
 			return cval{}, &ValueError{What: "is not a dateTime", Value: s}
 		}
 		us, err := parseDateTime(s)
+		dropped := cs.truncates(err)
+		if dropped {
+			us, err = parseDateTime(truncFraction(s))
+		}
 		if err != nil {
 			return cval{}, err
 		}
 		if cs.fracUnit > 1 && us%cs.fracUnit != 0 {
 			return cval{}, &ValueError{What: "has more fractional second digits than the ansi/type allows (would be truncated)", Value: s}
 		}
-		return cval{i: us}, nil
+		return cval{i: us, s: truncMark(dropped)}, nil
 	case ckTime:
 		if k != fhirpath.KString && k != fhirpath.KTime {
 			return cval{}, &ValueError{What: "is not a time", Value: s}
 		}
 		us, err := parseTime(s)
+		dropped := cs.truncates(err)
+		if dropped {
+			us, err = parseTime(truncFraction(s))
+		}
 		if err != nil {
 			return cval{}, err
 		}
 		if cs.fracUnit > 1 && us%cs.fracUnit != 0 {
 			return cval{}, &ValueError{What: "has more fractional second digits than the ansi/type allows (would be truncated)", Value: s}
 		}
-		return cval{i: us}, nil
+		return cval{i: us, s: truncMark(dropped)}, nil
 	}
 	return cval{}, fmt.Errorf("internal: unknown column kind")
 }
@@ -393,8 +408,10 @@ func appendVal(kind colKind, b array.Builder, v *cval) bool {
 		b.(*array.Date32Builder).Append(arrow.Date32(v.i))
 	case ckTimestamp:
 		b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.i))
+		return v.s != ""
 	case ckTime:
 		b.(*array.Time64Builder).Append(arrow.Time64(v.i))
+		return v.s != ""
 	}
 	return false
 }
@@ -643,6 +660,37 @@ func parseDateTime(s string) (int64, error) {
 }
 
 const subMicro = "has sub-microsecond precision (would be truncated)"
+
+// truncates says whether err refuses sub-microsecond digits that the column's policy lets
+// it truncate instead.
+func (cs *colSpec) truncates(err error) bool {
+	var ve *ValueError
+	return err != nil && cs.round != "" && errors.As(err, &ve) && ve.What == subMicro
+}
+
+// truncFraction drops the fractional-second digits of s after the sixth.
+func truncFraction(s string) string {
+	i := strings.IndexByte(s, '.')
+	if i < 0 {
+		return s
+	}
+	j := i + 1
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if j-i-1 <= 6 {
+		return s
+	}
+	return s[:i+7] + s[j:]
+}
+
+// truncMark is the cval.s of a truncated time ("" when nothing was dropped).
+func truncMark(dropped bool) string {
+	if dropped {
+		return "truncated"
+	}
+	return ""
+}
 
 // parseTime parses hh:mm[:ss[.ffffff]] into microseconds since midnight.
 func parseTime(s string) (int64, error) {

@@ -3,8 +3,12 @@ package transform_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,22 +35,23 @@ func TestPlanMatchesGeneralEvaluator(t *testing.T) {
 			for i := range 60 {
 				data, _ = g.AppendNDJSON(data, g.MBI(i), synth.ResourceEOB, time.Time{}, time.Time{})
 			}
-			raw, err := schemas.ViewJSON(version.String())
-			if err != nil {
-				t.Fatal(err)
+			// and the real BFD samples of the eight claim types (testdata/bfd/SOURCE.md)
+			files, err := filepath.Glob(filepath.Join("..", "testdata", "bfd", strings.ToLower(version.String()), "eobRead*.json"))
+			if err != nil || len(files) != 8 {
+				t.Fatalf("BFD EOB fixtures: %d files, %v", len(files), err)
 			}
-			var plan, general []*view.View
-			for _, name := range schemas.Tables() {
-				p, err := view.Parse(name, raw[name])
+			for _, f := range files {
+				b, err := os.ReadFile(f)
 				if err != nil {
 					t.Fatal(err)
 				}
-				q, err := view.ParseGeneral(name, raw[name])
-				if err != nil {
+				var buf bytes.Buffer
+				if err := json.Compact(&buf, b); err != nil {
 					t.Fatal(err)
 				}
-				plan, general = append(plan, p), append(general, q)
+				data = append(append(data, buf.Bytes()...), '\n')
 			}
+			plan, general := builtinViews(t, version.String())
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			pe, err := transform.New(plan, transform.WithAllocator(mem), transform.WithBatchRows(97))
@@ -138,4 +143,76 @@ func fieldIndex(t *testing.T, s *arrow.Schema, name string) int {
 		t.Fatalf("no column %s", name)
 	}
 	return idx[0]
+}
+
+// builtinViews compiles every built-in view of a FHIR version twice: for the plan and for
+// the general evaluator.
+func builtinViews(tb testing.TB, version string) (plan, general []*view.View) {
+	tb.Helper()
+	raw, err := schemas.ViewJSON(version)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, name := range schemas.Tables() {
+		p, err := view.Parse(name, raw[name])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		q, err := view.ParseGeneral(name, raw[name])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		plan, general = append(plan, p), append(general, q)
+	}
+	return plan, general
+}
+
+// FuzzPlanMatchesGeneral: for any resource and view, the plan (shared results, lookup
+// indexes, node predicates, union-first, select-first, member paths) and the general evaluator agree: the
+// same rows in JSON mode, or both fail. Seeds: the claims idioms on small resources (the
+// built-in views on the synthetic corpora are TestPlanMatchesGeneralEvaluator's).
+func FuzzPlanMatchesGeneral(f *testing.F) {
+	ext := `{"resourceType":"ExplanationOfBenefit","id":"e","extension":[{"url":"https://bluebutton.cms.gov/resources/variables/a","valueCoding":{"system":"s","code":"1"}},{"url":"u","valueBoolean":[true,false]},{"url":"v","valueQuantity":{"value":2,"code":"x"},"valueCoding":{"code":"x"}}],` +
+		`"item":[{"sequence":1,"adjudication":[{"category":{"coding":[{"system":"o","code":"k"},{"system":"https://bluebutton.cms.gov/resources/codesystem/adjudication","code":"https://bluebutton.cms.gov/resources/variables/line_x"}]},"reason":{"coding":[{"system":"r","code":"c"}]}},{"category":{"coding":[{"code":"z"}]}}]}]}`
+	f.Add([]byte(ext), []byte(`{"name":"x","resource":"ExplanationOfBenefit","select":[{"forEach":"extension","column":[`+
+		`{"name":"v","path":"iif(url.startsWith('https://bluebutton.cms.gov/resources/variables/'), url.substring(47), url)"},`+
+		`{"name":"c","path":"(valueCoding.code | valueQuantity.code).first()"},`+
+		`{"name":"w","path":"(valueCoding.display | valueBoolean.toString() | valueQuantity.value).first()"}]}]}`))
+	f.Add([]byte(ext), []byte(`{"name":"a","resource":"ExplanationOfBenefit","select":[{"forEach":"item.adjudication","column":[`+
+		`{"name":"v","path":"iif(category.coding.where(system = 'https://bluebutton.cms.gov/resources/codesystem/adjudication').code.first().exists(), iif(category.coding.where(system = 'https://bluebutton.cms.gov/resources/codesystem/adjudication').code.first().startsWith('https://bluebutton.cms.gov/resources/variables/'), category.coding.where(system = 'https://bluebutton.cms.gov/resources/codesystem/adjudication').code.first().substring(47), category.coding.where(system = 'https://bluebutton.cms.gov/resources/codesystem/adjudication').code.first()), iif(reason.coding.system.exists(), reason.coding.system.first(), category.coding.code.first()))"},`+
+		`{"name":"n","path":"category.coding.where(iif(code.exists(), code, system) = 'k').exists()","type":"boolean"}]}]}`))
+	f.Add([]byte(ext), []byte(`{"name":"s","resource":"ExplanationOfBenefit","select":[{"column":[`+
+		`{"name":"c","path":"extension.select(valueQuantity.code | valueCoding.code | {}).first()"},`+
+		`{"name":"d","path":"extension.select(valueCoding.system | url).first()"}]}]}`))
+	f.Add([]byte(`{"resourceType":"Patient","id":"p","name":[{"family":"a","given":["x","y"]},{"family":"a"}]}`),
+		[]byte(`{"name":"p","resource":"Patient","select":[{"forEach":"name","column":[{"name":"f","path":"(family | given | family).first()"},{"name":"g","path":"iif(given.exists(), iif(given.first().startsWith('x'), given.first().substring(1), given.first()), family)"}]}]}`))
+	f.Fuzz(func(t *testing.T, line, viewJSON []byte) {
+		p, err := view.Parse("fuzz.json", viewJSON)
+		if err != nil {
+			return
+		}
+		q, err := view.ParseGeneral("fuzz.json", viewJSON)
+		if err != nil {
+			t.Fatalf("view.Parse accepts the view, view.ParseGeneral does not: %v", err)
+		}
+		if p.Name == "" {
+			p.Name, q.Name = "t", "t"
+		}
+		pe, err := transform.New([]*view.View{p})
+		if err != nil {
+			return
+		}
+		ge, err := transform.New([]*view.View{q}, transform.WithGeneralEvaluator())
+		if err != nil {
+			t.Fatalf("the plan engine compiles, the general one does not: %v", err)
+		}
+		a, aerr := pe.Rows(line)
+		b, berr := ge.Rows(line)
+		if (aerr == nil) != (berr == nil) {
+			t.Fatalf("plan error %v, general evaluator error %v", aerr, berr)
+		}
+		if aerr == nil && !reflect.DeepEqual(a, b) {
+			t.Fatalf("rows differ:\nplan    %v\ngeneral %v", a, b)
+		}
+	})
 }

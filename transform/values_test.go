@@ -41,6 +41,7 @@ func TestMoneyPolicies(t *testing.T) {
 		claimLine("c", "2021-03-05", `"12,50"`),
 		claimLine("d", "2021-03-05", `"abc"`),
 		claimLine("e", "2021-03-05T23:30:00-05:00", "0.125"),
+		claimLine("f", "2021-03-05T10:00:00.123456789-05:00", "1.00"),
 	}, "\n")
 	for _, tc := range []struct {
 		policy  transform.MoneyPolicy
@@ -50,13 +51,13 @@ func TestMoneyPolicies(t *testing.T) {
 		quar    []string // quarantined ids' errors, in line order
 	}{
 		{transform.MoneyStrict, "decimal(15, 2)", "b|2021-03-05|2021-03-05T00:00:00Z|12.50|12.50", nil,
-			[]string{"line 1", "more than 2 decimal places", "line 3", "is not a number", "line 4", "is not a number", "line 5", "more than 2 decimal places"}},
+			[]string{"line 1", "more than 2 decimal places", "line 3", "is not a number", "line 4", "is not a number", "line 5", "more than 2 decimal places", "line 6", "sub-microsecond"}},
 		{transform.MoneyRoundHalfEven, "decimal(15, 2)",
-			"a|2021-03-05|2021-03-05T15:00:00Z|112.42|112.42;b|2021-03-05|2021-03-05T00:00:00Z|12.50|12.50;e|2021-03-05|2021-03-06T04:30:00Z|0.12|0.12",
-			map[string]int64{"claim.paid": 2, "claim.total": 2}, []string{"line 3", "is not a number", "line 4", "is not a number"}},
+			"a|2021-03-05|2021-03-05T15:00:00Z|112.42|112.42;b|2021-03-05|2021-03-05T00:00:00Z|12.50|12.50;e|2021-03-05|2021-03-06T04:30:00Z|0.12|0.12;f|2021-03-05|2021-03-05T15:00:00.123456Z|1.00|1.00",
+			map[string]int64{"claim.paid": 2, "claim.total": 2, "claim.start_ts": 1}, []string{"line 3", "is not a number", "line 4", "is not a number"}},
 		{transform.MoneyExact, "decimal(38, 18)",
-			"a|2021-03-05|2021-03-05T15:00:00Z|112.416000000000010000|112.416000000000010000;b|2021-03-05|2021-03-05T00:00:00Z|12.500000000000000000|12.500000000000000000;e|2021-03-05|2021-03-06T04:30:00Z|0.125000000000000000|0.125000000000000000",
-			nil, []string{"line 3", "is not a number", "line 4", "is not a number"}},
+			"a|2021-03-05|2021-03-05T15:00:00Z|112.416000000000010000|112.416000000000010000;b|2021-03-05|2021-03-05T00:00:00Z|12.500000000000000000|12.500000000000000000;e|2021-03-05|2021-03-06T04:30:00Z|0.125000000000000000|0.125000000000000000;f|2021-03-05|2021-03-05T15:00:00.123456Z|1.000000000000000000|1.000000000000000000",
+			map[string]int64{"claim.start_ts": 1}, []string{"line 3", "is not a number", "line 4", "is not a number"}},
 	} {
 		t.Run(string(tc.policy), func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())

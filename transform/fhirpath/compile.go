@@ -19,8 +19,20 @@ func (cp *compiler) compile(n *astNode, top bool) (evalFn, error) {
 			n = &wf
 		}
 	}
+	// X.select(A | B).first() with operands that cannot fail is the first element of X
+	// whose (A | B).first() is not empty (extension(url).select(valueCoding.code | …).first()).
+	if w := n.target; !cp.noPred && n.kind == nFunc && n.name == "first" && len(n.args) == 0 && w != nil &&
+		w.kind == nFunc && w.name == "select" && len(w.args) == 1 && unionCannotFail(w.args[0]) {
+		sf := *w
+		sf.stopFirst = true
+		sf.args = []*astNode{{kind: nFunc, name: "first", target: w.args[0], pos: w.args[0].pos}}
+		n = &sf
+	}
 	if n.kind == nIdent {
 		return cp.compilePath(n, top)
+	}
+	if fn, ok, err := cp.firstOfUnion(n, top); ok || err != nil {
+		return fn, err
 	}
 	if fn, ok, err := cp.firstAfterWhere(n, top); ok || err != nil {
 		return fn, err
@@ -262,4 +274,95 @@ func (c *Ctx) evalOn(fn evalFn, k, lo int) (t int, err error) {
 	err = fn(c, t, t+1)
 	c.index = saved
 	return t, err
+}
+
+// firstOfUnion compiles (A | B | ...).first(): the first item of a union is the first item
+// of its first non-empty operand (dedupe keeps first occurrences), so the operands after
+// a hit are skipped when they cannot fail (member paths, literals, {}) and evaluated only
+// for their errors otherwise; the union itself (and its pairwise dedupe) is never built
+// (the claims idiom (valueCoding.code | valueQuantity.code).first()).
+func (cp *compiler) firstOfUnion(n *astNode, top bool) (evalFn, bool, error) {
+	if cp.noPred || n.kind != nFunc || n.name != "first" || len(n.args) != 0 || n.target == nil ||
+		n.target.kind != nBinary || n.target.name != "|" {
+		return nil, false, nil
+	}
+	var ops []*astNode
+	var flat func(x *astNode)
+	flat = func(x *astNode) {
+		if x.kind == nBinary && x.name == "|" {
+			flat(x.args[0])
+			flat(x.args[1])
+			return
+		}
+		ops = append(ops, x)
+	}
+	flat(n.target)
+	fns := make([]evalFn, len(ops))
+	total := make([]bool, len(ops))
+	for i, op := range ops {
+		fn, err := cp.compile(op, top)
+		if err != nil {
+			return nil, true, err
+		}
+		fns[i], total[i] = fn, cannotFail(op)
+	}
+	return func(c *Ctx, lo, hi int) error {
+		a := len(c.st)
+		found := false
+		for i, fn := range fns {
+			if found && total[i] {
+				continue
+			}
+			b := len(c.st)
+			if err := fn(c, lo, hi); err != nil {
+				return err
+			}
+			switch {
+			case found:
+				c.st = c.st[:b]
+			case len(c.st) > b:
+				c.st[a] = c.st[b]
+				c.st = c.st[:a+1]
+				found = true
+			}
+		}
+		return nil
+	}, true, nil
+}
+
+// unionCannotFail reports whether n is a union (or a single operand) of operands that cannot fail.
+func unionCannotFail(n *astNode) bool {
+	if n.kind == nBinary && n.name == "|" {
+		return unionCannotFail(n.args[0]) && unionCannotFail(n.args[1])
+	}
+	return cannotFail(n)
+}
+
+// cannotFail reports whether evaluating n can never return an error: member paths from
+// the focus, literals and {}.
+func cannotFail(n *astNode) bool {
+	for ; n != nil && n.kind == nIdent; n = n.target {
+	}
+	return n == nil || n.kind == nLit || n.kind == nEmpty
+}
+
+// memberPath returns the steps of n when n is a plain member path from the focus (as
+// compilePath compiles it at the top: a leading resource type name is the focus itself),
+// else nil.
+func (cp *compiler) memberPath(n *astNode) []member {
+	var names []string
+	for ; n != nil; n = n.target {
+		if n.kind != nIdent {
+			return nil
+		}
+		names = append(names, n.name)
+	}
+	slices.Reverse(names)
+	if names[0] == cp.env.Resource && cp.env.Resource != "" {
+		names = names[1:]
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return members(names)
 }

@@ -87,6 +87,9 @@ type Expr struct {
 	Src   string
 	fn    evalFn
 	names []string
+	// path: the expression is a member path from the focus (a.b.c, the most common
+	// column), which Eval walks straight into dst; nil when it is not.
+	path []member
 }
 
 // Names returns the member names the expression may read (for jsontree.KeySet).
@@ -113,6 +116,9 @@ func Compile(src string, env Env) (*Expr, error) {
 		return nil, err
 	}
 	e := &Expr{Src: src, fn: fn}
+	if !env.General {
+		e.path = cp.memberPath(ast)
+	}
 	for n := range cp.names {
 		e.names = append(e.names, n)
 	}
@@ -123,6 +129,16 @@ func Compile(src string, env Env) (*Expr, error) {
 // Eval evaluates e with the single item focus and appends the result to dst.
 // focus is also %context for the whole expression (inside where() and select() too).
 func (e *Expr) Eval(c *Ctx, focus Item, dst []Item) ([]Item, error) {
+	if e.path != nil {
+		if focus.K == KNode {
+			// walk appends to c.st: lend it dst
+			st := c.st
+			c.st = dst
+			c.walk(focus.N, e.path, "")
+			dst, c.st = c.st, st
+		}
+		return dst, nil
+	}
 	base := len(c.st)
 	c.st = append(c.st, focus)
 	savedCur, savedHas := c.cur, c.hasCur

@@ -110,6 +110,9 @@ func (cp *compiler) compileFunc(n *astNode) (evalFn, error) {
 				}
 				if name == "select" {
 					c.compact(t, t+1)
+					if stopFirst && len(c.st) > out {
+						break
+					}
 					continue
 				}
 				r, err := c.truth(t+1, len(c.st))

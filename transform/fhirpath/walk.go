@@ -46,9 +46,9 @@ func (c *Ctx) descend(i int32, names []member, hint string, nodes bool) {
 	if name == "" {
 		return
 	}
-	data := d.Data
-	for k := i + 1; k < nd.Next; k = d.Nodes[k].Next {
-		cn := &d.Nodes[k]
+	data, ns := d.Data, d.Nodes[:nd.Next]
+	for k := i + 1; int(k) < len(ns); k = ns[k].Next {
+		cn := &ns[k]
 		if cn.KeyTag != tag && !cn.KeyEsc {
 			continue // cannot be name nor name + a type suffix
 		}
@@ -88,8 +88,9 @@ func (c *Ctx) descendValue(k int32, rest []member, hint string, nodes bool) {
 	switch cn.Kind {
 	case jsontree.Null:
 	case jsontree.Array:
-		for e := k + 1; e < cn.Next; e = d.Nodes[e].Next {
-			switch d.Nodes[e].Kind {
+		ns := d.Nodes[:cn.Next]
+		for e := k + 1; int(e) < len(ns); e = ns[e].Next {
+			switch ns[e].Kind {
 			case jsontree.Null:
 			case jsontree.Array:
 				c.descendValue(e, rest, hint, nodes)

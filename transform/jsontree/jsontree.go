@@ -160,7 +160,7 @@ func (d *Doc) Parse(data []byte) error {
 	state := expValue
 	for {
 		// skip white space
-		for p < n && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
+		for p < n && data[p] <= ' ' && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
 			p++
 		}
 		if p >= n {
@@ -190,7 +190,7 @@ func (d *Doc) Parse(data []byte) error {
 			keyStart, keyEnd, keyEsc, haveKey = uint32(p+1), uint32(e-1), esc, true
 			_ = s
 			p = e
-			for p < n && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
+			for p < n && data[p] <= ' ' && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
 				p++
 			}
 			if p >= n || data[p] != ':' {
@@ -406,7 +406,7 @@ func (d *Doc) afterSkipped(p int) (int, error) {
 }
 
 func skipWS(data []byte, p int) int {
-	for p < len(data) && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
+	for p < len(data) && data[p] <= ' ' && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t') {
 		p++
 	}
 	return p
@@ -665,8 +665,9 @@ func (d *Doc) Child(i int32, name string) int32 {
 	if n.Kind != Object {
 		return -1
 	}
-	for c := i + 1; c < n.Next; c = d.Nodes[c].Next {
-		cn := &d.Nodes[c]
+	ns := d.Nodes[:n.Next]
+	for c := i + 1; int(c) < len(ns); c = ns[c].Next {
+		cn := &ns[c]
 		if int(cn.KeyEnd-cn.KeyStart) == len(name) && !cn.KeyEsc && string(d.Data[cn.KeyStart:cn.KeyEnd]) == name {
 			return c
 		}
