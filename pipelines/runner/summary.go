@@ -33,7 +33,7 @@ type Summary struct {
 	// CountMismatches: error files whose lines disagree with the manifest's count (recorded, not a failure).
 	CountMismatches int              `json:"error_count_mismatches,omitempty"`
 	WatermarksHeld  int              `json:"watermarks_held,omitempty"` // groups whose watermark did not move (GroupSummary.WatermarkHeld says why)
-	Rounded         map[string]int64 `json:"rounded,omitempty"`         // "table.column" → values rounded to the column's scale (money policy round_half_even)
+	Rounded         map[string]int64 `json:"rounded,omitempty"`         // "table.column" → values rounded under money_policy round_half_even/exact (money to its scale, sub-microsecond times)
 	Groups          []*GroupSummary  `json:"groups"`
 
 	mu sync.Mutex
