@@ -5,16 +5,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/dpcetl/dpcetl/load"
 	lparquet "github.com/dpcetl/dpcetl/load/parquet"
+	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/schemas"
 	"github.com/dpcetl/dpcetl/transform"
 	"github.com/dpcetl/dpcetl/transform/jsontree"
@@ -52,56 +54,7 @@ type Result struct {
 // Sources splits the file into n sources at line boundaries (n <= 1: the whole file), so
 // that one large file keeps n transform workers busy.
 func Sources(path string, n int) ([]transform.Source, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	size := st.Size()
-	cuts := []int64{0}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	for i := 1; i < n; i++ {
-		off := size * int64(i) / int64(n)
-		if off <= cuts[len(cuts)-1] {
-			continue
-		}
-		br := bufio.NewReader(io.NewSectionReader(f, off, size-off))
-		line, err := br.ReadSlice('\n')
-		skip := int64(len(line))
-		for errors.Is(err, bufio.ErrBufferFull) {
-			line, err = br.ReadSlice('\n')
-			skip += int64(len(line))
-		}
-		if err != nil {
-			break // no newline after off: the last part runs to the end
-		}
-		cuts = append(cuts, off+skip)
-	}
-	cuts = append(cuts, size)
-	var out []transform.Source
-	for i := 0; i+1 < len(cuts); i++ {
-		lo, hi := cuts[i], cuts[i+1]
-		if hi <= lo {
-			continue
-		}
-		out = append(out, transform.Source{
-			Name: fmt.Sprintf("%s[%d:%d]", path, lo, hi), Type: "ExplanationOfBenefit",
-			Open: func() (io.ReadCloser, error) {
-				f, err := os.Open(path)
-				if err != nil {
-					return nil, err
-				}
-				return struct {
-					io.Reader
-					io.Closer
-				}{io.NewSectionReader(f, lo, hi-lo), f}, nil
-			},
-		})
-	}
-	return out, nil
+	return transform.SplitFile(path, "ExplanationOfBenefit", n, 1)
 }
 
 // RunParquet transforms the sources with views on workers goroutines and writes every table
@@ -163,6 +116,44 @@ func runParquetWith(ctx context.Context, srcs []transform.Source, views []*view.
 			return Result{}, e.err
 		}
 		r.ParquetBytes += e.out.n
+	}
+	for _, n := range st.Rows {
+		r.Rows += n
+	}
+	return r, nil
+}
+
+// RunLoad is the full job through load.Run, the pipeline's own path (one memory budget,
+// an encoder per table, staging and publish), into a directory: its Writes are what the
+// transform workers wait for.
+func RunLoad(ctx context.Context, srcs []transform.Source, views []*view.View, mem memory.Allocator, workers int, dir string) (Result, error) {
+	eng, err := transform.New(views, transform.WithAllocator(mem), transform.WithConcurrency(workers))
+	if err != nil {
+		return Result{}, err
+	}
+	s, err := sink.NewFile(dir)
+	if err != nil {
+		return Result{}, err
+	}
+	run, err := load.NewRun(s, load.RunOptions{RunID: "bench", ExportDate: time.Now(), Group: "bench", Allocator: mem, StaleAfter: -1})
+	if err != nil {
+		return Result{}, err
+	}
+	defer run.Abort(ctx)
+	st, err := eng.Run(ctx, srcs, func(b transform.Batch) error {
+		defer b.Record.Release()
+		return run.Write(ctx, b.Table, b.Record)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	m, err := run.Commit(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	r := Result{Tables: len(m.Tables)}
+	for _, f := range m.Files {
+		r.ParquetBytes += f.Bytes
 	}
 	for _, n := range st.Rows {
 		r.Rows += n

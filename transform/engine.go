@@ -41,6 +41,9 @@ type Source struct {
 	Name string
 	Type string
 	Open func() (io.ReadCloser, error)
+	// FirstLine, when set, is the number of lines of Name before this source's first line
+	// (a part of a file: SplitFile); it is called only when a line number is reported.
+	FirstLine func() int64
 }
 
 // Batch is a record batch for one table. The receiver owns Record and must Release it,
@@ -625,16 +628,16 @@ func (w *worker) quarantineDetail(ctx context.Context, rs *runState, src Source,
 	// The line that crosses the threshold is quarantined too: the error sends people to
 	// the quarantine file, which must then hold it.
 	if q := w.e.opts.quarantine; q != nil {
-		rec := QuarantineRecord{File: src.Name, Line: w.lineNo, Err: detail, Raw: append([]byte(nil), line...)}
+		rec := QuarantineRecord{File: src.Name, Line: w.lineNo + src.lineBase(), Err: detail, Raw: append([]byte(nil), line...)}
 		rs.qMu.Lock()
 		err := q.Put(ctx, rec)
 		rs.qMu.Unlock()
 		if err != nil {
-			return fmt.Errorf("transform: quarantine %s line %d: %w", src.Name, w.lineNo, err)
+			return fmt.Errorf("transform: quarantine %s line %d: %w", src.Name, w.lineNo+src.lineBase(), err)
 		}
 	}
 	if mc := w.e.opts.maxCount; mc >= 0 && n > mc {
-		return fmt.Errorf("%w: %s line %d: %s", ErrQuarantineThreshold, src.Name, w.lineNo, msg)
+		return fmt.Errorf("%w: %s line %d: %s", ErrQuarantineThreshold, src.Name, w.lineNo+src.lineBase(), msg)
 	}
 	return nil
 }

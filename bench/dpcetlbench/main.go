@@ -39,7 +39,7 @@ func run() error {
 	out := flag.String("out", "", "corpus path (with -gen)")
 	in := flag.String("in", "", "corpus to transform")
 	version := flag.String("version", "R4", "FHIR version of the corpus (selects the views)")
-	job := flag.String("job", "full", "full (every EOB table), duckjob (eob + eob_line) or scan (JSON scan only)")
+	job := flag.String("job", "full", "full (every EOB table), load (the same through load.Run, to a temporary directory), duckjob (eob + eob_line) or scan (JSON scan only)")
 	cores := flag.Int("cores", 1, "GOMAXPROCS, transform workers and line-boundary parts of the file")
 	flag.Parse()
 	if *gen != "" {
@@ -56,7 +56,7 @@ func run() error {
 	}
 	var names []string
 	switch *job {
-	case "full", "scan":
+	case "full", "scan", "load":
 	case "duckjob":
 		names = bench.DuckJob
 	default:
@@ -77,7 +77,16 @@ func run() error {
 	if *job == "scan" {
 		_, err = bench.ScanOnly(*in)
 	} else {
-		res, err = bench.RunParquet(context.Background(), srcs, views, memory.NewGoAllocator(), *cores)
+		if *job == "load" {
+			dir, derr := os.MkdirTemp("", "dpcetlbench-load-")
+			if derr != nil {
+				return derr
+			}
+			defer os.RemoveAll(dir)
+			res, err = bench.RunLoad(context.Background(), srcs, views, memory.NewGoAllocator(), *cores, dir)
+		} else {
+			res, err = bench.RunParquet(context.Background(), srcs, views, memory.NewGoAllocator(), *cores)
+		}
 	}
 	if err != nil {
 		return err

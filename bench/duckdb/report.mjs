@@ -33,7 +33,7 @@ const duck = (corpus, v, job, threads) => run('node', [path.join(here, 'duck.mjs
 
 const jobs = [
   ['dpcetl', 'scan', 1], ['duckdb', 'duckjob', 1], ['dpcetl', 'duckjob', 1], ['duckdb', 'full', 1], ['dpcetl', 'full', 1],
-  ['dpcetl', 'full', 2], ['duckdb', 'duckjob', 2], ['dpcetl', 'duckjob', 2],
+  ['dpcetl', 'full', 2], ['duckdb', 'duckjob', 2], ['dpcetl', 'duckjob', 2], ['dpcetl', 'load', 1], ['dpcetl', 'load', 2],
   ...(baseRev ? [['baseline', 'full', 1], ['baseline', 'duckjob', 1]] : []),
 ];
 const runJob = (eng, corpus, v, job, th) => eng === 'duckdb' ? duck(corpus, v, job, th)
@@ -144,11 +144,30 @@ ${baseRev ? `Same-run "before" (the engine at \`${baseRev}\`, same harness, same
 | job | 1 core | 2 cores | speed-up | CPU per MB, 2 cores vs 1 |
 | --- | ---: | ---: | ---: | ---: |
 | dpcetl full | ${f1(perWall(v, 'dpcetl/full/1'))} | ${f1(perWall(v, 'dpcetl/full/2'))} | ${f2(perWall(v, 'dpcetl/full/2') / perWall(v, 'dpcetl/full/1'))}× | ${f2(full / perCPU(v, 'dpcetl/full/2'))} |
-| dpcetl DuckDB's job | ${f1(perWall(v, 'dpcetl/duckjob/1'))} | ${f1(perWall(v, 'dpcetl/duckjob/2'))} | ${f2(perWall(v, 'dpcetl/duckjob/2') / perWall(v, 'dpcetl/duckjob/1'))}× | ${f2(dj / perCPU(v, 'dpcetl/duckjob/2'))} |
+${results[v]['dpcetl/load/2'] ? `| dpcetl full through load.Run (budget, staging, publish; to disk) | ${f1(perWall(v, 'dpcetl/load/1'))} | ${f1(perWall(v, 'dpcetl/load/2'))} | ${f2(perWall(v, 'dpcetl/load/2') / perWall(v, 'dpcetl/load/1'))}× | ${f2(perCPU(v, 'dpcetl/load/1') / perCPU(v, 'dpcetl/load/2'))} |
+` : ''}| dpcetl DuckDB's job | ${f1(perWall(v, 'dpcetl/duckjob/1'))} | ${f1(perWall(v, 'dpcetl/duckjob/2'))} | ${f2(perWall(v, 'dpcetl/duckjob/2') / perWall(v, 'dpcetl/duckjob/1'))}× | ${f2(dj / perCPU(v, 'dpcetl/duckjob/2'))} |
 | DuckDB's job in DuckDB | ${f1(perWall(v, 'duckdb/duckjob/1'))} | ${f1(perWall(v, 'duckdb/duckjob/2'))} | ${f2(perWall(v, 'duckdb/duckjob/2') / perWall(v, 'duckdb/duckjob/1'))}× | ${f2(ddj / perCPU(v, 'duckdb/duckjob/2'))} |
 
 `;
 }
+// Peak RSS of the real binary (BenchmarkRunRSS in bench/rss_test.go, from bench/results.txt).
+const rssRows = [];
+try {
+  for (const line of readFileSync(path.join(root, 'bench/results.txt'), 'utf8').split('\n')) {
+    const mm = line.match(/^BenchmarkRunRSS\/(\w+)\S*\s+\d+\s+.*?([\d.]+) cpu-s\s+([\d.]+) peak-RSS-MiB\s+([\d.]+) wall-s/);
+    if (mm) rssRows.push(`| ${mm[1]} | **${f1(Number(mm[3]))}** | ${Number(mm[3]) <= 256 ? 'met' : '**not met**'} | ${f1(Number(mm[2]))} | ${f1(Number(mm[4]))} |`);
+  }
+} catch { /* no results.txt: the Go benchmarks did not run */ }
+md += `## Peak RSS of \`dpcetl run\`: 20,000 patients, 4 groups, memory_limit 256 MiB
+
+The real binary (\`go test ./bench -run '^$' -bench RunRSS -benchtime 1x\`), the sandbox serving from the benchmark's
+process so the figure is dpcetl's alone (getrusage of the child); target ≤ 256 MiB.
+
+| destination | peak RSS MiB | target | CPU s | wall s |
+| --- | ---: | --- | ---: | ---: |
+${rssRows.length ? rssRows.join('\n') : '| (BenchmarkRunRSS did not run) | | | | |'}
+
+`;
 md += `## Where the full table set's time goes (R4, one core)
 
 \`go test ./bench -run '^$' -bench EOBFull/R4 -benchtime 3x -cpuprofile …\`, \`go tool pprof -top -cum\` (first 30 lines):

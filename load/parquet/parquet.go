@@ -198,7 +198,7 @@ func (w *Writer) Write(rec arrow.RecordBatch) error {
 		return w.writeErr
 	}
 	rows := rec.NumRows()
-	size := recordSize(rec)
+	size := RecordSize(rec)
 	for off := int64(0); off < rows; {
 		n := rows - off
 		// Cut the row group where its Arrow size reaches the limit, slicing the batch if needed.
@@ -229,6 +229,20 @@ func (w *Writer) Write(rec arrow.RecordBatch) error {
 			w.rgArrow = 0
 		}
 	}
+	return nil
+}
+
+// Flush ends the buffered row group (if it holds rows) and writes it to the destination,
+// so that a caller under memory pressure can give back what the row group held.
+func (w *Writer) Flush() error {
+	if w.closed || w.writeErr != nil || w.rgArrow == 0 {
+		return w.writeErr
+	}
+	if err := w.fw.NewBufferedRowGroupChecked(); err != nil {
+		w.writeErr = fmt.Errorf("parquet: flush row group: %w", err)
+		return w.writeErr
+	}
+	w.rgArrow = 0
 	return nil
 }
 
@@ -265,8 +279,8 @@ func (w *Writer) Close() error {
 	return w.writeErr
 }
 
-// recordSize is the bytes of the buffers behind rec (whole buffers, also for slices).
-func recordSize(rec arrow.RecordBatch) int64 {
+// RecordSize is the bytes of the buffers behind rec (whole buffers, also for slices).
+func RecordSize(rec arrow.RecordBatch) int64 {
 	var n int64
 	for _, c := range rec.Columns() {
 		n += dataSize(c.Data())

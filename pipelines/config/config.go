@@ -52,6 +52,8 @@ type Config struct {
 	StateDir string `yaml:"state_dir"`
 	// Concurrency bounds parallel downloads and transform workers (default 4).
 	Concurrency int `yaml:"concurrency"`
+	// MemoryLimit is the run's memory budget in MiB (default 256): see load.Budget.
+	MemoryLimit int `yaml:"memory_limit"`
 	// ViewsDir is an extra folder of ViewDefinition JSON files added to the built-in tables.
 	ViewsDir string `yaml:"views_dir"`
 	// FHIRVersion of the input: STU3 (default, what DPC serves), R4 (Blue Button v2, BCDA,
@@ -129,6 +131,7 @@ func Default() Config {
 		Destination:   "dpcetl-out",
 		StateDir:      ".dpcetl-state",
 		Concurrency:   4,
+		MemoryLimit:   256,
 		Quarantine:    Quarantine{MaxLines: 0, MaxFraction: 0},
 		MaxWarnings:   -1,
 		MoneyPolicy:   "strict",

@@ -70,6 +70,7 @@ func Keys() []Key {
 			nil, 0, func(c *Config) any { return &c.Destination }},
 		{"state_dir", "state-dir", "DPCETL_STATE_DIR", ".dpcetl-state", "job state, downloads and quarantined lines", nil, 0, func(c *Config) any { return &c.StateDir }},
 		{"concurrency", "concurrency", "DPCETL_CONCURRENCY", "4", "parallel downloads and transform workers (1-64)", nil, 0, func(c *Config) any { return &c.Concurrency }},
+		{"memory_limit", "memory-limit", "DPCETL_MEMORY_LIMIT", "256", "memory budget in MiB shared by every group's batches, row groups and S3 parts (also Go's soft GOMEMLIMIT)", nil, 0, func(c *Config) any { return &c.MemoryLimit }},
 		{"views_dir", "views-dir", "DPCETL_VIEWS_DIR", "", "extra folder of ViewDefinition JSON files (extra tables)", nil, 0, func(c *Config) any { return &c.ViewsDir }},
 		{"fhir_version", "fhir-version", "DPCETL_FHIR_VERSION", "STU3", "FHIR version of the input: STU3 (DPC), R4 (Blue Button v2, BCDA, AB2D) or auto (per file)",
 			[]string{"STU3", "R4", "auto"}, 0, func(c *Config) any { return &c.FHIRVersion }},

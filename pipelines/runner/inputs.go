@@ -102,7 +102,7 @@ func (r *Runner) runViews(ctx context.Context, views []*view.View, lineage trans
 		return transform.Stats{}, fmt.Errorf("%w: money_policy: %v", config.ErrInvalid, err)
 	}
 	eng, err := transform.New(views,
-		transform.WithConcurrency(r.cfg.Concurrency),
+		transform.WithConcurrency(max(1, cap(r.slots))), // more workers would only wait for a slot
 		transform.WithLineage(lineage),
 		transform.WithQuarantine(q),
 		transform.WithMoneyPolicy(money),
@@ -110,9 +110,16 @@ func (r *Runner) runViews(ctx context.Context, views []*view.View, lineage trans
 	if err != nil {
 		return transform.Stats{}, fmt.Errorf("%w: %v", config.ErrInvalid, err)
 	}
-	srcs := make([]transform.Source, 0, len(files))
+	// A large file is cut at line boundaries so that one file keeps every worker busy.
+	var srcs []transform.Source
 	for _, f := range files {
-		srcs = append(srcs, transform.Source{Name: f.Path, Type: f.Type, Open: func() (io.ReadCloser, error) { return os.Open(f.Path) }})
+		parts, err := transform.SplitFile(f.Path, f.Type, r.cfg.Concurrency, splitBytes)
+		if err != nil {
+			return transform.Stats{}, err
+		}
+		for _, p := range parts {
+			srcs = append(srcs, r.slotted(ctx, p))
+		}
 	}
 	return eng.Run(ctx, srcs, emit)
 }

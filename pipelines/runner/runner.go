@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +21,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/dpc"
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/load"
 	"github.com/dpcetl/dpcetl/load/sink"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
@@ -64,6 +67,8 @@ type Runner struct {
 	tmpState bool
 	groups   []string
 	provSecs float64
+	budget   *load.Budget  // one memory budget for every group's load run
+	slots    chan struct{} // one per source being transformed, across every group
 
 	limOnce sync.Once
 	lim     *retry.Limiter
@@ -85,7 +90,7 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 		return nil, err
 	}
 	var err error
-	if r.sink, err = sink.Open(ctx, r.cfg.Destination); err != nil {
+	if r.sink, err = sink.Open(ctx, r.cfg.Destination, sink.WithS3Options(r.useBudget())); err != nil {
 		return nil, fmt.Errorf("%w: destination %s: %v", config.ErrInvalid, r.cfg.Destination, err)
 	}
 	if err := r.connect(ctx); err != nil {
@@ -93,6 +98,23 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	}
 	ok = true
 	return r, nil
+}
+
+// useBudget splits memory_limit: a quarter is the budget of every load run (queued batches,
+// row groups and S3 part buffers of every group's tables, counted at what they cost: see
+// load.Budget); the rest is left to transform workers, compressors, Parquet footers,
+// downloads and the GC's garbage. A table flushes its row group at an eighth of the budget,
+// sooner when a Write waits for memory. Go's soft memory limit is 7/8 of memory_limit (the
+// process's RSS also holds the binary's pages), unless GOMEMLIMIT says otherwise: the GC
+// collects harder before the process grows past it (at a CPU cost, see bench/results.md).
+// It returns S3 options whose part buffers fit: 5-16 MiB parts, 2 in flight.
+func (r *Runner) useBudget() sink.S3Options {
+	limit := int64(max(r.cfg.MemoryLimit, 16)) << 20
+	r.budget = load.NewBudget(limit/4, 8)
+	if r.opts.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit - limit/8)
+	}
+	return sink.S3Options{PartSize: min(max(limit/32, sink.MinPartSize), sink.DefaultPartSize), Concurrency: 2}
 }
 
 // newRunner fills the defaults of o.
@@ -112,7 +134,9 @@ func newRunner(o Options) *Runner {
 	if o.Transport == nil {
 		o.Transport = http.DefaultTransport
 	}
-	return &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds}
+	// More sources in flight than cores only adds builders' memory, not speed.
+	slots := make(chan struct{}, max(1, min(o.Config.Concurrency, runtime.GOMAXPROCS(0))))
+	return &Runner{opts: o, cfg: o.Config, log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds, slots: slots}
 }
 
 // connect takes the credentials (given, or those the config points at), builds the

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +64,10 @@ func runID(group string, since, txTime time.Time, mode string) string {
 	}
 	return "inc-" + since.UTC().Format("20060102T150405.000000000Z") + "-" + g
 }
+
+// splitBytes is the least a part of a split file holds: parts are cut for parallelism,
+// never so small that opening them costs more than reading them.
+const splitBytes = 8 << 20
 
 // transform runs the views over a job's verified files and hands every batch to emit.
 func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.Manifest, files []extract.File, gs *GroupSummary,
@@ -138,6 +143,40 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	return err
 }
 
+// slotted makes src take one of the runner's transform slots from Open to Close, so that
+// groups transforming at once share the cores instead of multiplying the workers.
+func (r *Runner) slotted(ctx context.Context, src transform.Source) transform.Source {
+	open := src.Open
+	if r.slots == nil { // a Runner not made by New (tests)
+		return src
+	}
+	src.Open = func() (io.ReadCloser, error) {
+		select {
+		case r.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		rc, err := open()
+		if err != nil {
+			<-r.slots
+			return nil, err
+		}
+		return &slotCloser{ReadCloser: rc, free: func() { <-r.slots }}, nil
+	}
+	return src
+}
+
+type slotCloser struct {
+	io.ReadCloser
+	free func()
+	once sync.Once
+}
+
+func (s *slotCloser) Close() error {
+	s.once.Do(s.free)
+	return s.ReadCloser.Close()
+}
+
 // transformLoad streams transform into a load run, commits it, then moves the watermark.
 func (r *Runner) transformLoad(ctx context.Context, group, jobID string, m *export.Manifest, files []extract.File, gs *GroupSummary) error {
 	run, since, err := r.newRun(ctx, group, jobID, m)
@@ -188,6 +227,7 @@ func (r *Runner) newRun(ctx context.Context, group, jobID string, m *export.Mani
 		SchemaVersion:   schemas.Version,
 		DPCETLVersion:   r.opts.Version,
 		Now:             r.now,
+		Budget:          r.budget,
 	})
 	return run, since, err
 }
