@@ -135,6 +135,8 @@ type Manifest struct {
 	CommittedAt     string         `json:"committed_at"`
 	Tables          map[string]int `json:"tables"` // table → rows
 	Files           []ManifestFile `json:"files"`
+	// Export is what the caller said the run was made from (Run.Describe); load never reads it.
+	Export json.RawMessage `json:"export,omitempty"`
 }
 
 // ManifestFile is one published Parquet file.
@@ -168,6 +170,8 @@ type Run struct {
 	closed   bool           // the table queues are closed
 	inflight sync.WaitGroup // Writes between their checks and their queueing
 	tables   map[string]*tableState
+	extra    []ManifestFile  // PutFile's objects
+	export   json.RawMessage // Describe's record
 
 	errMu    sync.Mutex
 	asyncErr error // first error of an encoder goroutine
@@ -264,7 +268,12 @@ func NewRun(s sink.Sink, o RunOptions) (*Run, error) {
 
 // DataKey returns the published key of part n of table for this run.
 func (r *Run) DataKey(table string, n int) string {
-	return fmt.Sprintf("%s/export_date=%s/group_id=%s/part-%05d-%s.parquet", table, r.date, r.o.Group, n, r.o.RunID)
+	return r.PartitionKey(table, fmt.Sprintf("part-%05d-%s.parquet", n, r.o.RunID))
+}
+
+// PartitionKey returns the key of a file named name in the run's partition of dir.
+func (r *Run) PartitionKey(dir, name string) string {
+	return fmt.Sprintf("%s/export_date=%s/group_id=%s/%s", dir, r.date, r.o.Group, name)
 }
 
 func (r *Run) stagingPrefix() string { return StagingDir + "/" + r.o.RunID + "/" }
@@ -610,6 +619,49 @@ func (r *Run) finish(t *tableState) error {
 	return nil
 }
 
+// Describe records v (JSON) in the run's manifest under "export".
+func (r *Run) Describe(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.export = b
+	return nil
+}
+
+// PutFile stages a non-Parquet object (input kept as it came, say) at key, as write writes it;
+// it is published, listed under label and rolled back with the run's Parquet files.
+func (r *Run) PutFile(ctx context.Context, label, key string, rows int64, write func(io.Writer) error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state != runOpen {
+		return r.closedErr()
+	}
+	if !r.started {
+		if err := r.sink.DeletePrefix(ctx, r.stagingPrefix()); err != nil {
+			return r.failLocked(fmt.Errorf("load: clean staging of run %s: %w", r.o.RunID, err))
+		}
+		r.started = true
+	}
+	w, err := r.sink.NewWriter(ctx, r.stagingPrefix()+key)
+	if err != nil {
+		return r.failLocked(fmt.Errorf("load: stage %s: %w", key, err))
+	}
+	hw := &hashWriter{w: w, h: sha256.New()}
+	if err := write(hw); err != nil {
+		_ = w.Abort()
+		return r.failLocked(fmt.Errorf("load: stage %s: %w", key, err))
+	}
+	if err := w.Commit(); err != nil {
+		return r.failLocked(fmt.Errorf("load: stage %s: %w", key, err))
+	}
+	r.extra = append(r.extra, ManifestFile{Table: label, Key: key, Rows: rows, Bytes: hw.n, SHA256: hex.EncodeToString(hw.h.Sum(nil)),
+		SchemaVersion: r.o.SchemaVersion, JobID: r.o.JobID, TransactionTime: formatTime(r.o.TransactionTime)})
+	return nil
+}
+
 // Abort discards everything the run staged. Published runs are not touched. Safe to call
 // after Commit (no-op) and more than once.
 func (r *Run) Abort(ctx context.Context) error {
@@ -665,6 +717,7 @@ func (r *Run) Commit(ctx context.Context) (Manifest, error) {
 	for _, name := range names {
 		files = append(files, r.tables[name].files...)
 	}
+	files = append(files, r.extra...)
 	m := Manifest{
 		FormatVersion:   1,
 		RunID:           r.o.RunID,
@@ -677,6 +730,7 @@ func (r *Run) Commit(ctx context.Context) (Manifest, error) {
 		CommittedAt:     formatTime(r.o.Now()),
 		Tables:          map[string]int{},
 		Files:           files,
+		Export:          r.export,
 	}
 	for _, name := range names {
 		m.Tables[name] = r.tables[name].rows

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dpcetl/dpcetl/extract"
 	"github.com/dpcetl/dpcetl/pipelines/cli/cmdkit"
 	"github.com/dpcetl/dpcetl/pipelines/config"
 	"github.com/dpcetl/dpcetl/pipelines/logging"
@@ -155,7 +156,18 @@ func printHuman(w io.Writer, s *runner.Summary) {
 		fmt.Fprintf(w, "dpcetl %s FAILED after %s (exit %d)\n", s.Command, fmtSeconds(s.Seconds), s.ExitCode)
 	}
 	fmt.Fprintf(w, "  groups:      %d\n", len(s.Groups))
-	fmt.Fprintf(w, "  files:       %d downloaded and verified, %s\n", s.Files, fmtBytes(s.Bytes))
+	by := ""
+	for _, m := range []string{extract.VerifiedChecksum, extract.VerifiedLength, extract.VerifiedCount, extract.VerifiedStructure} {
+		if n := s.VerifiedBy[m]; n > 0 {
+			by += fmt.Sprintf(", %d verified by %s", n, m)
+		}
+	}
+	fmt.Fprintf(w, "  files:       %d downloaded%s, %s\n", s.Files, by, fmtBytes(s.Bytes))
+	for _, g := range s.Groups {
+		if g.WatermarkHeld != "" {
+			fmt.Fprintf(w, "  watermark of group %s held: %s\n", g.Group, g.WatermarkHeld)
+		}
+	}
 	if len(s.Rows) > 0 {
 		fmt.Fprintf(w, "  rows:\n")
 		for _, t := range slices.Sorted(maps.Keys(s.Rows)) {

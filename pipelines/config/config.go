@@ -72,6 +72,9 @@ type Config struct {
 	// MaxWarnings fails a run (bad data, nothing published) when the claims checks
 	// (schemas.Checker) count more warnings than this; -1 (the default) never fails.
 	MaxWarnings int `yaml:"max_warnings"`
+	// MoneyPolicy: what becomes of money with more decimals than its column (transform.MoneyPolicy):
+	// strict (default: the claim is quarantined), round_half_even (counted in the summary) or exact.
+	MoneyPolicy string `yaml:"money_policy"`
 	// PollInterval between job status checks (default 5s; DPC's own tests use 20s).
 	PollInterval Duration `yaml:"poll_interval"`
 	// Timeout for the whole run (default none).
@@ -176,6 +179,7 @@ func Default() Config {
 		MemoryLimit:   256,
 		Quarantine:    Quarantine{MaxLines: 0, MaxFraction: 0},
 		MaxWarnings:   -1,
+		MoneyPolicy:   "strict",
 		PollInterval:  Duration(5 * time.Second),
 		MaxAttempts:   6,
 		LogFormat:     "auto",
@@ -554,6 +558,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxWarnings < -1 {
 		add("max_warnings", "%d: use -1 for no limit", c.MaxWarnings)
+	}
+	if !slices.Contains([]string{"", "strict", "round_half_even", "exact"}, c.MoneyPolicy) {
+		add("money_policy", "%q: use strict, round_half_even or exact", c.MoneyPolicy)
 	}
 	if c.Quarantine.MaxLines < -1 {
 		add("quarantine.max_lines", "%d: use -1 for no limit", c.Quarantine.MaxLines)

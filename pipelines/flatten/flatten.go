@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -262,7 +261,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if qpath == "" {
 		qpath = "quarantine-" + id + ".ndjson"
 	}
-	q := &quarantineFile{path: qpath}
+	q := &transform.QuarantineFile{Path: qpath}
 	var mu sync.Mutex
 	chk, col := schemas.NewChecker(), report.NewCollector()
 	emit := col.Wrap(chk.Wrap(func(b transform.Batch) error {
@@ -305,7 +304,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if err := q.Close(); err != nil {
 		return sum, fmt.Errorf("flatten: quarantine file: %w", err)
 	}
-	if q.n > 0 {
+	if q.Lines("") > 0 {
 		sum.Quarantine = qpath
 	}
 	var ws []report.Warning
@@ -367,51 +366,4 @@ func runVersion(ctx context.Context, views []*view.View, version, jobID string, 
 		}})
 	}
 	return eng.Run(ctx, srcs, emit)
-}
-
-// quarantineFile writes quarantined lines as NDJSON, creating the file on the first one.
-type quarantineFile struct {
-	mu   sync.Mutex
-	path string
-	f    *os.File
-	w    *bufio.Writer
-	n    int
-}
-
-func (q *quarantineFile) Put(_ context.Context, rec transform.QuarantineRecord) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.f == nil {
-		if dir := filepath.Dir(q.path); dir != "." {
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return err
-			}
-		}
-		f, err := os.OpenFile(q.path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
-		}
-		q.f, q.w = f, bufio.NewWriter(f)
-	}
-	b, err := json.Marshal(map[string]any{"file": rec.File, "line": rec.Line, "error": rec.Err, "raw": string(rec.Raw)})
-	if err != nil {
-		return err
-	}
-	q.n++
-	_, err = q.w.Write(append(b, '\n'))
-	return err
-}
-
-func (q *quarantineFile) Close() error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.f == nil {
-		return nil
-	}
-	err := q.w.Flush()
-	if cerr := q.f.Close(); err == nil {
-		err = cerr
-	}
-	q.f = nil
-	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -276,4 +277,37 @@ func TestFlattenWarningThreshold(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestFlattenMaxZeroKeepsTheExactLine: with the default limit of 0 the first bad line fails the
+// run; the error names the quarantine file, which holds that line's exact bytes (invalid UTF-8
+// as raw_base64) and its file and line number.
+func TestFlattenMaxZeroKeepsTheExactLine(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "p.ndjson")
+	bad := []byte("{\"resourceType\":\"Patient\",\"id\":\"p\xff2\",\"birthDate\":\"no\"}")
+	body := append([]byte(`{"resourceType":"Patient","id":"p1","birthDate":"1950-01-02"}`+"\n"), append(bad, '\n')...)
+	if err := os.WriteFile(in, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	qpath := filepath.Join(t.TempDir(), "q", "quarantine.ndjson")
+	_, err := Run(context.Background(), Options{Inputs: []string{in}, Destination: t.TempDir(), QuarantinePath: qpath})
+	if !errors.Is(err, ErrBadData) || !strings.Contains(err.Error(), qpath) || !strings.Contains(err.Error(), in+" line 2") {
+		t.Fatalf("err %v: want bad data naming %s and %s line 2", err, qpath, in)
+	}
+	b, err := os.ReadFile(qpath)
+	if err != nil {
+		t.Fatalf("the quarantine file the error names: %v", err)
+	}
+	var rec struct {
+		File      string `json:"file"`
+		Line      int    `json:"line"`
+		RawBase64 string `json:"raw_base64"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(rec.RawBase64)
+	if rec.File != in || rec.Line != 2 || !bytes.Equal(raw, bad) {
+		t.Fatalf("quarantined %s line %d %q, want %s line 2 %q", rec.File, rec.Line, raw, in, bad)
+	}
 }

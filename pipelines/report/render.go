@@ -29,6 +29,7 @@ type Data struct {
 	// SuppressedWhy is the run summary's count of suppressed patients by reason; when nil the
 	// report counts the patients of the export_error rows itself.
 	SuppressedWhy map[string]int
+	Export        *Export // the run's input files; nil when unknown (flatten)
 }
 
 type tableRow struct {
@@ -68,6 +69,20 @@ type page struct {
 	TotalRows   int64
 	Stages      []stage
 	WarnTotal   int64
+	Parquet     int
+	Inputs      []inputRow
+	Methods     []methodCount
+}
+
+type inputRow struct {
+	Input
+	Note string
+}
+
+type methodCount struct {
+	Method string
+	Files  int
+	Note   string
 }
 
 type reason struct {
@@ -105,6 +120,17 @@ func Render(w io.Writer, d Data, c *Collector) error {
 	for _, f := range d.Manifest.Files {
 		files[f.Table]++
 		bytes[f.Table] += f.Bytes
+		if strings.HasSuffix(f.Key, ".parquet") {
+			p.Parquet++
+		}
+	}
+	if d.Export != nil {
+		for _, in := range d.Export.Files {
+			p.Inputs = append(p.Inputs, inputRow{Input: in, Note: VerifiedNote(in.VerifiedBy)})
+		}
+		for _, m := range sortedKeys(d.Export.VerifiedBy) {
+			p.Methods = append(p.Methods, methodCount{Method: m, Files: d.Export.VerifiedBy[m], Note: VerifiedNote(m)})
+		}
 	}
 	for _, name := range sortedKeys(d.Manifest.Tables) {
 		n := int64(d.Manifest.Tables[name])
@@ -241,7 +267,7 @@ details{margin:4px 0}summary{cursor:pointer}
 <div class="muted">group <code>{{.Manifest.Group}}</code> · export job <code>{{.Manifest.JobID}}</code> · export date {{.Manifest.ExportDate}} · transaction time {{.Manifest.TransactionTime}} · committed {{.Manifest.CommittedAt}} · schema {{.Manifest.SchemaVersion}} · dpcetl {{.Manifest.DPCETLVersion}}</div>
 <div class="cards">
 <div class="card"><b id="total-rows" data-value="{{.TotalRows}}">{{.TotalRows}}</b>rows in {{len .Tables}} tables</div>
-<div class="card"><b id="files" data-value="{{len .Manifest.Files}}">{{len .Manifest.Files}}</b>Parquet files</div>
+<div class="card"><b id="files" data-value="{{.Parquet}}">{{.Parquet}}</b>Parquet files</div>
 <div class="card"><b id="quarantined" data-value="{{.Quarantined}}">{{.Quarantined}}</b>lines quarantined ({{.QuarRate}} of {{.Lines}})</div>
 <div class="card"><b id="warnings" data-value="{{.WarnTotal}}">{{.WarnTotal}}</b>data-quality warnings</div>
 <div class="card"><b id="suppressed" data-value="{{.Suppressed}}">{{.Suppressed}}</b>suppressed patients</div>
@@ -251,7 +277,16 @@ details{margin:4px 0}summary{cursor:pointer}
 <table id="tables"><tr><th>table</th><th>rows</th><th>files</th><th>bytes</th></tr>
 {{range .Tables}}<tr data-table="{{.Name}}" data-rows="{{.Rows}}"><td>{{.Name}}</td><td class="n">{{.Rows}}</td><td class="n">{{.Files}}</td><td class="n">{{.Bytes}}</td></tr>
 {{end}}</table>
-<h2>Claims and lines per claim type</h2>
+{{with .Export}}<h2>Input files and how each was verified</h2>
+{{if .WatermarkHeld}}<p id="watermark-held"><b>The watermark did not move:</b> {{.WatermarkHeld}}</p>{{end}}
+<table id="verified-by"><tr><th>verified by</th><th>files</th><th></th></tr>{{range $.Methods}}<tr data-method="{{.Method}}" data-files="{{.Files}}"><td>{{.Method}}</td><td class="n">{{.Files}}</td><td>{{.Note}}</td></tr>{{end}}</table>
+<table id="inputs"><tr><th>file</th><th>list</th><th>type</th><th>lines</th><th>manifest count</th><th>bytes</th><th>sha256 (own)</th><th>verified by</th><th>quarantined</th><th>kept raw at</th></tr>
+{{range $.Inputs}}<tr data-file="{{.File}}" data-verified-by="{{.VerifiedBy}}"><td>{{.File}}</td><td>{{.List}}</td><td>{{.Type}}</td><td class="n">{{.Lines}}</td><td class="n">{{if .Count}}{{.Count}}{{else}}—{{end}}</td><td class="n">{{.Bytes}}</td><td><code>{{.SHA256}}</code></td><td>{{.Note}}</td><td class="n">{{.Quarantined}}</td><td>{{if .Raw}}<code>{{.Raw}}</code>{{end}}</td></tr>
+{{end}}</table>
+{{if .Deleted}}<p>Deletions landed in deleted_resource:</p><table id="deleted"><tr><th>resource type</th><th>deleted</th></tr>{{range $t, $n := .Deleted}}<tr data-type="{{$t}}" data-deleted="{{$n}}"><td>{{$t}}</td><td class="n">{{$n}}</td></tr>{{end}}</table>{{end}}
+{{if .Rounded}}<p>Values rounded under money_policy (money beyond its column's scale, sub-microsecond times):</p><table id="rounded"><tr><th>column</th><th>values rounded</th></tr>{{range $c, $n := .Rounded}}<tr data-column="{{$c}}" data-rounded="{{$n}}"><td>{{$c}}</td><td class="n">{{$n}}</td></tr>{{end}}</table>{{end}}
+{{if .CountMismatches}}<p>Error files whose lines disagree with the manifest's count (recorded; the server's inconsistency):</p><table id="count-mismatches"><tr><th>file</th><th>manifest count</th><th>lines</th></tr>{{range .CountMismatches}}<tr data-file="{{.File}}"><td>{{.File}}</td><td class="n">{{.Count}}</td><td class="n">{{.Lines}}</td></tr>{{end}}</table>{{end}}
+{{end}}<h2>Claims and lines per claim type</h2>
 {{range .ClaimTables}}<h3>{{.Name}}</h3><table class="bytype" data-table="{{.Name}}"><tr><th>claim type</th><th>rows</th>{{with index .TypeCounts 0}}{{range .Amounts}}<th>Σ {{.Column}}</th>{{end}}{{end}}</tr>
 {{range .TypeCounts}}<tr data-type="{{.Type}}" data-rows="{{.Rows}}"><td>{{.Type}}</td><td class="n">{{.Rows}}</td>{{range .Amounts}}<td class="n" data-amount="{{.Column}}">{{.Value}}</td>{{end}}</tr>
 {{end}}</table>{{end}}

@@ -191,6 +191,7 @@ func (r *Runner) download(ctx context.Context, job *export.Job, gs *GroupSummary
 	for _, f := range files {
 		gs.Files++
 		gs.Bytes += f.Bytes
+		gs.VerifiedBy = addCounts(gs.VerifiedBy, map[string]int{f.VerifiedBy: 1})
 	}
 	return files, nil
 }

@@ -190,7 +190,7 @@ func TestStageLoadWritesReport(t *testing.T) {
 		return sum
 	}
 	step("export wait", func(r *runner.Runner) (*runner.Summary, error) { return r.ExportWait(ctx) })
-	step("download", func(r *runner.Runner) (*runner.Summary, error) { return r.Download(ctx) })
+	dl := step("download", func(r *runner.Runner) (*runner.Summary, error) { return r.Download(ctx) })
 	step("transform", func(r *runner.Runner) (*runner.Summary, error) { return r.Transform(ctx) })
 	sum := step("load", func(r *runner.Runner) (*runner.Summary, error) { return r.Load(ctx) })
 	if sum.Groups[0].Report == "" {
@@ -199,6 +199,11 @@ func TestStageLoadWritesReport(t *testing.T) {
 	runs, _ := filepath.Glob(filepath.Join(f.cfg.Destination, load.RunsDir, "*", "report.html"))
 	if len(runs) != 1 {
 		t.Fatalf("report files %v", runs)
+	}
+	// What transform saw reaches the manifest of the load process: every file, DPC's checksum.
+	_, ex := readRunManifest(t, f.cfg.Destination)
+	if len(ex.Files) != dl.Files || ex.VerifiedBy["checksum"] != dl.Files || sum.VerifiedBy["checksum"] != dl.Files {
+		t.Errorf("%d files downloaded; manifest lists %d, verified_by %v, load summary %v", dl.Files, len(ex.Files), ex.VerifiedBy, sum.VerifiedBy)
 	}
 	page, _ := os.ReadFile(runs[0])
 	for table, n := range sum.Groups[0].Rows {

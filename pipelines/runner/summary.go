@@ -1,9 +1,11 @@
 package runner
 
 import (
+	"path/filepath"
 	"sync"
 
 	"github.com/dpcetl/dpcetl/pipelines/report"
+	"github.com/dpcetl/dpcetl/schemas"
 )
 
 // Summary is what a command did; the CLI prints it as one JSON line on stdout.
@@ -23,37 +25,53 @@ type Summary struct {
 	Durations     map[string]float64 `json:"durations_s"`
 	Seconds       float64            `json:"seconds"`
 	Outputs       []string           `json:"outputs"`
-	Suppressed    int                `json:"suppressed_patients"`  // patients served only as an OperationOutcome (export_error)
-	SuppressedWhy map[string]int     `json:"suppressed,omitempty"` // reason → patients
-	Groups        []*GroupSummary    `json:"groups"`
+	Suppressed    int                `json:"suppressed_patients"`   // patients served only as an OperationOutcome (export_error)
+	SuppressedWhy map[string]int     `json:"suppressed,omitempty"`  // reason → patients
+	VerifiedBy    map[string]int     `json:"verified_by,omitempty"` // verification method → files (report.VerifiedNote)
+	Deleted       map[string]int64   `json:"deleted,omitempty"`     // resource type → deletions landed in deleted_resource
+	Raw           map[string]int64   `json:"raw,omitempty"`         // resource type → lines kept as raw NDJSON (no view)
+	// CountMismatches: error files whose lines disagree with the manifest's count (recorded, not a failure).
+	CountMismatches int              `json:"error_count_mismatches,omitempty"`
+	WatermarksHeld  int              `json:"watermarks_held,omitempty"` // groups whose watermark did not move (GroupSummary.WatermarkHeld says why)
+	Rounded         map[string]int64 `json:"rounded,omitempty"`         // "table.column" → values rounded under money_policy round_half_even/exact (money to its scale, sub-microsecond times)
+	Groups          []*GroupSummary  `json:"groups"`
 
 	mu sync.Mutex
 }
 
 // GroupSummary is one group's part of a run.
 type GroupSummary struct {
-	Group           string             `json:"group"`
-	Status          string             `json:"status"`
-	Error           string             `json:"error,omitempty"`
-	JobID           string             `json:"job_id,omitempty"`
-	JobState        string             `json:"job_state,omitempty"`
-	Since           string             `json:"since,omitempty"`
-	TransactionTime string             `json:"transaction_time,omitempty"`
-	Watermark       string             `json:"watermark,omitempty"`
-	Files           int                `json:"files"`
-	Bytes           int64              `json:"bytes"`
-	Resources       map[string]int     `json:"resources,omitempty"` // manifest counts per resource type
-	Rows            map[string]int64   `json:"rows,omitempty"`
-	Quarantined     int                `json:"quarantined"`
-	Suppressed      int                `json:"suppressed_patients,omitempty"`
-	SuppressedWhy   map[string]int     `json:"suppressed,omitempty"`
-	Durations       map[string]float64 `json:"durations_s,omitempty"`
-	Warnings        map[string]int64   `json:"warnings,omitempty"` // "table.kind" → count (schemas.Checker)
-	Report          string             `json:"report,omitempty"`   // report.html of the committed run
-	Outputs         []string           `json:"-"`                  // listed once, in Summary.Outputs, to keep the XCom line short
+	Group           string                 `json:"group"`
+	Status          string                 `json:"status"`
+	Error           string                 `json:"error,omitempty"`
+	JobID           string                 `json:"job_id,omitempty"`
+	JobState        string                 `json:"job_state,omitempty"`
+	Since           string                 `json:"since,omitempty"`
+	TransactionTime string                 `json:"transaction_time,omitempty"`
+	Watermark       string                 `json:"watermark,omitempty"`
+	Files           int                    `json:"files"`
+	Bytes           int64                  `json:"bytes"`
+	Resources       map[string]int         `json:"resources,omitempty"` // manifest counts per resource type
+	Rows            map[string]int64       `json:"rows,omitempty"`
+	Quarantined     int                    `json:"quarantined"`
+	Suppressed      int                    `json:"suppressed_patients,omitempty"`
+	SuppressedWhy   map[string]int         `json:"suppressed,omitempty"`
+	Durations       map[string]float64     `json:"durations_s,omitempty"`
+	Warnings        map[string]int64       `json:"warnings,omitempty"` // "table.kind" → count (schemas.Checker)
+	Report          string                 `json:"report,omitempty"`   // report.html of the committed run
+	QuarantineFile  string                 `json:"quarantine_file,omitempty"`
+	VerifiedBy      map[string]int         `json:"verified_by,omitempty"`
+	Deleted         map[string]int64       `json:"deleted,omitempty"`
+	Raw             map[string]int64       `json:"raw,omitempty"`
+	CountMismatches []report.CountMismatch `json:"error_count_mismatches,omitempty"`
+	WatermarkHeld   string                 `json:"watermark_held,omitempty"` // why the watermark did not move past this job
+	Rounded         map[string]int64       `json:"rounded,omitempty"`        // "table.column" → values rounded by the money policy
+	Outputs         []string               `json:"-"`                        // listed once, in Summary.Outputs, to keep the XCom line short
 
 	collector *report.Collector // figures of the group's batches, for report.html
 	lines     int64             // NDJSON lines read
+	export    *report.Export    // the job's files, for the run manifest and report.html
+	raw       []rawFile         // files kept raw, published with the run
 }
 
 func newSummary() *Summary {
@@ -68,13 +86,20 @@ func (s *Summary) add(g *GroupSummary) {
 	s.Files += g.Files
 	s.Bytes += g.Bytes
 	s.Quarantined += g.Quarantined
-	for k, n := range g.Warnings {
-		if s.Warnings == nil {
-			s.Warnings = map[string]int64{}
-		}
-		s.Warnings[k] += n
+	s.Warnings = addCounts(s.Warnings, g.Warnings)
+	s.Suppressed += g.Suppressed
+	s.SuppressedWhy = addCounts(s.SuppressedWhy, g.SuppressedWhy)
+	if g.QuarantineFile != "" {
+		s.QuarantineDir = filepath.Dir(filepath.Dir(g.QuarantineFile))
 	}
-	s.addSuppressed(g)
+	s.VerifiedBy = addCounts(s.VerifiedBy, g.VerifiedBy)
+	s.Deleted = addCounts(s.Deleted, g.Deleted)
+	s.Raw = addCounts(s.Raw, g.Raw)
+	s.Rounded = addCounts(s.Rounded, g.Rounded)
+	s.CountMismatches += len(g.CountMismatches)
+	if g.WatermarkHeld != "" {
+		s.WatermarksHeld++
+	}
 	for t, n := range g.Rows {
 		s.Rows[t] += n
 	}
@@ -82,6 +107,23 @@ func (s *Summary) add(g *GroupSummary) {
 		s.Durations[st] += d
 	}
 	s.Outputs = append(s.Outputs, g.Outputs...)
+}
+
+// noteWarnings adds the claims checks' warnings to the group's.
+func (g *GroupSummary) noteWarnings(chk *schemas.Checker) {
+	for _, w := range chk.Warnings() {
+		g.Warnings = addCounts(g.Warnings, map[string]int64{w.Table + "." + w.Kind: w.Count})
+	}
+}
+
+func addCounts[N int | int64](into, from map[string]N) map[string]N {
+	for k, n := range from {
+		if into == nil {
+			into = map[string]N{}
+		}
+		into[k] += n
+	}
+	return into
 }
 
 func newGroupSummary(group string) *GroupSummary {

@@ -59,23 +59,9 @@ func (g *GroupSummary) noteSuppressed(files []extract.File) {
 			} else if why == "" {
 				why = is.Code
 			}
-			if g.SuppressedWhy == nil {
-				g.SuppressedWhy = map[string]int{}
-			}
-			g.SuppressedWhy[why]++
+			g.SuppressedWhy = addCounts(g.SuppressedWhy, map[string]int{why: 1})
 			g.Suppressed++
 		}
 		fh.Close()
-	}
-}
-
-// addSuppressed folds a group's suppressed patients into the run totals (under s.mu).
-func (s *Summary) addSuppressed(g *GroupSummary) {
-	s.Suppressed += g.Suppressed
-	for why, n := range g.SuppressedWhy {
-		if s.SuppressedWhy == nil {
-			s.SuppressedWhy = map[string]int{}
-		}
-		s.SuppressedWhy[why] += n
 	}
 }

@@ -1,12 +1,9 @@
 package runner
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -69,53 +65,6 @@ func runID(group string, since, txTime time.Time, mode string) string {
 	return "inc-" + since.UTC().Format("20060102T150405.000000000Z") + "-" + g
 }
 
-// quarantineFile writes quarantined lines as NDJSON into the state directory.
-type quarantineFile struct {
-	path string
-	f    *os.File
-	w    *bufio.Writer
-	n    int
-}
-
-func (q *quarantineFile) Put(_ context.Context, rec transform.QuarantineRecord) error {
-	if q.f == nil {
-		if err := os.MkdirAll(filepath.Dir(q.path), 0o700); err != nil {
-			return err
-		}
-		f, err := os.OpenFile(q.path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
-		}
-		q.f, q.w = f, bufio.NewWriter(f)
-	}
-	line := map[string]any{"file": rec.File, "line": rec.Line, "error": rec.Err}
-	if utf8.Valid(rec.Raw) {
-		line["raw"] = string(rec.Raw)
-	} else {
-		// JSON strings cannot carry invalid UTF-8 (encoding/json would turn it into U+FFFD):
-		// keep the exact bytes, base64-encoded.
-		line["raw_base64"] = base64.StdEncoding.EncodeToString(rec.Raw)
-	}
-	b, err := json.Marshal(line)
-	if err != nil {
-		return err
-	}
-	q.n++
-	_, err = q.w.Write(append(b, '\n'))
-	return err
-}
-
-func (q *quarantineFile) Close() error {
-	if q.f == nil {
-		return nil
-	}
-	err := q.w.Flush()
-	if cerr := q.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // splitBytes is the least a part of a split file holds: parts are cut for parallelism,
 // never so small that opening them costs more than reading them.
 const splitBytes = 8 << 20
@@ -130,17 +79,16 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	if err != nil {
 		return err
 	}
-	q := &quarantineFile{path: r.quarantinePath(group, jobID)}
-	maxFrac := r.cfg.Quarantine.MaxFraction
-	if maxFrac == 0 {
-		maxFrac = -1
-	}
+	q := &transform.QuarantineFile{Path: r.quarantinePath(group, jobID)}
 	// Every batch is counted for report.html and checked (schemas.Checker) before it is written.
 	chk, col := schemas.NewChecker(), report.NewCollector()
 	gs.collector = col
 	emit = col.Wrap(chk.Wrap(emit))
+	ex := newExport(files)
+	ex.Deleted = map[string]int64{}
+	var raw []extract.File
 	// One engine per FHIR version present (fhir_version auto decides per file); each stamps
-	// its version into source_fhir_version.
+	// its version into source_fhir_version. deleted[] files have their own engine.
 	var stats transform.Stats
 	for _, ver := range []string{schemas.STU3, schemas.R4} {
 		if len(byVersion[ver]) == 0 || err != nil {
@@ -150,36 +98,34 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 		if views, err = ViewsFor(ver, r.cfg.ViewsDir); err != nil {
 			return err
 		}
-		eng, nerr := transform.New(views,
-			transform.WithConcurrency(max(1, cap(r.slots))), // more workers would only wait for a slot
-			transform.WithLineage(transform.Lineage{JobID: jobID, FHIRVersion: ver, IngestedAt: r.now().UTC()}),
-			transform.WithQuarantine(q),
-			transform.WithThreshold(r.cfg.Quarantine.MaxLines, maxFrac))
-		if nerr != nil {
-			return fmt.Errorf("%w: %v", config.ErrInvalid, nerr)
-		}
-		// A large file is cut at line boundaries so that one file keeps every worker busy.
-		var srcs []transform.Source
-		for _, f := range byVersion[ver] {
-			parts, serr := transform.SplitFile(f.Path, f.Type, r.cfg.Concurrency, splitBytes)
-			if serr != nil {
-				return serr
+		mainViews, delViews, mainFiles, delFiles, rawFiles := route(views, byVersion[ver])
+		raw = append(raw, rawFiles...)
+		lineage := transform.Lineage{JobID: jobID, FHIRVersion: ver, IngestedAt: r.now().UTC()}
+		for _, part := range []struct {
+			views []*view.View
+			files []extract.File
+			emit  func(transform.Batch) error
+		}{{mainViews, mainFiles, emit}, {delViews, delFiles, countDeleted(ex.Deleted, emit)}} {
+			if err != nil {
+				break
 			}
-			for _, p := range parts {
-				srcs = append(srcs, r.slotted(ctx, p))
+			maxLines := r.cfg.Quarantine.MaxLines // the limit is for the whole job
+			if maxLines >= 0 {
+				maxLines = max(0, maxLines-int(stats.Quarantined))
 			}
+			var st transform.Stats
+			st, err = r.runViews(ctx, part.views, lineage, q, maxLines, part.files, part.emit)
+			stats.Quarantined += st.Quarantined
+			stats.Lines += st.Lines
+			ex.Rounded = addCounts(ex.Rounded, st.Rounded)
 		}
-		var st transform.Stats
-		st, err = eng.Run(ctx, srcs, emit)
-		stats.Quarantined += st.Quarantined
-		gs.lines += st.Lines
 	}
-	for _, w := range chk.Warnings() {
-		if gs.Warnings == nil {
-			gs.Warnings = map[string]int64{}
-		}
-		gs.Warnings[w.Table+"."+w.Kind] += w.Count
+	gs.lines += stats.Lines
+	if f := r.cfg.Quarantine.MaxFraction; err == nil && f > 0 && stats.Lines > 0 && float64(stats.Quarantined) > f*float64(stats.Lines) {
+		err = fmt.Errorf("%w: %d of %d lines quarantined (limit %.4g%%)", transform.ErrQuarantineThreshold, stats.Quarantined, stats.Lines, f*100)
 	}
+	gs.noteExport(ex, settle(ex, files, raw, q))
+	gs.noteWarnings(chk)
 	if lerr := chk.Limit(r.cfg.MaxWarnings); err == nil && lerr != nil {
 		err = fmt.Errorf("%w: %w (max_warnings; nothing was published)", ErrBadData, lerr)
 	}
@@ -188,10 +134,11 @@ func (r *Runner) transform(ctx context.Context, group, jobID string, m *export.M
 	}
 	gs.Quarantined += int(stats.Quarantined)
 	if stats.Quarantined > 0 {
-		r.log.Warn("lines quarantined", "group", group, "job", jobID, "lines", stats.Quarantined, "file", q.path)
+		gs.QuarantineFile = q.Path
+		r.log.Warn("lines quarantined", "group", group, "job", jobID, "lines", stats.Quarantined, "file", q.Path)
 	}
 	if errors.Is(err, transform.ErrQuarantineThreshold) {
-		return fmt.Errorf("%w: %w (quarantined lines are in %s)", ErrBadData, err, q.path)
+		return fmt.Errorf("%w: %w (quarantined lines are in %s)", ErrBadData, err, q.Path)
 	}
 	return err
 }
@@ -293,6 +240,15 @@ func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string,
 	defer func() { gs.Durations["load"] += r.now().Sub(start).Seconds() }()
 	id := runID(group, since, m.TransactionTime, r.cfg.Since)
 	p := pending{Group: group, JobID: jobID, RunID: id, ExportDate: m.TransactionTime.UTC().Format(time.DateOnly), Since: since, TransactionTime: m.TransactionTime}
+	if gs.export != nil {
+		if err := r.publishRaw(ctx, run, gs); err != nil {
+			return err
+		}
+		if err := run.Describe(gs.export); err != nil {
+			return err
+		}
+		p.Hold = gs.export.WatermarkHeld
+	}
 	if err := r.checkLock(group); err != nil {
 		return err
 	}
@@ -314,7 +270,11 @@ func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string,
 	if err := r.advance(ctx, p); err != nil {
 		return fmt.Errorf("run %s is committed but the watermark did not move (the next run repairs it): %w", id, err)
 	}
-	gs.Watermark = m.TransactionTime.UTC().Format(time.RFC3339Nano)
+	if p.Hold != "" {
+		r.log.Warn("run committed; the watermark holds", "group", group, "job", jobID, "run", id, "why", p.Hold)
+	} else {
+		gs.Watermark = m.TransactionTime.UTC().Format(time.RFC3339Nano)
+	}
 	if gs.collector != nil {
 		if key, err := r.writeReport(ctx, man, p, gs); err != nil {
 			r.log.Warn("report.html not written (the run is committed)", "group", group, "run", id, "error", err)
@@ -327,8 +287,11 @@ func (r *Runner) commit(ctx context.Context, run *load.Run, group, jobID string,
 	return nil
 }
 
-// advance writes the watermark for a committed run and clears the pending record.
+// advance writes the watermark for a committed run (unless it holds) and clears the pending record.
 func (r *Runner) advance(ctx context.Context, p pending) error {
+	if p.Hold != "" {
+		return r.sink.Delete(ctx, pendingKey(p.Group))
+	}
 	wm := Watermark{Group: p.Group, TransactionTime: p.TransactionTime.UTC(), JobID: p.JobID, RunID: p.RunID, Since: p.Since, CommittedAt: r.now().UTC()}
 	if err := putJSON(ctx, r.sink, WatermarkKey(p.Group), wm); err != nil {
 		return err
@@ -428,6 +391,9 @@ func (r *Runner) Transform(ctx context.Context) (*Summary, error) {
 				return fmt.Errorf("table %s: %w", t, err)
 			}
 		}
+		if err := saveStaged(tmp, gs); err != nil {
+			return err
+		}
 		os.RemoveAll(dir)
 		return os.Rename(tmp, dir)
 	})
@@ -479,6 +445,9 @@ func (r *Runner) Load(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return fmt.Errorf("%w: no transformed tables for job %s of group %s in %s: run 'dpcetl transform' first", config.ErrInvalid, job.ID, group, dir)
 		}
+		if err := loadStaged(dir, gs); err != nil {
+			return err
+		}
 		run, since, err := r.newRun(ctx, group, job.ID, job.Manifest)
 		if err != nil {
 			return err
@@ -497,12 +466,7 @@ func (r *Runner) Load(ctx context.Context) (*Summary, error) {
 				return err
 			}
 		}
-		for _, w := range chk.Warnings() {
-			if gs.Warnings == nil {
-				gs.Warnings = map[string]int64{}
-			}
-			gs.Warnings[w.Table+"."+w.Kind] += w.Count
-		}
+		gs.noteWarnings(chk)
 		gs.Durations["load"] += r.now().Sub(start).Seconds()
 		return r.commit(ctx, run, group, job.ID, since, job.Manifest, gs)
 	})
@@ -578,7 +542,7 @@ func FileVersions(setting string, files []extract.File) (map[string][]extract.Fi
 // writeReport puts report.html beside the run's manifest (_runs/{run}/report.html).
 func (r *Runner) writeReport(ctx context.Context, man load.Manifest, p pending, gs *GroupSummary) (string, error) {
 	d := report.Data{Manifest: man, Watermark: gs.Watermark, Durations: gs.Durations, Lines: gs.lines, Quarantined: int64(gs.Quarantined),
-		SuppressedWhy: gs.SuppressedWhy}
+		SuppressedWhy: gs.SuppressedWhy, Export: gs.export}
 	if !p.Since.IsZero() {
 		d.Since = p.Since.UTC().Format(time.RFC3339Nano)
 	}

@@ -33,6 +33,7 @@ type pending struct {
 	ExportDate      string    `json:"export_date"`
 	Since           time.Time `json:"since,omitzero"`
 	TransactionTime time.Time `json:"transaction_time"`
+	Hold            string    `json:"hold,omitempty"` // the watermark must not move to this run: why (report.Export.WatermarkHeld)
 }
 
 // StatePrefix is where dpcetl keeps its own objects in the destination.
