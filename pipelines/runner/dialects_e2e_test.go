@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -134,8 +136,8 @@ func rowsOf(t *testing.T, sum *runner.Summary, table string) int {
 
 // TestSourcesEndToEnd is issue 15's "done when": `dpcetl run` with each README source
 // config completes against the sandbox speaking that API, the Parquet read back holds
-// exactly what an independent client counts in the same export's files, and non-UUID
-// group and key ids are accepted.
+// exactly what an independent client counts in the same export's files, the summary says
+// how each file was verified, and non-UUID group and key ids are accepted.
 func TestSourcesEndToEnd(t *testing.T) {
 	for _, tc := range []struct {
 		d        dpctest.Dialect
@@ -174,6 +176,14 @@ func TestSourcesEndToEnd(t *testing.T) {
 			if want["output"]["ExplanationOfBenefit"] == 0 {
 				t.Fatalf("empty export: %v", want)
 			}
+			// Every downloaded file is accounted for by how it was verified; nothing that
+			// was only count- or structure-checked is called checksum-verified.
+			wantBy := map[string]int{}
+			wantBy[tc.verified[0]] += want["files"]["output"]
+			wantBy[tc.verified[1]] += want["files"]["error"]
+			if !maps.Equal(sum.VerifiedBy, wantBy) || want["files"]["output"]+want["files"]["error"] != sum.Files {
+				t.Errorf("verified_by %v over %d files; the export has %v files, want %v", sum.VerifiedBy, sum.Files, want["files"], wantBy)
+			}
 		})
 	}
 }
@@ -194,5 +204,50 @@ func TestSourcesEndToEndDPC(t *testing.T) {
 			t.Errorf("%s: %d Parquet rows, the manifest counts %d %s", table, got, g.Resources[typ], typ)
 		}
 	}
+	if sum.VerifiedBy["checksum"] != sum.Files || len(sum.VerifiedBy) != 1 {
+		t.Errorf("verified_by %v, want all %d files by checksum", sum.VerifiedBy, sum.Files)
+	}
+}
 
+// TestSMARTDeletedAndErrorsLand: an incremental SMART export (with _since) whose manifest has
+// deleted[] and error[] entries lands both in tables, and its watermark moves to the
+// job's transactionTime only with them landed.
+func TestSMARTDeletedAndErrorsLand(t *testing.T) {
+	x := newDialect(t, dpctest.DialectSMART)
+	args := append([]string{"run", "--config", readmeConfig(t, "smart")}, x.flags...)
+	code, first, stderr := dpcetl(t, x.srv.Clock().Now, args...)
+	if code != cli.ExitOK {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	x.srv.Clock().Advance(time.Minute)
+	code, second, stderr := dpcetl(t, x.srv.Clock().Now, args...)
+	if code != cli.ExitOK {
+		t.Fatalf("incremental run: exit %d\n%s", code, stderr)
+	}
+	g := second.Groups[0]
+	if g.Since != first.Groups[0].TransactionTime || g.Watermark != g.TransactionTime {
+		t.Fatalf("incremental run: since %q (first tx %q), watermark %q, tx %q", g.Since, first.Groups[0].TransactionTime, g.Watermark, g.TransactionTime)
+	}
+	since, err := time.Parse(time.RFC3339Nano, g.Since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := independentExport(t, x, x.srv.DialectBaseURL()+"/Group/practice-1/$export?_type=Patient,Coverage,ExplanationOfBenefit&_since="+url.QueryEscape(since.Format(time.RFC3339Nano)))
+	dels := 0
+	for typ, n := range want["deletes"] {
+		dels += n
+		if second.Deleted[typ] != int64(n) {
+			t.Errorf("summary deleted %v, the export's deleted[] has %v", second.Deleted, want["deletes"])
+		}
+	}
+	if dels == 0 || want["error"]["OperationOutcome"] == 0 {
+		t.Fatalf("the sandbox's incremental export has %d deletions and %d errors; the test needs both", dels, want["error"]["OperationOutcome"])
+	}
+	// One deleted_resource row per DELETE entry of the deleted[] Bundles.
+	if got := rowsOf(t, second, "deleted_resource"); got != dels {
+		t.Errorf("deleted_resource: %d rows, the export deleted %d resources", got, dels)
+	}
+	if got := rowsOf(t, second, "export_error"); got != want["error"]["OperationOutcome"] {
+		t.Errorf("export_error: %d rows, the export's error[] has %d", got, want["error"]["OperationOutcome"])
+	}
 }
