@@ -71,6 +71,7 @@ type Runner struct {
 	groups   []string
 	provSecs float64
 	budget   *load.Budget  // one memory budget for every group's load run
+	prevGC   int64         // Go's soft memory limit before New set it (restored by Close; -1: untouched)
 	slots    chan struct{} // one per source being transformed, across every group
 
 	limOnce sync.Once
@@ -115,7 +116,9 @@ func (r *Runner) useBudget() sink.S3Options {
 	limit := int64(max(r.cfg.MemoryLimit, 16)) << 20
 	r.budget = load.NewBudget(limit/4, 8)
 	if r.opts.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(limit - limit/8)
+		// Process-wide: Close puts the previous limit back, so a library user's (or a test
+		// binary's) other work is not collected under this run's limit afterwards.
+		r.prevGC = debug.SetMemoryLimit(limit - limit/8)
 	}
 	return sink.S3Options{PartSize: min(max(limit/32, sink.MinPartSize), sink.DefaultPartSize), Concurrency: 2}
 }
@@ -139,7 +142,7 @@ func newRunner(o Options) *Runner {
 	}
 	// More sources in flight than cores only adds builders' memory, not speed.
 	slots := make(chan struct{}, max(1, min(o.Config.Concurrency, runtime.GOMAXPROCS(0))))
-	return &Runner{opts: o, cfg: o.Config.Resolved(), log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds, slots: slots}
+	return &Runner{opts: o, cfg: o.Config.Resolved(), log: o.Logger, now: o.Now, red: o.Redactor, provSecs: o.ProvisionSeconds, slots: slots, prevGC: -1}
 }
 
 // connect takes the credentials (given, or those the config points at), builds the
@@ -325,6 +328,10 @@ func (r *Runner) lookupGroups(ctx context.Context) error {
 
 // Close closes the sink and removes throw-away state.
 func (r *Runner) Close() error {
+	if r.prevGC >= 0 {
+		debug.SetMemoryLimit(r.prevGC)
+		r.prevGC = -1
+	}
 	if r.sink != nil {
 		r.sink.Close()
 	}
