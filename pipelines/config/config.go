@@ -73,7 +73,9 @@ type Config struct {
 	// (schemas.Checker) count more warnings than this; -1 (the default) never fails.
 	MaxWarnings int `yaml:"max_warnings"`
 	// MoneyPolicy: what becomes of money with more decimals than its column (transform.MoneyPolicy):
-	// strict (default: the claim is quarantined), round_half_even (counted in the summary) or exact.
+	// strict (the claim is quarantined), round_half_even (counted in the summary) or exact. Empty
+	// resolves by source: strict for dpc, bcda and ab2d (CMS money is always cents, so more digits
+	// mean a broken claim), exact for smart (payers and EHRs compute amounts in floating point).
 	MoneyPolicy string `yaml:"money_policy"`
 	// PollInterval between job status checks (default 5s; DPC's own tests use 20s).
 	PollInterval Duration `yaml:"poll_interval"`
@@ -179,7 +181,6 @@ func Default() Config {
 		MemoryLimit:   256,
 		Quarantine:    Quarantine{MaxLines: 0, MaxFraction: 0},
 		MaxWarnings:   -1,
-		MoneyPolicy:   "strict",
 		PollInterval:  Duration(5 * time.Second),
 		MaxAttempts:   6,
 		LogFormat:     "auto",
@@ -449,6 +450,9 @@ func (c Config) Resolved() Config {
 	}
 	if c.FHIRVersion == "" {
 		c.FHIRVersion = map[bool]string{true: "STU3", false: "R4"}[c.IsDPC()]
+	}
+	if c.MoneyPolicy == "" {
+		c.MoneyPolicy = map[bool]string{true: "exact", false: "strict"}[c.Source == SourceSMART]
 	}
 	if c.Source == SourceAB2D && slices.Equal(c.ResourceTypes, Default().ResourceTypes) {
 		c.ResourceTypes = []string{"ExplanationOfBenefit"}

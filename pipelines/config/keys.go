@@ -100,7 +100,7 @@ func Keys() []Key {
 			[]string{"STU3", "R4", "auto"}, 0, func(c *Config) any { return &c.FHIRVersion }},
 		{"max_warnings", "max-warnings", "DPCETL_MAX_WARNINGS", "-1", "fail (publish nothing) when the claims checks count more warnings than this (-1: never)",
 			nil, 0, func(c *Config) any { return &c.MaxWarnings }},
-		{"money_policy", "money-policy", "DPCETL_MONEY_POLICY", "strict", "money with more decimals than its column: strict (quarantine the claim), round_half_even (round, counted in the summary) or exact (DECIMAL(38,18))",
+		{"money_policy", "money-policy", "DPCETL_MONEY_POLICY", "strict (dpc, bcda, ab2d), exact (smart)", "money with more decimals than its column: strict (quarantine the claim), round_half_even (round, counted in the summary) or exact (DECIMAL(38,18))",
 			[]string{"strict", "round_half_even", "exact"}, 0, func(c *Config) any { return &c.MoneyPolicy }},
 		{"quarantine.max_lines", "quarantine-max-lines", "DPCETL_QUARANTINE_MAX_LINES", "0", "fail when more input lines than this are quarantined (-1: no limit)",
 			nil, 0, func(c *Config) any { return &c.Quarantine.MaxLines }},

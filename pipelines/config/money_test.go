@@ -23,3 +23,19 @@ func TestMoneyPolicyKey(t *testing.T) {
 		}
 	}
 }
+
+// TestMoneyPolicyBySource: unset, CMS sources keep strict (more than cents is a broken claim)
+// and a generic SMART server gets exact (its float-computed amounts are kept digit for digit);
+// a configured policy always wins.
+func TestMoneyPolicyBySource(t *testing.T) {
+	for _, tc := range []struct{ source, set, want string }{
+		{"", "", "strict"}, {"dpc", "", "strict"}, {"bcda", "", "strict"}, {"ab2d", "", "strict"},
+		{"smart", "", "exact"}, {"smart", "round_half_even", "round_half_even"}, {"dpc", "exact", "exact"},
+	} {
+		c := config.Default()
+		c.Source, c.MoneyPolicy = tc.source, tc.set
+		if got := c.Resolved().MoneyPolicy; got != tc.want {
+			t.Errorf("source %q money_policy %q resolves to %q, want %q", tc.source, tc.set, got, tc.want)
+		}
+	}
+}
