@@ -3,9 +3,6 @@ package download_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -24,6 +21,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/extract/sandbox"
 	"github.com/dpcetl/dpcetl/extract/smartauth"
 	"github.com/dpcetl/dpcetl/extract/verify"
 )
@@ -41,28 +39,9 @@ func startDialect(t *testing.T, d dpctest.Dialect, authOpts []smartauth.Option, 
 		dpctest.WithFileResources(15), dpctest.WithJobRetryAfter(0)}
 	srv := dpctest.NewServer(append(base, opts...)...)
 	t.Cleanup(srv.Close)
-	var cfg smartauth.Config
-	switch d {
-	case dpctest.DialectSMART:
-		key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		jwks, err := smartauth.PublicJWKS(key, "kid-1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, err := srv.RegisterJWKS(jwks)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg = smartauth.SMART(srv.DialectBaseURL(), id, "kid-1", key)
-	case dpctest.DialectBCDA:
-		id, secret := srv.NewSecretClient()
-		cfg = smartauth.BCDA(srv.DialectBaseURL(), id, secret)
-	case dpctest.DialectAB2D:
-		id, secret := srv.NewSecretClient()
-		cfg = smartauth.AB2D(srv.DialectBaseURL(), srv.DialectTokenURL(), id, secret)
+	cfg, err := sandbox.DialectClient(srv, d)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ts, err := smartauth.NewTokenSource(cfg, append([]smartauth.Option{smartauth.WithClock(srv.Clock().Now)}, authOpts...)...)
 	if err != nil {

@@ -2,9 +2,6 @@ package runner_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +15,7 @@ import (
 	"github.com/dpcetl/dpcetl/extract/dpctest"
 	"github.com/dpcetl/dpcetl/extract/export"
 	"github.com/dpcetl/dpcetl/extract/retry"
+	"github.com/dpcetl/dpcetl/extract/sandbox"
 	"github.com/dpcetl/dpcetl/extract/smartauth"
 	"github.com/dpcetl/dpcetl/pipelines/report"
 	"github.com/dpcetl/dpcetl/pipelines/runner"
@@ -29,28 +27,9 @@ func dialectFiles(t *testing.T, d dpctest.Dialect, r export.Request) (*export.Jo
 	srv := dpctest.NewServer(dpctest.WithDialect(d), dpctest.WithPatients(40), dpctest.WithJobDuration(50*time.Millisecond),
 		dpctest.WithFileResources(15), dpctest.WithJobRetryAfter(0), dpctest.WithSuppressedShare(0.2))
 	t.Cleanup(srv.Close)
-	var cfg smartauth.Config
-	switch d {
-	case dpctest.DialectSMART:
-		key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		jwks, err := smartauth.PublicJWKS(key, "kid-1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, err := srv.RegisterJWKS(jwks)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg = smartauth.SMART(srv.DialectBaseURL(), id, "kid-1", key)
-	case dpctest.DialectBCDA:
-		id, secret := srv.NewSecretClient()
-		cfg = smartauth.BCDA(srv.DialectBaseURL(), id, secret)
-	case dpctest.DialectAB2D:
-		id, secret := srv.NewSecretClient()
-		cfg = smartauth.AB2D(srv.DialectBaseURL(), srv.DialectTokenURL(), id, secret)
+	cfg, err := sandbox.DialectClient(srv, d)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ts, err := smartauth.NewTokenSource(cfg, smartauth.WithClock(srv.Clock().Now))
 	if err != nil {
