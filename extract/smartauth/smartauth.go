@@ -97,10 +97,6 @@ func WithHTTPClient(c *http.Client) Option { return func(ts *TokenSource) { ts.h
 // WithClock sets the local clock (default time.Now).
 func WithClock(now func() time.Time) Option { return func(ts *TokenSource) { ts.now = now } }
 
-// WithRefreshAhead sets how long before expiry a token is replaced (default 60 s,
-// never more than a fifth of its lifetime).
-func WithRefreshAhead(d time.Duration) Option { return func(ts *TokenSource) { ts.ahead = d } }
-
 // WithExtraHosts lets the bearer go to more origins than the FHIR base's (for file
 // servers the manifest says need it).
 func WithExtraHosts(origins ...string) Option {

@@ -31,9 +31,6 @@ import (
 // FHIRVersion is what DPC serves: the default of fhir_version.
 const FHIRVersion = schemas.STU3
 
-// Views returns the built-in claims views (STU3) plus those of the configured views_dir.
-func Views(viewsDir string) ([]*view.View, error) { return ViewsFor(FHIRVersion, viewsDir) }
-
 // ViewsFor returns the built-in claims views of a FHIR version plus those of views_dir.
 func ViewsFor(version, viewsDir string) ([]*view.View, error) {
 	vs, err := schemas.Views(version)

@@ -650,15 +650,6 @@ func (d *Doc) Key(i int32) string {
 	return Unescape(b)
 }
 
-// KeyIs reports whether node i's key equals name.
-func (d *Doc) KeyIs(i int32, name string) bool {
-	n := &d.Nodes[i]
-	if n.KeyEsc {
-		return d.Key(i) == name
-	}
-	return string(d.Data[n.KeyStart:n.KeyEnd]) == name
-}
-
 // Child returns the member of object i named name, or -1.
 func (d *Doc) Child(i int32, name string) int32 {
 	n := &d.Nodes[i]

@@ -92,9 +92,6 @@ var ErrInvalid = errors.New("invalid ViewDefinition")
 // statuses is the PublicationStatus value set ViewDefinition.status is bound to.
 var statuses = []string{"draft", "active", "retired", "unknown"}
 
-// Types lists the column types a view may declare.
-func Types() []string { return append([]string(nil), types...) }
-
 var types = []string{
 	"base64Binary", "boolean", "canonical", "code", "date", "dateTime", "decimal", "id", "instant",
 	"integer", "integer64", "markdown", "oid", "positiveInt", "string", "time", "unsignedInt", "uri",
