@@ -120,16 +120,9 @@ func (s *Server) everything(w http.ResponseWriter, r *http.Request, o *org) {
 // suppressedOutcome is the OperationOutcome DPC writes for a patient it does not serve
 // (AggregationUtils.toOperationOutcome).
 func suppressedOutcome(code, text, patient string) map[string]any {
-	return map[string]any{
-		"resourceType": "OperationOutcome",
-		"id":           newUUID(),
-		"issue": []any{map[string]any{
-			"severity": "error",
-			"code":     code,
-			"details":  map[string]any{"text": text},
-			"location": []string{"Patient", "id", patient},
-		}},
-	}
+	o := operationOutcome(code, text)
+	o["issue"].([]any)[0].(map[string]any)["location"] = []string{"Patient", "id", patient}
+	return o
 }
 
 // mediaMatches reports whether an Accept header admits want (no header admits anything,
